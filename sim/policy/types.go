@@ -2,6 +2,37 @@
 // hostname validation and device gates at registration, then segment, port,
 // access rule and destination checks per connection. It is pure (no I/O) so
 // the broker, `c2clab explain` and `c2clab check` all decide the same way.
+//
+// An Engine is one tenant: the broker keeps one Engine per organization, so
+// no decision crosses organizations (POL-2).
+//
+// Access rule operands the engine models (POL-3), by ZPA object type:
+//   - APP: RHS is a segment ID; APP_GROUP: RHS is the segment's GroupID;
+//   - SCIM_GROUP: RHS is one of Config.Groups[user];
+//   - USER and SCIM: RHS is the user name;
+//   - PLATFORM: LHS is the OS (windows, mac, linux, ios, android), RHS "true"
+//     (must be) or "false" (must not be);
+//   - CLIENT_TYPE: RHS is the client type (DefaultClientType when the request
+//     names none);
+//   - POSTURE: LHS is a posture profile, RHS "true" (the device must satisfy
+//     it) or "false" (must not).
+//
+// ZPA exports hold other types (IDP, SAML, COUNTRY_CODE, MACHINE_GRP,
+// LOCATION, BRANCH_CONNECTOR_GROUP, ...). A condition with such an operand
+// never matches, negated or not, and the trace says when that kept a rule
+// from deciding; Engine.Warnings lists them.
+//
+// Within a condition, operands of one type are ORed (all required if the
+// condition's Operator is AND) and different types are ANDed; Negated
+// inverts the condition. A rule's conditions are ANDed, or ORed when its
+// Operator is OR; a rule without conditions matches every request.
+//
+// POL-2, the lab's reading: client-to-client is open to every user of the
+// organization while no access rule applies to the segment (no rule whose
+// APP/APP_GROUP criteria can match it, and no rule without such criteria).
+// Once some rule applies, a request that no rule matches meets ZPA's
+// implicit block (BRK_MT_SETUP_FAIL_NO_POLICY_FOUND), as it always does for
+// a segment with server groups or when Config.ImplicitBlock is set.
 package policy
 
 import (

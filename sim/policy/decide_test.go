@@ -1,0 +1,319 @@
+package policy
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/device"
+)
+
+// want is the expected Decision of a table case; empty fields are not checked
+// except Code and Allowed.
+type want struct {
+	allowed    bool
+	code       code.Code
+	segment    string // segment ID; "-" for none
+	rule       string // rule ID; "-" for none
+	dest       string
+	accessType AccessType
+	trace      string
+}
+
+func checkDecision(t *testing.T, d Decision, w want) {
+	t.Helper()
+	if d.Allowed != w.allowed || d.Code != w.code {
+		t.Fatalf("allowed=%v code=%q, want allowed=%v code=%q%s", d.Allowed, d.Code, w.allowed, w.code, traceText(d.Trace))
+	}
+	if d.Allowed == (d.Code != "") {
+		t.Fatalf("allowed=%v with code %q", d.Allowed, d.Code)
+	}
+	switch {
+	case w.segment == "-" && d.Segment != nil:
+		t.Fatalf("segment %q, want none", d.Segment.ID)
+	case w.segment != "" && w.segment != "-" && (d.Segment == nil || d.Segment.ID != w.segment):
+		t.Fatalf("segment %+v, want %q%s", d.Segment, w.segment, traceText(d.Trace))
+	}
+	switch {
+	case w.rule == "-" && d.Rule != nil:
+		t.Fatalf("rule %q decided, want the default%s", d.Rule.ID, traceText(d.Trace))
+	case w.rule != "" && w.rule != "-" && (d.Rule == nil || d.Rule.ID != w.rule):
+		t.Fatalf("rule %+v, want %q%s", d.Rule, w.rule, traceText(d.Trace))
+	}
+	if d.Destination != w.dest {
+		t.Fatalf("destination %q, want %q%s", d.Destination, w.dest, traceText(d.Trace))
+	}
+	if w.accessType != "" && d.AccessType != w.accessType {
+		t.Fatalf("access type %q, want %q", d.AccessType, w.accessType)
+	}
+	if !hasTrace(d.Trace, w.trace) {
+		t.Fatalf("trace lacks %q:%s", w.trace, traceText(d.Trace))
+	}
+}
+
+// segmentTenant is SEG-3's example: app servers on their own FQDN segments,
+// workstations on wildcard segments of several depths.
+func segmentTenant(t *testing.T) *Engine {
+	app := Segment{ID: "app", Name: "Payroll app", Enabled: true, Domains: []string{"app1.example.com"},
+		TCP: []PortRange{{443, 443}}, GroupID: "grp-apps", ServerGroups: []string{"sg-dc1"}}
+	db := Segment{ID: "db", Name: "DB admins", Enabled: true, Domains: []string{"*.db.hr.example.com"},
+		TCP: []PortRange{{5432, 5432}}, GroupID: "grp-c2c"}
+	off := c2cSegment("off", "*.off.example.com")
+	off.Enabled = false
+	e := newEngine(t, Config{
+		Tenant:          "acme",
+		HostnameRegexes: []string{`.*\.example\.com`},
+		Segments:        []Segment{c2cSegment("ws", "*.example.com"), c2cSegment("hr", "*.hr.example.com"), db, app, off},
+		Rules: []Rule{{ID: "r-app", Name: "Payroll users", Order: 1, Action: Allow,
+			Conditions: []Condition{cnd(op(ObjApp, "id", "app"))}}},
+	})
+	for _, r := range []Registration{
+		goodWindows("s-testpc", "testPC.example.com"),
+		goodWindows("s-laptop", "laptop7.hr.example.com"),
+		goodWindows("s-pg", "pg1.db.hr.example.com"),
+		goodWindows("s-app1", "app1-ws.example.com"),
+		goodWindows("s-off", "pc.off.example.com"),
+	} {
+		if en := e.Register(r); !en.Available {
+			t.Fatalf("fixture %s not available:%s", r.ID, traceText(en.Trace))
+		}
+	}
+	old := goodWindows("s-old", "old.example.com")
+	old.ConnectorVersion = "3.9.0.99"
+	e.Register(old)
+	away := goodWindows("s-away", "away.example.com")
+	away.LoggedIn = false
+	e.Register(away)
+	return e
+}
+
+func TestDecideSegments(t *testing.T) {
+	e := segmentTenant(t)
+	tests := []struct {
+		name string
+		req  Request
+		want want
+	}{
+		{"SEG-2 client-to-client segment without server group", Request{FQDN: "testPC.example.com", Port: 3389},
+			want{allowed: true, segment: "ws", rule: "-", dest: "s-testpc", accessType: ClientToClient, trace: "most specific match"}},
+		{"SEG-3 case and trailing dot ignored", Request{FQDN: "TESTPC.Example.Com.", Port: 3389},
+			want{allowed: true, segment: "ws", dest: "s-testpc"}},
+		{"SEG-3 longer wildcard beats shorter", Request{FQDN: "laptop7.hr.example.com", Port: 3389},
+			want{allowed: true, segment: "hr", dest: "s-laptop", trace: "by its domain *.hr.example.com"}},
+		{"SEG-3 longest wildcard *.db.hr over *.hr", Request{FQDN: "pg1.db.hr.example.com", Port: 5432},
+			want{allowed: true, segment: "db", dest: "s-pg", trace: "*.db.hr.example.com"}},
+		{"SEG-3 ports ignored when choosing", Request{FQDN: "pg1.db.hr.example.com", Port: 3389},
+			want{code: code.BrkPortNotInSegment, segment: "db", trace: "tcp port 3389 is not in segment"}},
+		{"SEG-3 wildcard across several labels", Request{FQDN: "a.b.hr.example.com", Port: 3389},
+			want{code: code.C2CClientNotFound, segment: "hr", trace: "no enrolled client of this organization"}},
+		{"SEG-3 exact FQDN beats wildcard", Request{FQDN: "app1.example.com", Port: 443},
+			want{allowed: true, segment: "app", rule: "r-app", accessType: ClientToServer, trace: "Client to Server"}},
+		{"SEG-3 exact segment's port only", Request{FQDN: "app1.example.com", Port: 3389},
+			want{code: code.BrkPortNotInSegment, segment: "app", accessType: ClientToServer}},
+		{"SEG-3 apex not matched", Request{FQDN: "example.com", Port: 3389},
+			want{code: code.BrkAppNotFound, segment: "-", trace: "no application segment covers"}},
+		{"SEG-3 other domain", Request{FQDN: "testPC.example.com.evil.test", Port: 3389},
+			want{code: code.BrkAppNotFound, segment: "-"}},
+		{"SEG-4 port outside segment", Request{FQDN: "testPC.example.com", Port: 22},
+			want{code: code.BrkPortNotInSegment, segment: "ws", trace: "(tcp 3389, 445; udp 3389)"}},
+		{"SEG-4 smb port", Request{FQDN: "testPC.example.com", Port: 445},
+			want{allowed: true, segment: "ws", dest: "s-testpc"}},
+		{"SEG-4 udp range", Request{FQDN: "testPC.example.com", Port: 3389, Proto: "udp"},
+			want{allowed: true, segment: "ws", dest: "s-testpc", trace: "udp port 3389 is in"}},
+		{"SEG-4 tcp-only port over udp", Request{FQDN: "testPC.example.com", Port: 445, Proto: "udp"},
+			want{code: code.BrkPortNotInSegment, segment: "ws"}},
+		{"SEG-4 unknown protocol", Request{FQDN: "testPC.example.com", Port: 3389, Proto: "sctp"},
+			want{code: code.BrkPortNotInSegment, segment: "ws", trace: "neither tcp nor udp"}},
+		{"SEG-5 disabled segment", Request{FQDN: "pc.off.example.com", Port: 3389},
+			want{code: code.BrkNoPolicyFound, segment: "off", trace: "is disabled"}},
+		{"LOG-2 client not found", Request{FQDN: "nobody.example.com", Port: 3389},
+			want{code: code.C2CClientNotFound, segment: "ws", accessType: ClientToClient}},
+		{"DEV-1 destination too old", Request{FQDN: "old.example.com", Port: 3389},
+			want{code: code.C2CVersionUnsupported, segment: "ws", accessType: ClientToClient, trace: `session "s-old", which is not available`}},
+		{"DEV-4 destination not reachable", Request{FQDN: "away.example.com", Port: 3389},
+			want{code: code.C2CNotAvailable, segment: "ws"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkDecision(t, e.Decide(tc.req), tc.want)
+		})
+	}
+}
+
+// SEG-1: with a wildcard segment and a narrower regex, only devices matching
+// both are reachable.
+func TestDecideWildcardAndNarrowRegex(t *testing.T) {
+	e := newEngine(t, Config{
+		HostnameRegexes: []string{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com`},
+		Segments:        []Segment{c2cSegment("ws", "*.example.com")},
+	})
+	e.Register(goodWindows("s-desk", "desktop-10B38-AC.example.com"))
+	e.Register(goodWindows("s-test", "testPC.example.com"))
+	checkDecision(t, e.Decide(Request{FQDN: "desktop-10B38-AC.example.com", Port: 3389}), want{allowed: true, dest: "s-desk"})
+	checkDecision(t, e.Decide(Request{FQDN: "testPC.example.com", Port: 3389}), want{code: code.C2CClientNotFound})
+}
+
+// POL-2: never across organizations; one engine per tenant.
+func TestDecideNeverAcrossTenants(t *testing.T) {
+	cfg := func(tenant string) Config {
+		return Config{Tenant: tenant, HostnameRegexes: []string{`.*\.example\.com`}, Segments: []Segment{c2cSegment("ws", "*.example.com")}}
+	}
+	a, b := newEngine(t, cfg("acme")), newEngine(t, cfg("globex"))
+	a.Register(goodWindows("s1", "testPC.example.com"))
+	checkDecision(t, a.Decide(Request{FQDN: "testPC.example.com", Port: 3389}), want{allowed: true, dest: "s1"})
+	checkDecision(t, b.Decide(Request{FQDN: "testPC.example.com", Port: 3389}), want{code: code.C2CClientNotFound})
+}
+
+// An enrolled client holding a name in a segment with server groups is still
+// reached client to client.
+func TestDecideClientBeatsServerGroup(t *testing.T) {
+	seg := c2cSegment("mixed", "*.example.com")
+	seg.ServerGroups = []string{"sg"}
+	e := newEngine(t, Config{
+		HostnameRegexes: []string{`.*\.example\.com`},
+		Segments:        []Segment{seg},
+		Rules:           []Rule{{ID: "r1", Name: "all", Order: 1, Action: Allow}},
+	})
+	e.Register(goodWindows("s1", "testPC.example.com"))
+	checkDecision(t, e.Decide(Request{FQDN: "testPC.example.com", Port: 3389}), want{allowed: true, dest: "s1", accessType: ClientToClient})
+	checkDecision(t, e.Decide(Request{FQDN: "srv.example.com", Port: 3389}), want{allowed: true, accessType: ClientToServer})
+}
+
+// policyTenant has one client-to-client segment, an unrelated app segment and
+// the given rules; users alice (helpdesk, admins), carol (helpdesk,
+// contractors), dave (contractors) and bob (no group).
+func policyTenant(t *testing.T, implicitBlock bool, rules ...Rule) *Engine {
+	other := Segment{ID: "other", Name: "Other", Enabled: true, Domains: []string{"*.other.test"},
+		TCP: []PortRange{{1, 65535}}, GroupID: "grp-other"}
+	e := newEngine(t, Config{
+		Tenant:          "acme",
+		HostnameRegexes: []string{`.*\.example\.com`},
+		ImplicitBlock:   implicitBlock,
+		Segments:        []Segment{c2cSegment("ws", "*.example.com"), other},
+		Rules:           rules,
+		Groups: map[string][]string{
+			"alice": {"helpdesk", "admins"}, "carol": {"helpdesk", "contractors"}, "dave": {"contractors"},
+		},
+	})
+	e.Register(goodWindows("s1", "testPC.example.com"))
+	return e
+}
+
+func TestDecideRules(t *testing.T) {
+	rule := func(id string, order int, a Action, conds ...Condition) Rule {
+		return Rule{ID: id, Name: id, Order: order, Action: a, Conditions: conds}
+	}
+	allowHelpdesk := rule("allow-helpdesk", 1, Allow, cnd(op(ObjApp, "id", "ws")), cnd(op(ObjSCIMGroup, "idp", "helpdesk")))
+	denyContractors := rule("deny-contractors", 2, Deny, cnd(op(ObjSCIMGroup, "idp", "contractors")))
+	req := func(user string) Request {
+		return Request{User: user, Platform: device.Windows, FQDN: "testPC.example.com", Port: 3389}
+	}
+	allowed := func(rule string) want { return want{allowed: true, rule: rule, dest: "s1"} }
+	denied := func(rule string) want {
+		return want{code: code.BrkRejectedByPolicy, rule: rule, trace: "matches: DENY"}
+	}
+	noPolicy := want{code: code.BrkNoPolicyFound, rule: "-"}
+	tests := []struct {
+		name     string
+		implicit bool
+		rules    []Rule
+		req      Request
+		want     want
+	}{
+		{"POL-1 first match by order, not file position", false, []Rule{denyContractors, allowHelpdesk}, req("carol"), allowed("allow-helpdesk")},
+		{"POL-1 later rule decides when earlier does not match", false, []Rule{denyContractors, allowHelpdesk}, req("dave"), denied("deny-contractors")},
+		{"POL-1 equal order keeps file order", false, []Rule{
+			rule("deny-first", 5, Deny), rule("allow-second", 5, Allow)}, req("alice"), denied("deny-first")},
+		{"POL-1 deny trace", false, []Rule{rule("deny-all", 1, Deny)}, req("alice"),
+			want{code: code.BrkRejectedByPolicy, rule: "deny-all", trace: `access rule "deny-all" (order 1) matches: DENY`}},
+		{"POL-2 no rules: anyone in the organization", false, nil, req("bob"),
+			want{allowed: true, rule: "-", dest: "s1", trace: "no access rule matched; client-to-client default allows any user of the organization"}},
+		{"POL-2 rules for other segments only", false, []Rule{rule("other-only", 1, Deny, cnd(op(ObjApp, "", "other")))}, req("bob"),
+			want{allowed: true, rule: "-", dest: "s1", trace: "default allows any user"}},
+		{"POL-2 implicit block chosen by tenant", true, nil, req("bob"),
+			want{code: code.BrkNoPolicyFound, rule: "-", trace: "implicit block"}},
+		{"POL-2 rule covering the segment closes it", false, []Rule{allowHelpdesk}, req("bob"),
+			want{code: code.BrkNoPolicyFound, rule: "-", trace: "access rules apply to segment"}},
+		{"POL-2 rule without segment criteria covers it too", false, []Rule{rule("helpdesk-anything", 1, Allow, cnd(op(ObjSCIMGroup, "", "helpdesk")))}, req("bob"), noPolicy},
+		{"POL-3 APP ORed within type", false, []Rule{rule("apps", 1, Deny, cnd(op(ObjApp, "", "other"), op(ObjApp, "", "ws")))}, req("bob"), denied("apps")},
+		{"POL-3 APP_GROUP", false, []Rule{rule("grp", 1, Deny, cnd(op(ObjAppGroup, "", "grp-c2c")))}, req("bob"), denied("grp")},
+		{"POL-3 APP_GROUP other group", false, []Rule{rule("grp", 1, Deny, cnd(op(ObjAppGroup, "", "grp-other")))}, req("bob"), allowed("")},
+		{"POL-3 types ANDed in one condition", false, []Rule{rule("and", 1, Allow, cnd(op(ObjApp, "", "ws"), op(ObjSCIMGroup, "", "helpdesk")))}, req("dave"), noPolicy},
+		{"POL-3 types ANDed, all match", false, []Rule{rule("and", 1, Allow, cnd(op(ObjApp, "", "ws"), op(ObjSCIMGroup, "", "helpdesk")))}, req("carol"), allowed("and")},
+		{"POL-3 groups ORed", false, []Rule{rule("or", 1, Deny, cnd(op(ObjSCIMGroup, "", "admins"), op(ObjSCIMGroup, "", "contractors")))}, req("dave"), denied("or")},
+		{"POL-3 condition operator AND needs every group", false, []Rule{rule("both", 1, Allow, Condition{Operator: "AND",
+			Operands: []Operand{op(ObjSCIMGroup, "", "helpdesk"), op(ObjSCIMGroup, "", "admins")}})}, req("carol"), noPolicy},
+		{"POL-3 condition operator AND, user in both", false, []Rule{rule("both", 1, Allow, Condition{Operator: "AND",
+			Operands: []Operand{op(ObjSCIMGroup, "", "helpdesk"), op(ObjSCIMGroup, "", "admins")}})}, req("alice"), allowed("both")},
+		{"POL-3 rule operator OR", false, []Rule{{ID: "any", Name: "any", Order: 1, Action: Deny, Operator: "OR",
+			Conditions: []Condition{cnd(op(ObjUser, "", "bob")), cnd(op(ObjSCIMGroup, "", "admins"))}}}, req("bob"), denied("any")},
+		{"POL-3 rule operator OR, neither", false, []Rule{{ID: "any", Name: "any", Order: 1, Action: Deny, Operator: "or",
+			Conditions: []Condition{cnd(op(ObjUser, "", "bob")), cnd(op(ObjSCIMGroup, "", "admins"))}}}, req("dave"), noPolicy},
+		{"POL-3 negated condition", false, []Rule{rule("not-contractors", 1, Allow, Condition{Negated: true,
+			Operands: []Operand{op(ObjSCIMGroup, "", "contractors")}})}, req("bob"), allowed("not-contractors")},
+		{"POL-3 negated condition excludes", false, []Rule{rule("not-contractors", 1, Allow, Condition{Negated: true,
+			Operands: []Operand{op(ObjSCIMGroup, "", "contractors")}})}, req("dave"), noPolicy},
+		{"POL-3 negated APP", false, []Rule{rule("not-other", 1, Deny, Condition{Negated: true,
+			Operands: []Operand{op(ObjApp, "", "other")}})}, req("bob"), denied("not-other")},
+		{"POL-3 USER", false, []Rule{rule("u", 1, Deny, cnd(op(ObjUser, "", "bob")))}, req("bob"), denied("u")},
+		{"POL-3 SCIM is the user name", false, []Rule{rule("u", 1, Deny, cnd(op(ObjSCIM, "email", "bob")))}, req("bob"), denied("u")},
+		{"POL-3 PLATFORM", false, []Rule{rule("win", 1, Deny, cnd(op(ObjPlatform, "windows", "true")))}, req("bob"), denied("win")},
+		{"POL-3 PLATFORM other", false, []Rule{rule("mac", 1, Deny, cnd(op(ObjPlatform, "mac", "true")))}, req("bob"), noPolicy},
+		{"POL-3 PLATFORM false means not", false, []Rule{rule("not-mac", 1, Deny, cnd(op(ObjPlatform, "mac", "false")))}, req("bob"), denied("not-mac")},
+		{"POL-3 CLIENT_TYPE default is the client connector", false, []Rule{rule("zapp", 1, Deny, cnd(op(ObjClientType, "id", DefaultClientType)))}, req("bob"), denied("zapp")},
+		{"POL-3 CLIENT_TYPE other", false, []Rule{rule("ba", 1, Deny, cnd(op(ObjClientType, "id", "zpn_client_type_browser_isolation")))}, req("bob"), noPolicy},
+		{"POL-3 POSTURE required and missing", false, []Rule{rule("p", 1, Allow, cnd(op(ObjPosture, "crowdstrike", "true")))}, req("bob"), noPolicy},
+		{"POL-3 POSTURE must be absent", false, []Rule{rule("p", 1, Allow, cnd(op(ObjPosture, "crowdstrike", "false")))}, req("bob"), allowed("p")},
+		{"rule without conditions matches all", false, []Rule{rule("all", 1, Deny)}, req("bob"), denied("all")},
+		{"unmodelled operand never matches", false, []Rule{rule("idp", 1, Deny, cnd(op(ObjApp, "", "ws")), cnd(op("IDP", "", "okta")))}, req("bob"),
+			want{code: code.BrkNoPolicyFound, rule: "-", trace: `access rule "idp" (order 1) might match, but it uses IDP, which the lab does not model`}},
+		{"unmodelled operand negated never matches", false, []Rule{rule("idp", 1, Deny, Condition{Negated: true, Operands: []Operand{op("COUNTRY_CODE", "", "US")}}),
+			rule("then", 2, Allow)}, req("bob"), allowed("then")},
+		{"unmodelled operand in OR rule does not block the rest", false, []Rule{{ID: "or", Name: "or", Order: 1, Action: Deny, Operator: "OR",
+			Conditions: []Condition{cnd(op("SAML", "", "x")), cnd(op(ObjUser, "", "bob"))}}}, req("bob"), denied("or")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := policyTenant(t, tc.implicit, tc.rules...)
+			w := tc.want
+			if w.allowed {
+				w.dest = "s1"
+				if w.rule == "" {
+					w.rule = "-"
+				}
+			}
+			checkDecision(t, e.Decide(tc.req), w)
+		})
+	}
+}
+
+func TestDecidePostureHeld(t *testing.T) {
+	e := policyTenant(t, false, Rule{ID: "p", Name: "p", Order: 1, Action: Allow,
+		Conditions: []Condition{cnd(op(ObjPosture, "crowdstrike", "true"))}})
+	d := e.Decide(Request{User: "bob", FQDN: "testPC.example.com", Port: 3389, Posture: []string{"disk-encrypted", "crowdstrike"}})
+	checkDecision(t, d, want{allowed: true, rule: "p", dest: "s1"})
+}
+
+func TestDecideSkipLinesCapped(t *testing.T) {
+	var rules []Rule
+	for i := range 10 {
+		rules = append(rules, Rule{ID: fmt.Sprint(i), Name: fmt.Sprint("idp", i), Order: i, Action: Allow,
+			Conditions: []Condition{cnd(op("IDP", "", "okta"))}})
+	}
+	e := policyTenant(t, false, rules...)
+	d := e.Decide(Request{User: "bob", FQDN: "testPC.example.com", Port: 3389})
+	checkDecision(t, d, want{code: code.BrkNoPolicyFound, trace: "and 7 more rules passed over"})
+	if len(d.Trace) > 8 {
+		t.Fatalf("trace has %d lines, want the skipped rules capped:%s", len(d.Trace), traceText(d.Trace))
+	}
+}
+
+func TestDecideDoesNotAllocateMuch(t *testing.T) {
+	e := segmentTenant(t)
+	req := Request{User: "alice", FQDN: "testpc.example.com", Port: 3389}
+	allocs := testing.AllocsPerRun(200, func() { e.Decide(req) })
+	// The trace slice and the three lines that name the request.
+	if allocs > 5 {
+		t.Fatalf("Decide allocates %.0f times, want at most 5", allocs)
+	}
+}

@@ -1,0 +1,137 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/c2clab/c2clab/sim/domain"
+)
+
+// Engine decides for one tenant. The broker keeps one Engine per tenant, so
+// no decision can cross organizations (POL-2): an Engine only knows its own
+// segments, rules and sessions. Segments and rules are fixed at New; sessions
+// change with Register and Unregister. All methods are safe for concurrent use.
+type Engine struct {
+	cfg      Config // deep copy of New's argument; never modified afterwards
+	hostname hostnameCheck
+	syms     symbols
+	segs     []segment         // parallel to cfg.Segments
+	index    domain.Index[int] // domain -> index into segs
+	rules    []rule            // sorted by (Order, position in cfg.Rules); index is the rank
+	// segRules[i] lists, ascending, the ranks of the rules with segment
+	// criteria (APP, APP_GROUP) that can match segment i.
+	segRules [][]int32
+	global   ruleIndex // rules without segment criteria
+	// userGroups holds, per user symbol, the user's groups that some rule
+	// mentions (Config.Groups resolved to symbols).
+	userGroups map[string][]sym
+	warnings   []string
+
+	mu       sync.RWMutex
+	sessions map[string]*session // by session ID; guarded by mu
+	holders  map[string]*session // normalized FQDN -> the enrolled session holding it; guarded by mu
+}
+
+// Registered is one session as the broker's User Status shows it.
+type Registered struct {
+	Registration
+	Enrolment
+}
+
+// ConfigError is one reason New refuses a Config. Field uses the ZPA API's
+// names so that sim/tenant can point at the file's line.
+type ConfigError struct {
+	Segment int    // index into Config.Segments, or -1
+	Rule    int    // index into Config.Rules, or -1
+	Field   string // within the segment or rule, e.g. "domainNames[1]", "conditions[0].operands[2].rhs"
+	Msg     string
+	Err     error // underlying error, e.g. wrapping domain.ErrInvalid; may be nil
+}
+
+func (e *ConfigError) Error() string {
+	where := "policy"
+	switch {
+	case e.Segment >= 0:
+		where = fmt.Sprintf("applicationSegments[%d]", e.Segment)
+	case e.Rule >= 0:
+		where = fmt.Sprintf("rules[%d]", e.Rule)
+	}
+	if e.Field != "" {
+		where += "." + e.Field
+	}
+	return where + ": " + e.Msg
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// New checks cfg and builds the indexes Decide needs. It returns every
+// problem that makes cfg unusable, joined, each a *ConfigError: a bad or
+// duplicate domain, a duplicate segment or rule ID, a reversed port range, an
+// unknown action or operator. A missing, duplicate or bad hostname regex is
+// not an error: every registration then reports FQDN_NO_ENTRIES,
+// FQDN_TOO_MANY_REGEX or FQDN_BAD_REGEX, as ZPA does (HV-1).
+func New(cfg Config) (*Engine, error) {
+	e := &Engine{
+		cfg:      cloneConfig(cfg),
+		sessions: make(map[string]*session),
+		holders:  make(map[string]*session),
+	}
+	e.hostname = compileHostname(e.cfg.HostnameRegexes)
+	errs := e.compileSegments()
+	errs = append(errs, e.compileRules()...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	e.indexRules()
+	e.lint()
+	return e, nil
+}
+
+// Config returns a copy of the configuration the engine decides with.
+func (e *Engine) Config() Config { return cloneConfig(e.cfg) }
+
+// Segment returns the most specific segment for fqdn by SEG-3, enabled or
+// not. The Segment is shared with the engine and must not be modified.
+func (e *Engine) Segment(fqdn string) (*Segment, bool) {
+	i, _, ok := e.index.Lookup(fqdn)
+	if !ok {
+		return nil, false
+	}
+	return e.segs[i].s, true
+}
+
+// Warnings lists what is usable but probably not what the admin meant: an
+// unusable hostname regex, client-to-client segment FQDNs the regex can never
+// enrol (SEG-1), rules naming unknown segments or groups, and operand types
+// the lab does not model.
+func (e *Engine) Warnings() []string { return slices.Clone(e.warnings) }
+
+func cloneConfig(c Config) Config {
+	c.HostnameRegexes = slices.Clone(c.HostnameRegexes)
+	c.Segments = slices.Clone(c.Segments)
+	for i := range c.Segments {
+		s := &c.Segments[i]
+		s.Domains = slices.Clone(s.Domains)
+		s.TCP = slices.Clone(s.TCP)
+		s.UDP = slices.Clone(s.UDP)
+		s.ServerGroups = slices.Clone(s.ServerGroups)
+	}
+	c.Rules = slices.Clone(c.Rules)
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		r.Conditions = slices.Clone(r.Conditions)
+		for j := range r.Conditions {
+			r.Conditions[j].Operands = slices.Clone(r.Conditions[j].Operands)
+		}
+	}
+	if c.Groups != nil {
+		g := make(map[string][]string, len(c.Groups))
+		for u, gs := range c.Groups {
+			g[u] = slices.Clone(gs)
+		}
+		c.Groups = g
+	}
+	return c
+}

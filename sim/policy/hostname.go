@@ -1,0 +1,80 @@
+package policy
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/c2clab/c2clab/sim/code"
+)
+
+// hostnameCheck is the tenant's client hostname validation (HV-1, HV-2),
+// compiled once at New.
+type hostnameCheck struct {
+	// fail is FQDN_NO_ENTRIES, FQDN_TOO_MANY_REGEX or FQDN_BAD_REGEX when
+	// the tenant's regex list is unusable, "" otherwise.
+	fail code.Code
+	why  string         // trace line explaining fail
+	text string         // the regex as configured (the one, or the bad one)
+	re   *regexp.Regexp // anchored at both ends; nil when fail != ""
+}
+
+// compileHostname applies HV-1: exactly one regex, which must compile. Empty
+// entries count as absent (a tenant file with `hostnameRegex: ""`). The regex
+// uses Go's RE2 syntax; it must match the whole FQDN, case-sensitively,
+// unless it says otherwise with (?i) (HV-2 default).
+func compileHostname(list []string) hostnameCheck {
+	var res []string
+	for _, r := range list {
+		if r != "" {
+			res = append(res, r)
+		}
+	}
+	switch len(res) {
+	case 0:
+		return hostnameCheck{fail: code.FQDNNoEntries,
+			why: "the tenant has no client hostname validation regex, so no device is enrolled for client-to-client (FQDN_NO_ENTRIES)"}
+	case 1:
+	default:
+		return hostnameCheck{fail: code.FQDNTooManyRegex, text: strings.Join(res, ", "),
+			why: "the tenant has " + strconv.Itoa(len(res)) + " client hostname validation regexes and ZPA accepts exactly one, so no device is enrolled (FQDN_TOO_MANY_REGEX)"}
+	}
+	text := res[0]
+	// Compile the regex alone first: wrapping an unbalanced one such as
+	// "a)(b" in ^(?:...)$ would make it compile.
+	if _, err := regexp.Compile(text); err != nil {
+		return hostnameCheck{fail: code.FQDNBadRegex, text: text,
+			why: "client hostname validation regex " + strconv.Quote(text) + " does not compile (" + err.Error() + "), so no device is enrolled (FQDN_BAD_REGEX)"}
+	}
+	re, err := regexp.Compile("^(?:" + text + ")$")
+	if err != nil {
+		return hostnameCheck{fail: code.FQDNBadRegex, text: text,
+			why: "client hostname validation regex " + strconv.Quote(text) + " cannot be anchored (" + err.Error() + "), so no device is enrolled (FQDN_BAD_REGEX)"}
+	}
+	return hostnameCheck{text: text, re: re}
+}
+
+// validate returns the registration fields HV-1..HV-5 decide and the trace.
+// It does not look at other sessions (HV-6 is Register's).
+func (h *hostnameCheck) validate(fqdn string) Enrolment {
+	en := Enrolment{Regex: h.text}
+	switch {
+	case h.fail != "":
+		en.FQDNRegisteredError = h.fail
+		en.Trace = append(en.Trace, h.why)
+	case fqdn == "":
+		en.FQDNRegisteredError = code.FQDNEmpty
+		en.Trace = append(en.Trace, "the connector reported no FQDN: it does not collect the machine hostname, or has none (FQDN_EMPTY)")
+	case h.re.MatchString(fqdn):
+		en.FQDNRegistered = true
+		en.FQDNRegisteredError = code.FQDNMatch
+		en.Trace = append(en.Trace, "hostname regex "+strconv.Quote(h.text)+" matches "+strconv.Quote(fqdn)+" (whole name, case-sensitive)")
+	default:
+		en.FQDNRegisteredError = code.FQDNNoMatch
+		en.Trace = append(en.Trace, "hostname regex "+strconv.Quote(h.text)+" does not match "+strconv.Quote(fqdn)+" (whole name, case-sensitive) (FQDN_NO_MATCH)")
+		if !strings.Contains(strings.TrimSuffix(fqdn, "."), ".") {
+			en.Trace = append(en.Trace, strconv.Quote(fqdn)+" is a bare hostname: the device has no primary DNS suffix, and FQDN = hostname + primary DNS suffix")
+		}
+	}
+	return en
+}

@@ -1,0 +1,120 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/c2clab/c2clab/sim/domain"
+)
+
+// segment is a Segment with what Decide needs precomputed.
+type segment struct {
+	s           *Segment // &Engine.cfg.Segments[i]
+	id, group   sym      // ID and GroupID as APP and APP_GROUP operands see them
+	name        string   // `segment "Name" (id X)`, for traces
+	ports       string   // "tcp 3389, 445; udp none", for traces
+	enabledLine string   // trace line for SEG-5
+	// covered: some access rule can apply to this segment, so POL-2's
+	// default allow does not (set by indexRules).
+	covered bool
+}
+
+// Allows reports whether the segment includes port for proto ("tcp", the
+// default when empty, or "udp") (SEG-4).
+func (s *Segment) Allows(proto string, port uint16) bool {
+	var ranges []PortRange
+	switch proto {
+	case "", "tcp":
+		ranges = s.TCP
+	case "udp":
+		ranges = s.UDP
+	default:
+		return false
+	}
+	for _, r := range ranges {
+		if port >= r.From && port <= r.To {
+			return true
+		}
+	}
+	return false
+}
+
+// compileSegments checks the segments and builds the domain index (SEG-3).
+// A domain listed twice in one segment is harmless and indexed once; the
+// same domain in two segments is an error, because SEG-3 could not choose.
+func (e *Engine) compileSegments() []error {
+	var errs []error
+	bad := func(i int, field, msg string, err error) {
+		errs = append(errs, &ConfigError{Segment: i, Rule: -1, Field: field, Msg: msg, Err: err})
+	}
+	e.segs = make([]segment, len(e.cfg.Segments))
+	ids := make(map[string]int, len(e.cfg.Segments))
+	for i := range e.cfg.Segments {
+		s := &e.cfg.Segments[i]
+		e.segs[i] = newSegment(s)
+		e.segs[i].id, e.segs[i].group = e.syms.intern(s.ID), e.syms.intern(s.GroupID)
+		if s.ID == "" {
+			bad(i, "id", fmt.Sprintf("segment %q has no id; APP operands and logs refer to segments by id", s.Name), nil)
+		} else if j, dup := ids[s.ID]; dup {
+			bad(i, "id", fmt.Sprintf("%q is also the id of applicationSegments[%d]", s.ID, j), nil)
+		} else {
+			ids[s.ID] = i
+		}
+		for k, d := range s.Domains {
+			p, err := domain.Parse(d)
+			if err != nil {
+				bad(i, fmt.Sprintf("domainNames[%d]", k), err.Error(), err)
+				continue
+			}
+			if err := e.index.Add(p, i); errors.Is(err, domain.ErrDuplicate) {
+				if j, _ := e.index.Get(p); j != i {
+					bad(i, fmt.Sprintf("domainNames[%d]", k), fmt.Sprintf("%q is also a domain of applicationSegments[%d] %q; a domain may belong to one segment only", d, j, e.cfg.Segments[j].Name), err)
+				}
+			}
+		}
+		errs = append(errs, checkRanges(i, "tcpPortRange", s.TCP)...)
+		errs = append(errs, checkRanges(i, "udpPortRange", s.UDP)...)
+	}
+	return errs
+}
+
+func checkRanges(seg int, field string, rs []PortRange) []error {
+	var errs []error
+	for k, r := range rs {
+		if r.From > r.To {
+			errs = append(errs, &ConfigError{Segment: seg, Rule: -1, Field: fmt.Sprintf("%s[%d]", field, k),
+				Msg: fmt.Sprintf("from %d is above to %d; want from <= to", r.From, r.To)})
+		}
+	}
+	return errs
+}
+
+func newSegment(s *Segment) segment {
+	name := "segment " + quote(s.Name) + " (id " + s.ID + ")"
+	line := name + " is enabled"
+	if !s.Enabled {
+		line = name + " is disabled, which blocks access (BRK_MT_SETUP_FAIL_NO_POLICY_FOUND)"
+	}
+	return segment{
+		s:           s,
+		name:        name,
+		ports:       "tcp " + rangesString(s.TCP) + "; udp " + rangesString(s.UDP),
+		enabledLine: line,
+	}
+}
+
+func rangesString(rs []PortRange) string {
+	if len(rs) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = strconv.Itoa(int(r.From))
+		if r.To != r.From {
+			parts[i] += "-" + strconv.Itoa(int(r.To))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
