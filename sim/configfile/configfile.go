@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -41,9 +42,10 @@ func (e *Error) Error() string {
 
 // Doc is a decoded file that can still point at the lines of its fields.
 type Doc struct {
-	Path  string
-	root  *yaml.Node
-	paths []fieldPos // sorted by line
+	Path   string
+	root   *yaml.Node
+	paths  []fieldPos   // sorted by line
+	target reflect.Type // what the file decodes into, to list accepted fields
 }
 
 type fieldPos struct {
@@ -64,7 +66,7 @@ func Load(path string, v any) (*Doc, error) {
 // Parse decodes data into v. Unknown fields are errors, as are type
 // mismatches; each error names path, line and field.
 func Parse(path string, data []byte, v any) (*Doc, error) {
-	d := &Doc{Path: path}
+	d := &Doc{Path: path, target: reflect.TypeOf(v)}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, d.fromYAMLError(err)
@@ -177,5 +179,125 @@ func (d *Doc) lineError(msg string) error {
 		return &Error{File: d.Path, Msg: strings.TrimPrefix(msg, "yaml: ")}
 	}
 	line, _ := strconv.Atoi(m[1])
-	return &Error{File: d.Path, Line: line, Field: d.fieldAt(line), Msg: m[2]}
+	field := d.fieldAt(line)
+	// For an unknown field, name that field rather than whatever a flow
+	// value on the same line nests deepest ("domainName", not "domainName[0]").
+	msg = m[2]
+	if k := unknownRE.FindStringSubmatch(msg); k != nil {
+		if f := d.keyAt(line, k[1]); f != "" {
+			field = f
+		}
+		// Say what would be accepted instead of naming a Go type.
+		msg = "field " + k[1] + " not found"
+		if want := acceptedFields(d.target, parentPath(field, k[1])); len(want) > 0 {
+			msg += "; want one of: " + strings.Join(want, ", ")
+		}
+	}
+	return &Error{File: d.Path, Line: line, Field: field, Msg: msg}
+}
+
+var unknownRE = regexp.MustCompile(`^field (\S+) not found`)
+
+// parentPath strips the last key from field ("a[0].b" -> "a[0]").
+func parentPath(field, key string) string {
+	p := strings.TrimSuffix(field, key)
+	return strings.TrimSuffix(p, ".")
+}
+
+var pathPart = regexp.MustCompile(`[^.\[\]]+|\[\d+\]`)
+
+// acceptedFields lists the keys the struct at path (within t) accepts, or
+// nil if path does not lead to a struct.
+func acceptedFields(t reflect.Type, path string) []string {
+	for _, part := range pathPart.FindAllString(path, -1) {
+		t = derefType(t)
+		switch {
+		case t == nil:
+			return nil
+		case strings.HasPrefix(part, "[") && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+			t = t.Elem()
+		case t.Kind() == reflect.Map:
+			t = t.Elem()
+		case t.Kind() == reflect.Struct:
+			f, ok := fieldByKey(t, part)
+			if !ok {
+				return nil
+			}
+			t = f.Type
+		default:
+			return nil
+		}
+	}
+	t = derefType(t)
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if k := yamlKey(t.Field(i)); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func derefType(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); yamlKey(f) == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// yamlKey is the key yaml.v3 decodes into f: its tag name, else the
+// lowercased field name; "" for unexported or skipped fields.
+func yamlKey(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	switch name {
+	case "-":
+		return ""
+	case "":
+		return strings.ToLower(f.Name)
+	}
+	return name
+}
+
+// keyAt returns the path of the mapping key named key that starts on line.
+func (d *Doc) keyAt(line int, key string) string {
+	for _, fp := range d.paths {
+		if fp.line == line && (fp.path == key || strings.HasSuffix(fp.path, "."+key)) {
+			return fp.path
+		}
+	}
+	return ""
+}
+
+// Lax holds a part of a file that is decoded leniently: fields of the part
+// that T does not declare are ignored instead of being errors, while type
+// mismatches still are (with their lines). Use it where a file embeds data
+// written by another system that carries many fields the lab does not model,
+// such as a ZPA API export; everywhere else decoding stays strict.
+type Lax[T any] struct {
+	Value T
+	// Present is true when the file has the field at all.
+	Present bool
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler. A node's own Decode uses a
+// fresh decoder that does not check known fields, which is what makes the
+// part lax; its type errors carry lines and are merged by the outer decoder.
+func (l *Lax[T]) UnmarshalYAML(n *yaml.Node) error {
+	l.Present = true
+	return n.Decode(&l.Value)
 }

@@ -1,0 +1,306 @@
+// Package check answers "can this user reach this device on this port, and
+// why" for a tenant, and runs a tenant file's tests: expectations. It builds
+// a sim/policy engine, registers the destination devices as their connectors
+// would, decides as the broker would, and adds what the agents on either end
+// do on their own (SEG-4 at the source, EP-1 at the destination), so that
+// its answer is what the lab would show. It is pure: no I/O.
+package check
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/domain"
+	"github.com/c2clab/c2clab/sim/policy"
+)
+
+// Question is one what-if: User on From connects to FQDN:Port/Proto while
+// Devices are registered.
+type Question struct {
+	// User is the ZPA identity making the connection; empty means From.User.
+	User string
+	// From is the source device; nil means DefaultSource(User).
+	From *device.Profile
+	// Devices are registered before the decision, each under its profile
+	// name as session ID, in order (so a later duplicate FQDN loses, HV-6).
+	Devices []*device.Profile
+	FQDN    string
+	Port    uint16
+	// Proto is "tcp" (default when empty) or "udp".
+	Proto string
+}
+
+// Answer is the explained outcome.
+type Answer struct {
+	// Allowed is the end-to-end outcome: policy allowed and neither agent
+	// would stop the connection.
+	Allowed bool `json:"allowed"`
+	// PolicyAllowed is the broker's decision alone.
+	PolicyAllowed bool              `json:"policyAllowed"`
+	AccessType    policy.AccessType `json:"accessType,omitempty"`
+	// Code is why the connection fails; empty when Allowed.
+	Code    code.Code `json:"code,omitempty"`
+	Meaning string    `json:"meaning,omitempty"`
+	User    string    `json:"user"`
+	Source  string    `json:"source"`
+	FQDN    string    `json:"fqdn"`
+	Port    uint16    `json:"port"`
+	Proto   string    `json:"proto"`
+	Segment *Segment  `json:"segment,omitempty"`
+	Rule    *Rule     `json:"rule,omitempty"`
+	// FQDNRegistered and FQDNRegisteredError are the User Status fields of
+	// the device reporting FQDN (HV-3); false and empty when none does.
+	FQDNRegistered      bool      `json:"fqdnRegistered"`
+	FQDNRegisteredError code.Code `json:"fqdnRegisteredError,omitempty"`
+	// Destination is the registration of the device reporting FQDN, if any.
+	Destination *Registration `json:"destination,omitempty"`
+	// Devices are every registration, in Question order.
+	Devices []Registration `json:"devices,omitempty"`
+	// Trace says, in order, what decided: source, destination registration,
+	// segment, port, rule, destination, in words an admin understands.
+	Trace []string `json:"trace"`
+}
+
+// Segment names the chosen application segment.
+type Segment struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
+}
+
+// Rule names the deciding access rule.
+type Rule struct {
+	ID     string        `json:"id"`
+	Name   string        `json:"name"`
+	Order  int           `json:"order"`
+	Action policy.Action `json:"action"`
+}
+
+// Registration is one device's enrolment as the broker's User Status shows it.
+type Registration struct {
+	Device              string    `json:"device"`
+	FQDN                string    `json:"fqdn"`
+	FQDNRegistered      bool      `json:"fqdnRegistered"`
+	FQDNRegisteredError code.Code `json:"fqdnRegisteredError,omitempty"`
+	Available           bool      `json:"available"`
+	Code                code.Code `json:"code,omitempty"`
+	Trace               []string  `json:"trace"`
+}
+
+// DefaultSource is the source device when a question names none: a Windows
+// Client Connector 4.5, AD-joined and logged in as user, with Private
+// Access on and no posture profiles.
+func DefaultSource(user string) *device.Profile {
+	return &device.Profile{
+		Name: "default source", Hostname: "admin-workstation", PrimaryDNSSuffix: "example.com",
+		OS: device.Windows, ConnectorVersion: "4.5", JoinState: device.JoinAD, LoggedIn: true, User: user,
+	}
+}
+
+// Explain answers q against cfg with a fresh engine.
+func Explain(cfg policy.Config, q Question) (Answer, error) {
+	if err := normalize(&q); err != nil {
+		return Answer{}, err
+	}
+	e, err := policy.New(cfg)
+	if err != nil {
+		return Answer{}, fmt.Errorf("explain: tenant policy: %w", err)
+	}
+	return answer(e, q), nil
+}
+
+// explainOn answers q on an engine shared between questions: it leaves no
+// registration behind, so the next question starts from none.
+func explainOn(e *policy.Engine, q Question) (Answer, error) {
+	if err := normalize(&q); err != nil {
+		return Answer{}, err
+	}
+	defer func() {
+		for _, p := range q.Devices {
+			e.Unregister(p.Name)
+		}
+	}()
+	return answer(e, q), nil
+}
+
+// answer registers q's devices on e and follows the connection from the
+// source agent through the broker to the destination agent.
+func answer(e *policy.Engine, q Question) Answer {
+	a := Answer{User: q.User, Source: q.From.Name, FQDN: q.FQDN, Port: q.Port, Proto: q.Proto}
+	a.register(e, q)
+	a.follow(e, q)
+	if i, ok := code.Lookup(a.Code); ok && a.Code != "" {
+		a.Meaning = i.Meaning
+	}
+	return a
+}
+
+func (a *Answer) follow(e *policy.Engine, q Question) {
+	a.Trace = append(a.Trace, fmt.Sprintf("source: %s on %s (%s, Client Connector %s)", q.User, q.From.Name, q.From.OS, q.From.ConnectorVersion))
+	if !q.From.PrivateAccessEnabled() {
+		a.fail(code.CltPrivateAccessDisabled, fmt.Sprintf("the source device %s has Private Access disabled: its agent does not intercept %q, so nothing reaches the broker (CLT_PRIVATE_ACCESS_DISABLED, DEV-5)", q.From.Name, q.FQDN))
+		return
+	}
+	a.traceDestination(q)
+	d := e.Decide(policy.Request{User: q.User, Platform: q.From.OS, Posture: q.From.Posture, FQDN: q.FQDN, Port: q.Port, Proto: q.Proto})
+	a.decision(d)
+	a.sourceAgent(d)
+	if a.Allowed && d.AccessType == policy.ClientToClient {
+		a.destinationAgent(q, d.Destination)
+	}
+}
+
+func normalize(q *Question) error {
+	if q.User == "" && q.From != nil {
+		q.User = q.From.User
+	}
+	if q.User == "" {
+		return errors.New("explain: no user: name the ZPA user making the connection")
+	}
+	if q.From == nil {
+		q.From = DefaultSource(q.User)
+	}
+	if !domain.ValidName(q.FQDN) {
+		return fmt.Errorf("explain: destination %q is not an FQDN", q.FQDN)
+	}
+	if q.Port == 0 {
+		return fmt.Errorf("explain: destination %q has no port", q.FQDN)
+	}
+	switch q.Proto = strings.ToLower(q.Proto); q.Proto {
+	case "":
+		q.Proto = "tcp"
+	case "tcp", "udp":
+	default:
+		return fmt.Errorf("explain: protocol %q: want tcp or udp", q.Proto)
+	}
+	return nil
+}
+
+// register registers every device as its connector would and remembers the
+// one that reports the requested FQDN.
+func (a *Answer) register(e *policy.Engine, q Question) {
+	want := domain.Normalize(q.FQDN)
+	for _, p := range q.Devices {
+		en := e.Register(Registrant(p))
+		r := Registration{Device: p.Name, FQDN: p.ReportedFQDN(), FQDNRegistered: en.FQDNRegistered,
+			FQDNRegisteredError: en.FQDNRegisteredError, Available: en.Available, Code: en.Code, Trace: en.Trace}
+		a.Devices = append(a.Devices, r)
+	}
+	// The first device that reports the name and got it holds it (HV-6);
+	// otherwise the first that reports it says why it does not.
+	for i := range a.Devices {
+		r := &a.Devices[i]
+		if domain.Normalize(r.FQDN) != want || r.FQDN == "" {
+			continue
+		}
+		if a.Destination == nil || (r.FQDNRegistered && !a.Destination.FQDNRegistered) {
+			a.Destination = r
+		}
+	}
+	if a.Destination != nil {
+		a.FQDNRegistered, a.FQDNRegisteredError = a.Destination.FQDNRegistered, a.Destination.FQDNRegisteredError
+	}
+}
+
+// Registrant is what p's connector reports when it registers: the session
+// ID is the profile name.
+func Registrant(p *device.Profile) policy.Registration {
+	return policy.Registration{
+		ID: p.Name, FQDN: p.ReportedFQDN(), OS: p.OS, ConnectorVersion: p.ConnectorVersion,
+		JoinState: p.JoinState, MachineTunnel: p.MachineTunnel, LoggedIn: p.LoggedIn,
+		PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture,
+	}
+}
+
+// traceDestination explains the registration of the device reporting the
+// FQDN or, when none does, what each registered device reports instead.
+func (a *Answer) traceDestination(q Question) {
+	if r := a.Destination; r != nil {
+		for _, l := range r.Trace {
+			a.Trace = append(a.Trace, "registration of "+r.Device+": "+l)
+		}
+		return
+	}
+	for i, r := range a.Devices {
+		a.Trace = append(a.Trace, misreport(q.Devices[i], r, q.FQDN))
+	}
+}
+
+// misreport says what a device reports instead of fqdn, and why if the
+// reason is a device setting (HV-4, HV-5).
+func misreport(p *device.Profile, r Registration, fqdn string) string {
+	if r.FQDN == "" {
+		why := "it reports no hostname"
+		if !p.CollectsHostname() {
+			why = "its connector does not collect the machine hostname (HV-5)"
+		}
+		return fmt.Sprintf("%s does not report %q: %s (%s)", p.Name, fqdn, why, r.FQDNRegisteredError)
+	}
+	line := fmt.Sprintf("%s does not report %q: it reports %q (%s)", p.Name, fqdn, r.FQDN, r.FQDNRegisteredError)
+	first, _, _ := strings.Cut(fqdn, ".")
+	if p.PrimaryDNSSuffix == "" && strings.EqualFold(r.FQDN, first) {
+		line += ", its bare hostname: the device has no primary DNS suffix (HV-4)"
+	}
+	return line
+}
+
+func (a *Answer) decision(d policy.Decision) {
+	a.Allowed, a.PolicyAllowed = d.Allowed, d.Allowed
+	a.AccessType, a.Code = d.AccessType, d.Code
+	if s := d.Segment; s != nil {
+		a.Segment = &Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled}
+	}
+	if r := d.Rule; r != nil {
+		a.Rule = &Rule{ID: r.ID, Name: r.Name, Order: r.Order, Action: r.Action}
+	}
+	a.Trace = append(a.Trace, d.Trace...)
+}
+
+// sourceAgent adds what a conforming source agent does before the broker:
+// it intercepts only names a segment covers, and drops a port the chosen
+// segment lacks itself (SEG-4).
+func (a *Answer) sourceAgent(d policy.Decision) {
+	switch d.Code {
+	case code.BrkAppNotFound:
+		a.Trace = append(a.Trace, "a source agent does not intercept a name no segment covers: the connection would not go through Private Access at all")
+	case code.BrkPortNotInSegment:
+		a.fail(code.CltPortNotInSegment, "a conforming source agent knows the segment's ports and drops this connection itself: nothing reaches the broker and nothing is logged (CLT_PORT_NOT_IN_SEGMENT, SEG-4)")
+	}
+}
+
+// destinationAgent adds EP-1: the destination's agent forwards to the local
+// service at the device's interface IP, which the host firewall must allow
+// and something must listen on.
+func (a *Answer) destinationAgent(q Question, id string) {
+	var p *device.Profile
+	for _, d := range q.Devices {
+		if d.Name == id {
+			p = d
+		}
+	}
+	if p == nil {
+		return
+	}
+	if p.Firewall.BlockInterfaceIP {
+		a.fail(code.C2CMtunnelFailedForward, fmt.Sprintf("the policy allows it, but the host firewall of %s blocks connections from its connector to its interface IP, so it cannot forward to the local service (C2C_MTUNNEL_FAILED_FORWARD, EP-1)", p.Name))
+		return
+	}
+	if q.Proto != "tcp" {
+		return // services are TCP; the lab does not model UDP listeners
+	}
+	for _, s := range p.ServicesOrDefault() {
+		if s.Port == int(q.Port) {
+			a.Trace = append(a.Trace, fmt.Sprintf("%s forwards to its local %s service on port %d at its interface IP", p.Name, s.Kind, s.Port))
+			return
+		}
+	}
+	a.fail(code.C2CMtunnelFailedForward, fmt.Sprintf("the policy allows it, but nothing listens on port %d on %s, so its connector cannot forward (C2C_MTUNNEL_FAILED_FORWARD, EP-1)", q.Port, p.Name))
+}
+
+func (a *Answer) fail(c code.Code, line string) {
+	a.Allowed, a.Code = false, c
+	a.Trace = append(a.Trace, line)
+}

@@ -1,0 +1,65 @@
+package check
+
+import (
+	"fmt"
+
+	"github.com/c2clab/c2clab/sim/policy"
+	"github.com/c2clab/c2clab/sim/tenant"
+)
+
+// Result is one test's outcome.
+type Result struct {
+	Name  string `json:"name"`
+	Where string `json:"where"`
+	Pass  bool   `json:"pass"`
+	// Expected and Got read "allow" or "deny CODE".
+	Expected string `json:"expected"`
+	Got      string `json:"got"`
+	// Error is set when the question could not be answered at all.
+	Error  string  `json:"error,omitempty"`
+	Answer *Answer `json:"answer,omitempty"`
+}
+
+// Run answers every test of t and compares with its expectation. The
+// engine is built once; each test registers its own devices and removes
+// them after, so tests do not see each other's devices.
+func Run(t *tenant.Tenant) []Result {
+	out := make([]Result, 0, len(t.Tests))
+	e, engineErr := policy.New(t.Policy())
+	for _, tt := range t.Tests {
+		r := Result{Name: tt.Name, Where: tt.Where, Expected: expected(tt)}
+		if engineErr != nil {
+			r.Error, r.Got = fmt.Sprintf("tenant policy: %v", engineErr), "error"
+			out = append(out, r)
+			continue
+		}
+		a, err := explainOn(e, Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto})
+		if err != nil {
+			r.Error, r.Got = err.Error(), "error"
+			out = append(out, r)
+			continue
+		}
+		r.Answer, r.Got = &a, Verdict(a)
+		r.Pass = a.Allowed == tt.ExpectAllow && (tt.Code == "" || tt.Code == a.Code)
+		out = append(out, r)
+	}
+	return out
+}
+
+func expected(t tenant.Test) string {
+	switch {
+	case t.ExpectAllow:
+		return "allow"
+	case t.Code != "":
+		return "deny " + string(t.Code)
+	}
+	return "deny"
+}
+
+// Verdict reads "allow (Client to Client)" or "deny CODE".
+func Verdict(a Answer) string {
+	if a.Allowed {
+		return fmt.Sprintf("allow (%s)", a.AccessType)
+	}
+	return "deny " + string(a.Code)
+}

@@ -1,0 +1,243 @@
+package tenant
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/c2clab/c2clab/sim/domain"
+	"github.com/c2clab/c2clab/sim/policy"
+)
+
+// segRef is one segment of the file with the field path it came from
+// (applicationSegments[i] or application.list[i]).
+type segRef struct {
+	field string
+	seg   *fileSegment
+}
+
+func (l *loader) segments() []policy.Segment {
+	var refs []segRef
+	for i := range l.f.ApplicationSegments {
+		refs = append(refs, segRef{fmt.Sprintf("applicationSegments[%d]", i), &l.f.ApplicationSegments[i]})
+	}
+	for i := range l.f.Application.Value.List {
+		refs = append(refs, segRef{fmt.Sprintf("application.list[%d]", i), &l.f.Application.Value.List[i]})
+	}
+	l.segIDs = map[string]bool{}
+	l.segGroups = idSet(l.f.SegmentGroups)
+	l.srvGroups = idSet(l.f.ServerGroups)
+	listedSegGroups, listedSrvGroups := len(l.f.SegmentGroups) > 0, len(l.f.ServerGroups) > 0
+	names := map[string]string{}
+	var out []policy.Segment
+	for _, r := range refs {
+		s, ok := l.segment(r, listedSegGroups, listedSrvGroups)
+		if s.ID == "" {
+			continue
+		}
+		if l.segIDs[s.ID] {
+			l.errorf(r.field+".id", "segment id %q is used twice; ids must be unique", s.ID)
+			continue
+		}
+		if prev, dup := names[s.Name]; dup {
+			l.errorf(r.field+".name", "segment name %q is already used by %s; names must be unique", s.Name, prev)
+			continue
+		}
+		l.segIDs[s.ID], names[s.Name] = true, r.field
+		if ok && len(s.Domains) > 0 {
+			out = append(out, s)
+			l.segFields = append(l.segFields, r.field)
+		}
+	}
+	return out
+}
+
+func idSet(gs []fileGroup) map[string]bool {
+	m := map[string]bool{}
+	for _, g := range gs {
+		id := strings.TrimSpace(g.ID)
+		if id == "" {
+			id = strings.TrimSpace(g.Name)
+		}
+		m[id] = true
+	}
+	return m
+}
+
+// segment converts one segment. When the file lists segment (server)
+// groups, a segment must refer to a listed one; when it lists none (a ZPA
+// export has only segmentGroupId on each segment), references define them.
+func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (policy.Segment, bool) {
+	fs := r.seg
+	s := policy.Segment{ID: strings.TrimSpace(fs.ID), Name: strings.TrimSpace(fs.Name), Enabled: true}
+	if s.Name == "" {
+		s.Name = s.ID
+	}
+	if s.ID == "" {
+		s.ID = s.Name
+	}
+	if s.ID == "" {
+		l.errorf(r.field+".name", "missing; want a segment name (and optionally an id)")
+		return s, false
+	}
+	nerr := len(l.errs)
+	if fs.Enabled != nil {
+		switch strings.ToLower(strings.TrimSpace(*fs.Enabled)) {
+		case "true":
+		case "false":
+			s.Enabled = false
+		default:
+			l.errorf(r.field+".enabled", "is %q, want true or false (absent means true)", *fs.Enabled)
+		}
+	}
+	s.Domains = l.segmentDomains(r, len(fs.ServerGroups) == 0)
+	s.TCP = l.portRanges(r.field, "tcp", fs.TCPPortRange, fs.TCPPortRanges)
+	s.UDP = l.portRanges(r.field, "udp", fs.UDPPortRange, fs.UDPPortRanges)
+	if len(s.TCP) == 0 && len(s.UDP) == 0 && len(l.errs) == nerr {
+		l.warnf(r.field, "segment %q has no TCP or UDP ports: a conforming agent drops every connection to it (SEG-4)", s.Name)
+	}
+	s.GroupID = strings.TrimSpace(fs.SegmentGroupID)
+	if s.GroupID != "" {
+		if listedSegGroups && !l.segGroups[s.GroupID] {
+			l.errorf(r.field+".segmentGroupId", "segment group %q is not in segmentGroups", s.GroupID)
+		}
+		l.segGroups[s.GroupID] = true
+	}
+	for i, g := range fs.ServerGroups {
+		id := strings.TrimSpace(g.ID)
+		field := fmt.Sprintf("%s.serverGroups[%d].id", r.field, i)
+		switch {
+		case id == "":
+			l.errorf(field, "missing; want the server group's id")
+		case listedSrvGroups && !l.srvGroups[id]:
+			l.errorf(field, "server group %q is not in serverGroups", id)
+		default:
+			s.ServerGroups = append(s.ServerGroups, id)
+		}
+	}
+	return s, len(l.errs) == nerr
+}
+
+// domains validates domainNames. IP addresses and CIDRs are valid in ZPA
+// but the lab does not model them: they are dropped with a warning. For a
+// client-to-client segment (no server groups) it also warns about names
+// that cannot match the hostname regex (SEG-1).
+func (l *loader) segmentDomains(r segRef, c2c bool) []string {
+	if len(r.seg.DomainNames) == 0 {
+		l.errorf(r.field+".domainNames", "missing; want at least one FQDN or wildcard domain such as *.example.com")
+		return nil
+	}
+	re, reSrc := l.theRegex()
+	req := requiredSuffix(reSrc)
+	var out []string
+	for i, d := range r.seg.DomainNames {
+		field := fmt.Sprintf("%s.domainNames[%d]", r.field, i)
+		if isIPOrCIDR(d) {
+			l.warnf(field, "%q is an IP address or CIDR: the lab models domain names only and ignores it", d)
+			continue
+		}
+		p, err := domain.Parse(d)
+		if err != nil {
+			// The sentinel's text adds nothing for a person reading the file.
+			l.errorf(field, "%s", strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()))
+			continue
+		}
+		if err := l.domains.Add(p, field); err != nil {
+			prev, _ := l.domains.Get(p)
+			l.errorf(field, "%q is also at %s; a domain belongs to one segment (SEG-3 picks the segment by domain alone)", d, prev)
+			continue
+		}
+		out = append(out, d)
+		if !c2c || re == nil {
+			continue
+		}
+		if suffix, ok := strings.CutPrefix(d, "*."); ok {
+			if wildcardCannotMatch(suffix, req) {
+				l.warnf(field, "no name under %q can match the client hostname validation regex '%s': no device is reachable through this segment (SEG-1)", d, reSrc)
+			}
+		} else if !re.MatchString(strings.TrimSuffix(d, ".")) {
+			l.warnf(field, "%q does not match the client hostname validation regex '%s': no device with this FQDN can be enrolled, so it is not reachable client-to-client (SEG-1)", d, reSrc)
+		}
+	}
+	return out
+}
+
+func isIPOrCIDR(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	_, err := netip.ParsePrefix(s)
+	return err == nil
+}
+
+// portRanges merges the structured form (tcpPortRange: [{from, to}]) and
+// ZPA's older flat form (tcpPortRanges: [from, to, from, to, ...]). The ZPA
+// API returns both forms for the same ranges, so repeats are dropped.
+func (l *loader) portRanges(field, proto string, ranges []filePortRange, flat []string) []policy.PortRange {
+	out := l.structuredRanges(field, proto, ranges)
+	for _, r := range l.flatRanges(field, proto, flat) {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (l *loader) structuredRanges(field, proto string, ranges []filePortRange) []policy.PortRange {
+	var out []policy.PortRange
+	for i, pr := range ranges {
+		f := fmt.Sprintf("%s.%sPortRange[%d]", field, proto, i)
+		from, ok1 := l.port(f+".from", pr.From, "")
+		to, ok2 := l.port(f+".to", pr.To, pr.From)
+		if ok1 && ok2 && l.ordered(f, from, to) && !slices.Contains(out, policy.PortRange{From: from, To: to}) {
+			out = append(out, policy.PortRange{From: from, To: to})
+		}
+	}
+	return out
+}
+
+func (l *loader) flatRanges(field, proto string, flat []string) []policy.PortRange {
+	var out []policy.PortRange
+	if len(flat)%2 != 0 {
+		l.errorf(fmt.Sprintf("%s.%sPortRanges", field, proto), "has %d entries; want pairs of from, to such as [\"3389\", \"3389\"]", len(flat))
+		return out
+	}
+	for i := 0; i+1 < len(flat); i += 2 {
+		f := fmt.Sprintf("%s.%sPortRanges", field, proto)
+		from, ok1 := l.port(fmt.Sprintf("%s[%d]", f, i), flat[i], "")
+		to, ok2 := l.port(fmt.Sprintf("%s[%d]", f, i+1), flat[i+1], "")
+		if ok1 && ok2 && l.ordered(fmt.Sprintf("%s[%d]", f, i), from, to) {
+			out = append(out, policy.PortRange{From: from, To: to})
+		}
+	}
+	return out
+}
+
+// port parses a port written as a number or a string; an empty value takes
+// def (so a range's "to" defaults to its "from").
+func (l *loader) port(field, s, def string) (uint16, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		s = def
+	}
+	if s == "" {
+		l.errorf(field, "missing; want a port 1-65535")
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		l.errorf(field, "is %q, want a port 1-65535", s)
+		return 0, false
+	}
+	return uint16(n), true
+}
+
+func (l *loader) ordered(field string, from, to uint16) bool {
+	if from > to {
+		l.errorf(field, "from %d is greater than to %d", from, to)
+		return false
+	}
+	return true
+}

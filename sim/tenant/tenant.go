@@ -1,0 +1,318 @@
+// Package tenant reads a tenant file: one ZPA organization's client hostname
+// validation regexes, application segments, access rules, users and groups,
+// plus the expectations (`tests:`) that `c2clab check` runs. Field names are
+// the ZPA API's, and a JSON export of a real tenant's segments and access
+// policy loads as it is; every error names the file, the line and the field.
+package tenant
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/configfile"
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/domain"
+	"github.com/c2clab/c2clab/sim/policy"
+)
+
+// Tenant is a loaded, validated tenant file.
+type Tenant struct {
+	// Path is the file the tenant was read from.
+	Path string
+	// Name is the organization's name; it defaults to the file's base name.
+	Name string
+	// ID is the customer ID; it defaults to Name.
+	ID string
+	// HostnameRegexes is the client hostname validation list (HV-1).
+	HostnameRegexes []string
+	// ImplicitBlock is implicitPolicy: block (POL-2).
+	ImplicitBlock bool
+	Users         []User
+	SegmentGroups []Group
+	ServerGroups  []Group
+	// Segments are applicationSegments followed by application.list,
+	// converted (enabled defaulted, ports parsed).
+	Segments []policy.Segment
+	// Rules are rules followed by policySet.rules, in file order; disabled
+	// rules are left out. The engine sorts by Order.
+	Rules []policy.Rule
+	Tests []Test
+}
+
+// User is a ZPA identity and the groups (SCIM_GROUP values) it belongs to.
+type User struct {
+	Name   string
+	Groups []string
+}
+
+// Group is a segment group or a server group.
+type Group struct{ ID, Name string }
+
+// Test is one expectation of the tests: section, with its device files loaded.
+type Test struct {
+	Name string
+	// Where is "file:line" of the test, for reports.
+	Where string
+	// User makes the connection; it defaults to From's user.
+	User string
+	// From is the source device; nil means the default source (a logged-in
+	// Windows Client Connector 4.5).
+	From *device.Profile
+	// To is the destination as written (host:port), split into FQDN and Port.
+	To    string
+	FQDN  string
+	Port  uint16
+	Proto string // "tcp" or "udp"
+	// Devices are the destination devices registered before the test.
+	Devices []*device.Profile
+	// ExpectAllow is expect: allow; false is expect: deny.
+	ExpectAllow bool
+	// Code, if set, is the code the answer must carry.
+	Code code.Code
+}
+
+// Warning is something ZPA accepts but an admin should see, such as a
+// tenant with two hostname regexes (every registration then fails with
+// FQDN_TOO_MANY_REGEX).
+type Warning struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (w Warning) String() string {
+	return (&configfile.Error{File: w.File, Line: w.Line, Field: w.Field, Msg: w.Msg}).Error()
+}
+
+// Load reads and validates a tenant file (YAML or JSON). Device files named
+// in tests: are read relative to the tenant file's directory.
+func Load(path string) (*Tenant, []Warning, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load tenant: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for data already read; path names the file in errors and
+// anchors the relative paths of device files.
+func Parse(path string, data []byte) (*Tenant, []Warning, error) {
+	return parse(path, data, osFiles(filepath.Dir(path), device.Load))
+}
+
+// ParseFS reads the tenant file name from fsys (such as the embedded
+// fixtures); device files named in tests: are read from fsys too, relative
+// to the tenant file.
+func ParseFS(fsys fs.FS, name string) (*Tenant, []Warning, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load tenant: %w", err)
+	}
+	return parse(name, data, fsFiles(fsys, path.Dir(name)))
+}
+
+// parse is Parse with the device files injected, so that fuzzing never
+// reads files a random input names.
+func parse(name string, data []byte, files deviceFiles) (*Tenant, []Warning, error) {
+	var f fileTenant
+	doc, err := configfile.Parse(name, data, &f)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := &loader{doc: doc, f: &f, files: files, devices: map[string]*device.Profile{}}
+	t := l.load()
+	if len(l.errs) > 0 {
+		return nil, l.warns, errors.Join(l.errs...)
+	}
+	t.Path = name
+	return t, l.warns, nil
+}
+
+// Policy returns the tenant's policy as the engine takes it. The result
+// shares nothing with t, so a caller may change it freely.
+func (t *Tenant) Policy() policy.Config {
+	c := policy.Config{
+		Tenant:          t.ID,
+		HostnameRegexes: append([]string(nil), t.HostnameRegexes...),
+		ImplicitBlock:   t.ImplicitBlock,
+		Groups:          make(map[string][]string, len(t.Users)),
+	}
+	for _, s := range t.Segments {
+		s.Domains = clone(s.Domains)
+		s.TCP = clone(s.TCP)
+		s.UDP = clone(s.UDP)
+		s.ServerGroups = clone(s.ServerGroups)
+		c.Segments = append(c.Segments, s)
+	}
+	for _, r := range t.Rules {
+		r.Conditions = clone(r.Conditions)
+		for i := range r.Conditions {
+			r.Conditions[i].Operands = clone(r.Conditions[i].Operands)
+		}
+		c.Rules = append(c.Rules, r)
+	}
+	for _, u := range t.Users {
+		c.Groups[u.Name] = append(c.Groups[u.Name], u.Groups...)
+	}
+	return c
+}
+
+// loader validates and converts one decoded file, collecting every error
+// and warning so that an admin sees them all at once.
+type loader struct {
+	doc     *configfile.Doc
+	f       *fileTenant
+	files   deviceFiles
+	devices map[string]*device.Profile // by resolved path: each file is read once
+	errs    []error
+	warns   []Warning
+
+	// Filled while loading, used by later checks.
+	domains    domain.Index[string] // every segment domain -> its field, for duplicates
+	segFields  []string             // the file field of each converted segment
+	ruleFields []string             // the file field of each converted rule
+	segIDs     map[string]bool
+	segGroups  map[string]bool
+	srvGroups  map[string]bool
+	userGroups map[string]bool
+	users      map[string]bool
+}
+
+func (l *loader) errorf(field, format string, args ...any) {
+	l.errs = append(l.errs, l.doc.Errorf(field, format, args...))
+}
+
+func (l *loader) warnf(field, format string, args ...any) {
+	var ce *configfile.Error
+	if errors.As(l.doc.Errorf(field, format, args...), &ce) {
+		l.warns = append(l.warns, Warning{File: ce.File, Line: ce.Line, Field: ce.Field, Msg: ce.Msg})
+	}
+}
+
+func (l *loader) load() *Tenant {
+	f := l.f
+	t := &Tenant{Name: strings.TrimSpace(f.Name), ID: strings.TrimSpace(f.ID)}
+	if t.Name == "" {
+		t.Name = baseName(l.doc.Path)
+	}
+	if t.ID == "" {
+		t.ID = t.Name
+	}
+	t.HostnameRegexes = l.regexes()
+	switch strings.ToLower(f.ImplicitPolicy) {
+	case "", "allow":
+	case "block":
+		t.ImplicitBlock = true
+	default:
+		l.errorf("implicitPolicy", "is %q, want allow (default: any user of the organization may reach any enrolled client, POL-2) or block", f.ImplicitPolicy)
+	}
+	t.Users = l.usersAndGroups()
+	t.SegmentGroups = l.groups("segmentGroups", f.SegmentGroups)
+	t.ServerGroups = l.groups("serverGroups", f.ServerGroups)
+	t.Segments = l.segments()
+	t.Rules = l.rules()
+	t.Tests = l.tests()
+	if len(l.errs) == 0 {
+		l.engineAccepts(t)
+	}
+	return t
+}
+
+// engineAccepts builds the policy engine once, so that anything it refuses
+// that the checks above missed still gets a file, line and field.
+func (l *loader) engineAccepts(t *Tenant) {
+	_, err := policy.New(t.Policy())
+	if err == nil {
+		return
+	}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var ce *policy.ConfigError
+		if !errors.As(e, &ce) {
+			l.errorf("", "%v", e)
+			continue
+		}
+		field := ""
+		switch {
+		case ce.Segment >= 0 && ce.Segment < len(l.segFields):
+			field = l.segFields[ce.Segment]
+		case ce.Rule >= 0 && ce.Rule < len(l.ruleFields):
+			field = l.ruleFields[ce.Rule]
+		}
+		if field != "" && ce.Field != "" {
+			field += "." + ce.Field
+		}
+		l.errorf(field, "%s", ce.Msg)
+	}
+}
+
+func (l *loader) usersAndGroups() []User {
+	l.users = map[string]bool{}
+	l.userGroups = map[string]bool{}
+	var out []User
+	for i, u := range l.f.Users {
+		field := fmt.Sprintf("users[%d]", i)
+		name := strings.TrimSpace(u.Name)
+		switch {
+		case name == "":
+			l.errorf(field+".name", "missing; want the user's ZPA identity, e.g. admin@example.com")
+			continue
+		case l.users[name]:
+			l.errorf(field+".name", "user %q is listed twice", name)
+			continue
+		}
+		l.users[name] = true
+		for _, g := range u.Groups {
+			l.userGroups[g] = true
+		}
+		out = append(out, User{Name: name, Groups: append([]string(nil), u.Groups...)})
+	}
+	return out
+}
+
+func (l *loader) groups(field string, in []fileGroup) []Group {
+	seen := map[string]bool{}
+	var out []Group
+	for i, g := range in {
+		id := strings.TrimSpace(g.ID)
+		if id == "" {
+			id = strings.TrimSpace(g.Name)
+		}
+		switch {
+		case id == "":
+			l.errorf(fmt.Sprintf("%s[%d].id", field, i), "missing; want an id (or at least a name)")
+			continue
+		case seen[id]:
+			l.errorf(fmt.Sprintf("%s[%d].id", field, i), "id %q is listed twice", id)
+			continue
+		}
+		seen[id] = true
+		out = append(out, Group{ID: id, Name: g.Name})
+	}
+	return out
+}
+
+// clone copies s; empty is nil, so that converted configs compare equal.
+func clone[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return append([]T(nil), s...)
+}
+
+func baseName(path string) string {
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
