@@ -1,0 +1,30 @@
+package endpoint
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+)
+
+// serveEcho returns every byte until the client half-closes, then
+// half-closes too. On TCP io.Copy lets the kernel splice.
+func serveEcho(ctx context.Context, c net.Conn) error {
+	if _, err := io.Copy(c, c); err != nil {
+		return fmt.Errorf("echo: %w", err)
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// serveMSRA accepts a Remote Assistance connection and reads and discards
+// what the client sends until it closes. MSRA's own protocol is not spoken
+// yet; a banner would be wrong, since the expert side speaks first.
+func (s *server) serveMSRA(ctx context.Context, c net.Conn) error {
+	if err := discard(c, s.cfg.IdleTimeout); err != nil {
+		return fmt.Errorf("msra: %w", err)
+	}
+	return nil
+}
