@@ -1,0 +1,66 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/peer"
+	"github.com/c2clab/c2clab/sim/wire"
+)
+
+// LocalDialTimeout bounds the destination's dial of its local service; it
+// is below wire.IncomingTimeout so the broker hears the failure code.
+const LocalDialTimeout = 3 * time.Second
+
+// incoming is the destination side: deliver the connection to the local
+// service at the interface IP, never 127.0.0.1 (EP-1), then join the
+// source over the data path.
+func (a *agent) incoming(ctx context.Context, s *peer.Session, m *wire.Incoming) {
+	rec := a.newRecord(ConnRecord{ID: m.ConnID, FQDN: m.FQDN, Port: int(m.Port), Role: RoleDestination, Peer: m.Source.Name})
+	local, err := a.dialLocal(ctx, m.Port)
+	if err != nil {
+		a.log.Warn("local service unreachable", "conn", m.ConnID, "port", m.Port, "reason", err)
+		s.Answer(&wire.IncomingResult{ConnID: m.ConnID, Code: code.C2CMtunnelFailedForward, Message: err.Error()})
+		a.finish(rec, code.C2CMtunnelFailedForward, false, 0, 0)
+		return
+	}
+	if err := s.Answer(&wire.IncomingResult{ConnID: m.ConnID, OK: true}); err != nil {
+		local.Close()
+		a.finish(rec, code.C2CClientConnExpired, false, 0, 0)
+		return
+	}
+	t, c, err := a.client.DialDestination(ctx, m)
+	if err != nil {
+		local.Close()
+		a.log.Warn("data path failed", "conn", m.ConnID, "code", c, "reason", err)
+		a.finish(rec, c, false, 0, 0)
+		return
+	}
+	stop := context.AfterFunc(ctx, func() { // the agent stops: end the relay now
+		t.NetConn().Close()
+		local.Close()
+	})
+	defer stop()
+	up, down := peer.Pipe(t, local)
+	a.finish(rec, "", false, up, down)
+}
+
+var errNoInterfaceIP = errors.New("no interface IP configured")
+
+func (a *agent) dialLocal(ctx context.Context, port uint16) (*net.TCPConn, error) {
+	if a.ip == "" {
+		return nil, errNoInterfaceIP
+	}
+	d := net.Dialer{Timeout: LocalDialTimeout}
+	addr := net.JoinHostPort(a.ip, strconv.Itoa(int(port)))
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial local service %q: %w", addr, err)
+	}
+	return c.(*net.TCPConn), nil
+}

@@ -1,0 +1,153 @@
+package broker
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/pki"
+	"github.com/c2clab/c2clab/sim/policy"
+	"github.com/c2clab/c2clab/sim/wire"
+)
+
+// connect runs one connection setup for src: decide, ask the destination,
+// answer the source. Every attempt is logged in User Activity (LOG-1).
+func (b *broker) connect(src *session, m *wire.Connect) {
+	defer b.wg.Done()
+	defer src.endConnect(m.ID) // if no answer could be sent
+	start := time.Now()
+	d := src.t.engine.Decide(policy.Request{User: src.reg.User, Platform: device.OS(src.reg.Platform),
+		ClientType: src.reg.ClientType, Posture: src.reg.Posture, FQDN: m.FQDN, Port: m.Port, Proto: m.Proto})
+	act := b.newActivity(src, m, &d, start)
+	res := &wire.ConnectResult{ID: m.ID, Segment: act.Segment, Rule: act.Rule}
+	if !d.Allowed {
+		b.refuse(src, act, res, d.Code, "policy refused")
+		return
+	}
+	dst, c, why := b.destination(src.t, &d)
+	if c != "" {
+		b.refuse(src, act, res, c, why)
+		return
+	}
+	b.logs.update(func() { act.Destination = dst.ident.Name })
+	p, err := b.newPairing(act, start)
+	if err != nil {
+		b.refuse(src, act, res, code.BrkMtSetupTimeout, err.Error())
+		return
+	}
+	inc := &wire.Incoming{ConnID: act.ID, FQDN: m.FQDN, Port: m.Port, Proto: m.Proto, Source: *src.peer(), Token: p.tokens[1]}
+	if c, why := b.askDestination(dst, inc); c != "" {
+		p.cancel(b)
+		b.refuse(src, act, res, c, why)
+		return
+	}
+	res.OK, res.ConnID, res.Token, res.Peer = true, act.ID, p.tokens[0], dst.peer()
+	if err := src.answer(res); err != nil {
+		p.fail(b, code.C2CClientConnExpired)
+		return
+	}
+	src.log.Info("connect allowed", "conn", act.ID, "fqdn", m.FQDN, "port", m.Port, "to", dst.ident.Name,
+		"accessType", act.AccessType, "segment", act.Segment, "rule", act.Rule, "decideUs", time.Since(start).Microseconds())
+}
+
+func (b *broker) newActivity(src *session, m *wire.Connect, d *policy.Decision, start time.Time) *Activity {
+	act := &Activity{ID: newID("c-"), Tenant: src.t.id, AccessType: string(d.AccessType), User: src.reg.User,
+		Source: src.ident.Name, SourceIP: src.remoteIP, FQDN: m.FQDN, Port: int(m.Port), Proto: m.Proto,
+		Action: string(policy.Allow), Status: StatusOpen, StartUs: micros(start), Trace: slices.Clone(d.Trace)}
+	if act.AccessType == "" {
+		act.AccessType = string(policy.ClientToClient)
+	}
+	if d.Segment != nil {
+		act.Segment = d.Segment.Name
+	}
+	if d.Rule != nil {
+		act.Rule = d.Rule.Name
+		act.Action = string(d.Rule.Action)
+	}
+	if !d.Allowed {
+		act.Action = string(policy.Deny)
+	}
+	b.logs.addActivity(act)
+	return act
+}
+
+// refuse closes the activity with c and tells the source.
+func (b *broker) refuse(src *session, act *Activity, res *wire.ConnectResult, c code.Code, why string) {
+	now := time.Now()
+	b.logs.update(func() {
+		act.Status, act.Code, act.EndUs = StatusClosed, c, micros(now)
+		if why != "" && why != "policy refused" {
+			act.Trace = append(act.Trace, why)
+		}
+	})
+	res.OK, res.Code, res.Message = false, c, why
+	src.answer(res)
+	src.log.Info("connect refused", "conn", act.ID, "fqdn", act.FQDN, "port", act.Port, "code", c,
+		"segment", act.Segment, "rule", act.Rule, "why", why)
+}
+
+// destination finds the session that serves the decision: the enrolled
+// client for Client to Client, a connected App Connector of one of the
+// segment's server groups for Client to Server.
+func (b *broker) destination(t *tenant, d *policy.Decision) (*session, code.Code, string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d.AccessType == policy.ClientToClient {
+		s, ok := b.sessions[d.Destination]
+		if !ok {
+			return nil, code.C2CClientConnExpired, fmt.Sprintf("destination session %q has ended", d.Destination)
+		}
+		return s, "", ""
+	}
+	var best *session
+	for _, s := range b.sessions {
+		if s.t != t || s.ident.Kind != pki.KindConnector || d.Segment == nil {
+			continue
+		}
+		for _, g := range s.reg.ServerGroups {
+			// Lowest session ID: a stable choice, so runs are repeatable.
+			if slices.Contains(d.Segment.ServerGroups, g) && (best == nil || s.id < best.id) {
+				best = s
+			}
+		}
+	}
+	if best == nil {
+		return nil, code.AstMtunnelFailedForward,
+			fmt.Sprintf("no App Connector serving server groups %q is connected", d.Segment.ServerGroups)
+	}
+	return best, "", ""
+}
+
+// askDestination sends incoming once dst is registered and waits for its
+// incoming_result, at most wire.IncomingTimeout in all.
+func (b *broker) askDestination(dst *session, inc *wire.Incoming) (code.Code, string) {
+	timer := time.NewTimer(wire.IncomingTimeout)
+	defer timer.Stop()
+	ch := dst.expect(inc.ConnID)
+	defer dst.unexpect(inc.ConnID)
+	select {
+	case <-dst.ready:
+	case <-dst.done:
+		return code.C2CClientConnExpired, "destination's session ended before it registered"
+	case <-timer.C:
+		return code.BrkMtSetupTimeout, "destination did not register in time"
+	}
+	if err := dst.conn.Send(inc); err != nil {
+		return code.C2CClientConnExpired, fmt.Sprintf("send incoming: %v", err)
+	}
+	select {
+	case r := <-ch:
+		if r.OK {
+			return "", ""
+		}
+		return r.Code, r.Message
+	case <-dst.done:
+		return code.C2CClientConnExpired, "destination's session ended during setup"
+	case <-timer.C:
+		return code.BrkMtSetupTimeout, fmt.Sprintf("no incoming_result within %v", wire.IncomingTimeout)
+	case <-b.ctx.Done():
+		return code.BrkMtSetupTimeout, "broker stopping"
+	}
+}

@@ -1,0 +1,241 @@
+package broker
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/wire"
+)
+
+// Pairing states.
+const (
+	waiting = iota
+	paired
+	failed
+)
+
+// side is what a token grants: one side (0 source, 1 destination) of one
+// pairing.
+type side struct {
+	p *pairing
+	i int
+}
+
+// pairing joins the two data connections of one allowed connection.
+type pairing struct {
+	act    *Activity
+	start  time.Time // connect received
+	tokens [2]wire.Token
+	done   chan struct{} // closed when paired or failed
+
+	mu    sync.Mutex // guards the fields below
+	state int
+	conns [2]*net.TCPConn
+	code  code.Code // why it failed
+	timer *time.Timer
+}
+
+// newPairing issues the two tokens; they expire after wire.TokenLifetime.
+func (b *broker) newPairing(act *Activity, start time.Time) (*pairing, error) {
+	p := &pairing{act: act, start: start, done: make(chan struct{})}
+	for i := range p.tokens {
+		t, err := wire.NewToken()
+		if err != nil {
+			return nil, err
+		}
+		p.tokens[i] = t
+	}
+	p.mu.Lock()
+	p.timer = time.AfterFunc(wire.TokenLifetime, func() { p.fail(b, code.BrkMtSetupTimeout) })
+	p.mu.Unlock()
+	b.mu.Lock()
+	b.tokens[p.tokens[0]] = &side{p, 0}
+	b.tokens[p.tokens[1]] = &side{p, 1}
+	b.pairings[act.ID] = p
+	b.mu.Unlock()
+	return p, nil
+}
+
+// forget removes p's tokens and p itself from the broker.
+func (b *broker) forget(p *pairing) {
+	b.mu.Lock()
+	delete(b.tokens, p.tokens[0])
+	delete(b.tokens, p.tokens[1])
+	delete(b.pairings, p.act.ID)
+	b.mu.Unlock()
+}
+
+// cancel withdraws a pairing whose setup failed before the source got its
+// token; the caller logs the reason.
+func (p *pairing) cancel(b *broker) { p.fail(b, "") }
+
+// fail ends a pairing that is still waiting: sides that arrived get c and
+// are closed by their goroutines; the activity is closed with c (unless c is
+// empty: the caller closes it).
+func (p *pairing) fail(b *broker, c code.Code) {
+	p.mu.Lock()
+	if p.state != waiting {
+		p.mu.Unlock()
+		return
+	}
+	p.state, p.code = failed, c
+	p.timer.Stop()
+	close(p.done)
+	p.mu.Unlock()
+	b.forget(p)
+	if c == "" {
+		return
+	}
+	now := time.Now()
+	b.logs.update(func() { p.act.Status, p.act.Code, p.act.EndUs = StatusClosed, c, micros(now) })
+	b.log.Info("pairing failed", "conn", p.act.ID, "code", c)
+}
+
+// arrive adds side i's connection. It returns the other side's connection
+// when this one completes the pair, and ok false when the pairing has failed.
+func (p *pairing) arrive(i int, c *net.TCPConn) (other *net.TCPConn, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != waiting || p.conns[i] != nil {
+		return nil, false
+	}
+	p.conns[i] = c
+	if p.conns[1-i] == nil {
+		return nil, true
+	}
+	p.state = paired
+	p.timer.Stop()
+	close(p.done)
+	return p.conns[1-i], true
+}
+
+func (b *broker) serveData(l net.Listener) error {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return ignoreClosed(err)
+		}
+		b.wg.Add(1)
+		go b.handleData(c.(*net.TCPConn))
+	}
+}
+
+// handleData reads the preamble, finds the token's pairing and either waits
+// for the other side or, as the second to arrive, relays both.
+func (b *broker) handleData(c *net.TCPConn) {
+	defer b.wg.Done()
+	stop := b.closeOnDone(c)
+	defer stop()
+	c.SetReadDeadline(time.Now().Add(wire.PreambleTimeout))
+	tok, err := wire.ReadPreamble(c)
+	if err != nil {
+		switch {
+		case errors.Is(err, wire.ErrProtocol):
+			refuseData(c, code.BrkProtocolError)
+			b.log.Warn("data connection refused", "remote", c.RemoteAddr().String(), "reason", err)
+		case errors.Is(err, io.EOF):
+			// A source's pre-dialed connection whose connect was refused.
+			b.log.Debug("data connection closed before its preamble", "remote", c.RemoteAddr().String())
+		default:
+			b.log.Warn("data connection refused", "remote", c.RemoteAddr().String(), "reason", err)
+		}
+		c.Close()
+		return
+	}
+	c.SetReadDeadline(time.Time{})
+	b.mu.Lock()
+	sd := b.tokens[tok]
+	delete(b.tokens, tok) // single use
+	b.mu.Unlock()
+	if sd == nil {
+		b.log.Warn("data connection refused", "remote", c.RemoteAddr().String(), "reason", "unknown, used or expired token")
+		refuseData(c, code.BrkMtSetupTimeout)
+		c.Close()
+		return
+	}
+	p := sd.p
+	other, ok := p.arrive(sd.i, c)
+	if ok && other == nil {
+		<-p.done // paired (the other side's goroutine relays) or failed
+		p.mu.Lock()
+		ok = p.state == paired
+		p.mu.Unlock()
+		if ok {
+			return
+		}
+	}
+	if !ok {
+		refuseData(c, code.BrkMtSetupTimeout)
+		c.Close()
+		return
+	}
+	src, dst := p.conns[0], p.conns[1] // fixed once paired
+	b.relay(p, src, dst)
+}
+
+func refuseData(c net.Conn, reason code.Code) {
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	wire.WriteAnswer(c, reason)
+}
+
+// relay answers both sides and splices them until both directions end.
+func (b *broker) relay(p *pairing, src, dst *net.TCPConn) {
+	b.forget(p)
+	stopSrc, stopDst := b.closeOnDone(src), b.closeOnDone(dst)
+	defer stopSrc()
+	defer stopDst()
+	now := time.Now()
+	for _, c := range []*net.TCPConn{src, dst} {
+		c.SetWriteDeadline(now.Add(wire.PreambleTimeout))
+		if err := wire.WriteAnswer(c, ""); err != nil {
+			src.Close()
+			dst.Close()
+			p.closeActivity(b, code.MtClosedTerminated, 0, 0)
+			return
+		}
+		c.SetWriteDeadline(time.Time{})
+	}
+	setup := time.Since(p.start)
+	b.logs.update(func() { p.act.Status, p.act.SetupUs = StatusActive, setup.Microseconds() })
+	b.log.Info("relay started", "conn", p.act.ID, "setupUs", setup.Microseconds())
+	up, down := splice(src, dst)
+	p.closeActivity(b, code.MtClosedTerminated, up, down)
+	b.log.Info("relay ended", "conn", p.act.ID, "bytesFromClient", up, "bytesToClient", down)
+}
+
+func (p *pairing) closeActivity(b *broker, c code.Code, up, down int64) {
+	now := time.Now()
+	b.logs.update(func() {
+		p.act.Status, p.act.Code, p.act.EndUs = StatusClosed, c, micros(now)
+		p.act.BytesFromClient, p.act.BytesToClient = up, down
+	})
+}
+
+// splice copies both directions between raw TCP connections, so the kernel
+// moves the bytes (splice(2)) without user-space copies. A direction that
+// ends cleanly half-closes its destination; an error aborts both. It returns
+// when both directions are done, with both connections closed.
+func splice(a, b *net.TCPConn) (ab, ba int64) {
+	done := make(chan int64, 1)
+	go func() { done <- pipe(b, a) }()
+	ba = pipe(a, b)
+	ab = <-done
+	a.Close()
+	b.Close()
+	return ab, ba
+}
+
+func pipe(dst, src *net.TCPConn) int64 {
+	n, err := io.Copy(dst, src) // *TCPConn.ReadFrom: splice(2) on Linux
+	if err != nil {
+		src.Close()
+		dst.Close()
+		return n
+	}
+	dst.CloseWrite()
+	return n
+}
