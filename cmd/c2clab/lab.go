@@ -2,18 +2,173 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/tenant"
 )
 
-// Placeholder until the lab command lands; it refuses to run rather than pretend.
 func newLabCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Start, inspect and remove labs of broker and agent processes",
+		Long: `A lab is a broker, and per device its fake services and its agent (the
+reference Client Connector), each a process of this binary on its own
+loopback address. "lab up" runs one in the foreground until Ctrl-C and
+prints how to reach every node; "lab down --all" removes what crashed runs
+left behind.`,
+	}
+	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabUsersCmd(), newLabActivityCmd(), newLabDownCmd())
+	return cmd
+}
+
+type labUpFlags struct {
+	tenant  string
+	devices []string
+}
+
+func newLabUpCmd() *cobra.Command {
+	var f labUpFlags
+	cmd := &cobra.Command{
+		Use:   "up --tenant FILE --device FILE...",
+		Short: "Run a lab in the foreground until interrupted",
+		Example: `  c2clab lab up --tenant fixtures/tenants/shared-namespace.yaml \
+      --device fixtures/devices/admin-win-4.5.yaml --device fixtures/devices/win-3.9.0.169-ad.yaml
+  # then, in another shell, an unmodified client through the admin's agent:
+  curl --socks5-hostname ADMIN_SOCKS telnet://desktop-10B38-AC.example.com:3389`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return labUp(cmd, f) },
+	}
+	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant file (YAML or JSON)")
+	cmd.Flags().StringArrayVar(&f.devices, "device", nil, "device profile file; repeat for each device")
+	cmd.MarkFlagRequired("tenant")
+	return cmd
+}
+
+func labUp(cmd *cobra.Command, f labUpFlags) error {
+	t, _, err := tenant.Load(f.tenant)
+	if err != nil {
+		return badInput(err)
+	}
+	var profiles []*device.Profile
+	for _, p := range f.devices {
+		d, err := device.Load(p)
+		if err != nil {
+			return badInput(err)
+		}
+		profiles = append(profiles, d)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pol := t.Policy()
+	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
+	if err != nil {
+		return failed(err)
+	}
+	defer l.Close()
+	for _, p := range profiles {
+		if _, err := l.AddDevice(ctx, pol.Tenant, p); err != nil {
+			return failed(err)
+		}
+	}
+	printLab(cmd.OutOrStdout(), l, profiles)
+	<-ctx.Done()
+	fmt.Fprintln(cmd.OutOrStdout(), "stopping lab", l.ID)
+	return nil
+}
+
+func printLab(w io.Writer, l *lab.Lab, profiles []*device.Profile) {
+	fmt.Fprintf(w, "lab %s running (run directory %s); Ctrl-C stops it\n\n", l.ID, l.Dir)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tFQDN\tINTERFACE IP\tSOCKS5 (source side)\tSTATUS API")
+	for _, p := range profiles {
+		d, _ := l.Device(p.Name)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\thttp://%s/status\n", p.Name, p.ReportedFQDN(), d.InterfaceIP, d.SOCKSAddr(), d.StatusAddr())
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nbroker admin API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/userStatus (and /api/v1/userActivity)\n", l.Admin().Token, l.Admin().Addr)
+	fmt.Fprintln(w, "reach a device through an agent: curl --socks5-hostname SOCKS5 telnet://FQDN:PORT, or nc -X 5 -x SOCKS5 FQDN PORT")
+}
+
+func newLabStatusCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:    "lab",
-		Short:  "not built yet",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return badInput(errors.New("lab: not built yet"))
+		Use:   "status",
+		Short: "List the labs on this machine, live or left by crashed runs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			runs, err := lab.Runs("")
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUN\tSTATE\tOWNER PID\tNODES\tDIRECTORY")
+			for _, r := range runs {
+				state := "left by a crashed run (lab down --all removes it)"
+				if r.Live {
+					state = "live"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", r.ID, state, r.Owner, len(r.Nodes), r.Dir)
+			}
+			return tw.Flush()
 		},
 	}
+}
+
+func newLabDownCmd() *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "down [RUN_ID...] | --all",
+		Short: "Remove labs: stop their nodes and delete their run directories and keys",
+		Long: `Remove the named runs, or with --all every run on this machine whose owner
+process is gone (a live "lab up" is stopped with Ctrl-C in its own shell, or
+named explicitly here). Only processes whose command line names the run's
+directory are killed.`,
+		RunE: func(cmd *cobra.Command, args []string) error { return labDown(cmd, args, all) },
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "remove every run left by a crashed or killed lab")
+	return cmd
+}
+
+func labDown(cmd *cobra.Command, ids []string, all bool) error {
+	if all == (len(ids) > 0) {
+		return badInput(errors.New("lab down: name run IDs or give --all, not both or neither"))
+	}
+	runs, err := lab.Runs("")
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		if !lab.ValidRunID(id) {
+			return badInput(fmt.Errorf("lab down: %q is not a run ID (c2c and 6 hex characters)", id))
+		}
+		want[id] = true
+	}
+	var errs []error
+	for _, r := range runs {
+		if (all && !r.Live) || want[r.ID] {
+			fmt.Fprintf(cmd.OutOrStdout(), "removing %s (%d nodes)\n", r.ID, len(r.Nodes))
+			errs = append(errs, lab.Sweep(r))
+			delete(want, r.ID)
+		}
+	}
+	for id := range want {
+		errs = append(errs, fmt.Errorf("lab down: no run %q on this machine", id))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return failed(err)
+	}
+	return nil
 }

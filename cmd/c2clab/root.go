@@ -22,6 +22,7 @@ Exit codes: 0 ok/allowed, 1 failed/denied, 2 bad input.`,
 		newLabCmd(),
 		newTestCmd(),
 		newNodeCmd(),
+		newCodesCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -1,19 +1,175 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/c2clab/c2clab/features"
+	"github.com/c2clab/c2clab/fixtures"
+	"github.com/c2clab/c2clab/sim/report"
+	"github.com/c2clab/c2clab/steps"
 )
 
-// Placeholder until the test command lands; it refuses to run rather than pretend.
+type testFlags struct {
+	tags, reportDir, featuresDir, fixturesDir, backend string
+	seed                                               int64
+}
+
 func newTestCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:    "test",
-		Short:  "not built yet",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return badInput(errors.New("test: not built yet"))
-		},
+	var f testFlags
+	cmd := &cobra.Command{
+		Use:   "test",
+		Short: "Run the conformance suite and write JUnit, Cucumber JSON and HTML reports",
+		Long: `Run the Gherkin conformance suite against real broker and agent processes.
+
+Every scenario starts its own lab (broker, device services, agents), drives an
+admin's connection through the relay and asserts what the admin's client, the
+broker's User Status and User Activity, and the agents show. Scenarios are
+tagged with requirement IDs (@HV-2, @SEG-4, ...); the run ends with a table of
+every requirement of REQUIREMENTS.md and its verdict.
+
+Reports go to --report (default ./c2clab-report):
+  junit.xml       for CI test tabs
+  cucumber.json   for Cucumber tooling
+  report.html     one self-contained page for people
+  requirements.txt the per-requirement table
+
+Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
+		Example: `  c2clab test                          # the whole suite, embedded features and fixtures
+  c2clab test --tags '@HV-2 || @HV-6'  # only the scenarios proving HV-2 or HV-6
+  c2clab test --features ./features --fixtures ./fixtures   # edited copies on disk`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTest(cmd, f) },
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.tags, "tags", "", "godog tag expression, e.g. '@SEG && ~@slow'")
+	fl.StringVar(&f.reportDir, "report", "c2clab-report", "directory for junit.xml, cucumber.json, report.html")
+	fl.StringVar(&f.featuresDir, "features", "", "read .feature files from this directory instead of the embedded ones")
+	fl.StringVar(&f.fixturesDir, "fixtures", "", "read device and tenant fixtures from this directory instead of the embedded ones")
+	fl.StringVar(&f.backend, "backend", "local", "where nodes run: local (processes on loopback addresses)")
+	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
+	return cmd
+}
+
+func runTest(cmd *cobra.Command, f testFlags) error {
+	if f.backend != "local" {
+		return badInput(fmt.Errorf("test: --backend %q: only \"local\" is available in this build", f.backend))
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("test: %w", err)
+	}
+	feats, fixt, err := suiteFS(f)
+	if err != nil {
+		return badInput(err)
+	}
+	start := time.Now()
+	res, err := steps.Run(steps.RunOptions{
+		Config:    steps.Config{Command: []string{exe, "node"}, Fixtures: fixt, LogDir: filepath.Join(f.reportDir, "logs")},
+		Features:  feats,
+		Tags:      f.tags,
+		ReportDir: f.reportDir,
+		Output:    cmd.OutOrStdout(),
+		Seed:      f.seed,
+	})
+	if err != nil {
+		return badInput(err)
+	}
+	if res.GodogStatus == 2 {
+		return badInput(errors.New("test: godog refused its options (see above)"))
+	}
+	if err := writeReports(cmd, f, res, time.Since(start)); err != nil {
+		return err
+	}
+	if !res.OK() {
+		return failed(fmt.Errorf("test: %s", res.Summary()))
+	}
+	return nil
+}
+
+func suiteFS(f testFlags) (feats, fixt fs.FS, err error) {
+	feats, fixt = features.FS, fixtures.FS
+	if f.featuresDir != "" {
+		if _, err := os.Stat(f.featuresDir); err != nil {
+			return nil, nil, fmt.Errorf("test: --features: %w", err)
+		}
+		feats = os.DirFS(f.featuresDir)
+	}
+	if f.fixturesDir != "" {
+		if _, err := os.Stat(f.fixturesDir); err != nil {
+			return nil, nil, fmt.Errorf("test: --fixtures: %w", err)
+		}
+		fixt = os.DirFS(f.fixturesDir)
+	}
+	return feats, fixt, nil
+}
+
+// writeReports turns the Cucumber JSON into the requirement table and the
+// HTML page.
+func writeReports(cmd *cobra.Command, f testFlags, res steps.Result, took time.Duration) error {
+	data, err := os.ReadFile(filepath.Join(f.reportDir, "cucumber.json"))
+	if err != nil {
+		return fmt.Errorf("test: report: %w", err)
+	}
+	feats, err := report.ParseCucumber(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("test: report: %w", err)
+	}
+	cat, err := report.LoadCatalogue(features.Requirements)
+	if err != nil {
+		return fmt.Errorf("test: requirements catalogue: %w", err)
+	}
+	reqs := report.Requirements(feats, cat)
+	var table bytes.Buffer
+	report.WriteTable(&table, reqs)
+	fmt.Fprintf(cmd.OutOrStdout(), "\n%s", table.String())
+	if err := os.WriteFile(filepath.Join(f.reportDir, "requirements.txt"), table.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("test: report: %w", err)
+	}
+	if err := writeJUnit(f, feats); err != nil {
+		return err
+	}
+	return writeHTML(f, feats, reqs, res, took)
+}
+
+func writeJUnit(f testFlags, feats []report.Feature) error {
+	out, err := os.Create(filepath.Join(f.reportDir, "junit.xml"))
+	if err != nil {
+		return fmt.Errorf("test: report: %w", err)
+	}
+	defer out.Close()
+	if err := report.WriteJUnit(out, "c2clab", feats); err != nil {
+		return fmt.Errorf("test: report: %w", err)
+	}
+	return out.Close()
+}
+
+func writeHTML(f testFlags, feats []report.Feature, reqs []report.RequirementResult, res steps.Result, took time.Duration) error {
+	out, err := os.Create(filepath.Join(f.reportDir, "report.html"))
+	if err != nil {
+		return fmt.Errorf("test: report: %w", err)
+	}
+	defer out.Close()
+	meta := []report.Field{{Name: "Scenarios", Value: res.Summary()}}
+	if f.tags != "" {
+		meta = append(meta, report.Field{Name: "Tags", Value: f.tags})
+	}
+	for _, s := range res.Skips {
+		meta = append(meta, report.Field{Name: "Skipped", Value: s})
+	}
+	err = report.WriteHTML(out, report.Summary{
+		Version: c2clabVersion(), Backend: f.backend, Started: time.Now().Add(-took), Duration: took,
+		Meta: meta, Features: feats, Requirements: reqs,
+	})
+	if err != nil {
+		return fmt.Errorf("test: report: %w", err)
+	}
+	return out.Close()
 }

@@ -1,0 +1,139 @@
+// Package lab runs a client-to-client lab: it creates the run's CAs and
+// certificates, starts the broker, device services and agents as separate
+// processes of the c2clab binary, and gives scenarios handles to drive and
+// inspect them. This file is the loopback backend: every node is a process
+// on its own 127.x.y.z address, so the lab runs without root; the nodes know
+// only their addresses, so other placements change nothing in them.
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/c2clab/c2clab/sim/pki"
+	"github.com/c2clab/c2clab/sim/policy"
+)
+
+// Spec configures a lab. The zero value is not usable: Command and at least
+// one tenant are required.
+type Spec struct {
+	// Command starts a node: Command... ROLE --config FILE --ready-file FILE.
+	// For the CLI this is {"/path/to/c2clab", "node"}.
+	Command []string
+	// Env is added to each node's environment.
+	Env []string
+	// Tenants are the organizations the broker serves.
+	Tenants []Tenant
+	// Dir is where the run directory is made; empty means os.TempDir().
+	Dir string
+}
+
+// Tenant is one organization and its policy.
+type Tenant struct {
+	ID     string
+	Policy policy.Config
+}
+
+// Lab is a running lab. Its methods are safe for concurrent use.
+type Lab struct {
+	ID  string // run ID, on every resource the run creates
+	Dir string // run directory; removed by Close
+
+	spec       Spec
+	cloud      *pki.CA
+	tenantCAs  map[string]*pki.CA
+	adminToken string
+	admin      Admin
+	broker     *proc
+	addrs      *addrPool
+
+	mu      sync.Mutex // guards devices, order, closed
+	devices map[string]*Device
+	order   []*proc // start order; stopped in reverse
+	closed  bool
+}
+
+// New creates the run directory and CAs and starts the broker.
+func New(ctx context.Context, spec Spec) (*Lab, error) {
+	if len(spec.Command) == 0 {
+		return nil, errors.New("lab: spec has no node command")
+	}
+	if len(spec.Tenants) == 0 {
+		return nil, errors.New("lab: spec has no tenant")
+	}
+	id, err := NewRunID()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(orTemp(spec.Dir), "c2clab-"+id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("lab: run directory: %w", err)
+	}
+	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, addrs: newAddrPool(id)}
+	ok := false
+	defer func() {
+		if !ok {
+			l.Close()
+		}
+	}()
+	if err := l.writeOwner(); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	if err := l.makeCAs(); err != nil {
+		return nil, err
+	}
+	if err := l.startBroker(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return l, nil
+}
+
+func orTemp(dir string) string {
+	if dir == "" {
+		return os.TempDir()
+	}
+	return dir
+}
+
+// Close stops every node in reverse start order and removes the run
+// directory, keys included. It is idempotent.
+func (l *Lab) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	order := l.order
+	l.mu.Unlock()
+	for i := len(order) - 1; i >= 0; i-- {
+		order[i].stop()
+	}
+	return os.RemoveAll(l.Dir)
+}
+
+// Logs returns the last n lines of every node's log, for a failed scenario.
+func (l *Lab) Logs(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out string
+	for _, p := range l.order {
+		out += fmt.Sprintf("--- %s (%s)\n%s", p.name, p.logPath, tail(p.logPath, n))
+	}
+	return out
+}
+
+func (l *Lab) track(p *proc) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.order = append(l.order, p)
+	if l.closed {
+		return errors.New("lab: closed")
+	}
+	return nil
+}

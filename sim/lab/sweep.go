@@ -1,0 +1,103 @@
+package lab
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Run is a run directory found on disk, live or left by a crashed run.
+type Run struct {
+	ID  string
+	Dir string
+	// Owner is the PID of the process that made the run, 0 if unknown.
+	Owner int
+	// Live reports whether the owner still runs.
+	Live bool
+	// Nodes maps node name to PID, from the ready files.
+	Nodes map[string]int
+}
+
+// ownerFile holds the PID of the process that created the run.
+const ownerFile = "owner.pid"
+
+func (l *Lab) writeOwner() error {
+	return os.WriteFile(l.path(ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
+}
+
+// Runs lists the run directories under dir ("" = os.TempDir()).
+func Runs(dir string) ([]Run, error) {
+	matches, err := filepath.Glob(filepath.Join(orTemp(dir), "c2clab-"+RunIDPrefix+"*"))
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	var runs []Run
+	for _, m := range matches {
+		id := strings.TrimPrefix(filepath.Base(m), "c2clab-")
+		if !ValidRunID(id) {
+			continue
+		}
+		runs = append(runs, readRun(id, m))
+	}
+	return runs, nil
+}
+
+func readRun(id, dir string) Run {
+	r := Run{ID: id, Dir: dir, Nodes: map[string]int{}}
+	if b, err := os.ReadFile(filepath.Join(dir, ownerFile)); err == nil {
+		r.Owner, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		r.Live = r.Owner > 0 && processMentions(r.Owner, "")
+	}
+	readies, _ := filepath.Glob(filepath.Join(dir, "*.ready"))
+	for _, f := range readies {
+		var rd Ready
+		if readJSON(f, &rd) == nil && rd.PID > 0 {
+			r.Nodes[strings.TrimSuffix(filepath.Base(f), ".ready")] = rd.PID
+		}
+	}
+	return r
+}
+
+// Sweep removes a run: it kills the run's node processes (only processes
+// whose command line names the run directory, so a reused PID is never
+// hit), then deletes the directory and the keys in it.
+func Sweep(r Run) error {
+	var errs []error
+	for name, pid := range r.Nodes {
+		if !processMentions(pid, r.Dir) {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			errs = append(errs, fmt.Errorf("sweep %s: kill node %q (pid %d): %w", r.ID, name, pid, err))
+		}
+		waitGone(pid, 2*time.Second)
+	}
+	if err := os.RemoveAll(r.Dir); err != nil {
+		errs = append(errs, fmt.Errorf("sweep %s: %w", r.ID, err))
+	}
+	return errors.Join(errs...)
+}
+
+// processMentions reports whether pid runs and its command line contains
+// s ("" = just runs).
+func processMentions(pid int, s string) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	return s == "" || bytes.Contains(b, []byte(s))
+}
+
+func waitGone(pid int, d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,125 @@
+// Package node runs one lab node process, a broker, agent, App Connector or
+// device services, from a JSON config file, and announces readiness with a
+// ready file. The c2clab binary (`c2clab node ROLE`) and test binaries that
+// re-exec themselves both enter here, so a node is the same code wherever
+// the lab places it.
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	"github.com/c2clab/c2clab/sim/agent"
+	"github.com/c2clab/c2clab/sim/broker"
+	"github.com/c2clab/c2clab/sim/connector"
+	"github.com/c2clab/c2clab/sim/endpoint"
+)
+
+// runner starts one role from its config file.
+type runner func(ctx context.Context, cfgPath string, ready func(map[string]string)) error
+
+// roles lists every role; registered here explicitly, not by init().
+var roles = map[string]runner{
+	"broker":    runAs(broker.Run),
+	"agent":     runAs(agent.Run),
+	"connector": runAs(connector.Run),
+	"services":  runAs(endpoint.Run),
+}
+
+// Roles returns the role names, sorted.
+func Roles() []string {
+	out := make([]string, 0, len(roles))
+	for r := range roles {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ErrUnknownRole is returned for a role Roles does not list.
+var ErrUnknownRole = errors.New("unknown node role")
+
+func runAs[C any](run func(context.Context, C, func(map[string]string)) error) runner {
+	return func(ctx context.Context, cfgPath string, ready func(map[string]string)) error {
+		var cfg C
+		data, err := os.ReadFile(cfgPath)
+		if err != nil {
+			return fmt.Errorf("read config: %w", err)
+		}
+		if err := json.Unmarshal(data, &cfg); err != nil {
+			return fmt.Errorf("config %q: %w", cfgPath, err)
+		}
+		return run(ctx, cfg, ready)
+	}
+}
+
+// Run runs role until SIGTERM or SIGINT, writing readyPath once it listens.
+func Run(role, cfgPath, readyPath string) error {
+	r, ok := roles[role]
+	if !ok {
+		return fmt.Errorf("node %q: %w (want one of %v)", role, ErrUnknownRole, Roles())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	var readyErr error
+	err := r(ctx, cfgPath, func(addrs map[string]string) {
+		readyErr = writeReady(readyPath, addrs)
+	})
+	return errors.Join(err, readyErr)
+}
+
+// Main parses `ROLE --config FILE --ready-file FILE` and runs the node; it
+// returns the process exit code.
+func Main(args []string) int {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	cfg := fs.String("config", "", "JSON config file of the role")
+	ready := fs.String("ready-file", "", "file to write {pid, addrs} to once listening")
+	if len(args) < 1 {
+		fmt.Fprintf(os.Stderr, "usage: node ROLE --config FILE --ready-file FILE (ROLE: %v)\n", Roles())
+		return 2
+	}
+	if err := fs.Parse(args[1:]); err != nil || *cfg == "" {
+		fmt.Fprintln(os.Stderr, "node: --config is required")
+		return 2
+	}
+	if err := Run(args[0], *cfg, *ready); err != nil {
+		fmt.Fprintf(os.Stderr, "node %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+// writeReady writes the ready file atomically, so a reader never sees half of it.
+func writeReady(path string, addrs map[string]string) error {
+	if path == "" {
+		return nil
+	}
+	data, err := json.Marshal(struct {
+		PID   int               `json:"pid"`
+		Addrs map[string]string `json:"addrs"`
+	}{os.Getpid(), addrs})
+	if err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
+	if err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("ready file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
