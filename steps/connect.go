@@ -1,0 +1,216 @@
+package steps
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/agent"
+	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/lab"
+)
+
+// recordTimeout bounds how long the source agent may take to show its
+// record of a connection after the client got its answer.
+const recordTimeout = 3 * time.Second
+
+func connectsTo(ctx context.Context, from, target string) error {
+	w := getWorld(ctx)
+	d, err := w.device(from)
+	if err != nil {
+		return err
+	}
+	host, portStr, err := net.SplitHostPort(target)
+	if err != nil {
+		return fmt.Errorf("target %q: want FQDN:PORT: %w", target, err)
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return fmt.Errorf("target %q: port: %w", target, err)
+	}
+	if w.last != nil && w.last.conn != nil {
+		w.last.conn.Close()
+	}
+	acts, err := w.lab.Activity(ctx)
+	if err != nil {
+		return err
+	}
+	a := &attempt{from: d, fqdn: host, port: uint16(port), started: time.Now(), activityN: len(acts)}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	a.conn, a.err = d.Dial(dctx, host, uint16(port))
+	w.last = a
+	if a.err != nil && !errors.As(a.err, new(*lab.SOCKSError)) {
+		return fmt.Errorf("connect %s to %s: not a SOCKS answer: %w", from, target, a.err)
+	}
+	rec, err := sourceRecord(ctx, d, a)
+	if err != nil {
+		return err
+	}
+	a.code, a.local = rec.Code, rec.Local
+	return nil
+}
+
+// sourceRecord finds the source agent's record of attempt a.
+func sourceRecord(ctx context.Context, d *lab.Device, a *attempt) (agent.ConnRecord, error) {
+	since := a.started.Add(-time.Millisecond).UnixMicro()
+	deadline := time.Now().Add(recordTimeout)
+	for {
+		st, err := d.Status(ctx)
+		if err != nil {
+			return agent.ConnRecord{}, err
+		}
+		for i := len(st.Connections) - 1; i >= 0; i-- {
+			r := st.Connections[i]
+			if r.Role == "source" && r.FQDN == a.fqdn && r.Port == int(a.port) && r.StartUs >= since {
+				return r, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return agent.ConnRecord{}, fmt.Errorf("agent of %q has no record of its connection to %s:%d", d.Name, a.fqdn, a.port)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (w *world) lastAttempt() (*attempt, error) {
+	if w.last == nil {
+		return nil, errors.New("no connection was made in this scenario")
+	}
+	return w.last, nil
+}
+
+func theConnectionSucceeds(ctx context.Context) error {
+	a, err := getWorld(ctx).lastAttempt()
+	if err != nil {
+		return err
+	}
+	if a.err != nil {
+		return fmt.Errorf("connection to %s:%d failed: %w (agent code %q)", a.fqdn, a.port, a.err, a.code)
+	}
+	if a.code != "" {
+		return fmt.Errorf("connection to %s:%d opened but the agent recorded code %q", a.fqdn, a.port, a.code)
+	}
+	return nil
+}
+
+func theConnectionIsRefusedWith(ctx context.Context, want string) error {
+	a, err := getWorld(ctx).lastAttempt()
+	if err != nil {
+		return err
+	}
+	if !code.Code(want).Known() {
+		return fmt.Errorf("%q is not a code the lab knows", want)
+	}
+	var errs []error
+	if a.err == nil {
+		errs = append(errs, fmt.Errorf("the admin's client was connected to %s:%d, want a refusal", a.fqdn, a.port))
+	}
+	if a.code != code.Code(want) {
+		errs = append(errs, fmt.Errorf("the source agent recorded code %q, want %q", a.code, want))
+	}
+	return errors.Join(errs...)
+}
+
+func theConnectionIsDroppedLocallyWith(ctx context.Context, want string) error {
+	if err := theConnectionIsRefusedWith(ctx, want); err != nil {
+		return err
+	}
+	if a := getWorld(ctx).last; !a.local {
+		return fmt.Errorf("the source agent sent the connection to the broker; want it dropped locally")
+	}
+	return nil
+}
+
+var rdpProtocols = map[string]uint32{"rdp": 0, "ssl": 1, "hybrid": 2, "hybrid_ex": 8}
+
+func rdpAnswersSelecting(ctx context.Context, proto string) error {
+	a, err := openConn(ctx)
+	if err != nil {
+		return err
+	}
+	want, ok := rdpProtocols[proto]
+	if !ok {
+		return fmt.Errorf("protocol %q: want rdp, ssl, hybrid or hybrid_ex", proto)
+	}
+	res, err := endpoint.RDPConnect(ctx, a.conn, 1|2|8)
+	if err != nil {
+		return fmt.Errorf("RDP negotiation through the relay: %w", err)
+	}
+	if res.Failed {
+		return fmt.Errorf("RDP service answered RDP_NEG_FAILURE %#x, want %s", res.FailureCode, proto)
+	}
+	if res.Selected != want || res.SourceRef != 0x1234 {
+		return fmt.Errorf("Connection Confirm selected %#x with source reference %#04x, want %#x and 0x1234", res.Selected, res.SourceRef, want)
+	}
+	return nil
+}
+
+func openConn(ctx context.Context) (*attempt, error) {
+	a, err := getWorld(ctx).lastAttempt()
+	if err != nil {
+		return nil, err
+	}
+	if a.conn == nil {
+		return nil, fmt.Errorf("connection to %s:%d is not open: %v", a.fqdn, a.port, a.err)
+	}
+	return a, nil
+}
+
+const mib = 1 << 20
+
+// echoedComeBackIntact writes n MiB of random bytes and reads them back
+// through the echo service, comparing SHA-256 of both streams.
+func echoedComeBackIntact(ctx context.Context, n int) error {
+	a, err := openConn(ctx)
+	if err != nil {
+		return err
+	}
+	a.conn.SetDeadline(time.Now().Add(60 * time.Second))
+	sent, got := sha256.New(), sha256.New()
+	werr := make(chan error, 1)
+	go func() {
+		_, err := io.CopyN(io.MultiWriter(a.conn, sent), rand.Reader, int64(n)*mib)
+		werr <- err
+	}()
+	if _, err := io.CopyN(got, a.conn, int64(n)*mib); err != nil {
+		return fmt.Errorf("read echo: %w", err)
+	}
+	if err := <-werr; err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	if string(sent.Sum(nil)) != string(got.Sum(nil)) {
+		return fmt.Errorf("%d MiB came back altered (SHA-256 differs)", n)
+	}
+	return a.closeConn()
+}
+
+// sentArriveIntact streams n MiB to the device's bulk service, which checks
+// every byte against the stream the seed defines.
+func sentArriveIntact(ctx context.Context, n int) error {
+	w := getWorld(ctx)
+	a, err := openConn(ctx)
+	if err != nil {
+		return err
+	}
+	w.bulkSeed++
+	res, err := endpoint.BulkSend(ctx, a.conn, int64(n)*mib, w.bulkSeed)
+	if err != nil {
+		return fmt.Errorf("bulk send through the relay: %w", err)
+	}
+	fmt.Printf("    relayed %d MiB intact in %s (%.0f Mbit/s)\n", n, res.Duration.Round(time.Millisecond), float64(res.Bytes)*8/res.Duration.Seconds()/1e6)
+	return a.closeConn()
+}
+
+func (a *attempt) closeConn() error {
+	err := a.conn.Close()
+	a.conn = nil
+	return err
+}

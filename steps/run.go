@@ -1,0 +1,139 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cucumber/godog"
+)
+
+// RunOptions configures one run of the suite.
+type RunOptions struct {
+	Config
+	// Features holds the .feature files; Paths selects within it
+	// (default: the whole tree).
+	Features fs.FS
+	Paths    []string
+	// Tags is a godog tag expression, e.g. "@HV-2 && ~@slow".
+	Tags string
+	// ReportDir, when set, receives cucumber.json.
+	ReportDir string
+	// Output receives the progress output; nil means os.Stdout.
+	Output io.Writer
+	// Seed orders scenarios randomly to catch state leaking between them;
+	// 0 keeps file order, -1 picks a seed (printed in the summary).
+	Seed int64
+}
+
+// Result counts scenarios the way a reader expects: a skipped scenario is
+// skipped, with its reason, never passed (godog itself counts ErrSkip as
+// passed).
+type Result struct {
+	Passed, Failed, Skipped int
+	// Skips lists "scenario: reason" for every skipped scenario.
+	Skips []string
+	// Failures lists "scenario: error" for every failed scenario.
+	Failures []string
+	// GodogStatus is godog's exit status: 0 ok, 1 failed, 2 bad options.
+	GodogStatus int
+}
+
+// OK reports whether the run had no failure and godog accepted its options.
+func (r Result) OK() bool { return r.Failed == 0 && r.GodogStatus == 0 }
+
+// Summary is the closing line: "N passed, N failed, N skipped".
+func (r Result) Summary() string {
+	return fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
+}
+
+// tally records each scenario's outcome; godog may run scenarios
+// concurrently, hence the lock.
+type tally struct {
+	mu  sync.Mutex // guards res
+	res Result
+}
+
+func (t *tally) record(s *godog.Scenario, err error, skipped string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case err != nil && !errors.Is(err, godog.ErrSkip):
+		t.res.Failed++
+		t.res.Failures = append(t.res.Failures, s.Name+": "+firstLine(err.Error()))
+	case skipped != "" || errors.Is(err, godog.ErrSkip):
+		if skipped == "" {
+			skipped = skipReason(err)
+		}
+		t.res.Skipped++
+		t.res.Skips = append(t.res.Skips, s.Name+": "+skipped)
+	default:
+		t.res.Passed++
+	}
+}
+
+func skipReason(err error) string {
+	r := strings.TrimSuffix(strings.TrimSpace(err.Error()), ": "+godog.ErrSkip.Error())
+	if r == godog.ErrSkip.Error() || r == "" {
+		return "no reason given"
+	}
+	return r
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// Run runs the suite and prints the summary line with every skip reason.
+func Run(opts RunOptions) (Result, error) {
+	out := opts.Output
+	if out == nil {
+		out = os.Stdout
+	}
+	format := "pretty"
+	if opts.ReportDir != "" {
+		if err := os.MkdirAll(opts.ReportDir, 0o755); err != nil {
+			return Result{}, fmt.Errorf("report dir: %w", err)
+		}
+		// No godog junit: it counts a skipped scenario as passed; the
+		// caller writes JUnit from the Cucumber JSON (report.WriteJUnit).
+		format += ",cucumber:" + filepath.Join(opts.ReportDir, "cucumber.json")
+	}
+	paths := opts.Paths
+	if len(paths) == 0 {
+		paths = []string{"."} // godog would look for a "features" folder inside the FS
+	}
+	t := &tally{}
+	suite := godog.TestSuite{
+		Name: "c2clab",
+		ScenarioInitializer: func(sc *godog.ScenarioContext) {
+			Register(sc, opts.Config)
+			sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
+				t.record(s, err, getWorld(ctx).skipReason)
+				return ctx, nil
+			})
+		},
+		Options: &godog.Options{
+			Format: format, Output: out, FS: opts.Features, Paths: paths, Tags: opts.Tags,
+			Strict: true, NoColors: true, Randomize: opts.Seed, Concurrency: 1,
+		},
+	}
+	t.res.GodogStatus = suite.Run()
+	res := t.res
+	sort.Strings(res.Skips)
+	for _, s := range res.Skips {
+		fmt.Fprintln(out, "skipped:", s)
+	}
+	fmt.Fprintln(out, res.Summary())
+	return res, nil
+}

@@ -1,0 +1,46 @@
+package steps
+
+import (
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// A scenario whose real client is missing must be counted as skipped, with
+// the reason, never as passed (godog's own counts would say passed).
+func TestSkippedScenarioIsCountedAsSkipped(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", "/nonexistent") // no nc: the step must skip
+	feature := `Feature: skip
+  Scenario: needs netcat
+    Given the tenant:
+      """
+      name: example
+      clientHostnameValidation: ['.*\.example\.com']
+      applicationSegments: [{name: W, domainNames: ["*.example.com"], tcpPortRange: [{from: 7, to: 7}]}]
+      """
+    And the admin "a1" logged in as "admin@example.com"
+    When the lab starts
+    And "a1" sends "x" with nc to "ws.example.com:7"
+    Then the client prints "x"
+`
+	res, err := Run(RunOptions{
+		Config:   Config{Command: []string{exe}, Env: []string{nodeEnv + "=1"}, Fixtures: fstest.MapFS{}},
+		Features: fstest.MapFS{"skip.feature": {Data: []byte(feature)}},
+		Output:   io.Discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Passed != 0 || res.Failed != 0 || res.Skipped != 1 {
+		t.Fatalf("got %s, want 0 passed, 0 failed, 1 skipped (failures: %v)", res.Summary(), res.Failures)
+	}
+	if len(res.Skips) != 1 || !strings.Contains(res.Skips[0], "nc") {
+		t.Fatalf("skip reasons = %q, want one naming nc", res.Skips)
+	}
+}

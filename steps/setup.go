@@ -1,0 +1,187 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/tenant"
+)
+
+func theTenant(ctx context.Context, doc *godog.DocString) error {
+	t, _, err := tenant.Parse("<scenario tenant>", []byte(doc.Content))
+	if err != nil {
+		return err
+	}
+	return getWorld(ctx).addTenant(t)
+}
+
+func theTenantFile(ctx context.Context, path string) error {
+	w := getWorld(ctx)
+	t, _, err := tenant.ParseFS(w.cfg.Fixtures, strings.TrimPrefix(path, "fixtures/"))
+	if err != nil {
+		return err
+	}
+	return w.addTenant(t)
+}
+
+func (w *world) addTenant(t *tenant.Tenant) error {
+	p := t.Policy()
+	w.tenants = append(w.tenants, tenantDecl{id: p.Tenant, policy: p})
+	return nil
+}
+
+// theDevice builds a profile from a two-column table of profile fields, as
+// they are spelled in a device file.
+func theDevice(ctx context.Context, name string, table *godog.Table) error {
+	return getWorld(ctx).addDevice(name, nil, table)
+}
+
+func theDeviceFromFixture(ctx context.Context, name, fixture string) error {
+	return theDeviceFromFixtureWith(ctx, name, fixture, nil)
+}
+
+func theDeviceFromFixtureWith(ctx context.Context, name, fixture string, table *godog.Table) error {
+	w := getWorld(ctx)
+	data, err := fs.ReadFile(w.cfg.Fixtures, "devices/"+fixture+".yaml")
+	if err != nil {
+		return fmt.Errorf("device fixture %q: %w", fixture, err)
+	}
+	return w.addDevice(name, data, table)
+}
+
+// theAdminLoggedInAs declares the admin's own device: Windows, a current
+// connector, logged in, on a hostname no workstation regex of the fixtures
+// matches by accident.
+func theAdminLoggedInAs(ctx context.Context, name, user string) error {
+	base := fmt.Sprintf("hostname: %s\nprimaryDnsSuffix: it.example.net\nos: windows\nconnectorVersion: 4.5.0.300\njoinState: ad\nloggedIn: true\nuser: %s\n", name, user)
+	return getWorld(ctx).addDevice(name, []byte(base), nil)
+}
+
+// addDevice merges table rows over base (YAML of a profile) and parses the
+// result, so the profile is validated exactly as a device file would be.
+// Cells are merged as YAML nodes, never through Go values, so "3.10" stays
+// the text 3.10 and does not become the number 3.1.
+func (w *world) addDevice(name string, base []byte, table *godog.Table) error {
+	doc, err := mergeFields(base, table)
+	if err != nil {
+		return fmt.Errorf("device %q: %w", name, err)
+	}
+	setField(doc, "name", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: name})
+	data, err := yaml.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("device %q: %w", name, err)
+	}
+	p, err := device.Parse("device "+name, data)
+	if err != nil {
+		return err
+	}
+	tid, err := w.currentTenant()
+	if err != nil {
+		return err
+	}
+	if _, dup := w.declared(name); dup {
+		return fmt.Errorf("device %q declared twice", name)
+	}
+	w.devices = append(w.devices, deviceDecl{tenant: tid, profile: p})
+	return nil
+}
+
+// mergeFields returns the mapping node of base with each | field | value |
+// row of table set on it.
+func mergeFields(base []byte, table *godog.Table) (*yaml.Node, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(base, &root); err != nil {
+		return nil, err
+	}
+	doc := &yaml.Node{Kind: yaml.MappingNode}
+	if len(root.Content) == 1 && root.Content[0].Kind == yaml.MappingNode {
+		doc = root.Content[0]
+	}
+	if table == nil {
+		return doc, nil
+	}
+	for i, row := range table.Rows {
+		if len(row.Cells) != 2 {
+			return nil, fmt.Errorf("table row %d: want | field | value |", i+1)
+		}
+		var v yaml.Node
+		if err := yaml.Unmarshal([]byte(row.Cells[1].Value), &v); err != nil {
+			return nil, fmt.Errorf("field %q: %w", row.Cells[0].Value, err)
+		}
+		val := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+		if len(v.Content) == 1 {
+			val = v.Content[0]
+		}
+		setField(doc, row.Cells[0].Value, val)
+	}
+	return doc, nil
+}
+
+// setField sets key to val in the mapping node m, replacing an old value.
+func setField(m *yaml.Node, key string, val *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = val
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
+}
+
+// registerTimeout bounds how long an agent may take to register.
+const registerTimeout = 10 * time.Second
+
+// theLabStarts starts the broker, then each device in declared order and
+// waits for its registration, so "first" and "later" (HV-6) are the order
+// of the scenario's lines.
+func theLabStarts(ctx context.Context) error {
+	w := getWorld(ctx)
+	spec := lab.Spec{Command: w.cfg.Command, Env: w.cfg.Env}
+	for _, t := range w.tenants {
+		spec.Tenants = append(spec.Tenants, lab.Tenant{ID: t.id, Policy: t.policy})
+	}
+	l, err := lab.New(ctx, spec)
+	if err != nil {
+		return err
+	}
+	w.lab = l
+	for _, d := range w.devices {
+		dev, err := l.AddDevice(ctx, d.tenant, d.profile)
+		if err != nil {
+			return err
+		}
+		if err := waitRegistered(ctx, dev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitRegistered waits until the agent has its registration answer; an
+// agent with Private Access off never connects, by design (DEV-5).
+func waitRegistered(ctx context.Context, d *lab.Device) error {
+	if !d.Profile.PrivateAccessEnabled() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
+	defer cancel()
+	for {
+		st, err := d.Status(ctx)
+		if err == nil && st.Connected {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("agent of %q did not register within %s (last status error: %v)", d.Name, registerTimeout, err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

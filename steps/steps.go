@@ -1,0 +1,96 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cucumber/godog"
+)
+
+// Register adds every step and the per-scenario hooks to sc. All steps are
+// registered here, in one place, so the vocabulary reads as one list.
+func Register(sc *godog.ScenarioContext, cfg Config) {
+	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
+		return context.WithValue(ctx, worldKey{}, &world{cfg: cfg, bulkSeed: 1}), nil
+	})
+	// godog passes the After-scenario hook a nil error when an earlier step
+	// skipped, so skips are caught here, per step, with their reason.
+	sc.StepContext().After(func(ctx context.Context, _ *godog.Step, _ godog.StepResultStatus, err error) (context.Context, error) {
+		if w := getWorld(ctx); errors.Is(err, godog.ErrSkip) && w.skipReason == "" {
+			w.skipReason = skipReason(err)
+		}
+		return ctx, nil
+	})
+	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
+		w := getWorld(ctx)
+		if err != nil && !errors.Is(err, godog.ErrSkip) && w.lab != nil {
+			w.keepLogs(s)
+		}
+		w.close()
+		return ctx, nil
+	})
+
+	// Setup.
+	sc.Step(`^the tenant:$`, theTenant)
+	sc.Step(`^the tenant file "([^"]+)"$`, theTenantFile)
+	sc.Step(`^the device "([^"]+)":$`, theDevice)
+	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)"$`, theDeviceFromFixture)
+	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)" with:$`, theDeviceFromFixtureWith)
+	sc.Step(`^the admin "([^"]+)" logged in as "([^"]+)"$`, theAdminLoggedInAs)
+	sc.Step(`^the lab starts$`, theLabStarts)
+
+	// Connections.
+	sc.Step(`^"([^"]+)" connects to "([^"]+)"$`, connectsTo)
+	sc.Step(`^the connection succeeds$`, theConnectionSucceeds)
+	sc.Step(`^the connection is refused with "([^"]+)"$`, theConnectionIsRefusedWith)
+	sc.Step(`^the connection is dropped locally with "([^"]+)"$`, theConnectionIsDroppedLocallyWith)
+	sc.Step(`^the RDP service answers with a Connection Confirm selecting "([^"]+)"$`, rdpAnswersSelecting)
+	sc.Step(`^(\d+) MiB echoed through the connection come back intact$`, echoedComeBackIntact)
+	sc.Step(`^(\d+) MiB sent through the connection arrive intact$`, sentArriveIntact)
+	sc.Step(`^"([^"]+)" sends "([^"]*)" with nc to "([^"]+)"$`, ncSends)
+	sc.Step(`^the client prints "([^"]*)"$`, clientPrints)
+
+	// Broker diagnostics and agent status.
+	sc.Step(`^the user status of "([^"]+)" shows FQDNRegistered (true|false) with "([^"]+)"$`, userStatusRegistered)
+	sc.Step(`^the user status of "([^"]+)" shows Valid Hostname (true|false)$`, userStatusValidHostname)
+	sc.Step(`^the user status of "([^"]+)" shows it available for client-to-client$`, userStatusAvailable)
+	sc.Step(`^the user status of "([^"]+)" shows it unavailable with "([^"]+)"$`, userStatusUnavailable)
+	sc.Step(`^the agent of "([^"]+)" shows "([^"]+)" as Client$`, agentShowsClient)
+	sc.Step(`^the agent of "([^"]+)" shows no Client$`, agentShowsNoClient)
+	sc.Step(`^"([^"]+)" is not connected to the broker$`, notConnected)
+	sc.Step(`^the user activity record of the connection has:$`, activityRecordHas)
+	sc.Step(`^the user activity record of the connection counts (\d+) MiB from the client$`, activityCountsBytes)
+	sc.Step(`^the broker logged nothing for the connection$`, brokerLoggedNothing)
+}
+
+// keepLogs prints the tail of every node's log, and keeps the whole logs
+// in LogDir when one is set, so a failed scenario can be diagnosed.
+func (w *world) keepLogs(s *godog.Scenario) {
+	fmt.Fprintf(os.Stderr, "\n=== node logs of failed scenario %q (run %s)\n%s\n", s.Name, w.lab.ID, w.lab.Logs(25))
+	if w.cfg.LogDir == "" {
+		return
+	}
+	dst := filepath.Join(w.cfg.LogDir, w.lab.ID+"-"+sanitize(s.Name))
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return
+	}
+	logs, _ := filepath.Glob(filepath.Join(w.lab.Dir, "*.log"))
+	for _, l := range logs {
+		if data, err := os.ReadFile(l); err == nil {
+			os.WriteFile(filepath.Join(dst, filepath.Base(l)), data, 0o644)
+		}
+	}
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}

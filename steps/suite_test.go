@@ -1,0 +1,58 @@
+package steps
+
+import (
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/c2clab/c2clab/features"
+	"github.com/c2clab/c2clab/sim/node"
+)
+
+// nodeEnv marks a re-exec of this test binary as a lab node, so the suite
+// needs no separately built c2clab binary.
+const nodeEnv = "C2CLAB_TEST_NODE"
+
+var (
+	tags = flag.String("godog.tags", "", "godog tag expression selecting scenarios, e.g. '@HV-2'")
+	seed = flag.Int64("godog.seed", -1, "scenario order: -1 random (printed), 0 file order, N a fixed seed")
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(nodeEnv) == "1" {
+		os.Exit(node.Main(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestFeatures runs the conformance suite on the loopback backend.
+func TestFeatures(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(RunOptions{
+		Config: Config{
+			Command:  []string{exe},
+			Env:      []string{nodeEnv + "=1"},
+			Fixtures: os.DirFS("../fixtures"),
+			LogDir:   os.Getenv("C2CLAB_LOG_DIR"),
+		},
+		Features: features.FS,
+		Tags:     *tags,
+		Seed:     *seed,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Failures {
+		t.Error("failed:", f)
+	}
+	if res.GodogStatus != 0 && res.Failed == 0 {
+		t.Errorf("godog exited %d (undefined or pending steps, or bad options)", res.GodogStatus)
+	}
+	if res.Passed+res.Failed+res.Skipped == 0 {
+		t.Error("no scenario ran")
+	}
+	t.Log(res.Summary())
+}

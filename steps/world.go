@@ -1,0 +1,113 @@
+// Package steps holds the godog step definitions of the conformance suite.
+// Each scenario gets its own world (in the context, never a package
+// variable): the tenant, the devices it declares, the running lab, and the
+// connections its admin made; steps drive real agents through the real
+// broker and assert what the admin's client, the broker's diagnostics and
+// the agents' status show.
+package steps
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/policy"
+)
+
+// Config is what the suite needs from its runner.
+type Config struct {
+	// Command starts a node process (see lab.Spec.Command).
+	Command []string
+	Env     []string
+	// Fixtures is the fixtures/ tree (device profiles, tenants).
+	Fixtures fs.FS
+	// LogDir, when set, keeps each failed scenario's node logs there.
+	LogDir string
+}
+
+// world is one scenario's state.
+type world struct {
+	cfg     Config
+	tenants []tenantDecl
+	devices []deviceDecl
+	lab     *lab.Lab
+	last    *attempt
+	// bulkSeed varies the byte stream per transfer so a relay that replays
+	// old data cannot pass.
+	bulkSeed uint64
+	// clientOut and clientErr are what the last real client printed and how it ended.
+	clientOut string
+	clientErr error
+	// skipReason is set when a step skipped the scenario.
+	skipReason string
+}
+
+type tenantDecl struct {
+	id     string
+	policy policy.Config
+}
+
+type deviceDecl struct {
+	tenant  string
+	profile *device.Profile
+}
+
+// attempt is one connection an admin made through its agent.
+type attempt struct {
+	from      *lab.Device
+	fqdn      string
+	port      uint16
+	conn      net.Conn
+	err       error
+	code      code.Code // from the source agent's record; "" when it succeeded
+	local     bool      // dropped by the source agent, never sent to the broker
+	started   time.Time
+	activityN int // activity records before the attempt
+}
+
+type worldKey struct{}
+
+func getWorld(ctx context.Context) *world { return ctx.Value(worldKey{}).(*world) }
+
+// currentTenant is the tenant declared last: devices join it, so a
+// scenario can declare one organization, its devices, then another.
+func (w *world) currentTenant() (string, error) {
+	if len(w.tenants) == 0 {
+		return "", fmt.Errorf("the scenario declares no tenant before its devices")
+	}
+	return w.tenants[len(w.tenants)-1].id, nil
+}
+
+func (w *world) device(name string) (*lab.Device, error) {
+	if w.lab == nil {
+		return nil, fmt.Errorf("the lab is not running (add \"When the lab starts\")")
+	}
+	d, ok := w.lab.Device(name)
+	if !ok {
+		return nil, fmt.Errorf("no device %q in the lab", name)
+	}
+	return d, nil
+}
+
+func (w *world) declared(name string) (*deviceDecl, bool) {
+	for i := range w.devices {
+		if w.devices[i].profile.Name == name {
+			return &w.devices[i], true
+		}
+	}
+	return nil, false
+}
+
+func (w *world) close() {
+	if w.last != nil && w.last.conn != nil {
+		w.last.conn.Close()
+	}
+	if w.lab != nil {
+		w.lab.Close()
+	}
+}
