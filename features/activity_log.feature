@@ -56,3 +56,17 @@ Feature: User Activity log of client-to-client connections
       | status         | Closed               |
       | internalReason | C2C_CLIENT_NOT_FOUND |
       | user           | admin@example.com    |
+
+  @LOG-2
+  Scenario: A destination whose connection to the broker expires during setup gives C2C_CLIENT_CONN_EXPIRED
+    Given the device "ws1" from fixture "win-4.5-ad" with:
+      | hostname         | ws1         |
+      | primaryDnsSuffix | example.com |
+    When the lab starts
+    And the agent of "ws1" stops answering
+    And "helpdesk-01" connects to "ws1.example.com:3389"
+    Then the connection is refused with "C2C_CLIENT_CONN_EXPIRED"
+    And the user activity record of the connection has:
+      | destination    | ws1                     |
+      | status         | Closed                  |
+      | internalReason | C2C_CLIENT_CONN_EXPIRED |

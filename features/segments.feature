@@ -104,3 +104,37 @@ Feature: Application segments for client-to-client
     Then the connection succeeds
     When "helpdesk-02" connects to "laptop-17.example.com:3389"
     Then the connection is refused with "C2C_CLIENT_NOT_FOUND"
+
+  @SEG-2 @SEG-3
+  Scenario: One namespace: an app on its own FQDN segment via an App Connector, workstations client-to-client
+    Given the tenant:
+      """
+      name: shared
+      clientHostnameValidation: ['.*\.example\.com']
+      serverGroups: [{id: srv-dc, name: DC app servers}]
+      segmentGroups: [{id: grp-apps, name: Applications}]
+      applicationSegments:
+        - {id: wiki, name: Wiki, domainNames: [wiki.example.com], tcpPortRange: [{from: 8080, to: 8080}], segmentGroupId: grp-apps, serverGroups: [{id: srv-dc}]}
+        - {id: ws, name: Workstations, domainNames: ["*.example.com"], tcpPortRange: [{from: 3389, to: 3389}]}
+      rules:
+        - {id: r-apps, name: Everyone to applications, ruleOrder: 1, action: ALLOW, conditions: [{operands: [{objectType: APP_GROUP, lhs: id, rhs: grp-apps}]}]}
+      """
+    And an App Connector "dc-connector" for server group "srv-dc" serving "wiki.example.com" with an echo service on port 8080
+    And the admin "helpdesk-04" logged in as "admin@example.com"
+    And the device "ws4" from fixture "win-4.5-ad" with:
+      | hostname         | ws4         |
+      | primaryDnsSuffix | example.com |
+    When the lab starts
+    And "helpdesk-04" connects to "wiki.example.com:8080"
+    Then the connection succeeds
+    And 1 MiB echoed through the connection come back intact
+    And the user activity record of the connection has:
+      | accessType | Client to Server         |
+      | segment    | Wiki                     |
+      | rule       | Everyone to applications |
+    When "helpdesk-04" connects to "ws4.example.com:3389"
+    Then the connection succeeds
+    And the user activity record of the connection has:
+      | accessType | Client to Client |
+      | segment    | Workstations     |
+      | rule       |                  |

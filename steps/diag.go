@@ -123,6 +123,14 @@ func agentShowsNoClient(ctx context.Context, name string) error {
 	return nil
 }
 
+func agentStopsAnswering(ctx context.Context, name string) error {
+	d, err := getWorld(ctx).device(name)
+	if err != nil {
+		return err
+	}
+	return d.FreezeAgent()
+}
+
 func notConnected(ctx context.Context, name string) error {
 	w := getWorld(ctx)
 	d, err := w.device(name)

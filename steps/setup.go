@@ -136,6 +136,27 @@ func setField(m *yaml.Node, key string, val *yaml.Node) {
 	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
 }
 
+// anAppConnector declares an App Connector serving one server group, with
+// one app server behind it running an echo service (Client to Server).
+func anAppConnector(ctx context.Context, name, group, fqdn string, port int) error {
+	w := getWorld(ctx)
+	tid, err := w.currentTenant()
+	if err != nil {
+		return err
+	}
+	app := lab.App{FQDN: fqdn, Services: []device.Service{{Kind: "echo", Port: port}}}
+	w.conns = append(w.conns, connectorDecl{tenant: tid, name: name, groups: []string{group}, apps: []lab.App{app}})
+	return nil
+}
+
+// The suite's broker expects a keepalive every 300 ms and drops a silent
+// session after 2 s, so expiry scenarios finish in seconds; 2 s is many
+// intervals, so a busy machine does not drop live sessions.
+const (
+	keepaliveInterval = 300 * time.Millisecond
+	keepaliveTimeout  = 2 * time.Second
+)
+
 // registerTimeout bounds how long an agent may take to register.
 const registerTimeout = 10 * time.Second
 
@@ -144,7 +165,7 @@ const registerTimeout = 10 * time.Second
 // of the scenario's lines.
 func theLabStarts(ctx context.Context) error {
 	w := getWorld(ctx)
-	spec := lab.Spec{Command: w.cfg.Command, Env: w.cfg.Env}
+	spec := lab.Spec{Command: w.cfg.Command, Env: w.cfg.Env, KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	for _, t := range w.tenants {
 		spec.Tenants = append(spec.Tenants, lab.Tenant{ID: t.id, Policy: t.policy})
 	}
@@ -153,6 +174,11 @@ func theLabStarts(ctx context.Context) error {
 		return err
 	}
 	w.lab = l
+	for _, c := range w.conns {
+		if err := l.AddAppConnector(ctx, c.tenant, c.name, c.groups, c.apps); err != nil {
+			return err
+		}
+	}
 	for _, d := range w.devices {
 		dev, err := l.AddDevice(ctx, d.tenant, d.profile)
 		if err != nil {

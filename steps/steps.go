@@ -41,6 +41,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)"$`, theDeviceFromFixture)
 	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)" with:$`, theDeviceFromFixtureWith)
 	sc.Step(`^the admin "([^"]+)" logged in as "([^"]+)"$`, theAdminLoggedInAs)
+	sc.Step(`^an App Connector "([^"]+)" for server group "([^"]+)" serving "([^"]+)" with an echo service on port (\d+)$`, anAppConnector)
 	sc.Step(`^the lab starts$`, theLabStarts)
 
 	// Connections.
@@ -62,6 +63,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the agent of "([^"]+)" shows "([^"]+)" as Client$`, agentShowsClient)
 	sc.Step(`^the agent of "([^"]+)" shows no Client$`, agentShowsNoClient)
 	sc.Step(`^"([^"]+)" is not connected to the broker$`, notConnected)
+	sc.Step(`^the agent of "([^"]+)" stops answering$`, agentStopsAnswering)
 	sc.Step(`^the user activity record of the connection has:$`, activityRecordHas)
 	sc.Step(`^the user activity record of the connection counts (\d+) MiB from the client$`, activityCountsBytes)
 	sc.Step(`^the broker logged nothing for the connection$`, brokerLoggedNothing)

@@ -35,6 +35,7 @@ type world struct {
 	cfg     Config
 	tenants []tenantDecl
 	devices []deviceDecl
+	conns   []connectorDecl
 	lab     *lab.Lab
 	last    *attempt
 	// bulkSeed varies the byte stream per transfer so a relay that replays
@@ -55,6 +56,13 @@ type tenantDecl struct {
 type deviceDecl struct {
 	tenant  string
 	profile *device.Profile
+}
+
+// connectorDecl is an App Connector and the app servers behind it.
+type connectorDecl struct {
+	tenant, name string
+	groups       []string
+	apps         []lab.App
 }
 
 // attempt is one connection an admin made through its agent.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/policy"
@@ -30,6 +31,9 @@ type Spec struct {
 	Tenants []Tenant
 	// Dir is where the run directory is made; empty means os.TempDir().
 	Dir string
+	// KeepaliveInterval and KeepaliveTimeout are the broker's; zero means
+	// the protocol's defaults. Scenarios about expiry shorten them.
+	KeepaliveInterval, KeepaliveTimeout time.Duration
 }
 
 // Tenant is one organization and its policy.

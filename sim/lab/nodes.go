@@ -8,11 +8,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/c2clab/c2clab/sim/agent"
 	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/peer"
 	"github.com/c2clab/c2clab/sim/pki"
 )
 
@@ -81,6 +83,7 @@ func (l *Lab) startBroker(ctx context.Context) error {
 	cfg := broker.Config{
 		Control: ip.String() + ":0", Data: ip.String() + ":0", Admin: ip.String() + ":0",
 		AdminToken: l.adminToken, CertFile: cert, KeyFile: key,
+		KeepaliveInterval: l.spec.KeepaliveInterval, KeepaliveTimeout: l.spec.KeepaliveTimeout,
 	}
 	for _, t := range l.spec.Tenants {
 		cfg.Tenants = append(cfg.Tenants, broker.Tenant{ID: t.ID, CAFile: l.path("ca-" + t.ID + ".pem"), Policy: t.Policy})
@@ -154,24 +157,39 @@ func (d *Device) startAgent(ctx context.Context, ca *pki.CA) error {
 	if err != nil {
 		return err
 	}
-	bundle := l.path(d.Name + "-trust.pem")
-	if err := os.WriteFile(bundle, append(l.cloud.CertPEM(), ca.CertPEM()...), 0o600); err != nil {
-		return fmt.Errorf("lab: %w", err)
+	bundle, err := l.trustBundle(d.Name, ca)
+	if err != nil {
+		return err
 	}
 	cfg := agent.Config{
-		Name: d.Name, CAFile: bundle, CertFile: cert, KeyFile: key,
+		Name: d.Name, Broker: l.brokerAddrs(), CAFile: bundle, CertFile: cert, KeyFile: key,
 		Profile: *d.Profile, InterfaceIP: d.InterfaceIP.String(),
 		SOCKS: d.InterfaceIP.String() + ":0", Status: d.InterfaceIP.String() + ":0",
 	}
-	cfg.Broker.Control, _ = l.broker.addr("control")
-	cfg.Broker.Data, _ = l.broker.addr("data")
-	cfg.Broker.ServerName = "broker"
 	p, err := startNode(ctx, l.spec.Command, l.spec.Env, l.Dir, d.Name+"-agent", "agent", cfg)
 	if err != nil {
 		return err
 	}
 	d.agent = p
 	return l.track(p)
+}
+
+// trustBundle writes the CAs a connector trusts: the cloud CA (the broker)
+// and its tenant's CA (its peers on the data path).
+func (l *Lab) trustBundle(name string, ca *pki.CA) (string, error) {
+	bundle := l.path(name + "-trust.pem")
+	if err := os.WriteFile(bundle, append(l.cloud.CertPEM(), ca.CertPEM()...), 0o600); err != nil {
+		return "", fmt.Errorf("lab: %w", err)
+	}
+	return bundle, nil
+}
+
+// brokerAddrs is where agents and connectors reach the broker.
+func (l *Lab) brokerAddrs() peer.BrokerAddrs {
+	b := peer.BrokerAddrs{ServerName: "broker"}
+	b.Control, _ = l.broker.addr("control")
+	b.Data, _ = l.broker.addr("data")
+	return b
 }
 
 // Device returns the named device.
@@ -187,3 +205,7 @@ func (d *Device) StopAgent() { d.agent.stop() }
 
 // KillAgent kills the device's agent, as a crash would.
 func (d *Device) KillAgent() { d.agent.kill() }
+
+// FreezeAgent stops the agent's process (SIGSTOP): its connections stay
+// open but it answers nothing, as a hung or suspended machine would.
+func (d *Device) FreezeAgent() error { return d.agent.signal(syscall.SIGSTOP) }

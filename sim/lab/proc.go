@@ -103,6 +103,8 @@ func (p *proc) waitReady(ctx context.Context, path string) error {
 // returns once the process is gone.
 func (p *proc) stop() {
 	p.stopOnce.Do(func() {
+		// SIGCONT first: a frozen node would not handle SIGTERM.
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.done:
@@ -111,6 +113,13 @@ func (p *proc) stop() {
 			<-p.done
 		}
 	})
+}
+
+func (p *proc) signal(sig syscall.Signal) error {
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("signal node %q: %w", p.name, err)
+	}
+	return nil
 }
 
 // kill ends the process at once, as a crash would.

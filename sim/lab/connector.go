@@ -1,0 +1,57 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/c2clab/c2clab/sim/connector"
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/pki"
+)
+
+// App is an application server behind an App Connector (Client to Server).
+type App struct {
+	FQDN     string
+	Services []device.Service
+}
+
+// AddAppConnector starts each app server (fake services on its own
+// address) and an App Connector that serves serverGroups and reaches the
+// apps by their FQDNs.
+func (l *Lab) AddAppConnector(ctx context.Context, tenantID, name string, serverGroups []string, apps []App) error {
+	ca, ok := l.tenantCAs[tenantID]
+	if !ok {
+		return fmt.Errorf("lab: add App Connector %q: unknown tenant %q", name, tenantID)
+	}
+	hosts := map[string]string{}
+	for i, app := range apps {
+		ip, err := l.addrs.take()
+		if err != nil {
+			return err
+		}
+		cfg := endpoint.Config{IP: ip.String(), Services: app.Services}
+		p, err := startNode(ctx, l.spec.Command, l.spec.Env, l.Dir, fmt.Sprintf("%s-app%d", name, i+1), "services", cfg)
+		if err != nil {
+			return err
+		}
+		if err := l.track(p); err != nil {
+			return err
+		}
+		hosts[app.FQDN] = ip.String()
+	}
+	cert, key, err := l.issue(ca, pki.Identity{Tenant: tenantID, Name: name, Kind: pki.KindConnector}, false)
+	if err != nil {
+		return err
+	}
+	bundle, err := l.trustBundle(name, ca)
+	if err != nil {
+		return err
+	}
+	cfg := connector.Config{Name: name, Broker: l.brokerAddrs(), CAFile: bundle, CertFile: cert, KeyFile: key, ServerGroups: serverGroups, Hosts: hosts}
+	p, err := startNode(ctx, l.spec.Command, l.spec.Env, l.Dir, name, "connector", cfg)
+	if err != nil {
+		return err
+	}
+	return l.track(p)
+}
