@@ -101,8 +101,13 @@ func theConnectionSucceeds(ctx context.Context) error {
 	return nil
 }
 
+// theConnectionIsRefusedWith checks the refusal from both ends: the code
+// the source agent recorded and, when the request reached the broker, the
+// broker's own User Activity record, so an agent under test cannot pass by
+// writing the expected code into its status.
 func theConnectionIsRefusedWith(ctx context.Context, want string) error {
-	a, err := getWorld(ctx).lastAttempt()
+	w := getWorld(ctx)
+	a, err := w.lastAttempt()
 	if err != nil {
 		return err
 	}
@@ -115,6 +120,14 @@ func theConnectionIsRefusedWith(ctx context.Context, want string) error {
 	}
 	if a.code != code.Code(want) {
 		errs = append(errs, fmt.Errorf("the source agent recorded code %q, want %q", a.code, want))
+	}
+	if !a.local {
+		rec, err := w.activityRecord(ctx, "Closed")
+		if err != nil {
+			errs = append(errs, err)
+		} else if rec.Code != code.Code(want) {
+			errs = append(errs, fmt.Errorf("the broker logged internalReason %q, want %q", rec.Code, want))
+		}
 	}
 	return errors.Join(errs...)
 }

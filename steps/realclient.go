@@ -42,7 +42,7 @@ func ncSends(ctx context.Context, from, text, target string) (context.Context, e
 	err = cmd.Run()
 	w.clientOut, w.clientErr = out.String(), err
 	if err != nil {
-		w.clientErr = fmt.Errorf("%v: %s", err, strings.TrimSpace(errOut.String()))
+		w.clientErr = fmt.Errorf("nc: %w: %s", err, strings.TrimSpace(errOut.String()))
 	}
 	return ctx, nil
 }

@@ -42,6 +42,8 @@ type Result struct {
 	Skips []string
 	// Failures lists "scenario: error" for every failed scenario.
 	Failures []string
+	// Scenarios holds every scenario's outcome in the order they ran.
+	Scenarios []Outcome
 	// GodogStatus is godog's exit status: 0 ok, 1 failed, 2 bad options.
 	GodogStatus int
 }
@@ -54,6 +56,15 @@ func (r Result) Summary() string {
 	return fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
 }
 
+// Outcome is one scenario's result.
+type Outcome struct {
+	Name string
+	// Status is "passed", "failed" or "skipped".
+	Status string
+	// Reason says why it failed or was skipped.
+	Reason string
+}
+
 // tally records each scenario's outcome; godog may run scenarios
 // concurrently, hence the lock.
 type tally struct {
@@ -64,19 +75,23 @@ type tally struct {
 func (t *tally) record(s *godog.Scenario, err error, skipped string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	o := Outcome{Name: s.Name, Status: "passed"}
 	switch {
 	case err != nil && !errors.Is(err, godog.ErrSkip):
+		o.Status, o.Reason = "failed", err.Error()
 		t.res.Failed++
-		t.res.Failures = append(t.res.Failures, s.Name+": "+firstLine(err.Error()))
+		t.res.Failures = append(t.res.Failures, s.Name+": "+firstLine(o.Reason))
 	case skipped != "" || errors.Is(err, godog.ErrSkip):
 		if skipped == "" {
 			skipped = skipReason(err)
 		}
+		o.Status, o.Reason = "skipped", skipped
 		t.res.Skipped++
 		t.res.Skips = append(t.res.Skips, s.Name+": "+skipped)
 	default:
 		t.res.Passed++
 	}
+	t.res.Scenarios = append(t.res.Scenarios, o)
 }
 
 func skipReason(err error) string {

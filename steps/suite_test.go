@@ -45,8 +45,17 @@ func TestFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range res.Failures {
-		t.Error("failed:", f)
+	// One subtest per scenario, so go test -v, -json and gotestsum count a
+	// skipped scenario as skipped, with its reason, and a failed one as failed.
+	for _, o := range res.Scenarios {
+		t.Run(o.Name, func(t *testing.T) {
+			switch o.Status {
+			case "failed":
+				t.Error(o.Reason)
+			case "skipped":
+				t.Skip(o.Reason)
+			}
+		})
 	}
 	if res.GodogStatus != 0 && res.Failed == 0 {
 		t.Errorf("godog exited %d (undefined or pending steps, or bad options)", res.GodogStatus)

@@ -38,8 +38,9 @@ type world struct {
 	conns   []connectorDecl
 	lab     *lab.Lab
 	last    *attempt
-	// bulkSeed varies the byte stream per transfer so a relay that replays
-	// old data cannot pass.
+	// bulkSeed varies the byte stream per transfer, so data replayed from
+	// an earlier transfer does not match (within one transfer the pattern
+	// repeats every ~4 MiB; see sim/endpoint's bulk service).
 	bulkSeed uint64
 	// clientOut and clientErr are what the last real client printed and how it ended.
 	clientOut string

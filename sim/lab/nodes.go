@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/c2clab/c2clab/sim/agent"
 	"github.com/c2clab/c2clab/sim/broker"
@@ -208,4 +207,4 @@ func (d *Device) KillAgent() { d.agent.kill() }
 
 // FreezeAgent stops the agent's process (SIGSTOP): its connections stay
 // open but it answers nothing, as a hung or suspended machine would.
-func (d *Device) FreezeAgent() error { return d.agent.signal(syscall.SIGSTOP) }
+func (d *Device) FreezeAgent() error { return d.agent.freeze() }

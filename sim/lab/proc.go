@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -60,9 +59,7 @@ func startNode(ctx context.Context, command []string, env []string, dir, name, r
 	cmd := exec.Command(command[0], args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Own process group, so a lab's nodes are not hit by the terminal's ^C
-	// before the lab stops them in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	setNodeAttrs(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %q: %w", name, err)
 	}
@@ -91,7 +88,10 @@ func (p *proc) waitReady(ctx context.Context, path string) error {
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%w: %v", ErrNodeExited, p.waitErr)
+			if p.waitErr == nil {
+				return fmt.Errorf("%w: exit status 0", ErrNodeExited)
+			}
+			return fmt.Errorf("%w: %w", ErrNodeExited, p.waitErr)
 		case <-ctx.Done():
 			return fmt.Errorf("wait for ready file %q: %w", path, ctx.Err())
 		case <-tick.C:
@@ -103,9 +103,7 @@ func (p *proc) waitReady(ctx context.Context, path string) error {
 // returns once the process is gone.
 func (p *proc) stop() {
 	p.stopOnce.Do(func() {
-		// SIGCONT first: a frozen node would not handle SIGTERM.
-		_ = p.cmd.Process.Signal(syscall.SIGCONT)
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		p.terminate()
 		select {
 		case <-p.done:
 		case <-time.After(stopGrace):
@@ -113,13 +111,6 @@ func (p *proc) stop() {
 			<-p.done
 		}
 	})
-}
-
-func (p *proc) signal(sig syscall.Signal) error {
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		return fmt.Errorf("signal node %q: %w", p.name, err)
-	}
-	return nil
 }
 
 // kill ends the process at once, as a crash would.

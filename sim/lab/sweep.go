@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -73,7 +72,7 @@ func Sweep(r Run) error {
 		if !processMentions(pid, r.Dir) {
 			continue
 		}
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		if err := killPID(pid); err != nil {
 			errs = append(errs, fmt.Errorf("sweep %s: kill node %q (pid %d): %w", r.ID, name, pid, err))
 		}
 		waitGone(pid, 2*time.Second)

@@ -1,0 +1,38 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"syscall"
+)
+
+// setNodeAttrs puts a node in its own process group, so a terminal's ^C
+// reaches the lab first and the lab stops nodes in order, and has the
+// kernel kill the node if the lab dies, so a crash leaves no process.
+func setNodeAttrs(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// terminate asks a node to stop. SIGCONT first: a frozen node would not
+// handle SIGTERM.
+func (p *proc) terminate() {
+	_ = p.cmd.Process.Signal(syscall.SIGCONT)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+}
+
+// freeze stops the node's process (SIGSTOP).
+func (p *proc) freeze() error {
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("freeze node %q: %w", p.name, err)
+	}
+	return nil
+}
+
+// killPID kills a process of a crashed run; one already gone is fine.
+func killPID(pid int) error {
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
+}

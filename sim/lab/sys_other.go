@@ -1,0 +1,29 @@
+//go:build !linux
+
+package lab
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+)
+
+// The lab runs on Linux: it relies on 127.0.0.0/8 being all loopback, on
+// Pdeathsig and on /proc. These stand-ins let the rest of the CLI (explain,
+// check) build elsewhere; starting a lab fails with errNotLinux.
+
+var errNotLinux = errors.New("lab: runs on Linux only")
+
+func setNodeAttrs(*exec.Cmd) {}
+
+func (p *proc) terminate() { _ = p.cmd.Process.Signal(os.Interrupt) }
+
+func (p *proc) freeze() error { return errNotLinux }
+
+func killPID(pid int) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	return p.Kill()
+}
