@@ -17,7 +17,6 @@ Feature: The destination device and its client connector
       """
     And the admin "helpdesk-01" logged in as "admin@example.com"
 
-  @DEV-1 @DEV-2 @DEV-3 @DEV-4
   Scenario Outline: <fixture> is reachable for client-to-client
     Given the device "dut" from fixture "<fixture>" with:
       | hostname         | dut-pc      |
@@ -28,17 +27,30 @@ Feature: The destination device and its client connector
     When "helpdesk-01" connects to "dut-pc.example.com:3389"
     Then the connection succeeds
 
-    Examples: minimum versions, join states, machine tunnel
+    @DEV-1
+    Examples: exactly the minimum connector version
+      | fixture          |
+      | win-3.9.0.169-ad |
+      | linux-1.4        |
+
+    @DEV-1 @DEV-2
+    Examples: a domain-joined Mac at the minimum version
+      | fixture    |
+      | mac-3.7-ad |
+
+    @DEV-3
+    Examples: AD, hybrid and Azure AD joined Windows
+      | fixture        |
+      | win-4.5-ad     |
+      | win-4.5-hybrid |
+      | win-4.5-azure  |
+
+    @DEV-4
+    Examples: a machine tunnel and no logged-in user
       | fixture                     |
-      | win-3.9.0.169-ad            |
-      | win-4.5-ad                  |
-      | win-4.5-hybrid              |
-      | win-4.5-azure               |
-      | mac-3.7-ad                  |
-      | linux-1.4                   |
       | win-4.5-ad-tunnel-loggedout |
 
-  @DEV-1 @DEV-2 @DEV-4 @LOG-2
+  @LOG-2
   Scenario Outline: <fixture> is enrolled but not available: <code>
     Given the device "dut" from fixture "<fixture>" with:
       | hostname         | dut-pc      |
@@ -51,13 +63,22 @@ Feature: The destination device and its client connector
     And the user activity record of the connection has:
       | internalReason | <code> |
 
-    Examples:
-      | fixture               | code                           |
-      | win-3.9.0.168-ad      | C2C_CLIENT_VERSION_UNSUPPORTED |
-      | mac-3.6-ad            | C2C_CLIENT_VERSION_UNSUPPORTED |
-      | linux-1.3             | C2C_CLIENT_VERSION_UNSUPPORTED |
-      | mac-3.7-none          | C2C_MAC_NOT_DOMAIN_JOINED      |
-      | win-4.5-ad-loggedout  | C2C_NOT_AVAILABLE              |
+    @DEV-1
+    Examples: one step below the minimum version
+      | fixture          | code                           |
+      | win-3.9.0.168-ad | C2C_CLIENT_VERSION_UNSUPPORTED |
+      | mac-3.6-ad       | C2C_CLIENT_VERSION_UNSUPPORTED |
+      | linux-1.3        | C2C_CLIENT_VERSION_UNSUPPORTED |
+
+    @DEV-2
+    Examples: a Mac that is not domain-joined
+      | fixture      | code                      |
+      | mac-3.7-none | C2C_MAC_NOT_DOMAIN_JOINED |
+
+    @DEV-4
+    Examples: no machine tunnel and nobody logged in
+      | fixture              | code              |
+      | win-4.5-ad-loggedout | C2C_NOT_AVAILABLE |
 
   @DEV-1
   Scenario: Versions compare part by part, not as text

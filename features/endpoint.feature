@@ -56,3 +56,36 @@ Feature: Delivery to the destination's local service
     When the lab starts
     And "helpdesk-01" sends "hello through the broker" with nc to "ws2.example.com:7"
     Then the client prints "hello through the broker"
+
+  @EP-2
+  Scenario: psexec's transport: SMB on 445 answers NEGOTIATE through the relay
+    Given the tenant:
+      """
+      name: smb
+      clientHostnameValidation: ['.*\.example\.com']
+      applicationSegments:
+        - name: Workstations
+          domainNames: ["*.example.com"]
+          tcpPortRange: [{from: 445, to: 445}]
+      """
+    And the admin "helpdesk-05" logged in as "admin@example.com"
+    And the device "ws5" from fixture "win-4.5-ad" with:
+      | hostname         | ws5                      |
+      | primaryDnsSuffix | example.com              |
+      | services         | [{kind: smb, port: 445}] |
+      | smb              | {dialect: "3.0.2"}       |
+    When the lab starts
+    And "helpdesk-05" connects to "ws5.example.com:445"
+    Then the connection succeeds
+    And the SMB service answers NEGOTIATE with dialect "3.0.2"
+
+  @EP-2
+  Scenario: An RDP server that allows only standard RDP security refuses TLS with RDP_NEG_FAILURE
+    Given the device "legacy" from fixture "win-4.5-ad" with:
+      | hostname         | legacy             |
+      | primaryDnsSuffix | example.com        |
+      | rdp              | {enabled: true, protocols: [rdp]} |
+    When the lab starts
+    And "helpdesk-01" connects to "legacy.example.com:3389"
+    Then the connection succeeds
+    And the RDP service answers a request for "ssl,hybrid" with RDP_NEG_FAILURE "SSL_NOT_ALLOWED_BY_SERVER"

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/c2clab/c2clab/sim/agent"
@@ -142,18 +143,17 @@ func theConnectionIsDroppedLocallyWith(ctx context.Context, want string) error {
 	return nil
 }
 
-var rdpProtocols = map[string]uint32{"rdp": 0, "ssl": 1, "hybrid": 2, "hybrid_ex": 8}
-
 func rdpAnswersSelecting(ctx context.Context, proto string) error {
 	a, err := openConn(ctx)
 	if err != nil {
 		return err
 	}
-	want, ok := rdpProtocols[proto]
-	if !ok {
-		return fmt.Errorf("protocol %q: want rdp, ssl, hybrid or hybrid_ex", proto)
+	want, err := endpoint.RDPProtocolMask(proto)
+	if err != nil {
+		return err
 	}
-	res, err := endpoint.RDPConnect(ctx, a.conn, 1|2|8)
+	all, _ := endpoint.RDPProtocolMask("ssl", "hybrid", "hybrid_ex")
+	res, err := endpoint.RDPConnect(ctx, a.conn, all)
 	if err != nil {
 		return fmt.Errorf("RDP negotiation through the relay: %w", err)
 	}
@@ -162,6 +162,45 @@ func rdpAnswersSelecting(ctx context.Context, proto string) error {
 	}
 	if res.Selected != want || res.SourceRef != 0x1234 {
 		return fmt.Errorf("Connection Confirm selected %#x with source reference %#04x, want %#x and 0x1234", res.Selected, res.SourceRef, want)
+	}
+	return nil
+}
+
+// rdpRefuses asks for the listed protocols and expects RDP_NEG_FAILURE.
+func rdpRefuses(ctx context.Context, protos, failure string) error {
+	a, err := openConn(ctx)
+	if err != nil {
+		return err
+	}
+	mask, err := endpoint.RDPProtocolMask(strings.Split(protos, ",")...)
+	if err != nil {
+		return err
+	}
+	res, err := endpoint.RDPConnect(ctx, a.conn, mask)
+	if err != nil {
+		return fmt.Errorf("RDP negotiation through the relay: %w", err)
+	}
+	if !res.Failed {
+		return fmt.Errorf("RDP service selected %s, want RDP_NEG_FAILURE %s", endpoint.RDPProtocolName(res.Selected), failure)
+	}
+	if got := endpoint.RDPFailureName(res.FailureCode); got != failure {
+		return fmt.Errorf("RDP_NEG_FAILURE %s, want %s", got, failure)
+	}
+	return nil
+}
+
+// smbNegotiates sends an SMB2 NEGOTIATE, as psexec's SMB client does first.
+func smbNegotiates(ctx context.Context, dialect string) error {
+	a, err := openConn(ctx)
+	if err != nil {
+		return err
+	}
+	got, err := endpoint.SMBNegotiate(ctx, a.conn)
+	if err != nil {
+		return fmt.Errorf("SMB2 NEGOTIATE through the relay: %w", err)
+	}
+	if got != dialect {
+		return fmt.Errorf("SMB service chose dialect %s, want %s", got, dialect)
 	}
 	return nil
 }

@@ -50,6 +50,8 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the connection is refused with "([^"]+)"$`, theConnectionIsRefusedWith)
 	sc.Step(`^the connection is dropped locally with "([^"]+)"$`, theConnectionIsDroppedLocallyWith)
 	sc.Step(`^the RDP service answers with a Connection Confirm selecting "([^"]+)"$`, rdpAnswersSelecting)
+	sc.Step(`^the RDP service answers a request for "([^"]+)" with RDP_NEG_FAILURE "([^"]+)"$`, rdpRefuses)
+	sc.Step(`^the SMB service answers NEGOTIATE with dialect "([^"]+)"$`, smbNegotiates)
 	sc.Step(`^(\d+) MiB echoed through the connection come back intact$`, echoedComeBackIntact)
 	sc.Step(`^(\d+) MiB sent through the connection arrive intact$`, sentArriveIntact)
 	sc.Step(`^"([^"]+)" sends "([^"]*)" with nc to "([^"]+)"$`, ncSends)
