@@ -43,7 +43,7 @@ func newLabUpCmd() *cobra.Command {
 		Example: `  c2clab lab up --tenant fixtures/tenants/shared-namespace.yaml \
       --device fixtures/devices/admin-win-4.5.yaml --device fixtures/devices/win-3.9.0.169-ad.yaml
   # then, in another shell, an unmodified client through the admin's agent:
-  curl --socks5-hostname ADMIN_SOCKS telnet://desktop-10B38-AC.example.com:3389`,
+  nc -X 5 -x ADMIN_SOCKS5 desktop-10B38-AC.example.com 3389`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return labUp(cmd, f) },
 	}
@@ -99,7 +99,8 @@ func printLab(w io.Writer, l *lab.Lab, profiles []*device.Profile) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nbroker admin API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/userStatus (and /api/v1/userActivity)\n", l.Admin().Token, l.Admin().Addr)
-	fmt.Fprintln(w, "reach a device through an agent: curl --socks5-hostname SOCKS5 telnet://FQDN:PORT, or nc -X 5 -x SOCKS5 FQDN PORT")
+	fmt.Fprintln(w, "reach a device through an agent: nc -X 5 -x SOCKS5 FQDN PORT (OpenBSD netcat)")
+	fmt.Fprintln(w, "diagnostics: c2clab lab users, c2clab lab activity")
 }
 
 func newLabStatusCmd() *cobra.Command {
