@@ -25,7 +25,9 @@ type Question struct {
 	// From is the source device; nil means DefaultSource(User).
 	From *device.Profile
 	// Devices are registered before the decision, each under its profile
-	// name as session ID, in order (so a later duplicate FQDN loses, HV-6).
+	// name as session ID, in order (so a later duplicate FQDN loses, HV-6),
+	// as policy.RegistrationFromProfile maps them. A device with Private
+	// Access off is not registered: its connector never connects (DEV-5).
 	Devices []*device.Profile
 	FQDN    string
 	Port    uint16
@@ -57,7 +59,8 @@ type Answer struct {
 	FQDNRegisteredError code.Code `json:"fqdnRegisteredError,omitempty"`
 	// Destination is the registration of the device reporting FQDN, if any.
 	Destination *Registration `json:"destination,omitempty"`
-	// Devices are every registration, in Question order.
+	// Devices are every registration, in Question order; a device with
+	// Private Access off has none (DEV-5).
 	Devices []Registration `json:"devices,omitempty"`
 	// Trace says, in order, what decided: source, destination registration,
 	// segment, port, rule, destination, in words an admin understands.
@@ -180,12 +183,19 @@ func normalize(q *Question) error {
 }
 
 // register registers every device as its connector would and remembers the
-// one that reports the requested FQDN.
+// one that reports the requested FQDN. A connector with Private Access off
+// never connects to the broker (DEV-5), as the lab's agent does not, so it
+// is not registered at all and the broker answers C2C_CLIENT_NOT_FOUND for
+// its name, as in the lab; traceDestination says why.
 func (a *Answer) register(e *policy.Engine, q Question) {
 	want := domain.Normalize(q.FQDN)
 	for _, p := range q.Devices {
-		en := e.Register(Registrant(p))
-		r := Registration{Device: p.Name, FQDN: p.ReportedFQDN(), FQDNRegistered: en.FQDNRegistered,
+		if !p.PrivateAccessEnabled() {
+			continue
+		}
+		reg := policy.RegistrationFromProfile(p.Name, p)
+		en := e.Register(reg)
+		r := Registration{Device: p.Name, FQDN: reg.FQDN, FQDNRegistered: en.FQDNRegistered,
 			FQDNRegisteredError: en.FQDNRegisteredError, Available: en.Available, Code: en.Code, Trace: en.Trace}
 		a.Devices = append(a.Devices, r)
 	}
@@ -205,18 +215,9 @@ func (a *Answer) register(e *policy.Engine, q Question) {
 	}
 }
 
-// Registrant is what p's connector reports when it registers: the session
-// ID is the profile name.
-func Registrant(p *device.Profile) policy.Registration {
-	return policy.Registration{
-		ID: p.Name, FQDN: p.ReportedFQDN(), OS: p.OS, ConnectorVersion: p.ConnectorVersion,
-		JoinState: p.JoinState, MachineTunnel: p.MachineTunnel, LoggedIn: p.LoggedIn,
-		PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture,
-	}
-}
-
 // traceDestination explains the registration of the device reporting the
-// FQDN or, when none does, what each registered device reports instead.
+// FQDN or, when none does, what each device reports instead, or that it
+// never connects.
 func (a *Answer) traceDestination(q Question) {
 	if r := a.Destination; r != nil {
 		for _, l := range r.Trace {
@@ -224,8 +225,14 @@ func (a *Answer) traceDestination(q Question) {
 		}
 		return
 	}
-	for i, r := range a.Devices {
-		a.Trace = append(a.Trace, misreport(q.Devices[i], r, q.FQDN))
+	regs := a.Devices // in q.Devices order, without the devices that never connect
+	for _, p := range q.Devices {
+		if !p.PrivateAccessEnabled() {
+			a.Trace = append(a.Trace, p.Name+" has Private Access disabled: its connector never connects to the broker, so it cannot be reached (DEV-5)")
+			continue
+		}
+		a.Trace = append(a.Trace, misreport(p, regs[0], q.FQDN))
+		regs = regs[1:]
 	}
 }
 

@@ -3,7 +3,6 @@ package check
 import (
 	"fmt"
 
-	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
@@ -25,11 +24,11 @@ type Result struct {
 // them after, so tests do not see each other's devices.
 func Run(t *tenant.Tenant) []Result {
 	out := make([]Result, 0, len(t.Tests))
-	e, engineErr := policy.New(t.Policy())
+	e, engineErr := t.Engine()
 	for _, tt := range t.Tests {
 		r := Result{Name: tt.Name, Where: tt.Where, Expected: expected(tt)}
 		if engineErr != nil {
-			r.Error, r.Got = fmt.Sprintf("tenant policy: %v", engineErr), "error"
+			r.Error, r.Got = "tenant policy: "+engineErr.Error(), "error"
 			out = append(out, r)
 			continue
 		}

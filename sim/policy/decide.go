@@ -25,6 +25,9 @@ const maxSkipLines = 3
 // modified.
 func (e *Engine) Decide(req Request) Decision {
 	d := Decision{Trace: make([]string, 0, 6)}
+	// Normalized once, here: the session map needs the normalized name, and
+	// with it Lookup's own Normalize is a scan that allocates nothing
+	// (about 20 ns; domain.Index has no lookup that skips it).
 	name := domain.Normalize(req.FQDN)
 	dest := e.holder(name)
 	si, pat, ok := e.index.Lookup(name)

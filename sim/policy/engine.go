@@ -2,8 +2,8 @@ package policy
 
 import (
 	"errors"
-	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/c2clab/c2clab/sim/domain"
@@ -27,7 +27,7 @@ type Engine struct {
 	// userGroups holds, per user symbol, the user's groups that some rule
 	// mentions (Config.Groups resolved to symbols).
 	userGroups map[string][]sym
-	warnings   []string
+	warnings   []Warning
 
 	mu       sync.RWMutex
 	sessions map[string]*session // by session ID; guarded by mu
@@ -50,31 +50,44 @@ type ConfigError struct {
 	Err     error // underlying error, e.g. wrapping domain.ErrInvalid; may be nil
 }
 
-func (e *ConfigError) Error() string {
-	where := "policy"
+func (e *ConfigError) Error() string { return place(e.Segment, e.Rule, e.Field) + ": " + e.Msg }
+
+// place names where a ConfigError or Warning is, with the ZPA API's names:
+// "applicationSegments[1].domainNames[0]", "rules[2].action".
+func place(seg, rule int, field string) string {
+	var where string
 	switch {
-	case e.Segment >= 0:
-		where = fmt.Sprintf("applicationSegments[%d]", e.Segment)
-	case e.Rule >= 0:
-		where = fmt.Sprintf("rules[%d]", e.Rule)
+	case seg >= 0:
+		where = "applicationSegments[" + strconv.Itoa(seg) + "]"
+	case rule >= 0:
+		where = "rules[" + strconv.Itoa(rule) + "]"
+	case field != "":
+		return field
+	default:
+		return "policy"
 	}
-	if e.Field != "" {
-		where += "." + e.Field
+	if field != "" {
+		where += "." + field
 	}
-	return where + ": " + e.Msg
+	return where
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // New checks cfg and builds the indexes Decide needs. It returns every
-// problem that makes cfg unusable, joined, each a *ConfigError: a bad or
-// duplicate domain, a duplicate segment or rule ID, a reversed port range, an
-// unknown action or operator. A missing, duplicate or bad hostname regex is
-// not an error: every registration then reports FQDN_NO_ENTRIES,
-// FQDN_TOO_MANY_REGEX or FQDN_BAD_REGEX, as ZPA does (HV-1).
+// problem that makes cfg unusable, joined, each a *ConfigError: a bad domain
+// or one in two segments, a duplicate segment or rule ID, a reversed port
+// range, an unknown action or operator. A missing, duplicate or bad hostname
+// regex is not an error: every registration then reports FQDN_NO_ENTRIES,
+// FQDN_TOO_MANY_REGEX or FQDN_BAD_REGEX, as ZPA does (HV-1), and Lint says
+// so.
+//
+// New keeps its own deep copy of cfg and never modifies cfg: the caller may
+// change or reuse cfg afterwards, and a caller that builds cfg only to pass
+// it here (tenant.Tenant.Engine) need not copy it first.
 func New(cfg Config) (*Engine, error) {
 	e := &Engine{
-		cfg:      cloneConfig(cfg),
+		cfg:      cfg.Clone(),
 		sessions: make(map[string]*session),
 		holders:  make(map[string]*session),
 	}
@@ -90,7 +103,7 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Config returns a copy of the configuration the engine decides with.
-func (e *Engine) Config() Config { return cloneConfig(e.cfg) }
+func (e *Engine) Config() Config { return e.cfg.Clone() }
 
 // Segment returns the most specific segment for fqdn by SEG-3, enabled or
 // not. The Segment is shared with the engine and must not be modified.
@@ -102,13 +115,24 @@ func (e *Engine) Segment(fqdn string) (*Segment, bool) {
 	return e.segs[i].s, true
 }
 
-// Warnings lists what is usable but probably not what the admin meant: an
-// unusable hostname regex, client-to-client segment FQDNs the regex can never
-// enrol (SEG-1), rules naming unknown segments or groups, and operand types
-// the lab does not model.
-func (e *Engine) Warnings() []string { return slices.Clone(e.warnings) }
+// Lint lists what is usable but probably not what the admin meant, each
+// with where it is: an unusable hostname regex list (HV-1), a
+// client-to-client segment domain the regex can never match (SEG-1), a
+// domain listed twice in one segment, operands naming no segment or segment
+// group, and operand types the lab does not model.
+func (e *Engine) Lint() []Warning { return slices.Clone(e.warnings) }
 
-func cloneConfig(c Config) Config {
+// Warnings is Lint as text, one line per warning, for logs.
+func (e *Engine) Warnings() []string {
+	out := make([]string, len(e.warnings))
+	for i, w := range e.warnings {
+		out[i] = w.String()
+	}
+	return out
+}
+
+// Clone returns a deep copy of c: it shares no slice or map with c.
+func (c Config) Clone() Config {
 	c.HostnameRegexes = slices.Clone(c.HostnameRegexes)
 	c.Segments = slices.Clone(c.Segments)
 	for i := range c.Segments {

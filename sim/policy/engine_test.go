@@ -29,7 +29,7 @@ func TestNewRejectsUnusableConfig(t *testing.T) {
 		{"wildcard not leftmost", Config{Segments: []Segment{seg("a", "pc.*.example.com")}},
 			"applicationSegments[0].domainNames[0]", "'*' that is not the whole first label", domain.ErrInvalid},
 		{"domain in two segments", Config{Segments: []Segment{seg("a", "*.example.com"), seg("b", "pc.test", "*.EXAMPLE.com")}},
-			"applicationSegments[1].domainNames[1]", `also a domain of applicationSegments[0] "a"`, domain.ErrDuplicate},
+			"applicationSegments[1].domainNames[1]", `"*.EXAMPLE.com" is also a domain of segment "a" (id a)`, domain.ErrDuplicate},
 		{"duplicate segment id", Config{Segments: []Segment{seg("a", "x.test"), seg("a", "y.test")}},
 			"applicationSegments[1].id", `"a" is also the id of applicationSegments[0]`, nil},
 		{"empty segment id", Config{Segments: []Segment{seg("", "x.test")}}, "applicationSegments[0].id", "has no id", nil},
@@ -92,32 +92,94 @@ func TestNewAcceptsRegexProblems(t *testing.T) {
 	}
 }
 
-func TestWarnings(t *testing.T) {
-	e := newEngine(t, Config{
-		HostnameRegexes: []string{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com`},
-		Segments: []Segment{
-			{ID: "ok", Name: "ok", Enabled: true, Domains: []string{"desktop-10B38-AC.example.com", "*.example.com"}},
-			{ID: "bad", Name: "bad", Enabled: true, Domains: []string{"testPC.example.com"}},
-			{ID: "srv", Name: "srv", Enabled: true, Domains: []string{"app.example.com"}, ServerGroups: []string{"sg"}},
-		},
-		Rules: []Rule{{Name: "r1", Action: Allow, Conditions: []Condition{
-			cnd(op(ObjApp, "", "gone"), op(ObjAppGroup, "", "nogroup")), cnd(op("IDP", "", "x"), op("IDP", "", "y")),
-		}}},
-	})
-	got := strings.Join(e.Warnings(), "\n")
-	for _, want := range []string{
-		`segment "bad" (id bad) domain "testPC.example.com" does not match the client hostname regex`,
-		`names APP "gone"`, `names APP_GROUP "nogroup"`,
-		`operand type IDP is not modelled by the lab; conditions using it never match, in access rules "r1"` + "\n",
-	} {
-		if !strings.Contains(got+"\n", want) {
-			t.Errorf("warnings lack %q:\n%s", want, got)
-		}
+func TestLint(t *testing.T) {
+	seg := func(id string, domains ...string) Segment {
+		return Segment{ID: id, Name: id, Enabled: true, Domains: domains, TCP: []PortRange{{3389, 3389}}, GroupID: "g"}
 	}
-	for _, notWant := range []string{"desktop-10B38-AC", "app.example.com", "*.example.com"} {
-		if strings.Contains(got, notWant) {
-			t.Errorf("warnings mention %q:\n%s", notWant, got)
-		}
+	strict := []string{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com`}
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string // every warning, as Warning.String()
+	}{
+		{"clean", Config{HostnameRegexes: strict, Segments: []Segment{seg("ws", "desktop-10B38-AC.example.com", "*.example.com")}}, nil},
+		{"HV-1 no regex", Config{}, []string{"clientHostnameValidation: no client hostname validation regex: every registration fails with FQDN_NO_ENTRIES"}},
+		{"HV-1 two regexes, one bad", Config{HostnameRegexes: []string{"a", "("}}, []string{
+			"clientHostnameValidation: 2 regexes: ZPA accepts exactly one, every registration fails with FQDN_TOO_MANY_REGEX (HV-1)",
+			"clientHostnameValidation[1]: regex '(' does not compile (error parsing regexp: missing closing ): `(`)",
+		}},
+		{"HV-1 bad regex", Config{HostnameRegexes: []string{"a)(b"}}, []string{
+			"clientHostnameValidation[0]: regex 'a)(b' does not compile (error parsing regexp: unexpected ): `a)(b`): every registration fails with FQDN_BAD_REGEX (HV-1)",
+		}},
+		{"HV-1 empty entry is ignored", Config{HostnameRegexes: []string{"", `.*\.example\.com`}}, []string{"clientHostnameValidation[0]: is empty, so it is ignored"}},
+		{"SEG-1 exact FQDN outside the regex", Config{HostnameRegexes: strict, Segments: []Segment{seg("ok", "*.example.com"), seg("bad", "desktop-1.example.com", "testPC.example.com")}}, []string{
+			`applicationSegments[1].domainNames[0]: "desktop-1.example.com" does not match the client hostname validation regex 'desktop-[a-zA-Z0-9]{5}-AC\.example\.com': no device with this FQDN can be enrolled`,
+			`applicationSegments[1].domainNames[1]: "testPC.example.com" does not match`,
+		}},
+		{"SEG-1 wildcard outside the regex", Config{HostnameRegexes: strict, Segments: []Segment{seg("kiosk", "*.kiosk.example.com")}}, []string{
+			`applicationSegments[0].domainNames[0]: no name under "*.kiosk.example.com" can match the client hostname validation regex 'desktop-[a-zA-Z0-9]{5}-AC\.example\.com': no device is reachable through this segment (SEG-1)`,
+		}},
+		{"SEG-1 does not apply to server segments", Config{HostnameRegexes: strict, Segments: []Segment{{ID: "srv", Name: "srv", Domains: []string{"app.example.org"}, ServerGroups: []string{"sg"}}}}, nil},
+		{"SEG-1 waits for a usable regex", Config{HostnameRegexes: []string{"("}, Segments: []Segment{seg("ws", "pc.example.org")}}, []string{"clientHostnameValidation[0]: regex '('"}},
+		{"a domain twice in one segment", Config{HostnameRegexes: strict, Segments: []Segment{seg("ws", "*.example.com", "pc.test", "*.EXAMPLE.com.")}}, []string{
+			`applicationSegments[0].domainNames[1]: "pc.test" does not match`,
+			`applicationSegments[0].domainNames[2]: "*.EXAMPLE.com." is listed twice in this segment (domainNames[0]); it counts once`,
+		}},
+		{"operands naming nothing, operand types not modelled", Config{HostnameRegexes: strict, Segments: []Segment{seg("ws", "*.example.com")},
+			Rules: []Rule{{Name: "r0", Action: Allow}, {Name: "r1", Action: Allow, Conditions: []Condition{
+				cnd(op(ObjApp, "", "ws"), op(ObjApp, "", "gone"), op(ObjAppGroup, "", "nogroup")), cnd(op("IDP", "", "x"), op("idp", "", "y")),
+			}}}}, []string{
+			`rules[1].conditions[0].operands[1].rhs: APP "gone" is no segment of this tenant, so this operand never matches`,
+			`rules[1].conditions[0].operands[2].rhs: APP_GROUP "nogroup" is the segment group of no segment of this tenant`,
+			"rules[1].conditions[1].operands[0].objectType: the lab does not model IDP operands: a condition using one never matches, negated or not",
+			"rules[1].conditions[1].operands[1].objectType: the lab does not model IDP operands",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEngine(t, tc.cfg)
+			got := e.Warnings()
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d warnings, want %d:\n%s", len(got), len(tc.want), strings.Join(got, "\n"))
+			}
+			for i, w := range tc.want {
+				if !strings.HasPrefix(got[i], w) {
+					t.Errorf("warning %d = %q, want it to start %q", i, got[i], w)
+				}
+			}
+			lint := e.Lint()
+			for i, w := range lint {
+				if w.String() != got[i] || w.Msg == "" || (w.Segment >= 0) == (w.Rule >= 0) && !strings.HasPrefix(w.Field, "clientHostnameValidation") {
+					t.Errorf("Lint()[%d] = %+v does not say where it is", i, w)
+				}
+			}
+		})
+	}
+}
+
+// TestWildcardCannotMatch pins the soundness of the SEG-1 wildcard check: a
+// warning only where no name under the wildcard can match.
+func TestWildcardCannotMatch(t *testing.T) {
+	tests := []struct {
+		regex, wildcardSuffix string
+		cannot                bool
+	}{
+		{`.*\.example\.com`, "example.com", false},
+		{`.*\.example\.com`, "hr.example.com", false},
+		{`.*\.example\.com`, "example.org", true},
+		{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com`, "example.com", false},
+		{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com`, "kiosk.example.com", true},
+		{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com$`, "kiosk.example.com", true},
+		{`(?i)DESKTOP-.*\.EXAMPLE\.COM`, "example.com", false},
+		{`.*`, "anything.test", false},                              // no required suffix: cannot decide, so no warning
+		{`(a\.example\.com|b\.example\.org)`, "example.net", false}, // alternation: not decided
+	}
+	for _, tt := range tests {
+		t.Run(tt.regex+" vs *."+tt.wildcardSuffix, func(t *testing.T) {
+			if got := wildcardCannotMatch(tt.wildcardSuffix, requiredSuffix(tt.regex)); got != tt.cannot {
+				t.Fatalf("cannot match = %v, want %v (required suffix %q)", got, tt.cannot, requiredSuffix(tt.regex))
+			}
+		})
 	}
 }
 

@@ -22,17 +22,26 @@ func gates(r *Registration) (code.Code, []string) {
 		}
 		trace = append(trace, line)
 	}
-	if r.PrivateAccess {
-		note("", "Private Access is enabled on the connector")
-	} else {
-		note(code.CltPrivateAccessDisabled, "Private Access is disabled on the connector (CLT_PRIVATE_ACCESS_DISABLED)")
-	}
+	note(privateAccessGate(r))
 	note(versionGate(r))
 	if c, line := joinGate(r); line != "" {
 		note(c, line)
 	}
 	note(presenceGate(r))
 	return fail, trace
+}
+
+// privateAccessGate is DEV-5 on the destination side. A conforming
+// connector with Private Access off never connects to the broker, so the
+// broker cannot see one; a connector that registers and still reports it
+// off is not conforming, and is not available (C2C_NOT_AVAILABLE).
+// CLT_PRIVATE_ACCESS_DISABLED is the source agent's code, not this one's:
+// it means the source does not intercept.
+func privateAccessGate(r *Registration) (code.Code, string) {
+	if r.PrivateAccess {
+		return "", "Private Access is enabled on the connector"
+	}
+	return code.C2CNotAvailable, "the connector reports Private Access disabled: a conforming connector with Private Access off never connects to the broker (DEV-5), so this one is not available for client-to-client (C2C_NOT_AVAILABLE)"
 }
 
 // versionGate is DEV-1.

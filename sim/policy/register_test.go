@@ -161,8 +161,11 @@ func TestRegisterDeviceGates(t *testing.T) {
 		{"DEV-4 linux machine tunnel counts as absent", mod(func(r *Registration) {
 			r.OS, r.ConnectorVersion, r.LoggedIn, r.MachineTunnel = device.Linux, "1.4", false, true
 		}), code.C2CNotAvailable, "Windows and macOS only"},
-		{"DEV-5 Private Access disabled", mod(func(r *Registration) { r.PrivateAccess = false }), code.CltPrivateAccessDisabled, "Private Access is disabled"},
-		{"DEV-5 reported before DEV-1", mod(func(r *Registration) { r.PrivateAccess, r.ConnectorVersion = false, "3.0" }), code.CltPrivateAccessDisabled, "is older than"},
+		// A conforming connector with Private Access off never registers;
+		// one that does is not available, and CLT_PRIVATE_ACCESS_DISABLED
+		// stays the source agent's code.
+		{"DEV-5 Private Access disabled", mod(func(r *Registration) { r.PrivateAccess = false }), code.C2CNotAvailable, "never connects to the broker (DEV-5)"},
+		{"DEV-5 reported before DEV-1", mod(func(r *Registration) { r.PrivateAccess, r.ConnectorVersion = false, "3.0" }), code.C2CNotAvailable, "is older than"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

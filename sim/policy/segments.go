@@ -42,8 +42,11 @@ func (s *Segment) Allows(proto string, port uint16) bool {
 }
 
 // compileSegments checks the segments and builds the domain index (SEG-3).
-// A domain listed twice in one segment is harmless and indexed once; the
-// same domain in two segments is an error, because SEG-3 could not choose.
+// It is the one place that finds duplicate domains: the same domain in two
+// segments is an error, because SEG-3 could not choose; one listed twice in
+// a segment is harmless and indexed once (lintSegments warns). The other segment is
+// named by name and ID, which a tenant file shows as written, not by its
+// index in Config.Segments, which need not be its place in the file.
 func (e *Engine) compileSegments() []error {
 	var errs []error
 	bad := func(i int, field, msg string, err error) {
@@ -70,7 +73,8 @@ func (e *Engine) compileSegments() []error {
 			}
 			if err := e.index.Add(p, i); errors.Is(err, domain.ErrDuplicate) {
 				if j, _ := e.index.Get(p); j != i {
-					bad(i, fmt.Sprintf("domainNames[%d]", k), fmt.Sprintf("%q is also a domain of applicationSegments[%d] %q; a domain may belong to one segment only", d, j, e.cfg.Segments[j].Name), err)
+					o := &e.cfg.Segments[j]
+					bad(i, fmt.Sprintf("domainNames[%d]", k), fmt.Sprintf("%q is also a domain of segment %q (id %s); a domain belongs to one segment (SEG-3 picks the segment by domain alone)", d, o.Name, o.ID), err)
 				}
 			}
 		}

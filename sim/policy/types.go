@@ -144,9 +144,12 @@ type Registration struct {
 	JoinState        device.JoinState
 	MachineTunnel    bool
 	LoggedIn         bool
-	PrivateAccess    bool
-	User             string
-	Posture          []string
+	// PrivateAccess is DEV-5. A conforming connector with Private Access
+	// off never registers; Register makes one that reports it off not
+	// available (C2C_NOT_AVAILABLE).
+	PrivateAccess bool
+	User          string
+	Posture       []string
 }
 
 // Enrolment is the registration decision (HV-1..HV-6, DEV-1, DEV-2, DEV-4, DEV-5).

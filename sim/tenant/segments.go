@@ -33,7 +33,7 @@ func (l *loader) segments() []policy.Segment {
 	names := map[string]string{}
 	var out []policy.Segment
 	for _, r := range refs {
-		s, ok := l.segment(r, listedSegGroups, listedSrvGroups)
+		s, domainIdx, ok := l.segment(r, listedSegGroups, listedSrvGroups)
 		if s.ID == "" {
 			continue
 		}
@@ -49,6 +49,7 @@ func (l *loader) segments() []policy.Segment {
 		if ok && len(s.Domains) > 0 {
 			out = append(out, s)
 			l.segFields = append(l.segFields, r.field)
+			l.segDomains = append(l.segDomains, domainIdx)
 		}
 	}
 	return out
@@ -69,9 +70,10 @@ func idSet(gs []fileGroup) map[string]bool {
 // segment converts one segment. When the file lists segment (server)
 // groups, a segment must refer to a listed one; when it lists none (a ZPA
 // export has only segmentGroupId on each segment), references define them.
-func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (policy.Segment, bool) {
+// domainIdx is the file index of each of the segment's domains.
+func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (s policy.Segment, domainIdx []int, ok bool) {
 	fs := r.seg
-	s := policy.Segment{ID: strings.TrimSpace(fs.ID), Name: strings.TrimSpace(fs.Name), Enabled: true}
+	s = policy.Segment{ID: strings.TrimSpace(fs.ID), Name: strings.TrimSpace(fs.Name), Enabled: true}
 	if s.Name == "" {
 		s.Name = s.ID
 	}
@@ -80,7 +82,7 @@ func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (polic
 	}
 	if s.ID == "" {
 		l.errorf(r.field+".name", "missing; want a segment name (and optionally an id)")
-		return s, false
+		return s, nil, false
 	}
 	nerr := len(l.errs)
 	if fs.Enabled != nil {
@@ -92,7 +94,7 @@ func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (polic
 			l.errorf(r.field+".enabled", "is %q, want true or false (absent means true)", *fs.Enabled)
 		}
 	}
-	s.Domains = l.segmentDomains(r, len(fs.ServerGroups) == 0)
+	s.Domains, domainIdx = l.segmentDomains(r)
 	s.TCP = l.portRanges(r.field, "tcp", fs.TCPPortRange, fs.TCPPortRanges)
 	s.UDP = l.portRanges(r.field, "udp", fs.UDPPortRange, fs.UDPPortRanges)
 	if len(s.TCP) == 0 && len(s.UDP) == 0 && len(l.errs) == nerr {
@@ -117,51 +119,35 @@ func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (polic
 			s.ServerGroups = append(s.ServerGroups, id)
 		}
 	}
-	return s, len(l.errs) == nerr
+	return s, domainIdx, len(l.errs) == nerr
 }
 
-// domains validates domainNames. IP addresses and CIDRs are valid in ZPA
-// but the lab does not model them: they are dropped with a warning. For a
-// client-to-client segment (no server groups) it also warns about names
-// that cannot match the hostname regex (SEG-1).
-func (l *loader) segmentDomains(r segRef, c2c bool) []string {
+// segmentDomains checks that each of domainNames is an FQDN or a wildcard
+// domain, and returns them with their indexes in the file. IP addresses
+// and CIDRs are valid in ZPA but the lab does not model them: they are
+// dropped with a warning. A domain in two segments and SEG-1 (a name the
+// hostname regex cannot match) are the policy engine's to find (see
+// engineAccepts), so that the file and the broker agree.
+func (l *loader) segmentDomains(r segRef) (out []string, idx []int) {
 	if len(r.seg.DomainNames) == 0 {
 		l.errorf(r.field+".domainNames", "missing; want at least one FQDN or wildcard domain such as *.example.com")
-		return nil
+		return nil, nil
 	}
-	re, reSrc := l.theRegex()
-	req := requiredSuffix(reSrc)
-	var out []string
 	for i, d := range r.seg.DomainNames {
 		field := fmt.Sprintf("%s.domainNames[%d]", r.field, i)
 		if isIPOrCIDR(d) {
 			l.warnf(field, "%q is an IP address or CIDR: the lab models domain names only and ignores it", d)
 			continue
 		}
-		p, err := domain.Parse(d)
-		if err != nil {
+		if _, err := domain.Parse(d); err != nil {
 			// The sentinel's text adds nothing for a person reading the file.
-			l.errorf(field, "%s", strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()))
-			continue
-		}
-		if err := l.domains.Add(p, field); err != nil {
-			prev, _ := l.domains.Get(p)
-			l.errorf(field, "%q is also at %s; a domain belongs to one segment (SEG-3 picks the segment by domain alone)", d, prev)
+			l.fail(field, strings.TrimSuffix(err.Error(), ": "+domain.ErrInvalid.Error()), err)
 			continue
 		}
 		out = append(out, d)
-		if !c2c || re == nil {
-			continue
-		}
-		if suffix, ok := strings.CutPrefix(d, "*."); ok {
-			if wildcardCannotMatch(suffix, req) {
-				l.warnf(field, "no name under %q can match the client hostname validation regex '%s': no device is reachable through this segment (SEG-1)", d, reSrc)
-			}
-		} else if !re.MatchString(strings.TrimSuffix(d, ".")) {
-			l.warnf(field, "%q does not match the client hostname validation regex '%s': no device with this FQDN can be enrolled, so it is not reachable client-to-client (SEG-1)", d, reSrc)
-		}
+		idx = append(idx, i)
 	}
-	return out
+	return out, idx
 }
 
 func isIPOrCIDR(s string) bool {

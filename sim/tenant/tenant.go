@@ -6,18 +6,20 @@
 package tenant
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/configfile"
 	"github.com/c2clab/c2clab/sim/device"
-	"github.com/c2clab/c2clab/sim/domain"
 	"github.com/c2clab/c2clab/sim/policy"
 )
 
@@ -136,30 +138,28 @@ func parse(name string, data []byte, files deviceFiles) (*Tenant, []Warning, err
 }
 
 // Policy returns the tenant's policy as the engine takes it. The result
-// shares nothing with t, so a caller may change it freely.
-func (t *Tenant) Policy() policy.Config {
+// shares nothing with t, so a caller may change it freely. To build an
+// engine, Engine is cheaper: it copies the configuration once, not twice.
+func (t *Tenant) Policy() policy.Config { return t.config().Clone() }
+
+// Engine builds the policy engine for t. policy.New keeps its own copy of
+// the configuration, so the one given to it may share t's slices: that
+// saves copying a tenant at ZPA's limits twice.
+func (t *Tenant) Engine() (*policy.Engine, error) { return policy.New(t.config()) }
+
+// config is the tenant's policy sharing t's slices; only policy.New and
+// Config.Clone may see it, as neither modifies it nor keeps it.
+func (t *Tenant) config() policy.Config {
 	c := policy.Config{
 		Tenant:          t.ID,
-		HostnameRegexes: append([]string(nil), t.HostnameRegexes...),
+		HostnameRegexes: t.HostnameRegexes,
 		ImplicitBlock:   t.ImplicitBlock,
+		Segments:        t.Segments,
+		Rules:           t.Rules,
 		Groups:          make(map[string][]string, len(t.Users)),
 	}
-	for _, s := range t.Segments {
-		s.Domains = clone(s.Domains)
-		s.TCP = clone(s.TCP)
-		s.UDP = clone(s.UDP)
-		s.ServerGroups = clone(s.ServerGroups)
-		c.Segments = append(c.Segments, s)
-	}
-	for _, r := range t.Rules {
-		r.Conditions = clone(r.Conditions)
-		for i := range r.Conditions {
-			r.Conditions[i].Operands = clone(r.Conditions[i].Operands)
-		}
-		c.Rules = append(c.Rules, r)
-	}
 	for _, u := range t.Users {
-		c.Groups[u.Name] = append(c.Groups[u.Name], u.Groups...)
+		c.Groups[u.Name] = u.Groups // names are unique (usersAndGroups)
 	}
 	return c
 }
@@ -174,10 +174,11 @@ type loader struct {
 	errs    []error
 	warns   []Warning
 
-	// Filled while loading, used by later checks.
-	domains    domain.Index[string] // every segment domain -> its field, for duplicates
-	segFields  []string             // the file field of each converted segment
-	ruleFields []string             // the file field of each converted rule
+	// Filled while loading, used by later checks and to map what the
+	// policy engine reports back to the file.
+	segFields  []string // the file field of each converted segment
+	segDomains [][]int  // per converted segment, the file index of each of its domains
+	ruleFields []string // the file field of each converted rule
 	segIDs     map[string]bool
 	segGroups  map[string]bool
 	srvGroups  map[string]bool
@@ -185,9 +186,38 @@ type loader struct {
 	users      map[string]bool
 }
 
+// errorf records an error at field. The format may wrap an error with %w,
+// as fmt.Errorf does; see fail.
 func (l *loader) errorf(field, format string, args ...any) {
-	l.errs = append(l.errs, l.doc.Errorf(field, format, args...))
+	msg := fmt.Errorf(format, args...)
+	var cause error
+	switch msg.(type) {
+	case interface{ Unwrap() error }, interface{ Unwrap() []error }:
+		cause = msg
+	}
+	l.fail(field, msg.Error(), cause)
 }
+
+// fail records an error at field with the message msg. If cause is not
+// nil the error unwraps to it, so that a caller can still errors.Is or
+// errors.As it (fs.ErrNotExist, domain.ErrInvalid, *policy.ConfigError).
+func (l *loader) fail(field, msg string, cause error) {
+	err := l.doc.Errorf(field, "%s", msg)
+	if cause != nil {
+		err = &fileError{err: err, cause: cause}
+	}
+	l.errs = append(l.errs, err)
+}
+
+// fileError is a configfile.Error (file, line, field, message) that keeps
+// the error its message came from.
+type fileError struct {
+	err   error // a *configfile.Error
+	cause error
+}
+
+func (e *fileError) Error() string   { return e.err.Error() }
+func (e *fileError) Unwrap() []error { return []error{e.err, e.cause} }
 
 func (l *loader) warnf(field, format string, args ...any) {
 	var ce *configfile.Error
@@ -205,7 +235,9 @@ func (l *loader) load() *Tenant {
 	if t.ID == "" {
 		t.ID = t.Name
 	}
-	t.HostnameRegexes = l.regexes()
+	// ZPA accepts any list here, so nothing is an error: the engine warns
+	// about the list's problems, which show at registration (HV-1).
+	t.HostnameRegexes = clone(f.ClientHostnameValidation)
 	switch strings.ToLower(f.ImplicitPolicy) {
 	case "", "allow":
 	case "block":
@@ -219,43 +251,87 @@ func (l *loader) load() *Tenant {
 	t.Segments = l.segments()
 	t.Rules = l.rules()
 	t.Tests = l.tests()
-	if len(l.errs) == 0 {
-		l.engineAccepts(t)
-	}
+	l.engineAccepts(t)
+	// Warnings come from the loader and the engine; show them in file order.
+	slices.SortStableFunc(l.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
 	return t
 }
 
-// engineAccepts builds the policy engine once, so that anything it refuses
-// that the checks above missed still gets a file, line and field.
+// engineAccepts builds the policy engine once, as the broker will, and
+// points what it refuses (a domain in two segments, ...) and what it warns
+// about (HV-1, SEG-1, operands, ...) at the file's lines. These checks live
+// in sim/policy only, so that the file, `c2clab explain` and the broker
+// agree. It runs even when the loader found errors, on what converted
+// cleanly, so that every error is reported at once; the engine's warnings
+// about rules are then left out, since they may only repeat that a segment
+// they name was left out for its errors.
 func (l *loader) engineAccepts(t *Tenant) {
-	_, err := policy.New(t.Policy())
-	if err == nil {
+	hadErrors := len(l.errs) > 0
+	e, err := t.Engine()
+	if err != nil {
+		l.engineErrors(err)
 		return
 	}
-	var errs []error
+	for _, w := range e.Lint() {
+		if hadErrors && w.Rule >= 0 {
+			continue
+		}
+		l.warnf(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
+	}
+}
+
+func (l *loader) engineErrors(err error) {
+	errs := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
 	}
 	for _, e := range errs {
 		var ce *policy.ConfigError
 		if !errors.As(e, &ce) {
-			l.errorf("", "%v", e)
+			l.errorf("", "policy: %w", e)
 			continue
 		}
-		field := ""
-		switch {
-		case ce.Segment >= 0 && ce.Segment < len(l.segFields):
-			field = l.segFields[ce.Segment]
-		case ce.Rule >= 0 && ce.Rule < len(l.ruleFields):
-			field = l.ruleFields[ce.Rule]
-		}
-		if field != "" && ce.Field != "" {
-			field += "." + ce.Field
-		}
-		l.errorf(field, "%s", ce.Msg)
+		l.fail(l.fileField(ce.Segment, ce.Rule, ce.Field), ce.Msg, ce)
 	}
+}
+
+// fileField turns a place in the policy configuration (a ConfigError's or
+// Warning's Segment, Rule and Field) into the file's field path: segment
+// and rule indexes become the file's (applicationSegments[i] or
+// application.list[i], rules[i] or policySet.rules[i]), and a domain index
+// skips the IP addresses the loader dropped. A tenant-level field
+// (clientHostnameValidation[i]) is the file's already.
+func (l *loader) fileField(seg, rule int, field string) string {
+	var base string
+	switch {
+	case seg >= 0 && seg < len(l.segFields):
+		base = l.segFields[seg]
+		if k, rest, ok := domainIndex(field); ok && k < len(l.segDomains[seg]) {
+			field = fmt.Sprintf("domainNames[%d]%s", l.segDomains[seg][k], rest)
+		}
+	case rule >= 0 && rule < len(l.ruleFields):
+		base = l.ruleFields[rule]
+	default:
+		return field
+	}
+	if field == "" {
+		return base
+	}
+	return base + "." + field
+}
+
+// domainIndex splits "domainNames[k]rest".
+func domainIndex(field string) (k int, rest string, ok bool) {
+	s, ok := strings.CutPrefix(field, "domainNames[")
+	if !ok {
+		return 0, "", false
+	}
+	num, rest, ok := strings.Cut(s, "]")
+	if !ok {
+		return 0, "", false
+	}
+	k, err := strconv.Atoi(num)
+	return k, rest, err == nil && k >= 0
 }
 
 func (l *loader) usersAndGroups() []User {

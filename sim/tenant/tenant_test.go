@@ -1,6 +1,8 @@
 package tenant
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,7 +12,9 @@ import (
 	"testing/fstest"
 
 	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/configfile"
 	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/domain"
 	"github.com/c2clab/c2clab/sim/policy"
 )
 
@@ -55,10 +59,40 @@ func TestShippedTenantsLoad(t *testing.T) {
 			if tt.wantWarns == nil && len(got) > 0 {
 				t.Errorf("unexpected warnings:\n%s", all)
 			}
-			for _, w := range warns {
+			for i, w := range warns {
 				if w.File == "" || w.Line == 0 || w.Field == "" {
 					t.Errorf("warning %q does not name file, line and field", w)
 				}
+				if i > 0 && w.Line < warns[i-1].Line {
+					t.Errorf("warnings are not in file order:\n%s", all)
+				}
+			}
+		})
+	}
+}
+
+// TestErrorsWrapTheirCause: an error shown with file, line and field still
+// unwraps to what caused it, so that callers can branch on it.
+func TestErrorsWrapTheirCause(t *testing.T) {
+	seg := "applicationSegments:\n  - id: s1\n    domainNames: [\"*.example.com\"]\n    tcpPortRange: [{from: 1}]\n"
+	tests := []struct {
+		name, in string
+		want     error
+	}{
+		{"bad domain", head + "applicationSegments:\n  - name: S\n    domainNames: [a..example.com]\n", domain.ErrInvalid},
+		{"domain in two segments", head + seg + "  - id: s2\n    domainNames: [\"*.example.com\"]\n    tcpPortRange: [{from: 1}]\n", domain.ErrDuplicate},
+		{"bad test target", head + "tests: [{name: x, user: u, to: \"a..b:1\", expect: deny}]\n", domain.ErrInvalid},
+		{"missing device file", head + "tests: [{name: x, user: u, to: \"a.example.com:1\", expect: deny, devices: [none.yaml]}]\n", fs.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := parse("t.yaml", []byte(tt.in), deviceFiles{
+				resolve: func(name string) (string, error) { return name, nil },
+				load:    func(string) (*device.Profile, error) { return nil, fs.ErrNotExist },
+			})
+			var ce *configfile.Error
+			if !errors.Is(err, tt.want) || !errors.As(err, &ce) || ce.Line == 0 {
+				t.Fatalf("err = %v, want a *configfile.Error with a line wrapping %v", err, tt.want)
 			}
 		})
 	}
@@ -130,7 +164,13 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 		{"duplicate segment name", head + seg + "  - id: s2\n    name: S1\n    domainNames: [a.example.com]\n    tcpPortRange: [{from: 1}]\n",
 			`t.yaml:9: applicationSegments[1].name: segment name "S1" is already used`, ""},
 		{"duplicate domain", head + seg + "  - id: s2\n    domainNames: [\"*.EXAMPLE.com\"]\n    tcpPortRange: [{from: 1}]\n",
-			`t.yaml:9: applicationSegments[1].domainNames[0]: "*.EXAMPLE.com" is also at applicationSegments[0].domainNames[0]`, ""},
+			`t.yaml:9: applicationSegments[1].domainNames[0]: "*.EXAMPLE.com" is also a domain of segment "S1" (id s1); a domain belongs to one segment (SEG-3 picks the segment by domain alone)`, ""},
+		{"duplicate domain after a dropped IP address", head + seg + "application:\n  list:\n    - {id: s2, domainNames: [\"10.0.0.1\", \"*.example.com\"], tcpPortRanges: [\"1\", \"1\"]}\n",
+			`t.yaml:10: application.list[0].domainNames[1]: "*.example.com" is also a domain of segment "S1" (id s1)`, `application.list[0].domainNames[0]: "10.0.0.1" is an IP address`},
+		{"duplicate domain reported with the other errors", head + seg + "  - id: s2\n    domainNames: [\"*.example.com\"]\n    tcpPortRange: [{from: 1}]\nimplicitPolicy: maybe\n",
+			`t.yaml:9: applicationSegments[1].domainNames[0]: "*.example.com" is also a domain of segment "S1"`, ""},
+		{"domain twice in one segment warns", head + "applicationSegments:\n  - name: S\n    domainNames: [a.example.com, A.example.com]\n    tcpPortRange: [{from: 1}]\n", "",
+			`t.yaml:5: applicationSegments[0].domainNames[1]: "A.example.com" is listed twice in this segment (domainNames[0]); it counts once`},
 		{"no domains", head + "applicationSegments:\n  - name: S\n    tcpPortRange: [{from: 1}]\n", "applicationSegments[0].domainNames: missing", ""},
 		{"trailing dot accepted", head + "applicationSegments:\n  - name: S\n    domainNames: [a.example.com.]\n    tcpPortRange: [{from: 1}]\n", "", ""},
 		{"odd flat ports", head + "applicationSegments:\n  - name: S\n    domainNames: [a.example.com]\n    tcpPortRanges: [\"1\"]\n", "tcpPortRanges: has 1 entries", ""},
@@ -141,7 +181,9 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 		{"unknown server group", head + "serverGroups: [{id: g1}]\napplicationSegments:\n  - name: S\n    domainNames: [a.example.com]\n    tcpPortRange: [{from: 1}]\n    serverGroups: [{id: g2}]\n",
 			`serverGroups[0].id: server group "g2" is not in serverGroups`, ""},
 		{"exact FQDN outside regex warns", head + "applicationSegments:\n  - name: S\n    domainNames: [desk.example.org]\n    tcpPortRange: [{from: 1}]\n", "",
-			`"desk.example.org" does not match the client hostname validation regex`},
+			`t.yaml:5: applicationSegments[0].domainNames[0]: "desk.example.org" does not match the client hostname validation regex '.*\.example\.com'`},
+		{"SEG-1 still warns when another part has errors", head + "implicitPolicy: maybe\napplicationSegments:\n  - name: S\n    domainNames: [desk.example.org]\n    tcpPortRange: [{from: 1}]\n",
+			"implicitPolicy", `applicationSegments[0].domainNames[0]: "desk.example.org" does not match`},
 		{"server segment outside regex is fine", head + "applicationSegments:\n  - name: S\n    domainNames: [app.example.org]\n    tcpPortRange: [{from: 1}]\n    serverGroups: [{id: g}]\n", "", ""},
 		{"duplicate rule", head + seg + "rules:\n  - {id: r1, name: R, action: allow}\n  - {id: r2, name: R, action: deny}\n", `rules[1].name: rule name "R" is already used by rules[0]`, ""},
 		{"duplicate rule id", head + seg + "rules:\n  - {id: r1, name: R, action: allow}\n  - {id: r1, name: Q, action: deny}\n", `t.yaml:10: rules[1].id: rule id "r1" is used twice`, ""},
@@ -157,7 +199,13 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 		{"bad posture rhs", head + seg + "rules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: POSTURE, lhs: p, rhs: maybe}]}]\n",
 			`operands[0].rhs: is "maybe", want true`, ""},
 		{"unmodeled operand warns", head + seg + "rules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: COUNTRY_CODE, lhs: DE, rhs: \"true\"}]}]\n",
-			"", "the lab does not model COUNTRY_CODE operands"},
+			"", "t.yaml:11: rules[0].conditions[0].operands[0].objectType: the lab does not model COUNTRY_CODE operands"},
+		{"unmodeled operand in an export warns at its line", head + seg + "rules:\n  - {name: Off, action: allow, disabled: \"1\"}\npolicySet:\n  rules:\n    - name: R\n      action: allow\n      conditions:\n        - operands:\n            - {objectType: IDP, rhs: \"1\"}\n",
+			"", "t.yaml:16: policySet.rules[0].conditions[0].operands[0].objectType: the lab does not model IDP operands"},
+		{"two regexes warn", "name: t\nclientHostnameValidation: ['a', '(']\n", "",
+			"t.yaml:2: clientHostnameValidation: 2 regexes: ZPA accepts exactly one"},
+		{"a bad regex among two warns at its index", "name: t\nclientHostnameValidation:\n  - a\n  - (\n", "",
+			"t.yaml:4: clientHostnameValidation[1]: regex '(' does not compile"},
 		{"unknown scim group warns", head + seg + "users: [{name: a@example.com, groups: [g]}]\nrules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: SCIM_GROUP, rhs: other}]}]\n",
 			"", `no user in users is in group "other"`},
 		{"strict outside export", head + "policy: {rules: []}\n", "t.yaml:3: policy: field policy not found", ""},
@@ -243,6 +291,10 @@ tests:
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("Policy() =\n%+v\nwant\n%+v", cfg, want)
+	}
+	e, err := ten.Engine()
+	if err != nil || !reflect.DeepEqual(e.Config(), cfg) {
+		t.Fatalf("Engine() = %v with %+v, want the engine of Policy()", err, e.Config())
 	}
 	// The config shares nothing with the tenant.
 	cfg.Segments[0].Domains[0] = "changed"
@@ -332,30 +384,6 @@ func TestParseTarget(t *testing.T) {
 			}
 			if err != nil || host != tt.host || port != tt.port {
 				t.Fatalf("= %q %d %v, want %q %d", host, port, err, tt.host, tt.port)
-			}
-		})
-	}
-}
-
-func TestWildcardCannotMatch(t *testing.T) {
-	tests := []struct {
-		regex, wildcardSuffix string
-		cannot                bool
-	}{
-		{`.*\.example\.com`, "example.com", false},
-		{`.*\.example\.com`, "hr.example.com", false},
-		{`.*\.example\.com`, "example.org", true},
-		{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com`, "example.com", false},
-		{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com`, "kiosk.example.com", true},
-		{`desktop-[a-zA-Z0-9]{5}-AC\.example\.com$`, "kiosk.example.com", true},
-		{`(?i)DESKTOP-.*\.EXAMPLE\.COM`, "example.com", false},
-		{`.*`, "anything.test", false},                              // no required suffix: cannot decide, so no warning
-		{`(a\.example\.com|b\.example\.org)`, "example.net", false}, // alternation: not decided
-	}
-	for _, tt := range tests {
-		t.Run(tt.regex+" vs *."+tt.wildcardSuffix, func(t *testing.T) {
-			if got := wildcardCannotMatch(tt.wildcardSuffix, requiredSuffix(tt.regex)); got != tt.cannot {
-				t.Fatalf("cannot match = %v, want %v (required suffix %q)", got, tt.cannot, requiredSuffix(tt.regex))
 			}
 		})
 	}

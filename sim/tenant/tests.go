@@ -57,7 +57,7 @@ func (l *loader) tests() []Test {
 func (l *loader) testTarget(field string, ft fileTest, t *Test) {
 	fqdn, port, err := ParseTarget(ft.To)
 	if err != nil {
-		l.errorf(field+".to", "%v", err)
+		l.errorf(field+".to", "%w", err)
 	}
 	t.FQDN, t.Port = fqdn, port
 	switch p := strings.ToLower(strings.TrimSpace(ft.Proto)); p {
@@ -93,7 +93,7 @@ func (l *loader) testExpect(field string, ft fileTest, t *Test) {
 func (l *loader) device(field, name string) *device.Profile {
 	p, err := l.files.resolve(name)
 	if err != nil {
-		l.errorf(field, "device file %q: %v", name, err)
+		l.errorf(field, "device file %q: %w", name, err)
 		return nil
 	}
 	if d, ok := l.devices[p]; ok {
@@ -102,9 +102,9 @@ func (l *loader) device(field, name string) *device.Profile {
 	d, err := l.files.load(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			l.errorf(field, "device file %q (%s) does not exist; paths are relative to the tenant file", name, p)
+			l.fail(field, fmt.Sprintf("device file %q (%s) does not exist; paths are relative to the tenant file", name, p), err)
 		} else {
-			l.errorf(field, "device file %q: %v", name, err)
+			l.errorf(field, "device file %q: %w", name, err)
 		}
 		return nil
 	}
