@@ -30,7 +30,9 @@ type Config struct {
 	// Name is the device name in the lab (its certificate's CN).
 	Name   string
 	Broker peer.BrokerAddrs `json:"broker"`
-	// CAFile trusts the cloud CA (broker) and the tenant CA (peers).
+	// CAFile is the trust bundle: the tenant CA that issued CertFile (the
+	// only CA trusted for peers) and the cloud CA (the only one trusted for
+	// the broker); docs/PROTOCOL.md section 2.
 	CAFile string
 	// CertFile and KeyFile are this device's certificate from its tenant CA.
 	CertFile, KeyFile string
@@ -65,7 +67,7 @@ type agent struct {
 	sess     *peer.Session
 	segments []wire.Segment
 	index    *domain.Index[int] // domain -> index into segments
-	recs     []*ConnRecord      // the last maxRecords connections
+	recs     recordRing         // the last maxRecords connections
 	localSeq int
 }
 

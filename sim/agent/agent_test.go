@@ -178,7 +178,8 @@ func TestRegistrationStatus(t *testing.T) {
 }
 
 // TestSetupTime measures connection setup through SOCKS (request to
-// tunnel ready, end-to-end TLS included) on loopback.
+// tunnel ready, end-to-end TLS included) on loopback and logs it; with
+// C2CLAB_PERF=1 it also asserts a loose bound.
 func TestSetupTime(t *testing.T) {
 	e := newEnv(t, testPolicy())
 	socks, _, _ := e.pair()
@@ -200,7 +201,12 @@ func TestSetupTime(t *testing.T) {
 	slices.Sort(d)
 	p50, p99 := d[len(d)/2], d[len(d)*99/100]
 	t.Logf("setup through SOCKS on loopback: n=%d p50=%v p99=%v", n, p50, p99)
-	if limit := 50 * time.Millisecond; p50 > limit && !raceEnabled {
+	// Timed assertions only in perf runs (STYLE.md): a loaded CI machine
+	// must not fail the suite.
+	if os.Getenv("C2CLAB_PERF") == "" || raceEnabled {
+		return
+	}
+	if limit := 50 * time.Millisecond; p50 > limit {
 		t.Errorf("setup p50 %v, want <= %v (loose: the netns target is 2 ms)", p50, limit)
 	}
 }

@@ -22,32 +22,10 @@ const LocalDialTimeout = 3 * time.Second
 // source over the data path.
 func (a *agent) incoming(ctx context.Context, s *peer.Session, m *wire.Incoming) {
 	rec := a.newRecord(ConnRecord{ID: m.ConnID, FQDN: m.FQDN, Port: int(m.Port), Role: RoleDestination, Peer: m.Source.Name})
-	local, err := a.dialLocal(ctx, m.Port)
-	if err != nil {
-		a.log.Warn("local service unreachable", "conn", m.ConnID, "port", m.Port, "reason", err)
-		s.Answer(&wire.IncomingResult{ConnID: m.ConnID, Code: code.C2CMtunnelFailedForward, Message: err.Error()})
-		a.finish(rec, code.C2CMtunnelFailedForward, false, 0, 0)
-		return
-	}
-	if err := s.Answer(&wire.IncomingResult{ConnID: m.ConnID, OK: true}); err != nil {
-		local.Close()
-		a.finish(rec, code.C2CClientConnExpired, false, 0, 0)
-		return
-	}
-	t, c, err := a.client.DialDestination(ctx, m)
-	if err != nil {
-		local.Close()
-		a.log.Warn("data path failed", "conn", m.ConnID, "code", c, "reason", err)
-		a.finish(rec, c, false, 0, 0)
-		return
-	}
-	stop := context.AfterFunc(ctx, func() { // the agent stops: end the relay now
-		t.NetConn().Close()
-		local.Close()
+	out := a.client.ServeIncoming(ctx, s, m, code.C2CMtunnelFailedForward, func(ctx context.Context) (*net.TCPConn, error) {
+		return a.dialLocal(ctx, m.Port)
 	})
-	defer stop()
-	up, down := peer.Pipe(t, local)
-	a.finish(rec, "", false, up, down)
+	a.finish(rec, out.Code, false, out.Up, out.Down)
 }
 
 var errNoInterfaceIP = errors.New("no interface IP configured")

@@ -171,6 +171,13 @@ func (e *env) agentAddrs(d deviceSpec) map[string]string {
 // agentStoppable starts an agent and returns its addresses and stop func.
 func (e *env) agentStoppable(d deviceSpec) (map[string]string, func()) {
 	e.t.Helper()
+	cfg := e.agentConfig(d)
+	return startStoppable(e.t, func(ctx context.Context, ready func(map[string]string)) error { return Run(ctx, cfg, ready) })
+}
+
+// agentConfig issues d's certificate and returns its agent config.
+func (e *env) agentConfig(d deviceSpec) Config {
+	e.t.Helper()
 	certPEM, keyPEM, err := e.tenant.Issue(pki.Identity{Tenant: "acme", Name: d.name, Kind: pki.KindAgent}, false)
 	if err != nil {
 		e.t.Fatal(err)
@@ -184,7 +191,7 @@ func (e *env) agentStoppable(d deviceSpec) (map[string]string, func()) {
 	cfg := Config{Name: d.name, CAFile: e.trust, CertFile: cert, KeyFile: key, Profile: p, InterfaceIP: d.ip,
 		SOCKS: "127.0.0.1:0", Status: "127.0.0.1:0", Forwards: d.forwards, Logger: e.log.With("node", d.name)}
 	cfg.Broker.Control, cfg.Broker.Data, cfg.Broker.ServerName = e.broker["control"], e.broker["data"], "broker"
-	return startStoppable(e.t, func(ctx context.Context, ready func(map[string]string)) error { return Run(ctx, cfg, ready) })
+	return cfg
 }
 
 func getJSON(t *testing.T, url, token string, v any) {

@@ -8,8 +8,6 @@ import (
 	"net"
 	"slices"
 	"time"
-
-	"github.com/c2clab/c2clab/sim/peer"
 )
 
 // socksNegotiationTimeout bounds the SOCKS5 greeting and request.
@@ -38,7 +36,7 @@ func (a *agent) handleSOCKS(c *net.TCPConn) {
 		a.finish(rec, "", false, 0, 0)
 		return
 	}
-	up, down := peer.Pipe(t, c)
+	up, down := a.client.Pipe(t, c)
 	a.finish(rec, "", false, up, down)
 }
 

@@ -17,6 +17,7 @@ const (
 	socksOK          = 0x00
 	socksFailure     = 0x01
 	socksNotAllowed  = 0x02
+	socksNetDown     = 0x03 // "network unreachable": no session with the broker
 	socksUnreachable = 0x04
 	socksRefused     = 0x05
 	socksBadCommand  = 0x07
@@ -24,9 +25,12 @@ const (
 )
 
 // socksReply maps a failure code to the SOCKS reply the client sees; the
-// code itself goes into the ConnRecord.
+// code itself goes into the ConnRecord. docs/PROTOCOL.md section 9 lists
+// this mapping and a test keeps the two in step.
 func socksReply(c code.Code) byte {
 	switch c {
+	case code.CltNoBrokerSession:
+		return socksNetDown
 	case code.BrkRejectedByPolicy, code.BrkNoPolicyFound, code.BrkPortNotInSegment, code.CltPortNotInSegment:
 		return socksNotAllowed
 	case code.C2CClientNotFound, code.C2CNotAvailable, code.C2CVersionUnsupported, code.C2CMacNotDomainJoined,
@@ -63,19 +67,23 @@ func (a *agent) open(ctx context.Context, fqdn string, port uint16) (*tls.Conn, 
 	if !a.cfg.Profile.PrivateAccessEnabled() {
 		return fail(code.CltPrivateAccessDisabled, true)
 	}
-	wctx, cancel := context.WithTimeout(ctx, wire.ConnectTimeout)
-	s, err := a.client.Session(wctx)
-	cancel()
-	if err != nil {
-		a.log.Warn("no session for connection", "fqdn", fqdn, "reason", err)
-		return fail(code.BrkMtSetupTimeout, true)
-	}
+	// The segment list first: a name it does not cover is answered at once,
+	// with or without a session. Before the first registration there is no
+	// list, so nothing is intercepted; after a lost session the last list
+	// stays in force while the agent reconnects.
 	seg, ok := a.segment(fqdn)
 	if !ok {
 		return fail(code.BrkAppNotFound, true) // not intercepted
 	}
 	if !seg.HasTCP(port) {
 		return fail(code.CltPortNotInSegment, true) // SEG-4: nothing goes to the broker
+	}
+	wctx, cancel := context.WithTimeout(ctx, wire.ConnectTimeout)
+	s, err := a.client.Session(wctx)
+	cancel()
+	if err != nil {
+		a.log.Warn("no session for connection", "fqdn", fqdn, "reason", err)
+		return fail(code.CltNoBrokerSession, true)
 	}
 	pre := a.client.Predial(ctx)
 	res, err := s.Connect(ctx, fqdn, port)
@@ -114,6 +122,6 @@ func (a *agent) handleForward(c *net.TCPConn, to string) {
 	if fc != "" {
 		return
 	}
-	up, down := peer.Pipe(t, c)
+	up, down := a.client.Pipe(t, c)
 	a.finish(rec, "", false, up, down)
 }

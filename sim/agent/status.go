@@ -18,7 +18,8 @@ const (
 	RoleDestination = "destination"
 )
 
-// Status is the agent's Private Access status, as GET /status returns it.
+// Status is the agent's Private Access status, as GET /status returns it
+// (docs/PROTOCOL.md section 13 documents every member).
 type Status struct {
 	Name   string
 	Tenant string
@@ -41,8 +42,9 @@ type Status struct {
 
 // ConnRecord is one connection this agent took part in.
 type ConnRecord struct {
-	// ID is the broker's conn ID, or "local-N" for a connection that never
-	// reached the broker.
+	// ID is the broker's conn ID (from connect_result ok, or incoming), or
+	// "local-N" for a source connection that got none: dropped locally or
+	// refused.
 	ID   string
 	FQDN string
 	Port int
@@ -51,7 +53,8 @@ type ConnRecord struct {
 	Peer string
 	// Code is "" for a connection that was set up; else why it failed.
 	Code code.Code
-	// Local: dropped by this agent, never sent to the broker (SEG-4, DEV-5).
+	// Local: dropped by this agent, never sent to the broker (SEG-4, DEV-5,
+	// no session).
 	Local bool
 	// BytesUp counts bytes from the local socket into the tunnel, BytesDown
 	// bytes from the tunnel to the local socket (application bytes).
@@ -71,11 +74,36 @@ func (a *agent) newRecord(r ConnRecord) *ConnRecord {
 		a.localSeq++
 		r.ID = "local-" + strconv.Itoa(a.localSeq)
 	}
-	a.recs = append(a.recs, rec)
-	if len(a.recs) > maxRecords {
-		a.recs = append(a.recs[:0:0], a.recs[len(a.recs)-maxRecords:]...)
-	}
+	a.recs.add(rec)
 	return rec
+}
+
+// recordRing keeps the last maxRecords connection records: a ring, so that
+// a busy agent does not move a thousand pointers per connection.
+type recordRing struct {
+	buf  []*ConnRecord // in insertion order from next, once full
+	next int           // where the next record goes, once full
+}
+
+func (r *recordRing) add(rec *ConnRecord) {
+	if len(r.buf) < maxRecords {
+		r.buf = append(r.buf, rec)
+		return
+	}
+	r.buf[r.next] = rec
+	r.next = (r.next + 1) % maxRecords
+}
+
+// snapshot copies the records, oldest first.
+func (r *recordRing) snapshot() []ConnRecord {
+	out := make([]ConnRecord, 0, len(r.buf))
+	for _, rec := range r.buf[r.next:] {
+		out = append(out, *rec)
+	}
+	for _, rec := range r.buf[:r.next] {
+		out = append(out, *rec)
+	}
+	return out
 }
 
 // update changes rec under the agent's lock.
@@ -116,10 +144,7 @@ func (a *agent) status() Status {
 			st.Client = st.FQDN
 		}
 	}
-	st.Connections = make([]ConnRecord, len(a.recs))
-	for i, r := range a.recs {
-		st.Connections[i] = *r
-	}
+	st.Connections = a.recs.snapshot()
 	return st
 }
 

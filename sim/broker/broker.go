@@ -46,6 +46,11 @@ type Config struct {
 	MaxRecords int `json:",omitzero"`
 	// Logger receives one line per event; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
+
+	// afterUnregister, if set, runs when a session ending has left the
+	// policy engine but not yet the broker's maps: tests connect in that
+	// window.
+	afterUnregister func()
 }
 
 // Tenant is one organization the broker serves.
@@ -67,12 +72,20 @@ type broker struct {
 	ctx       context.Context
 	wg        sync.WaitGroup
 
-	mu       sync.Mutex           // guards the maps below
-	sessions map[string]*session  // by session ID
-	tokens   map[wire.Token]*side // data-path tokens not yet used
-	pairings map[string]*pairing  // by conn ID, until paired or failed
+	mu         sync.Mutex              // guards the fields below
+	sessions   map[string]*session     // by session ID
+	connectors map[groupKey][]*session // App Connector sessions by server group, in registration order
+	regSeq     uint64                  // registrations so far: session.seq
+	tokens     map[wire.Token]*side    // data-path tokens not yet used
+	pairings   map[string]*pairing     // by conn ID, until paired or failed
 
 	logs *records
+}
+
+// groupKey names a server group of a tenant.
+type groupKey struct {
+	t     *tenant
+	group string
 }
 
 // tenant is a Tenant at run time.
@@ -151,14 +164,15 @@ func ignoreClosed(err error) error {
 
 func newBroker(cfg Config) (*broker, error) {
 	b := &broker{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		interval: cfg.KeepaliveInterval,
-		timeout:  cfg.KeepaliveTimeout,
-		sessions: map[string]*session{},
-		tokens:   map[wire.Token]*side{},
-		pairings: map[string]*pairing{},
-		logs:     newRecords(cfg.MaxRecords),
+		cfg:        cfg,
+		log:        cfg.Logger,
+		interval:   cfg.KeepaliveInterval,
+		timeout:    cfg.KeepaliveTimeout,
+		sessions:   map[string]*session{},
+		connectors: map[groupKey][]*session{},
+		tokens:     map[wire.Token]*side{},
+		pairings:   map[string]*pairing{},
+		logs:       newRecords(cfg.MaxRecords),
 	}
 	if b.log == nil {
 		b.log = slog.Default()

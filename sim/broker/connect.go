@@ -2,21 +2,27 @@ package broker
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
-	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
 // connect runs one connection setup for src: decide, ask the destination,
-// answer the source. Every attempt is logged in User Activity (LOG-1).
+// answer the source. Every attempt is logged in User Activity (LOG-1). The
+// setup holds one of src's in-flight slots until it is refused or, once it
+// has a pairing, until the pairing is paired or fails.
 func (b *broker) connect(src *session, m *wire.Connect) {
 	defer b.wg.Done()
 	defer src.endConnect(m.ID) // if no answer could be sent
+	release := src.releaseSetup
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
 	start := time.Now()
 	d := src.t.engine.Decide(policy.Request{User: src.reg.User, Platform: device.OS(src.reg.Platform),
 		ClientType: src.reg.ClientType, Posture: src.reg.Posture, FQDN: m.FQDN, Port: m.Port, Proto: m.Proto})
@@ -32,11 +38,12 @@ func (b *broker) connect(src *session, m *wire.Connect) {
 		return
 	}
 	b.logs.update(func() { act.Destination = dst.ident.Name })
-	p, err := b.newPairing(act, start)
+	p, err := b.newPairing(act, start, release)
 	if err != nil {
 		b.refuse(src, act, res, code.BrkMtSetupTimeout, err.Error())
 		return
 	}
+	release = nil // the pairing releases the slot
 	inc := &wire.Incoming{ConnID: act.ID, FQDN: m.FQDN, Port: m.Port, Proto: m.Proto, Source: *src.peer(), Token: p.tokens[1]}
 	if c, why := b.askDestination(dst, inc); c != "" {
 		p.cancel(b)
@@ -45,17 +52,34 @@ func (b *broker) connect(src *session, m *wire.Connect) {
 	}
 	res.OK, res.ConnID, res.Token, res.Peer = true, act.ID, p.tokens[0], dst.peer()
 	if err := src.answer(res); err != nil {
-		p.fail(b, code.C2CClientConnExpired)
+		// The source's own session is gone: a source-side code, not the
+		// destination's C2C_CLIENT_CONN_EXPIRED.
+		b.logs.update(func() {
+			act.Trace = append(act.Trace, fmt.Sprintf("the source's session ended before connect_result could be sent: %v", err))
+		})
+		p.fail(b, code.MtClosedTLSConnGoneClientClosed)
 		return
 	}
 	src.log.Info("connect allowed", "conn", act.ID, "fqdn", m.FQDN, "port", m.Port, "to", dst.ident.Name,
 		"accessType", act.AccessType, "segment", act.Segment, "rule", act.Rule, "decideUs", time.Since(start).Microseconds())
 }
 
+// refuseBusy answers a connect above wire.MaxSetupsInFlight at once, with
+// no decision and no goroutine, and logs it in User Activity (LOG-1).
+func (b *broker) refuseBusy(src *session, m *wire.Connect) {
+	act := &Activity{ID: newID("c-"), Tenant: src.t.id, AccessType: string(policy.ClientToClient), User: src.reg.User,
+		Source: src.ident.Name, SourceIP: src.remoteIP, FQDN: m.FQDN, Port: int(m.Port), Proto: m.Proto,
+		Status: StatusOpen, StartUs: micros(time.Now())}
+	b.logs.addActivity(act)
+	why := fmt.Sprintf("refused before any policy decision: the session already has %d connection setups in flight", wire.MaxSetupsInFlight)
+	b.refuse(src, act, &wire.ConnectResult{ID: m.ID}, code.BrkProtocolError, why)
+}
+
 func (b *broker) newActivity(src *session, m *wire.Connect, d *policy.Decision, start time.Time) *Activity {
 	act := &Activity{ID: newID("c-"), Tenant: src.t.id, AccessType: string(d.AccessType), User: src.reg.User,
 		Source: src.ident.Name, SourceIP: src.remoteIP, FQDN: m.FQDN, Port: int(m.Port), Proto: m.Proto,
-		Action: string(policy.Allow), Status: StatusOpen, StartUs: micros(start), Trace: slices.Clone(d.Trace)}
+		Action: string(policy.Allow), Status: StatusOpen, StartUs: micros(start),
+		Trace: d.Trace} // Decide allocates Trace per call: the activity may own it
 	if act.AccessType == "" {
 		act.AccessType = string(policy.ClientToClient)
 	}
@@ -89,8 +113,9 @@ func (b *broker) refuse(src *session, act *Activity, res *wire.ConnectResult, c 
 }
 
 // destination finds the session that serves the decision: the enrolled
-// client for Client to Client, a connected App Connector of one of the
-// segment's server groups for Client to Server.
+// client for Client to Client; for Client to Server, of the connected App
+// Connectors serving one of the segment's server groups, the one that
+// registered first (a stable choice, so runs are repeatable).
 func (b *broker) destination(t *tenant, d *policy.Decision) (*session, code.Code, string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -102,20 +127,19 @@ func (b *broker) destination(t *tenant, d *policy.Decision) (*session, code.Code
 		return s, "", ""
 	}
 	var best *session
-	for _, s := range b.sessions {
-		if s.t != t || s.ident.Kind != pki.KindConnector || d.Segment == nil {
-			continue
-		}
-		for _, g := range s.reg.ServerGroups {
-			// Lowest session ID: a stable choice, so runs are repeatable.
-			if slices.Contains(d.Segment.ServerGroups, g) && (best == nil || s.id < best.id) {
-				best = s
-			}
+	var groups []string
+	if d.Segment != nil {
+		groups = d.Segment.ServerGroups
+	}
+	for _, g := range groups {
+		// Each list is in registration order: its first is its earliest.
+		if l := b.connectors[groupKey{t, g}]; len(l) > 0 && (best == nil || l[0].seq < best.seq) {
+			best = l[0]
 		}
 	}
 	if best == nil {
 		return nil, code.AstMtunnelFailedForward,
-			fmt.Sprintf("no App Connector serving server groups %q is connected", d.Segment.ServerGroups)
+			fmt.Sprintf("no App Connector serving server groups %q is connected", groups)
 	}
 	return best, "", ""
 }

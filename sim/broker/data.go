@@ -32,6 +32,10 @@ type pairing struct {
 	tokens [2]wire.Token
 	done   chan struct{} // closed when paired or failed
 
+	// release returns the source's in-flight slot (session.releaseSetup);
+	// called once, when the pairing leaves waiting.
+	release func()
+
 	mu    sync.Mutex // guards the fields below
 	state int
 	conns [2]*net.TCPConn
@@ -40,8 +44,9 @@ type pairing struct {
 }
 
 // newPairing issues the two tokens; they expire after wire.TokenLifetime.
-func (b *broker) newPairing(act *Activity, start time.Time) (*pairing, error) {
-	p := &pairing{act: act, start: start, done: make(chan struct{})}
+// release is called once the pairing is paired or has failed.
+func (b *broker) newPairing(act *Activity, start time.Time, release func()) (*pairing, error) {
+	p := &pairing{act: act, start: start, done: make(chan struct{}), release: release}
 	for i := range p.tokens {
 		t, err := wire.NewToken()
 		if err != nil {
@@ -86,6 +91,7 @@ func (p *pairing) fail(b *broker, c code.Code) {
 	p.timer.Stop()
 	close(p.done)
 	p.mu.Unlock()
+	p.release()
 	b.forget(p)
 	if c == "" {
 		return
@@ -99,18 +105,22 @@ func (p *pairing) fail(b *broker, c code.Code) {
 // when this one completes the pair, and ok false when the pairing has failed.
 func (p *pairing) arrive(i int, c *net.TCPConn) (other *net.TCPConn, ok bool) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.state != waiting || p.conns[i] != nil {
+		p.mu.Unlock()
 		return nil, false
 	}
 	p.conns[i] = c
 	if p.conns[1-i] == nil {
+		p.mu.Unlock()
 		return nil, true
 	}
 	p.state = paired
 	p.timer.Stop()
 	close(p.done)
-	return p.conns[1-i], true
+	other = p.conns[1-i]
+	p.mu.Unlock()
+	p.release()
+	return other, true
 }
 
 func (b *broker) serveData(l net.Listener) error {
@@ -194,7 +204,8 @@ func (b *broker) relay(p *pairing, src, dst *net.TCPConn) {
 		if err := wire.WriteAnswer(c, ""); err != nil {
 			src.Close()
 			dst.Close()
-			p.closeActivity(b, code.MtClosedTerminated, 0, 0)
+			p.closeActivity(b, code.BrkCannotSendMtComplete, 0, 0)
+			b.log.Info("pairing answer failed", "conn", p.act.ID, "code", code.BrkCannotSendMtComplete, "reason", err)
 			return
 		}
 		c.SetWriteDeadline(time.Time{})

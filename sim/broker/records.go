@@ -74,45 +74,70 @@ type Activity struct {
 // records holds User Status and User Activity. Callers change records only
 // through update, which holds mu.
 type records struct {
-	max int
-
 	mu       sync.Mutex
-	status   []*UserStatus // in start order
-	activity []*Activity   // in start order
+	status   ring[*UserStatus] // in start order
+	activity ring[*Activity]   // in start order
 }
 
 func newRecords(max int) *records {
 	if max <= 0 {
 		max = 10000
 	}
-	return &records{max: max}
+	return &records{status: ring[*UserStatus]{max: max}, activity: ring[*Activity]{max: max}}
 }
 
 func (r *records) addStatus(s *UserStatus) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.status = appendBounded(r.status, s, r.max, func(s *UserStatus) bool { return !s.Connected })
+	r.status.add(s, func(s *UserStatus) bool { return !s.Connected })
 }
 
 func (r *records) addActivity(a *Activity) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.activity = appendBounded(r.activity, a, r.max, func(a *Activity) bool { return a.Status == StatusClosed })
+	r.activity.add(a, func(a *Activity) bool { return a.Status == StatusClosed })
 }
 
-// appendBounded appends v and, over max, drops the oldest finished record
-// (or the oldest of all when none has finished).
-func appendBounded[T any](s []T, v T, max int, finished func(T) bool) []T {
-	s = append(s, v)
-	if len(s) <= max {
-		return s
-	}
-	i := slices.IndexFunc(s, finished)
-	if i < 0 {
-		i = 0
-	}
-	return slices.Delete(s, i, i+1)
+// ring holds at most max records, oldest first. Over max it drops the
+// oldest finished record, or the oldest of all when none has finished. The
+// oldest is nearly always finished, so adding is O(1) where a slice would
+// move every record; when open records come first, only those move.
+type ring[T any] struct {
+	max  int
+	buf  []T // grows to max; then a ring starting at head
+	head int // index of the oldest record once full, else 0
 }
+
+// at returns the i-th oldest record's slot.
+func (r *ring[T]) at(i int) *T { return &r.buf[(r.head+i)%len(r.buf)] }
+
+func (r *ring[T]) add(v T, finished func(T) bool) {
+	if len(r.buf) < r.max {
+		r.buf = append(r.buf, v)
+		return
+	}
+	k := 0 // the record to drop
+	for k < len(r.buf) && !finished(*r.at(k)) {
+		k++
+	}
+	if k == len(r.buf) {
+		k = 0
+	}
+	for i := k; i > 0; i-- { // the open records before it move up by one
+		*r.at(i) = *r.at(i - 1)
+	}
+	r.head = (r.head + 1) % len(r.buf) // the old head's slot is now the newest
+	*r.at(len(r.buf) - 1) = v
+}
+
+// each calls f with every record, oldest first.
+func (r *ring[T]) each(f func(T)) {
+	for i := range r.buf {
+		f(*r.at(i))
+	}
+}
+
+func (r *ring[T]) len() int { return len(r.buf) }
 
 // update runs f with the records locked, for changing one in place.
 func (r *records) update(f func()) {
@@ -125,23 +150,25 @@ func (r *records) update(f func()) {
 func (r *records) snapshotStatus() []UserStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]UserStatus, len(r.status))
-	for i, s := range r.status {
-		out[i] = *s
-		out[i].Trace = slices.Clone(s.Trace)
-		out[i].ServerGroups = slices.Clone(s.ServerGroups)
-	}
+	out := make([]UserStatus, 0, r.status.len())
+	r.status.each(func(s *UserStatus) {
+		c := *s
+		c.Trace = slices.Clone(s.Trace)
+		c.ServerGroups = slices.Clone(s.ServerGroups)
+		out = append(out, c)
+	})
 	return out
 }
 
 func (r *records) snapshotActivity() []Activity {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]Activity, len(r.activity))
-	for i, a := range r.activity {
-		out[i] = *a
-		out[i].Trace = slices.Clone(a.Trace)
-	}
+	out := make([]Activity, 0, r.activity.len())
+	r.activity.each(func(a *Activity) {
+		c := *a
+		c.Trace = slices.Clone(a.Trace)
+		out = append(out, c)
+	})
 	return out
 }
 

@@ -37,10 +37,12 @@ type session struct {
 	log      *slog.Logger  // with session, tenant and device
 	ready    chan struct{} // closed once registered was sent: incoming may follow
 	done     chan struct{} // closed when the session has ended
+	seq      uint64        // registration order; set under broker.mu before publishing
 
-	mu      sync.Mutex                           // guards pending and waits
-	pending map[string]bool                      // outstanding connect IDs from this source
-	waits   map[string]chan *wire.IncomingResult // setups waiting for this destination, by conn ID
+	mu       sync.Mutex                           // guards pending, inflight and waits
+	pending  map[string]bool                      // outstanding connect IDs from this source
+	inflight int                                  // setups from this source not yet paired or failed
+	waits    map[string]chan *wire.IncomingResult // setups waiting for this destination, by conn ID
 }
 
 func newID(prefix string) string {
@@ -181,9 +183,7 @@ func (b *broker) register(s *session, m *wire.Register) {
 		Device: s.ident.Name, RemoteIP: s.remoteIP, FQDN: m.FQDN, OS: m.OS,
 		ConnectorVersion: m.ConnectorVersion, ServerGroups: slices.Clone(m.ServerGroups),
 		Connected: true, ConnectedAt: time.Now()}
-	b.mu.Lock()
-	b.sessions[s.id] = s
-	b.mu.Unlock()
+	b.publish(s)
 	if s.ident.Kind == pki.KindAgent {
 		en := s.t.engine.Register(policy.Registration{ID: s.id, FQDN: m.FQDN, OS: device.OS(m.OS),
 			ConnectorVersion: m.ConnectorVersion, JoinState: device.JoinState(m.JoinState),
@@ -228,9 +228,14 @@ func (b *broker) serveSession(s *session) error {
 				return err
 			}
 		case *wire.Connect:
-			if err := s.startConnect(m.ID); err != nil {
+			admitted, err := s.startConnect(m.ID)
+			if err != nil {
 				s.conn.Send(&wire.Error{Code: code.BrkProtocolError, Message: err.Error()})
 				return err
+			}
+			if !admitted {
+				b.refuseBusy(s, m)
+				continue
 			}
 			b.wg.Add(1)
 			go b.connect(s, m)
@@ -244,34 +249,90 @@ func (b *broker) serveSession(s *session) error {
 	}
 }
 
-// endSession unpublishes s; setups waiting for it fail with
-// C2C_CLIENT_CONN_EXPIRED (they watch done).
-func (b *broker) endSession(s *session) {
+// publish makes a registered session findable: by ID, and an App
+// Connector by each server group it serves, in registration order.
+func (b *broker) publish(s *session) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.regSeq++
+	s.seq = b.regSeq
+	b.sessions[s.id] = s
+	if s.ident.Kind == pki.KindConnector {
+		for _, g := range uniq(s.reg.ServerGroups) {
+			k := groupKey{s.t, g}
+			b.connectors[k] = append(b.connectors[k], s)
+		}
+	}
+}
+
+// unpublish undoes publish.
+func (b *broker) unpublish(s *session) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	delete(b.sessions, s.id)
-	b.mu.Unlock()
+	if s.ident.Kind == pki.KindConnector {
+		for _, g := range uniq(s.reg.ServerGroups) {
+			k := groupKey{s.t, g}
+			b.connectors[k] = slices.DeleteFunc(b.connectors[k], func(o *session) bool { return o == s })
+			if len(b.connectors[k]) == 0 {
+				delete(b.connectors, k)
+			}
+		}
+	}
+}
+
+func uniq(groups []string) []string {
+	out := slices.Clone(groups)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// endSession unpublishes s. The policy engine forgets it first, so that a
+// connect from then on gets C2C_CLIENT_NOT_FOUND (docs/PROTOCOL.md section
+// 6); only a setup the policy had already sent to s finds the session gone
+// and gets C2C_CLIENT_CONN_EXPIRED (those in flight watch done).
+func (b *broker) endSession(s *session) {
 	if s.ident.Kind == pki.KindAgent {
 		s.t.engine.Unregister(s.id)
 	}
+	if b.cfg.afterUnregister != nil {
+		b.cfg.afterUnregister()
+	}
+	b.unpublish(s)
+	close(s.done) // before the status: who sees it disconnected sees done
 	b.logs.update(func() {
 		s.status.Connected = false
 		s.status.DisconnectedAt = time.Now()
 	})
-	close(s.done)
 	s.conn.Close() // last: whoever sees the close sees the status too
 }
 
-func (s *session) startConnect(id string) error {
+// startConnect admits a connect: false (and no error) when the session
+// already has wire.MaxSetupsInFlight setups in flight. A connect from an App
+// Connector or with an outstanding ID is a protocol error.
+func (s *session) startConnect(id string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ident.Kind != pki.KindAgent {
-		return fmt.Errorf("%w: connect from a %s", wire.ErrProtocol, s.ident.Kind)
+		return false, fmt.Errorf("%w: connect from a %s", wire.ErrProtocol, s.ident.Kind)
 	}
 	if s.pending[id] {
-		return fmt.Errorf("%w: connect id %q is already outstanding", wire.ErrProtocol, id)
+		return false, fmt.Errorf("%w: connect id %q is already outstanding", wire.ErrProtocol, id)
+	}
+	if s.inflight >= wire.MaxSetupsInFlight {
+		return false, nil
 	}
 	s.pending[id] = true
-	return nil
+	s.inflight++
+	return true, nil
+}
+
+// releaseSetup ends one setup admitted by startConnect: it was refused, or
+// its pairing was paired or failed.
+func (s *session) releaseSetup() {
+	s.mu.Lock()
+	s.inflight--
+	s.mu.Unlock()
 }
 
 func (s *session) endConnect(id string) {
@@ -280,10 +341,18 @@ func (s *session) endConnect(id string) {
 	s.mu.Unlock()
 }
 
+// errSessionEnded is returned for a message to a session that has ended.
+var errSessionEnded = errors.New("session has ended")
+
 // answer sends a connect_result. The ID stops being outstanding first: the
 // source may reuse it as soon as it reads the result.
 func (s *session) answer(res *wire.ConnectResult) error {
 	s.endConnect(res.ID)
+	select {
+	case <-s.done:
+		return errSessionEnded
+	default:
+	}
 	return s.conn.Send(res)
 }
 

@@ -40,6 +40,15 @@ const (
 	BrkMtSetupTimeout        Code = "BRK_MT_SETUP_TIMEOUT"
 	MtClosedTerminated       Code = "MT_CLOSED_TERMINATED"
 	BrkProtocolError         Code = "BRK_PROTOCOL_ERROR"
+	// MtClosedTLSConnGoneClientClosed: the source's session with the broker
+	// was gone before the broker could answer its connect.
+	MtClosedTLSConnGoneClientClosed Code = "MT_CLOSED_TLS_CONN_GONE_CLIENT_CLOSED"
+	// BrkCannotSendMtComplete: both data connections arrived but the broker
+	// could not send one of them the pairing answer.
+	BrkCannotSendMtComplete Code = "BRK_MT_SETUP_FAIL_CANNOT_SEND_MT_COMPLETE"
+	// CltNoBrokerSession: the source agent had no registered session with
+	// the broker in time and dropped the connection locally.
+	CltNoBrokerSession Code = "CLT_NO_BROKER_SESSION"
 )
 
 // Codes above marked Lab in their Info are the lab's own, named in ZPA's style
@@ -80,6 +89,9 @@ var infos = []Info{
 	{BrkMtSetupTimeout, true, "Connection setup did not complete in time.", ""},
 	{MtClosedTerminated, true, "The connection ended normally.", "LOG-1"},
 	{BrkProtocolError, true, "A peer sent a malformed or out-of-order protocol message.", ""},
+	{MtClosedTLSConnGoneClientClosed, false, "The source Client Connector's session with the broker was gone before the broker could answer its connection request.", "LOG-1"},
+	{BrkCannotSendMtComplete, false, "Both sides' data connections arrived, but the broker could not send one of them the pairing answer; nothing was relayed.", "LOG-1"},
+	{CltNoBrokerSession, true, "The source agent had no registered session with the broker within the connect timeout and dropped the connection locally; nothing reached the broker.", ""},
 }
 
 var byCode = func() map[Code]Info {

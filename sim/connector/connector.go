@@ -6,6 +6,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -29,7 +30,8 @@ const DialTimeout = 3 * time.Second
 type Config struct {
 	Name   string
 	Broker peer.BrokerAddrs `json:"broker"`
-	// CAFile trusts the cloud CA (broker) and the tenant CA (sources).
+	// CAFile is the trust bundle: the tenant CA (sources) and the cloud CA
+	// (broker), kept apart as docs/PROTOCOL.md section 2 says.
 	CAFile string
 	// CertFile and KeyFile are the connector's certificate (OU=connector)
 	// from its tenant CA.
@@ -90,33 +92,29 @@ type connector struct {
 
 // incoming dials the application server and joins the source.
 func (c *connector) incoming(ctx context.Context, s *peer.Session, m *wire.Incoming) {
-	ip, ok := c.hosts[domain.Normalize(m.FQDN)]
-	var srv net.Conn
-	err := fmt.Errorf("no application server known for %q", m.FQDN)
-	if ok {
-		d := net.Dialer{Timeout: DialTimeout}
-		srv, err = d.DialContext(ctx, "tcp", net.JoinHostPort(ip, strconv.Itoa(int(m.Port))))
-	}
-	if err != nil {
-		c.log.Warn("application server unreachable", "conn", m.ConnID, "fqdn", m.FQDN, "port", m.Port, "reason", err)
-		s.Answer(&wire.IncomingResult{ConnID: m.ConnID, Code: code.AstMtunnelFailedForward, Message: err.Error()})
-		return
-	}
-	if err := s.Answer(&wire.IncomingResult{ConnID: m.ConnID, OK: true}); err != nil {
-		srv.Close()
-		return
-	}
-	t, fc, err := c.client.DialDestination(ctx, m)
-	if err != nil {
-		srv.Close()
-		c.log.Warn("data path failed", "conn", m.ConnID, "code", fc, "reason", err)
-		return
-	}
-	stop := context.AfterFunc(ctx, func() { // the connector stops: end the relay now
-		t.NetConn().Close()
-		srv.Close()
+	out := c.client.ServeIncoming(ctx, s, m, code.AstMtunnelFailedForward, func(ctx context.Context) (*net.TCPConn, error) {
+		return c.dialServer(ctx, m.FQDN, m.Port)
 	})
-	defer stop()
-	up, down := peer.Pipe(t, srv.(*net.TCPConn))
-	c.log.Info("connection closed", "conn", m.ConnID, "fqdn", m.FQDN, "port", m.Port, "bytesToClient", up, "bytesFromClient", down)
+	if out.Code != "" {
+		c.log.Info("connection failed", "conn", m.ConnID, "fqdn", m.FQDN, "port", m.Port, "code", out.Code, "reason", out.Err)
+		return
+	}
+	c.log.Info("connection closed", "conn", m.ConnID, "fqdn", m.FQDN, "port", m.Port, "bytesToClient", out.Up, "bytesFromClient", out.Down)
 }
+
+// dialServer opens a connection to the application server for fqdn.
+func (c *connector) dialServer(ctx context.Context, fqdn string, port uint16) (*net.TCPConn, error) {
+	ip, ok := c.hosts[domain.Normalize(fqdn)]
+	if !ok {
+		return nil, fmt.Errorf("%w for %q", errUnknownServer, fqdn)
+	}
+	d := net.Dialer{Timeout: DialTimeout}
+	addr := net.JoinHostPort(ip, strconv.Itoa(int(port)))
+	srv, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial application server %q: %w", addr, err)
+	}
+	return srv.(*net.TCPConn), nil
+}
+
+var errUnknownServer = errors.New("no application server known")

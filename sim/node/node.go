@@ -69,11 +69,22 @@ func Run(role, cfgPath, readyPath string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	var readyErr error
+	return run(ctx, r, cfgPath, readyPath)
+}
+
+// run runs r until ctx ends. If the ready file cannot be written the node
+// stops at once and returns why: the launcher would otherwise wait for a
+// ready file that never comes.
+func run(ctx context.Context, r runner, cfgPath, readyPath string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var readyErr error // written before cancel, read after r returns
 	err := r(ctx, cfgPath, func(addrs map[string]string) {
-		readyErr = writeReady(readyPath, addrs)
+		if readyErr = writeReady(readyPath, addrs); readyErr != nil {
+			cancel()
+		}
 	})
-	return errors.Join(err, readyErr)
+	return errors.Join(readyErr, err)
 }
 
 // Main parses `ROLE --config FILE --ready-file FILE` and runs the node; it
@@ -97,15 +108,20 @@ func Main(args []string) int {
 	return 0
 }
 
+// Ready is the ready file's content (docs/PROTOCOL.md section 12).
+type Ready struct {
+	// PID is the node's process ID.
+	PID int `json:"pid"`
+	// Addrs names the addresses the node listens on, "ip:port" by name.
+	Addrs map[string]string `json:"addrs"`
+}
+
 // writeReady writes the ready file atomically, so a reader never sees half of it.
 func writeReady(path string, addrs map[string]string) error {
 	if path == "" {
 		return nil
 	}
-	data, err := json.Marshal(struct {
-		PID   int               `json:"pid"`
-		Addrs map[string]string `json:"addrs"`
-	}{os.Getpid(), addrs})
+	data, err := json.Marshal(Ready{PID: os.Getpid(), Addrs: addrs})
 	if err != nil {
 		return fmt.Errorf("ready file: %w", err)
 	}
@@ -121,5 +137,8 @@ func writeReady(path string, addrs map[string]string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("ready file: %w", err)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("ready file: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package peer
 import (
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/wire"
 )
@@ -14,20 +15,27 @@ import (
 // goroutine at a time (the handshake, then Pipe), so answered needs no lock.
 type dataConn struct {
 	*net.TCPConn
-	answered bool
-	err      error // the pairing refusal, once answered
+	handshakeTimeout time.Duration // the deadline after the answer
+	answered         bool
+	err              error // why there is no pairing, once answered
 }
 
-func newDataConn(c *net.TCPConn) *dataConn { return &dataConn{TCPConn: c} }
+func newDataConn(c *net.TCPConn, handshakeTimeout time.Duration) *dataConn {
+	return &dataConn{TCPConn: c, handshakeTimeout: handshakeTimeout}
+}
 
 func (c *dataConn) Read(b []byte) (int, error) {
 	if !c.answered {
 		c.answered = true
 		reason, err := wire.ReadAnswer(c.TCPConn)
-		if err == nil && reason != "" {
-			err = fmt.Errorf("%w: %w", ErrRefused, reason)
+		switch {
+		case err != nil:
+			c.err = fmt.Errorf("%w: %w", ErrNoAnswer, err)
+		case reason != "":
+			c.err = fmt.Errorf("%w: %w", ErrRefused, reason)
+		default: // paired: the end-to-end handshake gets its own bound
+			c.SetDeadline(time.Now().Add(c.handshakeTimeout))
 		}
-		c.err = err
 	}
 	if c.err != nil {
 		return 0, c.err

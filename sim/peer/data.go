@@ -16,12 +16,18 @@ import (
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
-// HandshakeTimeout bounds the end-to-end TLS handshake over the relay.
+// HandshakeTimeout bounds the end-to-end TLS handshake over the relay,
+// counted from the pairing answer. The wait for the answer itself is bounded
+// by wire.TokenLifetime, counted from the start of the data connection.
 const HandshakeTimeout = 5 * time.Second
 
 // ErrRefused is wrapped when the broker refused a data connection; the
 // error's code.Code says why.
 var ErrRefused = errors.New("data connection refused by the broker")
+
+// ErrNoAnswer is wrapped when no pairing answer came in time (or the
+// connection failed before it).
+var ErrNoAnswer = errors.New("no pairing answer from the broker")
 
 // bufSize is the copy buffer of each direction: large reads let TLS fill
 // whole 16 KiB records and keep syscalls few.
@@ -87,7 +93,7 @@ func (c *Client) dialData(ctx context.Context, tok wire.Token, pre *Predial) (*d
 		return nil, err
 	}
 	tc.SetWriteDeadline(time.Time{})
-	return newDataConn(tc), nil
+	return newDataConn(tc, c.handshakeTimeout), nil
 }
 
 // peerTLS is the end-to-end TLS config: TLS 1.3, both sides present their
@@ -153,18 +159,19 @@ func (c *Client) DialDestination(ctx context.Context, m *wire.Incoming) (*tls.Co
 	return c.handshake(ctx, t, raw)
 }
 
-// handshake waits for pairing (at most wire.TokenLifetime) and the
-// handshake (at most HandshakeTimeout) in one go.
-func (c *Client) handshake(ctx context.Context, t *tls.Conn, raw net.Conn) (*tls.Conn, code.Code, error) {
-	ctx, cancel := context.WithTimeout(ctx, wire.TokenLifetime+HandshakeTimeout)
-	defer cancel()
+// handshake waits for the pairing answer, at most pairTimeout, and then
+// runs the end-to-end handshake, at most handshakeTimeout from the answer
+// (raw re-arms its deadline when the answer arrives).
+func (c *Client) handshake(ctx context.Context, t *tls.Conn, raw *dataConn) (*tls.Conn, code.Code, error) {
+	raw.SetDeadline(time.Now().Add(c.pairTimeout))
 	if err := t.HandshakeContext(ctx); err != nil {
 		raw.Close()
-		if errors.Is(err, ErrRefused) {
+		if errors.Is(err, ErrRefused) || errors.Is(err, ErrNoAnswer) {
 			return nil, failCode(err), err
 		}
 		return nil, code.BrkProtocolError, fmt.Errorf("end-to-end TLS: %w", err)
 	}
+	raw.SetDeadline(time.Time{})
 	return t, "", nil
 }
 
@@ -181,10 +188,13 @@ func failCode(err error) code.Code {
 // ends cleanly is passed on as close_notify plus FIN (towards the tunnel) or
 // FIN (towards the local socket); an error aborts both. up counts bytes
 // from local into the tunnel, down bytes from the tunnel to local.
-func Pipe(t *tls.Conn, local *net.TCPConn) (up, down int64) {
+func (c *Client) Pipe(t *tls.Conn, local *net.TCPConn) (up, down int64) {
+	upBuf, downBuf := c.bufs.Get().(*[]byte), c.bufs.Get().(*[]byte)
+	defer c.bufs.Put(upBuf)
+	defer c.bufs.Put(downBuf)
 	done := make(chan int64, 1)
 	go func() {
-		n, err := io.CopyBuffer(writerOnly{t}, readerOnly{local}, make([]byte, bufSize))
+		n, err := io.CopyBuffer(writerOnly{t}, readerOnly{local}, *upBuf)
 		if err != nil {
 			t.NetConn().Close()
 			local.Close()
@@ -196,14 +206,14 @@ func Pipe(t *tls.Conn, local *net.TCPConn) (up, down int64) {
 		}
 		done <- n
 	}()
-	down, err := io.CopyBuffer(writerOnly{local}, readerOnly{t}, make([]byte, bufSize))
+	down, err := io.CopyBuffer(writerOnly{local}, readerOnly{t}, *downBuf)
 	if err != nil {
 		t.NetConn().Close()
 		local.Close()
 	} else {
 		local.CloseWrite()
 	}
-	up = <-done
+	up = <-done // the goroutine is done with upBuf
 	t.NetConn().Close()
 	local.Close()
 	return up, down

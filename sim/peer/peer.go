@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,7 +39,9 @@ type BrokerAddrs struct {
 type Config struct {
 	Role   string // wire.RoleAgent or wire.RoleConnector
 	Broker BrokerAddrs
-	// CAFile trusts the cloud CA (broker) and the tenant CA (peers).
+	// CAFile is the trust bundle: the tenant CA, which issued CertFile and
+	// is the only CA trusted for data-path peers, and the cloud CA(s), the
+	// only ones trusted for the broker (see splitTrust).
 	CAFile, CertFile, KeyFile string
 	Software                  string
 	Register                  wire.Register
@@ -56,12 +57,18 @@ type Config struct {
 // Client keeps one registered control session with the broker up while
 // Run runs. Its methods are safe for concurrent use.
 type Client struct {
-	cfg    Config
-	log    *slog.Logger
-	cert   tls.Certificate
-	roots  *x509.CertPool
-	self   pki.Identity
+	cfg  Config
+	log  *slog.Logger
+	cert tls.Certificate
+	self pki.Identity
+	// verify checks data-path peers against the tenant CA only; the
+	// control channel trusts the other CAs of the bundle (see splitTrust).
 	verify *pki.Verifier
+	// pairTimeout bounds the wait for the pairing answer, handshakeTimeout
+	// the end-to-end handshake after it (wire.TokenLifetime and
+	// HandshakeTimeout; tests shorten them).
+	pairTimeout, handshakeTimeout time.Duration
+	bufs                          sync.Pool // *[]byte of bufSize, Pipe's copy buffers
 	// sessions and ticketKey let end-to-end TLS resume with a peer seen
 	// before: no certificates or signatures, which halves setup time.
 	sessions  tls.ClientSessionCache
@@ -85,12 +92,17 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer: own certificate: %w", err)
 	}
-	roots, err := pki.LoadPool(cfg.CAFile)
+	tenantCAs, cloudCAs, err := splitTrust(cfg.CAFile, cert)
 	if err != nil {
 		return nil, fmt.Errorf("peer: %w", err)
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger, cert: cert, roots: roots, self: self, verify: pki.NewVerifier(roots),
+	c := &Client{cfg: cfg, log: cfg.Logger, cert: cert, self: self, verify: pki.NewVerifier(tenantCAs),
+		pairTimeout: wire.TokenLifetime, handshakeTimeout: HandshakeTimeout,
 		sessions: tls.NewLRUClientSessionCache(256), up: make(chan struct{}), first: make(chan struct{})}
+	c.bufs.New = func() any {
+		b := make([]byte, bufSize)
+		return &b
+	}
 	if _, err := rand.Read(c.ticketKey[:]); err != nil {
 		return nil, fmt.Errorf("peer: ticket key: %w", err)
 	}
@@ -103,7 +115,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.control = &tls.Config{
 		Certificates: []tls.Certificate{cert},
-		RootCAs:      roots,
+		RootCAs:      cloudCAs, // never the tenant CA: a device is no broker
 		ServerName:   serverName,
 		MinVersion:   tls.VersionTLS13,
 		VerifyConnection: func(cs tls.ConnectionState) error {

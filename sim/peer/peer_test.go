@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,28 +16,65 @@ import (
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
-// clients makes one Client per name, all of tenant acme, trusting acme's CA.
-func clients(t testing.TB, names ...string) []*Client {
+// pkiEnv is a cloud CA and tenant acme's CA, with acme's agents' trust
+// bundle (cloud + tenant) written to bundle.
+type pkiEnv struct {
+	dir           string
+	cloud, tenant *pki.CA
+	bundle        string
+}
+
+func newPKI(t testing.TB) *pkiEnv {
 	t.Helper()
-	dir := t.TempDir()
-	ca, err := pki.NewCA("acme")
+	e := &pkiEnv{dir: t.TempDir()}
+	var err error
+	if e.cloud, err = pki.NewCA("cloud"); err != nil {
+		t.Fatal(err)
+	}
+	if e.tenant, err = pki.NewCA("acme"); err != nil {
+		t.Fatal(err)
+	}
+	e.bundle = filepath.Join(e.dir, "trust.pem")
+	if err := os.WriteFile(e.bundle, append(e.cloud.CertPEM(), e.tenant.CertPEM()...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// issue writes a certificate of id from ca and returns its files.
+func (e *pkiEnv) issue(t testing.TB, ca *pki.CA, id pki.Identity, hosts ...string) (cert, key string) {
+	t.Helper()
+	c, k, err := ca.Issue(id, len(hosts) > 0, hosts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	caFile := filepath.Join(dir, "ca.pem")
-	os.WriteFile(caFile, ca.CertPEM(), 0o600)
+	cert, key, err = pki.WriteFiles(e.dir, id.Name+"-"+string(id.Kind), c, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+// client makes a Client of tenant acme named name whose certificate ca
+// issued, trusting the bundle.
+func (e *pkiEnv) client(t testing.TB, ca *pki.CA, name string) *Client {
+	t.Helper()
+	cf, kf := e.issue(t, ca, pki.Identity{Tenant: "acme", Name: name, Kind: pki.KindAgent})
+	cl, err := New(Config{Role: wire.RoleAgent, CAFile: e.bundle, CertFile: cf, KeyFile: kf,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// clients makes one Client per name, all of tenant acme.
+func clients(t testing.TB, names ...string) []*Client {
+	t.Helper()
+	e := newPKI(t)
 	var out []*Client
 	for _, n := range names {
-		c, k, err := ca.Issue(pki.Identity{Tenant: "acme", Name: n, Kind: pki.KindAgent}, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf, kf, _ := pki.WriteFiles(dir, n, c, k)
-		cl, err := New(Config{CAFile: caFile, CertFile: cf, KeyFile: kf})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, cl)
+		out = append(out, e.client(t, e.tenant, n))
 	}
 	return out
 }

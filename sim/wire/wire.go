@@ -42,6 +42,13 @@ const (
 	WriteTimeout = 10 * time.Second
 )
 
+// MaxSetupsInFlight is how many connection setups one source session may
+// have in flight at once: from connect until both data sides are paired or
+// the setup fails. The broker answers a connect above it at once with
+// connect_result BRK_PROTOCOL_ERROR, without deciding it; the session stays
+// up.
+const MaxSetupsInFlight = 256
+
 // ErrProtocol marks a malformed or out-of-order message: the receiver sends
 // an error message with BRK_PROTOCOL_ERROR and closes the connection.
 var ErrProtocol = errors.New("c2c protocol error")
