@@ -3,11 +3,12 @@ package peer
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/c2clab/c2clab/sim/pki"
 )
 
 // ErrTrustBundle is wrapped when the CA file cannot be split into a tenant
@@ -25,7 +26,7 @@ func splitTrust(file string, own tls.Certificate) (tenant, cloud *x509.CertPool,
 	if err != nil {
 		return nil, nil, fmt.Errorf("load CA file: %w", err)
 	}
-	cas, err := parseCerts(data)
+	cas, err := pki.ParseCerts(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w %q: %w", ErrTrustBundle, file, err)
 	}
@@ -61,26 +62,3 @@ func splitTrust(file string, own tls.Certificate) (tenant, cloud *x509.CertPool,
 	return tenant, cloud, nil
 }
 
-// parseCerts reads every PEM CERTIFICATE block of data.
-func parseCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for rest := data; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d: %w", len(out)+1, err)
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no PEM CERTIFICATE block")
-	}
-	return out, nil
-}

@@ -27,28 +27,39 @@ func LoadPool(file string) (*x509.CertPool, error) {
 	return PoolFromPEM(file, data)
 }
 
-// PoolFromPEM parses PEM certificates into a new pool; name is used in errors.
-func PoolFromPEM(name string, data []byte) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	n := 0
+// ParseCerts reads every PEM CERTIFICATE block of data, in order; other
+// block types are skipped.
+func ParseCerts(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
 	for rest := data; ; {
 		var b *pem.Block
 		b, rest = pem.Decode(rest)
 		if b == nil {
-			break
+			return out, nil
 		}
 		if b.Type != "CERTIFICATE" {
 			continue
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("load CA %q: certificate %d: %w", name, n+1, err)
+			return nil, fmt.Errorf("certificate %d: %w", len(out)+1, err)
 		}
-		pool.AddCert(c)
-		n++
+		out = append(out, c)
 	}
-	if n == 0 {
+}
+
+// PoolFromPEM parses PEM certificates into a new pool; name is used in errors.
+func PoolFromPEM(name string, data []byte) (*x509.CertPool, error) {
+	certs, err := ParseCerts(data)
+	if err != nil {
+		return nil, fmt.Errorf("load CA %q: %w", name, err)
+	}
+	if len(certs) == 0 {
 		return nil, fmt.Errorf("load CA %q: no PEM CERTIFICATE block", name)
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
 }
