@@ -61,4 +61,3 @@ func splitTrust(file string, own tls.Certificate) (tenant, cloud *x509.CertPool,
 	}
 	return tenant, cloud, nil
 }
-
