@@ -26,19 +26,16 @@ func (l *Lab) AddAppConnector(ctx context.Context, tenantID, name string, server
 	}
 	hosts := map[string]string{}
 	for i, app := range apps {
-		ip, err := l.addrs.take()
+		appName := fmt.Sprintf("%s-app%d", name, i+1)
+		h, err := l.placer.place(ctx, appName)
 		if err != nil {
 			return err
 		}
-		cfg := endpoint.Config{IP: ip.String(), Services: app.Services}
-		p, err := startNode(ctx, l.spec.Command, l.spec.Env, l.Dir, fmt.Sprintf("%s-app%d", name, i+1), "services", cfg)
-		if err != nil {
+		cfg := endpoint.Config{IP: h.addr.String(), Services: app.Services}
+		if _, err := l.start(ctx, h, appName, "services", cfg); err != nil {
 			return err
 		}
-		if err := l.track(p); err != nil {
-			return err
-		}
-		hosts[app.FQDN] = ip.String()
+		hosts[app.FQDN] = h.addr.String()
 	}
 	cert, key, err := l.issue(ca, pki.Identity{Tenant: tenantID, Name: name, Kind: pki.KindConnector}, false)
 	if err != nil {
@@ -49,9 +46,10 @@ func (l *Lab) AddAppConnector(ctx context.Context, tenantID, name string, server
 		return err
 	}
 	cfg := connector.Config{Name: name, Broker: l.brokerAddrs(), CAFile: bundle, CertFile: cert, KeyFile: key, ServerGroups: serverGroups, Hosts: hosts}
-	p, err := startNode(ctx, l.spec.Command, l.spec.Env, l.Dir, name, "connector", cfg)
+	h, err := l.placer.place(ctx, name)
 	if err != nil {
 		return err
 	}
-	return l.track(p)
+	_, err = l.start(ctx, h, name, "connector", cfg)
+	return err
 }

@@ -31,6 +31,8 @@ type Spec struct {
 	Tenants []Tenant
 	// Dir is where the run directory is made; empty means os.TempDir().
 	Dir string
+	// Backend is where nodes run; empty means BackendLocal.
+	Backend string
 	// KeepaliveInterval and KeepaliveTimeout are the broker's; zero means
 	// the protocol's defaults. Scenarios about expiry shorten them.
 	KeepaliveInterval, KeepaliveTimeout time.Duration
@@ -53,7 +55,7 @@ type Lab struct {
 	adminToken string
 	admin      Admin
 	broker     *proc
-	addrs      *addrPool
+	placer     placer
 
 	mu      sync.Mutex // guards devices, order, closed
 	devices map[string]*Device
@@ -77,7 +79,12 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lab: run directory: %w", err)
 	}
-	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, addrs: newAddrPool(id)}
+	pl, err := newPlacer(spec.Backend, id)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, placer: pl}
 	ok := false
 	defer func() {
 		if !ok {
@@ -118,7 +125,7 @@ func (l *Lab) Close() error {
 	for i := len(order) - 1; i >= 0; i-- {
 		order[i].stop()
 	}
-	return os.RemoveAll(l.Dir)
+	return errors.Join(l.placer.close(), os.RemoveAll(l.Dir))
 }
 
 // Logs returns the last n lines of every node's log, for a failed scenario.
@@ -132,11 +139,25 @@ func (l *Lab) Logs(n int) string {
 	return out
 }
 
+// start runs a node of role on h and tracks it, so Close stops it.
+func (l *Lab) start(ctx context.Context, h host, name, role string, cfg any) (*proc, error) {
+	p, err := startNode(ctx, h, l.spec.Command, l.spec.Env, l.Dir, name, role, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p, l.track(p)
+}
+
 func (l *Lab) track(p *proc) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.order = append(l.order, p)
-	if l.closed {
+	closed := l.closed
+	if !closed {
+		l.order = append(l.order, p)
+	}
+	l.mu.Unlock()
+	if closed {
+		// Close has run and will not see p: stop it here.
+		p.stop()
 		return errors.New("lab: closed")
 	}
 	return nil

@@ -26,6 +26,7 @@ type Device struct {
 	InterfaceIP netip.Addr
 
 	lab      *Lab
+	host     host // the device's machine: its services and agent run there
 	services *proc
 	agent    *proc
 }
@@ -68,10 +69,11 @@ func (l *Lab) issue(ca *pki.CA, id pki.Identity, server bool, hosts ...string) (
 }
 
 func (l *Lab) startBroker(ctx context.Context) error {
-	ip, err := l.addrs.take()
+	h, err := l.placer.place(ctx, "broker")
 	if err != nil {
 		return err
 	}
+	ip := h.addr
 	cert, key, err := l.issue(l.cloud, pki.Identity{Name: "broker", Kind: pki.KindBroker}, true, ip.String(), "broker")
 	if err != nil {
 		return err
@@ -87,14 +89,11 @@ func (l *Lab) startBroker(ctx context.Context) error {
 	for _, t := range l.spec.Tenants {
 		cfg.Tenants = append(cfg.Tenants, broker.Tenant{ID: t.ID, CAFile: l.path("ca-" + t.ID + ".pem"), Policy: t.Policy})
 	}
-	p, err := startNode(ctx, l.spec.Command, l.spec.Env, l.Dir, "broker", "broker", cfg)
+	p, err := l.start(ctx, h, "broker", "broker", cfg)
 	if err != nil {
 		return err
 	}
 	l.broker = p
-	if err := l.track(p); err != nil {
-		return err
-	}
 	addr, err := p.addr("admin")
 	if err != nil {
 		return err
@@ -103,9 +102,9 @@ func (l *Lab) startBroker(ctx context.Context) error {
 	return writeJSON(l.path(adminFile), l.admin)
 }
 
-// AddDevice starts a device's services and its agent. The device gets its
-// own loopback interface address; the profile's InterfaceIP is ignored on
-// this backend.
+// AddDevice starts a device's services and its agent on a machine of its
+// own; its address there is its interface IP (the profile's InterfaceIP is
+// not used: the backend assigns addresses).
 func (l *Lab) AddDevice(ctx context.Context, tenantID string, p *device.Profile) (*Device, error) {
 	ca, ok := l.tenantCAs[tenantID]
 	if !ok {
@@ -117,11 +116,11 @@ func (l *Lab) AddDevice(ctx context.Context, tenantID string, p *device.Profile)
 	if dup {
 		return nil, fmt.Errorf("lab: add device %q: name already used in this run", p.Name)
 	}
-	ip, err := l.addrs.take()
+	h, err := l.placer.place(ctx, p.Name)
 	if err != nil {
 		return nil, err
 	}
-	d := &Device{Name: p.Name, Tenant: tenantID, Profile: p, InterfaceIP: ip, lab: l}
+	d := &Device{Name: p.Name, Tenant: tenantID, Profile: p, InterfaceIP: h.addr, host: h, lab: l}
 	if err := d.startServices(ctx); err != nil {
 		return nil, err
 	}
@@ -142,12 +141,9 @@ func (d *Device) startServices(ctx context.Context) error {
 		SMB:              d.Profile.SMB,
 		BlockInterfaceIP: d.Profile.Firewall.BlockInterfaceIP,
 	}
-	p, err := startNode(ctx, d.lab.spec.Command, d.lab.spec.Env, d.lab.Dir, d.Name+"-services", "services", cfg)
-	if err != nil {
-		return err
-	}
+	p, err := d.lab.start(ctx, d.host, d.Name+"-services", "services", cfg)
 	d.services = p
-	return d.lab.track(p)
+	return err
 }
 
 func (d *Device) startAgent(ctx context.Context, ca *pki.CA) error {
@@ -165,12 +161,9 @@ func (d *Device) startAgent(ctx context.Context, ca *pki.CA) error {
 		Profile: *d.Profile, InterfaceIP: d.InterfaceIP.String(),
 		SOCKS: d.InterfaceIP.String() + ":0", Status: d.InterfaceIP.String() + ":0",
 	}
-	p, err := startNode(ctx, l.spec.Command, l.spec.Env, l.Dir, d.Name+"-agent", "agent", cfg)
-	if err != nil {
-		return err
-	}
+	p, err := l.start(ctx, d.host, d.Name+"-agent", "agent", cfg)
 	d.agent = p
-	return l.track(p)
+	return err
 }
 
 // trustBundle writes the CAs a connector trusts: the cloud CA (the broker)

@@ -40,10 +40,10 @@ type proc struct {
 	stopOnce sync.Once
 }
 
-// startNode runs `command... ROLE --config CFG --ready-file READY` with
+// startNode runs `command... ROLE --config CFG --ready-file READY` on h, with
 // stderr and stdout in dir/NAME.log, and waits until the ready file appears
 // or the process exits.
-func startNode(ctx context.Context, command []string, env []string, dir, name, role string, cfg any) (*proc, error) {
+func startNode(ctx context.Context, h host, command []string, env []string, dir, name, role string, cfg any) (*proc, error) {
 	cfgPath := filepath.Join(dir, name+".json")
 	if err := writeJSON(cfgPath, cfg); err != nil {
 		return nil, fmt.Errorf("start %q: %w", name, err)
@@ -55,8 +55,8 @@ func startNode(ctx context.Context, command []string, env []string, dir, name, r
 		return nil, fmt.Errorf("start %q: %w", name, err)
 	}
 	defer logf.Close() // the child holds its own descriptor
-	args := append(append([]string(nil), command[1:]...), role, "--config", cfgPath, "--ready-file", readyPath)
-	cmd := exec.Command(command[0], args...)
+	full := h.command(append(append([]string(nil), command...), role, "--config", cfgPath, "--ready-file", readyPath))
+	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	setNodeAttrs(cmd)

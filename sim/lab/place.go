@@ -1,0 +1,56 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+)
+
+// Backends name where a lab's nodes run.
+const (
+	// BackendLocal runs every node as a process on its own loopback
+	// address; it needs no privileges.
+	BackendLocal = "local"
+)
+
+// host is one machine of the lab (the broker, a device, an app server, an
+// App Connector): the address its nodes listen on, and how to run a
+// command on it.
+type host struct {
+	addr netip.Addr
+	// wrap turns a command into one that runs on the host; nil runs it as is.
+	wrap func(cmd []string) []string
+}
+
+func (h host) command(cmd []string) []string {
+	if h.wrap == nil {
+		return cmd
+	}
+	return h.wrap(cmd)
+}
+
+// placer gives each machine of a lab its host. Nodes know only their
+// addresses, so a new placement changes nothing in them.
+type placer interface {
+	place(ctx context.Context, name string) (host, error)
+	close() error
+}
+
+// loopback places every machine on its own 127.A.B.N address.
+type loopback struct{ pool *addrPool }
+
+func (p loopback) place(context.Context, string) (host, error) {
+	a, err := p.pool.take()
+	return host{addr: a}, err
+}
+
+func (loopback) close() error { return nil }
+
+// newPlacer returns the placer of a backend.
+func newPlacer(backend, runID string) (placer, error) {
+	switch backend {
+	case "", BackendLocal:
+		return loopback{pool: newAddrPool(runID)}, nil
+	}
+	return nil, fmt.Errorf("lab: backend %q: want %q", backend, BackendLocal)
+}
