@@ -14,6 +14,7 @@ import (
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/tenant"
+	"github.com/c2clab/c2clab/sim/topology"
 )
 
 func newLabCmd() *cobra.Command {
@@ -31,59 +32,121 @@ left behind.`,
 }
 
 type labUpFlags struct {
-	tenant  string
-	devices []string
+	tenant      string
+	devices     []string
+	ignoreLinks bool
 }
 
 func newLabUpCmd() *cobra.Command {
 	var f labUpFlags
 	cmd := &cobra.Command{
-		Use:   "up --tenant FILE --device FILE...",
+		Use:   "up [TOPOLOGY] [--tenant FILE] [--device FILE...]",
 		Short: "Run a lab in the foreground until interrupted",
-		Example: `  c2clab lab up --tenant fixtures/tenants/shared-namespace.yaml \
+		Long: `Run a lab until Ctrl-C: a broker, and per device its fake services and its
+agent, each a process on its own loopback address; then print every node,
+its address and how to reach it.
+
+The lab comes from a topology file (topologies/*.yaml: nodes, the tenant,
+App Connectors and their app servers) or from --tenant and --device files.
+Link impairments (rate, delay, jitter, loss) need network namespaces, which
+this build does not have; a topology with impaired links is refused unless
+--ignore-links runs it unimpaired.`,
+		Example: `  c2clab lab up topologies/single-site.yaml
+  c2clab lab up --tenant fixtures/tenants/shared-namespace.yaml \
       --device fixtures/devices/admin-win-4.5.yaml --device fixtures/devices/win-3.9.0.169-ad.yaml
   # then, in another shell, an unmodified client through the admin's agent:
   nc -X 5 -x ADMIN_SOCKS5 desktop-10B38-AC.example.com 3389`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return labUp(cmd, f) },
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			plan, err := planLab(f, args)
+			if err != nil {
+				return badInput(err)
+			}
+			return labUp(cmd, plan)
+		},
 	}
-	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant file (YAML or JSON)")
+	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant file (YAML or JSON); overrides the topology's")
 	cmd.Flags().StringArrayVar(&f.devices, "device", nil, "device profile file; repeat for each device")
-	cmd.MarkFlagRequired("tenant")
+	cmd.Flags().BoolVar(&f.ignoreLinks, "ignore-links", false, "run a topology's impaired links unimpaired")
 	return cmd
 }
 
-func labUp(cmd *cobra.Command, f labUpFlags) error {
-	t, _, err := tenant.Load(f.tenant)
-	if err != nil {
-		return badInput(err)
-	}
-	var profiles []*device.Profile
-	for _, p := range f.devices {
-		d, err := device.Load(p)
+// labPlan is what lab up starts.
+type labPlan struct {
+	tenant     *tenant.Tenant
+	devices    []*device.Profile
+	connectors []topology.Node
+}
+
+func planLab(f labUpFlags, args []string) (labPlan, error) {
+	var p labPlan
+	tenantPath := f.tenant
+	if len(args) == 1 {
+		top, err := topology.Load(args[0])
 		if err != nil {
-			return badInput(err)
+			return p, err
 		}
-		profiles = append(profiles, d)
+		if tenantPath == "" {
+			tenantPath = top.TenantPath()
+		}
+		for _, n := range top.Nodes {
+			if n.Link.Impaired() && !f.ignoreLinks {
+				return p, fmt.Errorf("%s: node %q has an impaired link, which needs network namespaces; rerun with --ignore-links to run it unimpaired", args[0], n.Name)
+			}
+			switch n.Role {
+			case topology.RoleAgent:
+				p.devices = append(p.devices, n.Profile)
+			case topology.RoleConnector:
+				p.connectors = append(p.connectors, n)
+			}
+		}
 	}
+	if tenantPath == "" {
+		return p, errors.New("lab up: give a topology file or --tenant")
+	}
+	t, _, err := tenant.Load(tenantPath)
+	if err != nil {
+		return p, err
+	}
+	p.tenant = t
+	for _, path := range f.devices {
+		d, err := device.Load(path)
+		if err != nil {
+			return p, err
+		}
+		p.devices = append(p.devices, d)
+	}
+	return p, nil
+}
+
+func labUp(cmd *cobra.Command, plan labPlan) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pol := t.Policy()
+	pol := plan.tenant.Policy()
 	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
 	if err != nil {
 		return failed(err)
 	}
 	defer l.Close()
-	for _, p := range profiles {
+	for _, c := range plan.connectors {
+		apps := make([]lab.App, len(c.Apps))
+		for i, a := range c.Apps {
+			apps[i] = lab.App{FQDN: a.FQDN, Services: a.Services}
+		}
+		if err := l.AddAppConnector(ctx, pol.Tenant, c.Name, c.ServerGroups, apps); err != nil {
+			return failed(err)
+		}
+	}
+	for _, p := range plan.devices {
 		if _, err := l.AddDevice(ctx, pol.Tenant, p); err != nil {
 			return failed(err)
 		}
 	}
-	printLab(cmd.OutOrStdout(), l, profiles)
+	printLab(cmd.OutOrStdout(), l, plan.devices)
 	<-ctx.Done()
 	fmt.Fprintln(cmd.OutOrStdout(), "stopping lab", l.ID)
 	return nil

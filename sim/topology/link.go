@@ -1,0 +1,94 @@
+package topology
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Link is the impairment of a node's attachment, applied both ways. The
+// zero value is an unimpaired link.
+type Link struct {
+	// Rate such as "50mbit", "512kbit", "1gbit"; empty: unlimited.
+	Rate string `yaml:"rate"`
+	// Delay and Jitter such as "20ms": one way, so a round trip through
+	// this link gains twice the delay.
+	Delay  string `yaml:"delay"`
+	Jitter string `yaml:"jitter"`
+	// Loss such as "1%", per direction.
+	Loss string `yaml:"loss"`
+
+	// Parsed values, set by validation.
+	RateBits    uint64        `yaml:"-"`
+	DelayDur    time.Duration `yaml:"-"`
+	JitterDur   time.Duration `yaml:"-"`
+	LossPercent float64       `yaml:"-"`
+}
+
+// Impaired reports whether the link changes anything.
+func (l Link) Impaired() bool {
+	return l.RateBits > 0 || l.DelayDur > 0 || l.JitterDur > 0 || l.LossPercent > 0
+}
+
+func (l *Link) parse() error {
+	var err error
+	if l.RateBits, err = parseRate(l.Rate); err != nil {
+		return err
+	}
+	if l.DelayDur, err = parseDelay("delay", l.Delay); err != nil {
+		return err
+	}
+	if l.JitterDur, err = parseDelay("jitter", l.Jitter); err != nil {
+		return err
+	}
+	if l.JitterDur > l.DelayDur {
+		return fmt.Errorf("jitter %s is larger than delay %s; want jitter <= delay", l.Jitter, l.Delay)
+	}
+	l.LossPercent, err = parseLoss(l.Loss)
+	return err
+}
+
+var rateUnits = []struct {
+	suffix string
+	mult   uint64
+}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}, {"bit", 1}}
+
+func parseRate(s string) (uint64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	for _, u := range rateUnits {
+		if num, ok := strings.CutSuffix(strings.ToLower(s), u.suffix); ok {
+			v, err := strconv.ParseFloat(num, 64)
+			if err != nil || v <= 0 {
+				break
+			}
+			return uint64(v * float64(u.mult)), nil
+		}
+	}
+	return 0, fmt.Errorf("rate %q: want a positive number with kbit, mbit or gbit, such as 50mbit", s)
+}
+
+func parseDelay(field, s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > 10*time.Second {
+		return 0, fmt.Errorf("%s %q: want a duration from 0 to 10s, such as 20ms", field, s)
+	}
+	return d, nil
+}
+
+func parseLoss(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	num, ok := strings.CutSuffix(s, "%")
+	v, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || v < 0 || v > 100 {
+		return 0, fmt.Errorf("loss %q: want a percentage from 0%% to 100%%, such as 1%%", s)
+	}
+	return v, nil
+}
