@@ -21,6 +21,7 @@ import (
 	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/connector"
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/linkemu"
 )
 
 // runner starts one role from its config file.
@@ -32,6 +33,7 @@ var roles = map[string]runner{
 	"agent":     runAs(agent.Run),
 	"connector": runAs(connector.Run),
 	"services":  runAs(endpoint.Run),
+	"linkemu":   runAs(linkemu.Run),
 }
 
 // Roles returns the role names, sorted.

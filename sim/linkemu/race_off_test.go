@@ -1,0 +1,5 @@
+//go:build !race
+
+package linkemu
+
+const raceEnabled = false
