@@ -165,7 +165,8 @@ const registerTimeout = 10 * time.Second
 // of the scenario's lines.
 func theLabStarts(ctx context.Context) error {
 	w := getWorld(ctx)
-	spec := lab.Spec{Command: w.cfg.Command, Env: w.cfg.Env, KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
+	spec := lab.Spec{Command: w.cfg.Command, Env: w.cfg.Env, Backend: w.cfg.Backend,
+		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	for _, t := range w.tenants {
 		spec.Tenants = append(spec.Tenants, lab.Tenant{ID: t.id, Policy: t.policy})
 	}

@@ -3,9 +3,11 @@ package steps
 import (
 	"flag"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/c2clab/c2clab/features"
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/node"
 )
 
@@ -26,7 +28,21 @@ func TestMain(m *testing.M) {
 }
 
 // TestFeatures runs the conformance suite on the loopback backend.
-func TestFeatures(t *testing.T) {
+func TestFeatures(t *testing.T) { runFeatures(t, lab.BackendLocal) }
+
+// TestFeaturesNetns runs the same scenarios with every machine in its own
+// network namespace on a CNI network. It needs root and iproute2.
+func TestFeaturesNetns(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("netns backend: needs root (network namespaces, CNI bridge)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("netns backend: needs iproute2's ip command; .ci/run installs it")
+	}
+	runFeatures(t, lab.BackendNetns)
+}
+
+func runFeatures(t *testing.T, backend string) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +53,7 @@ func TestFeatures(t *testing.T) {
 			Env:      []string{nodeEnv + "=1"},
 			Fixtures: os.DirFS("../fixtures"),
 			LogDir:   os.Getenv("C2CLAB_LOG_DIR"),
+			Backend:  backend,
 		},
 		Features: features.FS,
 		Tags:     *tags,

@@ -28,6 +28,9 @@ type Config struct {
 	Fixtures fs.FS
 	// LogDir, when set, keeps each failed scenario's node logs there.
 	LogDir string
+	// Backend is where the lab runs its nodes (lab.BackendLocal or
+	// lab.BackendNetns); empty means local.
+	Backend string
 }
 
 // world is one scenario's state.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/c2clab/c2clab/features"
 	"github.com/c2clab/c2clab/fixtures"
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/report"
 	"github.com/c2clab/c2clab/steps"
 )
@@ -53,14 +54,14 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 	fl.StringVar(&f.reportDir, "report", "c2clab-report", "directory for junit.xml, cucumber.json, report.html")
 	fl.StringVar(&f.featuresDir, "features", "", "read .feature files from this directory instead of the embedded ones")
 	fl.StringVar(&f.fixturesDir, "fixtures", "", "read device and tenant fixtures from this directory instead of the embedded ones")
-	fl.StringVar(&f.backend, "backend", "local", "where nodes run: local (processes on loopback addresses)")
+	fl.StringVar(&f.backend, "backend", lab.BackendLocal, "where nodes run: local (processes on loopback addresses) or netns (a network namespace per machine on a CNI bridge; root)")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
 	return cmd
 }
 
 func runTest(cmd *cobra.Command, f testFlags) error {
-	if f.backend != "local" {
-		return badInput(fmt.Errorf("test: --backend %q: only \"local\" is available in this build", f.backend))
+	if f.backend != lab.BackendLocal && f.backend != lab.BackendNetns {
+		return badInput(fmt.Errorf("test: --backend %q: want %q or %q", f.backend, lab.BackendLocal, lab.BackendNetns))
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -72,7 +73,7 @@ func runTest(cmd *cobra.Command, f testFlags) error {
 	}
 	start := time.Now()
 	res, err := steps.Run(steps.RunOptions{
-		Config:    steps.Config{Command: []string{exe, "node"}, Fixtures: fixt, LogDir: filepath.Join(f.reportDir, "logs")},
+		Config:    steps.Config{Command: []string{exe, "node"}, Fixtures: fixt, LogDir: filepath.Join(f.reportDir, "logs"), Backend: f.backend},
 		Features:  feats,
 		Tags:      f.tags,
 		ReportDir: f.reportDir,

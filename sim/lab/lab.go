@@ -33,6 +33,13 @@ type Spec struct {
 	Dir string
 	// Backend is where nodes run; empty means BackendLocal.
 	Backend string
+	// CNIBinDir holds the CNI plugins for BackendNetns; empty means
+	// DefaultCNIBinDir(). Missing plugins are built there from the pinned
+	// containernetworking/plugins module.
+	CNIBinDir string
+	// CNIConfig is the lab network's CNI config list for BackendNetns; nil
+	// means a bridge with host-local addresses on a /24 of 198.18.0.0/15.
+	CNIConfig []byte
 	// KeepaliveInterval and KeepaliveTimeout are the broker's; zero means
 	// the protocol's defaults. Scenarios about expiry shorten them.
 	KeepaliveInterval, KeepaliveTimeout time.Duration
@@ -56,6 +63,7 @@ type Lab struct {
 	admin      Admin
 	broker     *proc
 	placer     placer
+	spawner    *spawner
 
 	mu      sync.Mutex // guards devices, order, closed
 	devices map[string]*Device
@@ -79,12 +87,12 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lab: run directory: %w", err)
 	}
-	pl, err := newPlacer(spec.Backend, id)
+	pl, err := newPlacer(ctx, spec, id)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, placer: pl}
+	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, placer: pl, spawner: newSpawner()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -125,6 +133,7 @@ func (l *Lab) Close() error {
 	for i := len(order) - 1; i >= 0; i-- {
 		order[i].stop()
 	}
+	l.spawner.close()
 	return errors.Join(l.placer.close(), os.RemoveAll(l.Dir))
 }
 
@@ -141,7 +150,7 @@ func (l *Lab) Logs(n int) string {
 
 // start runs a node of role on h and tracks it, so Close stops it.
 func (l *Lab) start(ctx context.Context, h host, name, role string, cfg any) (*proc, error) {
-	p, err := startNode(ctx, h, l.spec.Command, l.spec.Env, l.Dir, name, role, cfg)
+	p, err := startNode(ctx, l.spawner, h, l.spec.Command, l.spec.Env, l.Dir, name, role, cfg)
 	if err != nil {
 		return nil, err
 	}

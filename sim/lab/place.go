@@ -11,6 +11,10 @@ const (
 	// BackendLocal runs every node as a process on its own loopback
 	// address; it needs no privileges.
 	BackendLocal = "local"
+	// BackendNetns runs every machine (broker, device, app server, App
+	// Connector) in its own network namespace on a CNI bridge network;
+	// it needs root on Linux.
+	BackendNetns = "netns"
 )
 
 // host is one machine of the lab (the broker, a device, an app server, an
@@ -46,11 +50,13 @@ func (p loopback) place(context.Context, string) (host, error) {
 
 func (loopback) close() error { return nil }
 
-// newPlacer returns the placer of a backend.
-func newPlacer(backend, runID string) (placer, error) {
-	switch backend {
+// newPlacer returns the placer of the spec's backend.
+func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
+	switch spec.Backend {
 	case "", BackendLocal:
 		return loopback{pool: newAddrPool(runID)}, nil
+	case BackendNetns:
+		return newNetnsPlacer(ctx, runID, spec.CNIBinDir, spec.CNIConfig)
 	}
-	return nil, fmt.Errorf("lab: backend %q: want %q", backend, BackendLocal)
+	return nil, fmt.Errorf("lab: backend %q: want %q or %q", spec.Backend, BackendLocal, BackendNetns)
 }

@@ -43,7 +43,7 @@ type proc struct {
 // startNode runs `command... ROLE --config CFG --ready-file READY` on h, with
 // stderr and stdout in dir/NAME.log, and waits until the ready file appears
 // or the process exits.
-func startNode(ctx context.Context, h host, command []string, env []string, dir, name, role string, cfg any) (*proc, error) {
+func startNode(ctx context.Context, sp *spawner, h host, command []string, env []string, dir, name, role string, cfg any) (*proc, error) {
 	cfgPath := filepath.Join(dir, name+".json")
 	if err := writeJSON(cfgPath, cfg); err != nil {
 		return nil, fmt.Errorf("start %q: %w", name, err)
@@ -60,7 +60,7 @@ func startNode(ctx context.Context, h host, command []string, env []string, dir,
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	setNodeAttrs(cmd)
-	if err := cmd.Start(); err != nil {
+	if err := sp.start(cmd); err != nil {
 		return nil, fmt.Errorf("start %q: %w", name, err)
 	}
 	p := &proc{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}

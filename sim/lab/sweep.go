@@ -77,6 +77,9 @@ func Sweep(r Run) error {
 		}
 		waitGone(pid, 2*time.Second)
 	}
+	if err := sweepNetwork(r.ID); err != nil {
+		errs = append(errs, fmt.Errorf("sweep %s: network: %w", r.ID, err))
+	}
 	if err := os.RemoveAll(r.Dir); err != nil {
 		errs = append(errs, fmt.Errorf("sweep %s: %w", r.ID, err))
 	}

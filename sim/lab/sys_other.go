@@ -3,6 +3,7 @@
 package lab
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -27,3 +28,7 @@ func killPID(pid int) error {
 	}
 	return p.Kill()
 }
+
+func newNetnsPlacer(context.Context, string, string, []byte) (placer, error) { return nil, errNotLinux }
+
+func sweepNetwork(string) error { return nil }
