@@ -16,9 +16,10 @@ import (
 // realClientTimeout bounds a real client's whole run.
 const realClientTimeout = 15 * time.Second
 
-// ncSends runs OpenBSD netcat, a client nobody here wrote, through the
-// admin's agent: `nc -N -X 5 -x SOCKS FQDN PORT` with text on stdin. -N
-// half-closes after stdin ends, so an echo service's answer ends the run.
+// ncSends runs OpenBSD netcat, a client nobody here wrote, on the admin's
+// machine (inside its namespace on the netns backend) through its agent:
+// `nc -N -X 5 -x SOCKS FQDN PORT` with text on stdin. -N half-closes after
+// stdin ends, so an echo service's answer ends the run.
 func ncSends(ctx context.Context, from, text, target string) (context.Context, error) {
 	w := getWorld(ctx)
 	d, err := w.device(from)
@@ -35,7 +36,7 @@ func ncSends(ctx context.Context, from, text, target string) (context.Context, e
 	}
 	cctx, cancel := context.WithTimeout(ctx, realClientTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, nc, "-N", "-X", "5", "-x", d.SOCKSAddr(), host, port)
+	cmd := d.Command(cctx, nc, "-N", "-X", "5", "-x", d.SOCKSAddr(), host, port)
 	cmd.Stdin = strings.NewReader(text)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/c2clab/c2clab/sim/agent"
 	"github.com/c2clab/c2clab/sim/broker"
@@ -190,6 +192,20 @@ func (l *Lab) Device(name string) (*Device, bool) {
 	defer l.mu.Unlock()
 	d, ok := l.devices[name]
 	return d, ok
+}
+
+// Command runs a program on the device's machine: in its network
+// namespace on the netns backend, as is on loopback. The program needs no
+// knowledge of the lab: this is how an unmodified client runs "on" a device.
+func (d *Device) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	full := d.host.command(append([]string{name}, args...))
+	return exec.CommandContext(ctx, full[0], full[1:]...)
+}
+
+// Shell is the command prefix that runs a program on the device's machine,
+// e.g. "ip netns exec c2c1a2b3c-admin-2"; empty on loopback.
+func (d *Device) Shell() string {
+	return strings.Join(d.host.command(nil), " ")
 }
 
 // StopAgent stops the device's agent cleanly (SIGTERM).
