@@ -35,6 +35,7 @@ type labUpFlags struct {
 	tenant      string
 	devices     []string
 	ignoreLinks bool
+	backend     string
 }
 
 func newLabUpCmd() *cobra.Command {
@@ -68,18 +69,21 @@ this build does not have; a topology with impaired links is refused unless
 	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant file (YAML or JSON); overrides the topology's")
 	cmd.Flags().StringArrayVar(&f.devices, "device", nil, "device profile file; repeat for each device")
 	cmd.Flags().BoolVar(&f.ignoreLinks, "ignore-links", false, "run a topology's impaired links unimpaired")
+	cmd.Flags().StringVar(&f.backend, "backend", lab.BackendLocal, "where machines run: local (loopback addresses) or netns (a network namespace each on a CNI bridge; root)")
 	return cmd
 }
 
 // labPlan is what lab up starts.
 type labPlan struct {
+	backend    string
+	cni        []byte
 	tenant     *tenant.Tenant
 	devices    []*device.Profile
 	connectors []topology.Node
 }
 
 func planLab(f labUpFlags, args []string) (labPlan, error) {
-	var p labPlan
+	p := labPlan{backend: f.backend}
 	tenantPath := f.tenant
 	if len(args) == 1 {
 		top, err := topology.Load(args[0])
@@ -88,6 +92,9 @@ func planLab(f labUpFlags, args []string) (labPlan, error) {
 		}
 		if tenantPath == "" {
 			tenantPath = top.TenantPath()
+		}
+		if p.cni, err = top.CNIConfig(); err != nil {
+			return p, err
 		}
 		for _, n := range top.Nodes {
 			if n.Link.Impaired() && !f.ignoreLinks {
@@ -127,7 +134,8 @@ func labUp(cmd *cobra.Command, plan labPlan) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	pol := plan.tenant.Policy()
-	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
+	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: plan.backend, CNIConfig: plan.cni,
+		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
 	if err != nil {
 		return failed(err)
 	}
@@ -155,15 +163,22 @@ func labUp(cmd *cobra.Command, plan labPlan) error {
 func printLab(w io.Writer, l *lab.Lab, profiles []*device.Profile) {
 	fmt.Fprintf(w, "lab %s running (run directory %s); Ctrl-C stops it\n\n", l.ID, l.Dir)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tFQDN\tINTERFACE IP\tSOCKS5 (source side)\tSTATUS API")
+	fmt.Fprintln(tw, "NODE\tFQDN\tINTERFACE IP\tSOCKS5 (source side)\tSTATUS API\tRUN ON IT WITH")
 	for _, p := range profiles {
 		d, _ := l.Device(p.Name)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\thttp://%s/status\n", p.Name, p.ReportedFQDN(), d.InterfaceIP, d.SOCKSAddr(), d.StatusAddr())
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\thttp://%s/status\t%s\n", p.Name, p.ReportedFQDN(), d.InterfaceIP, d.SOCKSAddr(), d.StatusAddr(), orDash(d.Shell()))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nbroker admin API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/userStatus (and /api/v1/userActivity)\n", l.Admin().Token, l.Admin().Addr)
-	fmt.Fprintln(w, "reach a device through an agent: nc -X 5 -x SOCKS5 FQDN PORT (OpenBSD netcat)")
+	fmt.Fprintln(w, "reach a device through an agent: [RUN ON IT WITH] nc -X 5 -x SOCKS5 FQDN PORT (OpenBSD netcat)")
 	fmt.Fprintln(w, "diagnostics: c2clab lab users, c2clab lab activity")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func newLabStatusCmd() *cobra.Command {
