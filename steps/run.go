@@ -22,7 +22,8 @@ type RunOptions struct {
 	// (default: the whole tree).
 	Features fs.FS
 	Paths    []string
-	// Tags is a godog tag expression, e.g. "@HV-2 && ~@slow".
+	// Tags is a godog tag expression: "," or, "&&" and, "~" not, e.g.
+	// "@HV-2,@HV-6 && ~@slow".
 	Tags string
 	// ReportDir, when set, receives cucumber.json.
 	ReportDir string

@@ -24,6 +24,7 @@ Exit codes: 0 ok/allowed, 1 failed/denied, 2 bad input.`,
 		newNodeCmd(),
 		newCodesCmd(),
 		newVersionCmd(),
+		newMSRACmd(),
 	)
 	return root
 }

@@ -44,13 +44,14 @@ Reports go to --report (default ./c2clab-report):
 
 Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 		Example: `  c2clab test                          # the whole suite, embedded features and fixtures
-  c2clab test --tags '@HV-2 || @HV-6'  # only the scenarios proving HV-2 or HV-6
+  c2clab test --tags '@HV-2,@HV-6'     # only the scenarios proving HV-2 or HV-6
+  c2clab test --tags '@SEG && ~@SEG-5' # tag expressions: ',' or, '&&' and, '~' not
   c2clab test --features ./features --fixtures ./fixtures   # edited copies on disk`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTest(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.tags, "tags", "", "godog tag expression, e.g. '@SEG && ~@slow'")
+	fl.StringVar(&f.tags, "tags", "", "godog tag expression: ',' or, '&&' and, '~' not, e.g. '@SEG && ~@SEG-5'")
 	fl.StringVar(&f.reportDir, "report", "c2clab-report", "directory for junit.xml, cucumber.json, report.html")
 	fl.StringVar(&f.featuresDir, "features", "", "read .feature files from this directory instead of the embedded ones")
 	fl.StringVar(&f.fixturesDir, "fixtures", "", "read device and tenant fixtures from this directory instead of the embedded ones")

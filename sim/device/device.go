@@ -87,7 +87,7 @@ type Firewall struct {
 
 // Service is a local service on the device.
 type Service struct {
-	// Kind is one of rdp, smb, msra, echo, bulk.
+	// Kind is one of rdp, smb, msra, shadow, echo, bulk.
 	Kind string `yaml:"kind" json:"kind"`
 	Port int    `yaml:"port" json:"port"`
 }
@@ -215,7 +215,7 @@ func (p *Profile) Validate() error {
 	return p.validate(d)
 }
 
-var serviceKinds = map[string]bool{"rdp": true, "smb": true, "msra": true, "echo": true, "bulk": true}
+var serviceKinds = map[string]bool{"rdp": true, "smb": true, "msra": true, "echo": true, "bulk": true, "shadow": true}
 
 func (p *Profile) validate(d *configfile.Doc) error {
 	switch p.OS {
@@ -246,7 +246,7 @@ func (p *Profile) validate(d *configfile.Doc) error {
 	}
 	for i, s := range p.Services {
 		if !serviceKinds[s.Kind] {
-			return d.Errorf(fmt.Sprintf("services[%d].kind", i), "is %q, want rdp, smb, msra, echo or bulk", s.Kind)
+			return d.Errorf(fmt.Sprintf("services[%d].kind", i), "is %q, want rdp, smb, msra, shadow, echo or bulk", s.Kind)
 		}
 		if s.Port < 1 || s.Port > 65535 {
 			return d.Errorf(fmt.Sprintf("services[%d].port", i), "is %d, want 1-65535", s.Port)

@@ -1,10 +1,12 @@
 // Package endpoint runs the fake local services of a simulated device (RDP,
-// SMB, MSRA, echo and bulk) on the device's interface IP, so that a
+// SMB, MSRA, echo, bulk and the RDP shadowing model) on the device's interface IP, so that a
 // destination connector has something real to deliver connections to (EP-1,
 // EP-2). Each service speaks just enough of its protocol to prove that the
 // bytes went through unharmed: RDP answers the X.224 Connection Request
 // (MS-RDPBCGR 2.2.1.1/2.2.1.2), SMB answers NEGOTIATE (MS-SMB2 2.2.3/2.2.4),
-// bulk moves integrity-checked data for throughput scenarios. The package
+// bulk moves integrity-checked data for throughput scenarios, MSRA answers
+// the RDP Connection Request an expert sends first, shadow answers `query
+// session` and shadow requests per the device's settings (RA-2). The package
 // also holds the client side of each, used by tests and scenario steps.
 //
 // The host firewall of EP-1 (Config.BlockInterfaceIP) is modelled by where
@@ -48,6 +50,13 @@ type Config struct {
 	RDP device.RDP
 	// SMB holds the highest dialect the SMB service speaks (empty: 3.1.1).
 	SMB device.SMB
+	// InboundRules are the enabled Windows inbound firewall rules by
+	// display name (device.Firewall.InboundRules). Only the shadow service
+	// consults them (RA-2); empty: none enabled.
+	InboundRules []string
+	// ConsentTimeout is how long the shadow service's modelled user takes
+	// not to answer a consent prompt (RDP.Consent "timeout"). Zero: 1 s.
+	ConsentTimeout time.Duration
 	// BlockInterfaceIP models a host firewall that refuses connections to
 	// the interface IP (EP-1): the services listen on 127.0.0.1 instead,
 	// same ports. See the package doc.
@@ -158,7 +167,7 @@ func newServer(cfg Config) (*server, error) {
 	}
 	s.handlers = map[string]handler{
 		KindRDP: s.serveRDP, KindSMB: s.serveSMB, KindMSRA: s.serveMSRA,
-		KindEcho: serveEcho, KindBulk: s.serveBulk,
+		KindEcho: serveEcho, KindBulk: s.serveBulk, KindShadow: s.serveShadow,
 	}
 	s.services = cfg.Services
 	if len(s.services) == 0 {
@@ -167,7 +176,7 @@ func newServer(cfg Config) (*server, error) {
 	seen := make(map[string]bool)
 	for _, svc := range s.services {
 		if s.handlers[svc.Kind] == nil {
-			return nil, fmt.Errorf("endpoint: service %q: unknown kind, want rdp, smb, msra, echo or bulk", Key(svc))
+			return nil, fmt.Errorf("endpoint: service %q: unknown kind, want rdp, smb, msra, echo, bulk or shadow", Key(svc))
 		}
 		if svc.Port < 0 || svc.Port > 65535 {
 			return nil, fmt.Errorf("endpoint: service %q: port out of range 0-65535", Key(svc))

@@ -18,13 +18,3 @@ func serveEcho(ctx context.Context, c net.Conn) error {
 	}
 	return nil
 }
-
-// serveMSRA accepts a Remote Assistance connection and reads and discards
-// what the client sends until it closes. MSRA's own protocol is not spoken
-// yet; a banner would be wrong, since the expert side speaks first.
-func (s *server) serveMSRA(ctx context.Context, c net.Conn) error {
-	if err := discard(c, s.cfg.IdleTimeout); err != nil {
-		return fmt.Errorf("msra: %w", err)
-	}
-	return nil
-}

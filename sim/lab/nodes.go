@@ -142,6 +142,7 @@ func (d *Device) startServices(ctx context.Context) error {
 		RDP:              d.Profile.RDP,
 		SMB:              d.Profile.SMB,
 		BlockInterfaceIP: d.Profile.Firewall.BlockInterfaceIP,
+		InboundRules:     d.Profile.Firewall.InboundRules,
 	}
 	p, err := d.lab.start(ctx, d.host, d.Name+"-services", "services", cfg)
 	d.services = p
