@@ -89,7 +89,10 @@ func TestNames(t *testing.T) {
 		{name: "namespace", ns: "c2c1a2b3c-admin", want: "c2c1a2b3c"},
 		{name: "bridge", link: bridgeName("c2c1a2b3c", 12), want: "c2c1a2b3c"},
 		{name: "veth alias", link: "veth1234", alias: "c2c1a2b3c-admin/eth0", want: "c2c1a2b3c"},
+		{name: "emulator namespace", ns: emuNSName("c2c1a2b3c", "admin", "lan"), want: "c2c1a2b3c"},
+		{name: "emulator port", link: emuPortName("c2c1a2b3c", 3), want: "c2c1a2b3c"},
 		{name: "foreign bridge", link: "docker0"},
+		{name: "foreign c2 link", link: "c2abcdefx0"},
 		{name: "foreign namespace", ns: "c2c-other"},
 		{name: "upper-case hex", ns: "c2c1A2B3C-admin"},
 		{name: "firewall rule", fwLine: `-A FORWARD -s 198.18.0.0/15 -d 198.18.0.0/15 -m comment --comment "c2clab:c2c1a2b3c" -j ACCEPT`, want: "c2c1a2b3c"},
@@ -111,7 +114,9 @@ func TestNames(t *testing.T) {
 			}
 		})
 	}
-	if b := bridgeName("c2cffffff", 99999); len(b) > 15 {
-		t.Errorf("bridge name %q longer than IFNAMSIZ-1", b)
+	for _, b := range []string{bridgeName("c2cffffff", 99999), emuPortName("c2cffffff", 99999)} {
+		if len(b) > 15 {
+			t.Errorf("link name %q longer than IFNAMSIZ-1", b)
+		}
 	}
 }

@@ -25,9 +25,11 @@ type Lab struct {
 	closed   bool
 	nextNet  int
 	fwAdded  bool
+	nextEmu  int
 	networks map[string]*network
 	hosts    map[string]*Host
-	undo     undoStack // run in reverse by Close
+	emus     map[string]*Emu // by emuKey; nil while Impair works on it
+	undo     undoStack       // run in reverse by Close
 }
 
 type network struct {
@@ -49,6 +51,7 @@ func New(runID, cniBinDir string) (*Lab, error) {
 		stateDir: filepath.Join(StateRoot, runID),
 		networks: map[string]*network{},
 		hosts:    map[string]*Host{},
+		emus:     map[string]*Emu{},
 	}
 	if err := os.MkdirAll(l.stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("netlab: state: %w", err)
@@ -200,7 +203,8 @@ func (h *Host) Do(fn func() error) error {
 	return target.Do(func(ns.NetNS) error { return fn() })
 }
 
-// Close removes everything the lab created in reverse order: CNI DEL per
+// Close removes everything the lab created in reverse order: emulators
+// (stopped, the host's veth put back on its bridge), CNI DEL per
 // attachment, namespaces (killing what still runs in them), bridges, the
 // firewall rule, leftover veths and the state directory with the IPAM data.
 func (l *Lab) Close() error {

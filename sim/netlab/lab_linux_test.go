@@ -25,6 +25,10 @@ import (
 const roleEnv = "C2C_NETLAB_TEST_LISTEN"
 
 func TestMain(m *testing.M) {
+	if cfg := os.Getenv(emuRoleEnv); cfg != "" {
+		runEmuRole(cfg)
+		return
+	}
 	if addr := os.Getenv(roleEnv); addr != "" {
 		serve(addr)
 		return
@@ -228,9 +232,9 @@ func TestTwoHostsPartitionClose(t *testing.T) {
 
 // assertGone checks that no namespace, link or firewall rule of runID is
 // left, by the system's own tools.
-func assertGone(t *testing.T, runID string, bridges ...string) {
+func assertGone(t *testing.T, runID string, names ...string) {
 	t.Helper()
-	marks := append([]string{runID}, bridges...)
+	marks := append([]string{runID}, names...)
 	// Namespace teardown is asynchronous; veths vanish shortly after.
 	err := eventually(func() error {
 		for _, args := range [][]string{{"netns", "list"}, {"-o", "link", "show"}} {

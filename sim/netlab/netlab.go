@@ -9,6 +9,8 @@
 //     `ip netns exec RUNID-HOST ...` works)
 //   - bridges         "c2" + 6 hex + "b" + N (15 characters at most)
 //   - host-side veths alias "RUNID-HOST/ethN" (CNI names them randomly)
+//   - emulators       namespace RUNID-HOST-NETWORK-emu (see Impair); its
+//     bridge port "c2" + 6 hex + "e" + N, alias "RUNID-HOST-NETWORK-emu/b0"
 //   - CNI networks    name "RUNID-NETWORK", container ID "RUNID-HOST"
 //   - an iptables FORWARD accept rule for 198.18.0.0/15 -> 198.18.0.0/15,
 //     comment "c2clab:RUNID" (hosts with Docker drop bridged traffic otherwise)
@@ -80,11 +82,11 @@ type Host struct {
 }
 
 var (
-	runIDRE  = regexp.MustCompile(`^c2c[0-9a-f]{6}$`)
-	nameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
-	nsRE     = regexp.MustCompile(`^(c2c[0-9a-f]{6})-[a-z0-9-]+$`)
-	bridgeRE = regexp.MustCompile(`^c2([0-9a-f]{6})b[0-9]+$`)
-	aliasRE  = regexp.MustCompile(`^(c2c[0-9a-f]{6})-`)
+	runIDRE = regexp.MustCompile(`^c2c[0-9a-f]{6}$`)
+	nameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	nsRE    = regexp.MustCompile(`^(c2c[0-9a-f]{6})-[a-z0-9-]+$`)
+	linkRE  = regexp.MustCompile(`^c2([0-9a-f]{6})[be][0-9]+$`) // bridges, emulator ports
+	aliasRE = regexp.MustCompile(`^(c2c[0-9a-f]{6})-`)
 )
 
 func checkRunID(id string) error {
@@ -110,6 +112,19 @@ func bridgeName(runID string, n int) string {
 	return fmt.Sprintf("c2%sb%d", runID[3:], n)
 }
 
+// emuPortName is the bridge-side end of the n-th emulator's veth pair of
+// run, named like the bridges so it fits IFNAMSIZ and carries the run ID
+// from the moment it exists.
+func emuPortName(runID string, n int) string {
+	return fmt.Sprintf("c2%se%d", runID[3:], n)
+}
+
+// emuNSName is the namespace of the emulator on host's attachment to
+// network.
+func emuNSName(runID, host, network string) string {
+	return runID + "-" + host + "-" + network + "-emu"
+}
+
 // runIDOfNS returns the run ID a namespace name carries, or "".
 func runIDOfNS(name string) string {
 	if m := nsRE.FindStringSubmatch(name); m != nil {
@@ -118,10 +133,10 @@ func runIDOfNS(name string) string {
 	return ""
 }
 
-// runIDOfLink returns the run ID a link carries in its name (bridges) or
-// alias (host-side veths), or "".
+// runIDOfLink returns the run ID a link carries in its name (bridges,
+// emulator ports) or alias (host-side veths), or "".
 func runIDOfLink(name, alias string) string {
-	if m := bridgeRE.FindStringSubmatch(name); m != nil {
+	if m := linkRE.FindStringSubmatch(name); m != nil {
 		return "c2c" + m[1]
 	}
 	if m := aliasRE.FindStringSubmatch(alias); m != nil {

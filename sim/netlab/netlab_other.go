@@ -37,3 +37,9 @@ func SweepAll() ([]string, error)                            { return nil, ErrUn
 func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, "false")
 }
+
+func (l *Lab) Impair(ctx context.Context, host, network string, imp Impairment, start EmuStarter) (*Emu, error) {
+	return nil, ErrUnsupported
+}
+
+func (l *Lab) Emus() []Emu { return nil }

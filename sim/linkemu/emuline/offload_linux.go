@@ -21,6 +21,10 @@ func (l *Line) SetSegmentationOffload(on bool) error {
 	return nil
 }
 
+// SetOffload turns TSO, GSO and GRO of iface on or off in the calling
+// thread's network namespace (run it inside Do or ns.Do for another one).
+func SetOffload(iface string, on bool) error { return setOffload(iface, on) }
+
 // ethtoolValue is struct ethtool_value.
 type ethtoolValue struct {
 	cmd, data uint32
