@@ -13,6 +13,7 @@ import (
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/tenant"
+	"github.com/c2clab/c2clab/sim/topology"
 )
 
 func theTenant(ctx context.Context, doc *godog.DocString) error {
@@ -160,11 +161,63 @@ const (
 // registerTimeout bounds how long an agent may take to register.
 const registerTimeout = 10 * time.Second
 
+// theLinkOfHas sets a declared device's link impairments from a table of
+// topology link fields (rate, delay, jitter, loss).
+func theLinkOfHas(ctx context.Context, name string, table *godog.Table) error {
+	w := getWorld(ctx)
+	d, ok := w.declared(name)
+	if !ok {
+		return fmt.Errorf("no device %q declared before its link", name)
+	}
+	var l topology.Link
+	for _, row := range table.Rows {
+		if len(row.Cells) != 2 {
+			return fmt.Errorf("link of %q: want rows of | field | value |", name)
+		}
+		v := row.Cells[1].Value
+		switch row.Cells[0].Value {
+		case "rate":
+			l.Rate = v
+		case "delay":
+			l.Delay = v
+		case "jitter":
+			l.Jitter = v
+		case "loss":
+			l.Loss = v
+		default:
+			return fmt.Errorf("link of %q: field %q: want rate, delay, jitter or loss", name, row.Cells[0].Value)
+		}
+	}
+	im, err := l.Parsed()
+	if err != nil {
+		return fmt.Errorf("link of %q: %w", name, err)
+	}
+	d.link = im
+	return nil
+}
+
 // theLabStarts starts the broker, then each device in declared order and
 // waits for its registration, so "first" and "later" (HV-6) are the order
-// of the scenario's lines.
-func theLabStarts(ctx context.Context) error {
+// of the scenario's lines. A device with an impaired link on a backend
+// without links skips the scenario: there is nothing to shape.
+func theLabStarts(ctx context.Context) (context.Context, error) {
 	w := getWorld(ctx)
+	for _, d := range w.devices {
+		if !d.link.IsZero() && w.cfg.Backend != lab.BackendNetns {
+			return skip(ctx, fmt.Sprintf("link impairments need the netns backend (this run: %q)", orLocal(w.cfg.Backend)))
+		}
+	}
+	return ctx, w.startLab(ctx)
+}
+
+func orLocal(b string) string {
+	if b == "" {
+		return lab.BackendLocal
+	}
+	return b
+}
+
+func (w *world) startLab(ctx context.Context) error {
 	spec := lab.Spec{Command: w.cfg.Command, Env: w.cfg.Env, Backend: w.cfg.Backend,
 		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	for _, t := range w.tenants {
@@ -181,7 +234,7 @@ func theLabStarts(ctx context.Context) error {
 		}
 	}
 	for _, d := range w.devices {
-		dev, err := l.AddDevice(ctx, d.tenant, d.profile)
+		dev, err := l.AddDeviceLinked(ctx, d.tenant, d.profile, d.link)
 		if err != nil {
 			return err
 		}

@@ -42,6 +42,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)" with:$`, theDeviceFromFixtureWith)
 	sc.Step(`^the admin "([^"]+)" logged in as "([^"]+)"$`, theAdminLoggedInAs)
 	sc.Step(`^an App Connector "([^"]+)" for server group "([^"]+)" serving "([^"]+)" with an echo service on port (\d+)$`, anAppConnector)
+	sc.Step(`^the link of "([^"]+)" has:$`, theLinkOfHas)
 	sc.Step(`^the lab starts$`, theLabStarts)
 
 	// Connections.
@@ -56,6 +57,9 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^(\d+) MiB sent through the connection arrive intact$`, sentArriveIntact)
 	sc.Step(`^"([^"]+)" sends "([^"]*)" with nc to "([^"]+)"$`, ncSends)
 	sc.Step(`^the client prints "([^"]*)"$`, clientPrints)
+	sc.Step(`^"([^"]+)" measures the round trip to "([^"]+)" over (\d+) echoes$`, measuresRoundTrip)
+	sc.Step(`^the round trip to "([^"]+)" exceeds the one to "([^"]+)" by (\d+) ms ± (\d+)%$`, roundTripExceeds)
+	sc.Step(`^(\d+) MiB sent through the connection arrive at (\d+) Mbit/s ± (\d+)%$`, sentArriveAtRate)
 
 	// Broker diagnostics and agent status.
 	sc.Step(`^the user status of "([^"]+)" shows FQDNRegistered (true|false) with "([^"]+)"$`, userStatusRegistered)

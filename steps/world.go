@@ -16,6 +16,7 @@ import (
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/linkemu"
 	"github.com/c2clab/c2clab/sim/policy"
 )
 
@@ -50,6 +51,8 @@ type world struct {
 	clientErr error
 	// skipReason is set when a step skipped the scenario.
 	skipReason string
+	// rtts holds median round trips measured per target.
+	rtts map[string]time.Duration
 }
 
 type tenantDecl struct {
@@ -60,6 +63,7 @@ type tenantDecl struct {
 type deviceDecl struct {
 	tenant  string
 	profile *device.Profile
+	link    linkemu.Impairments // the device's link, both ways
 }
 
 // connectorDecl is an App Connector and the app servers behind it.

@@ -15,6 +15,8 @@ import (
 	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/linkemu"
+	"github.com/c2clab/c2clab/sim/netlab"
 	"github.com/c2clab/c2clab/sim/peer"
 	"github.com/c2clab/c2clab/sim/pki"
 )
@@ -108,6 +110,12 @@ func (l *Lab) startBroker(ctx context.Context) error {
 // own; its address there is its interface IP (the profile's InterfaceIP is
 // not used: the backend assigns addresses).
 func (l *Lab) AddDevice(ctx context.Context, tenantID string, p *device.Profile) (*Device, error) {
+	return l.AddDeviceLinked(ctx, tenantID, p, linkemu.Impairments{})
+}
+
+// AddDeviceLinked is AddDevice with the device's link to the network
+// impaired both ways, before any of its processes start (netns backend).
+func (l *Lab) AddDeviceLinked(ctx context.Context, tenantID string, p *device.Profile, link linkemu.Impairments) (*Device, error) {
 	ca, ok := l.tenantCAs[tenantID]
 	if !ok {
 		return nil, fmt.Errorf("lab: add device %q: unknown tenant %q", p.Name, tenantID)
@@ -121,6 +129,11 @@ func (l *Lab) AddDevice(ctx context.Context, tenantID string, p *device.Profile)
 	h, err := l.placer.place(ctx, p.Name)
 	if err != nil {
 		return nil, err
+	}
+	if !link.IsZero() {
+		if err := l.impair(ctx, h, p.Name, link); err != nil {
+			return nil, err
+		}
 	}
 	d := &Device{Name: p.Name, Tenant: tenantID, Profile: p, InterfaceIP: h.addr, host: h, lab: l}
 	if err := d.startServices(ctx); err != nil {
@@ -167,6 +180,19 @@ func (d *Device) startAgent(ctx context.Context, ca *pki.CA) error {
 	p, err := l.start(ctx, d.host, d.Name+"-agent", "agent", cfg)
 	d.agent = p
 	return err
+}
+
+// impair splices the link emulator into h's attachment, running it as a
+// linkemu node in the emulator's namespace, started and stopped like every
+// other node.
+func (l *Lab) impair(ctx context.Context, h host, name string, link linkemu.Impairments) error {
+	imp := netlab.Impairment{ToHost: link, FromHost: link, PerPacket: link.Loss.Probability > 0}
+	return l.placer.impair(ctx, h, imp, func(ctx context.Context, emu netlab.Emu, cfg linkemu.Config) (func() error, error) {
+		ns := emu.NS
+		at := host{wrap: func(cmd []string) []string { return append([]string{"ip", "netns", "exec", ns}, cmd...) }}
+		_, err := l.start(ctx, at, name+"-linkemu", "linkemu", cfg)
+		return nil, err // Close stops it with the other nodes
+	})
 }
 
 // trustBundle writes the CAs a connector trusts: the cloud CA (the broker)

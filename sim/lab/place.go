@@ -2,8 +2,11 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/c2clab/c2clab/sim/netlab"
 )
 
 // Backends name where a lab's nodes run.
@@ -21,6 +24,7 @@ const (
 // App Connector): the address its nodes listen on, and how to run a
 // command on it.
 type host struct {
+	name string // the backend's name for the machine
 	addr netip.Addr
 	// wrap turns a command into one that runs on the host; nil runs it as is.
 	wrap func(cmd []string) []string
@@ -37,8 +41,14 @@ func (h host) command(cmd []string) []string {
 // addresses, so a new placement changes nothing in them.
 type placer interface {
 	place(ctx context.Context, name string) (host, error)
+	// impair splices the link emulator into h's attachment.
+	impair(ctx context.Context, h host, imp netlab.Impairment, start netlab.EmuStarter) error
 	close() error
 }
+
+// ErrNeedsNetns is returned for link impairments on a backend without
+// network namespaces: there is no link to impair.
+var ErrNeedsNetns = errors.New("lab: link impairments need the netns backend")
 
 // loopback places every machine on its own 127.A.B.N address.
 type loopback struct{ pool *addrPool }
@@ -46,6 +56,10 @@ type loopback struct{ pool *addrPool }
 func (p loopback) place(context.Context, string) (host, error) {
 	a, err := p.pool.take()
 	return host{addr: a}, err
+}
+
+func (loopback) impair(context.Context, host, netlab.Impairment, netlab.EmuStarter) error {
+	return ErrNeedsNetns
 }
 
 func (loopback) close() error { return nil }

@@ -47,9 +47,15 @@ func (p *netnsPlacer) place(ctx context.Context, name string) (host, error) {
 	}
 	ns := h.NS
 	return host{
+		name: h.Name,
 		addr: h.Addrs[p.network],
 		wrap: func(cmd []string) []string { return append([]string{"ip", "netns", "exec", ns}, cmd...) },
 	}, nil
+}
+
+func (p *netnsPlacer) impair(ctx context.Context, h host, imp netlab.Impairment, start netlab.EmuStarter) error {
+	_, err := p.lab.Impair(ctx, h.name, p.network, imp, start)
+	return err
 }
 
 func (p *netnsPlacer) close() error { return p.lab.Close() }

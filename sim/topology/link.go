@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/c2clab/c2clab/sim/linkemu"
 )
 
 // Link is the impairment of a node's attachment, applied both ways. The
@@ -91,4 +93,21 @@ func parseLoss(s string) (float64, error) {
 		return 0, fmt.Errorf("loss %q: want a percentage from 0%% to 100%%, such as 1%%", s)
 	}
 	return v, nil
+}
+
+// Impairments is the link as the emulator takes it, the same both ways.
+func (l Link) Impairments() linkemu.Impairments {
+	return linkemu.Impairments{
+		Rate:  linkemu.Rate{BitsPerSecond: l.RateBits},
+		Delay: linkemu.Delay{Mean: l.DelayDur, Jitter: l.JitterDur},
+		Loss:  linkemu.Loss{Probability: l.LossPercent / 100},
+	}
+}
+
+// Parsed checks the link's fields and returns its impairments.
+func (l Link) Parsed() (linkemu.Impairments, error) {
+	if err := l.parse(); err != nil {
+		return linkemu.Impairments{}, err
+	}
+	return l.Impairments(), nil
 }

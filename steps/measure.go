@@ -1,0 +1,112 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/endpoint"
+)
+
+// measuresRoundTrip opens a connection through the admin's agent to an echo
+// service and times n small request/response round trips; the median goes
+// into the world under the target's name.
+func measuresRoundTrip(ctx context.Context, from, target string, n int) error {
+	w := getWorld(ctx)
+	d, err := w.device(from)
+	if err != nil {
+		return err
+	}
+	host, portStr, err := net.SplitHostPort(target)
+	if err != nil {
+		return fmt.Errorf("target %q: want FQDN:PORT: %w", target, err)
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return fmt.Errorf("target %q: port: %w", target, err)
+	}
+	c, err := d.Dial(ctx, host, uint16(port))
+	if err != nil {
+		return fmt.Errorf("connect %s to %s: %w", from, target, err)
+	}
+	defer c.Close()
+	rtts, err := roundTrips(c, n)
+	if err != nil {
+		return fmt.Errorf("round trips to %s: %w", target, err)
+	}
+	slices.Sort(rtts)
+	med := rtts[len(rtts)/2]
+	if w.rtts == nil {
+		w.rtts = map[string]time.Duration{}
+	}
+	w.rtts[target] = med
+	fmt.Printf("    round trip to %s through the relay: median %s, min %s, max %s over %d echoes\n", target, med, rtts[0], rtts[len(rtts)-1], n)
+	return nil
+}
+
+// roundTrips times n 64-byte echoes on c, one at a time.
+func roundTrips(c net.Conn, n int) ([]time.Duration, error) {
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	msg, back := make([]byte, 64), make([]byte, 64)
+	out := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		msg[0] = byte(i)
+		start := time.Now()
+		if _, err := c.Write(msg); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(c, back); err != nil {
+			return nil, err
+		}
+		if back[0] != msg[0] {
+			return nil, fmt.Errorf("echo %d came back as %d", i, back[0])
+		}
+		out = append(out, time.Since(start))
+	}
+	return out, nil
+}
+
+// roundTripExceeds compares two measured medians against an expected
+// difference with an explicit tolerance, printing what was measured.
+func roundTripExceeds(ctx context.Context, a, b string, wantMs, tolPct int) error {
+	w := getWorld(ctx)
+	ra, okA := w.rtts[a]
+	rb, okB := w.rtts[b]
+	if !okA || !okB {
+		return fmt.Errorf("measure the round trips to %q and %q first", a, b)
+	}
+	diff := ra - rb
+	want := time.Duration(wantMs) * time.Millisecond
+	tol := want * time.Duration(tolPct) / 100
+	fmt.Printf("    added round trip: %s (want %s +- %s)\n", diff, want, tol)
+	if diff < want-tol || diff > want+tol {
+		return fmt.Errorf("round trip to %s is %s longer than to %s, want %s +- %d%%", a, diff, b, want, tolPct)
+	}
+	return nil
+}
+
+// sentArriveAtRate streams n MiB through the open connection to a bulk
+// service (every byte checked) and compares the rate with the link's.
+func sentArriveAtRate(ctx context.Context, n, mbit, tolPct int) error {
+	w := getWorld(ctx)
+	a, err := openConn(ctx)
+	if err != nil {
+		return err
+	}
+	w.bulkSeed++
+	res, err := endpoint.BulkSend(ctx, a.conn, int64(n)*mib, w.bulkSeed)
+	if err != nil {
+		return fmt.Errorf("bulk send through the relay: %w", err)
+	}
+	got := float64(res.Bytes) * 8 / res.Duration.Seconds() / 1e6
+	lo, hi := float64(mbit)*(1-float64(tolPct)/100), float64(mbit)*(1+float64(tolPct)/100)
+	fmt.Printf("    %d MiB intact in %s: %.1f Mbit/s (want %d Mbit/s +- %d%%)\n", n, res.Duration.Round(time.Millisecond), got, mbit, tolPct)
+	if got < lo || got > hi {
+		return fmt.Errorf("measured %.1f Mbit/s, want %.1f to %.1f", got, lo, hi)
+	}
+	return a.closeConn()
+}
