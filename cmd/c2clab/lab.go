@@ -13,6 +13,7 @@ import (
 
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/linkemu"
 	"github.com/c2clab/c2clab/sim/tenant"
 	"github.com/c2clab/c2clab/sim/topology"
 )
@@ -49,8 +50,9 @@ its address and how to reach it.
 
 The lab comes from a topology file (topologies/*.yaml: nodes, the tenant,
 App Connectors and their app servers) or from --tenant and --device files.
-Link impairments (rate, delay, jitter, loss) need network namespaces, which
-this build does not have; a topology with impaired links is refused unless
+Link impairments (rate, delay, jitter, loss) of agents' devices are applied
+on the netns backend by the lab's user-space link emulator; on loopback there
+is no link, so a topology with impaired links is refused unless
 --ignore-links runs it unimpaired.`,
 		Example: `  c2clab lab up topologies/single-site.yaml
   c2clab lab up --tenant fixtures/tenants/shared-namespace.yaml \
@@ -79,11 +81,12 @@ type labPlan struct {
 	cni        []byte
 	tenant     *tenant.Tenant
 	devices    []*device.Profile
+	links      map[string]linkemu.Impairments // per device name
 	connectors []topology.Node
 }
 
 func planLab(f labUpFlags, args []string) (labPlan, error) {
-	p := labPlan{backend: f.backend}
+	p := labPlan{backend: f.backend, links: map[string]linkemu.Impairments{}}
 	tenantPath := f.tenant
 	if len(args) == 1 {
 		top, err := topology.Load(args[0])
@@ -97,12 +100,18 @@ func planLab(f labUpFlags, args []string) (labPlan, error) {
 			return p, err
 		}
 		for _, n := range top.Nodes {
-			if n.Link.Impaired() && !f.ignoreLinks {
-				return p, fmt.Errorf("%s: node %q has an impaired link, which needs network namespaces; rerun with --ignore-links to run it unimpaired", args[0], n.Name)
+			if n.Link.Impaired() && f.backend != lab.BackendNetns && !f.ignoreLinks {
+				return p, fmt.Errorf("%s: node %q has an impaired link, which needs --backend netns; or rerun with --ignore-links to run it unimpaired", args[0], n.Name)
+			}
+			if n.Link.Impaired() && n.Role != topology.RoleAgent && !f.ignoreLinks {
+				return p, fmt.Errorf("%s: node %q: link impairments are applied to agents' devices only in this build; rerun with --ignore-links", args[0], n.Name)
 			}
 			switch n.Role {
 			case topology.RoleAgent:
 				p.devices = append(p.devices, n.Profile)
+				if !f.ignoreLinks {
+					p.links[n.Name] = n.Link.Impairments()
+				}
 			case topology.RoleConnector:
 				p.connectors = append(p.connectors, n)
 			}
@@ -150,7 +159,7 @@ func labUp(cmd *cobra.Command, plan labPlan) error {
 		}
 	}
 	for _, p := range plan.devices {
-		if _, err := l.AddDevice(ctx, pol.Tenant, p); err != nil {
+		if _, err := l.AddDeviceLinked(ctx, pol.Tenant, p, plan.links[p.Name]); err != nil {
 			return failed(err)
 		}
 	}
