@@ -10,6 +10,7 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/report"
 )
 
@@ -64,4 +65,70 @@ func clientPrints(ctx context.Context, want string) error {
 func skip(ctx context.Context, reason string) (context.Context, error) {
 	ctx = godog.Attach(ctx, godog.Attachment{FileName: report.SkipAttachment, MediaType: "text/plain", Body: []byte(reason)})
 	return ctx, fmt.Errorf("%s: %w", reason, godog.ErrSkip)
+}
+
+// forwardsTo declares a local listener on port of the device's address
+// that its agent tunnels to target; tools that find services by their
+// well-known port (nmap's scripts) need the real port number.
+func forwardsTo(ctx context.Context, from string, port int, target string) error {
+	d, ok := getWorld(ctx).declared(from)
+	if !ok {
+		return fmt.Errorf("no device %q declared before its forward", from)
+	}
+	d.forwards = append(d.forwards, lab.Forward{Port: uint16(port), To: target})
+	return nil
+}
+
+// nmapScriptReports runs one of nmap's NSE scripts, written by others
+// against real servers, on the admin's machine against the agent's forward
+// to target, so its probes cross the relay to the fake service; the
+// script's verdict must contain want, and not contain unwanted if given.
+func nmapScriptReports(ctx context.Context, script, from, target, want, unwanted string) (context.Context, error) {
+	w := getWorld(ctx)
+	d, err := w.device(from)
+	if err != nil {
+		return ctx, err
+	}
+	nmap, err := exec.LookPath("nmap")
+	if err != nil {
+		return skip(ctx, "nmap is not installed; .ci/run installs it")
+	}
+	addr, err := d.ForwardAddr(target)
+	if err != nil {
+		return ctx, err
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	out, err := d.Command(cctx, nmap, "-Pn", "-n", "-sT", "-p", port, "--script", script, host).CombinedOutput()
+	if err != nil {
+		return ctx, fmt.Errorf("nmap --script %s: %w\n%s", script, err, out)
+	}
+	fmt.Printf("    nmap --script %s through the relay:\n%s", script, indent(scriptLines(string(out))))
+	verdict := scriptLines(string(out))
+	if !strings.Contains(verdict, want) {
+		return ctx, fmt.Errorf("nmap --script %s did not report %q:\n%s", script, want, out)
+	}
+	if unwanted != "" && strings.Contains(verdict, unwanted) {
+		return ctx, fmt.Errorf("nmap --script %s reported %q, which the service must not offer:\n%s", script, unwanted, out)
+	}
+	return ctx, nil
+}
+
+// scriptLines keeps the NSE output lines ("|" and "|_" prefixed).
+func scriptLines(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "|") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+func indent(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "      " + strings.ReplaceAll(s, "\n", "\n      ") + "\n"
 }

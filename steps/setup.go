@@ -234,7 +234,7 @@ func (w *world) startLab(ctx context.Context) error {
 		}
 	}
 	for _, d := range w.devices {
-		dev, err := l.AddDeviceLinked(ctx, d.tenant, d.profile, d.link)
+		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards})
 		if err != nil {
 			return err
 		}

@@ -57,6 +57,8 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^(\d+) MiB sent through the connection arrive intact$`, sentArriveIntact)
 	sc.Step(`^"([^"]+)" sends "([^"]*)" with nc to "([^"]+)"$`, ncSends)
 	sc.Step(`^the client prints "([^"]*)"$`, clientPrints)
+	sc.Step(`^"([^"]+)" forwards local port (\d+) to "([^"]+)"$`, forwardsTo)
+	sc.Step(`^nmap's "([^"]+)" script on "([^"]+)" through its forward to "([^"]+)" reports "([^"]+)"(?: and not "([^"]+)")?$`, nmapScriptReports)
 	sc.Step(`^"([^"]+)" measures the round trip to "([^"]+)" over (\d+) echoes$`, measuresRoundTrip)
 	sc.Step(`^the round trip to "([^"]+)" exceeds the one to "([^"]+)" by (\d+) ms ± (\d+)%$`, roundTripExceeds)
 	sc.Step(`^(\d+) MiB sent through the connection arrive at (\d+) Mbit/s ± (\d+)%$`, sentArriveAtRate)

@@ -64,6 +64,8 @@ type deviceDecl struct {
 	tenant  string
 	profile *device.Profile
 	link    linkemu.Impairments // the device's link, both ways
+	// forwards are local listeners its agent tunnels to targets.
+	forwards []lab.Forward
 }
 
 // connectorDecl is an App Connector and the app servers behind it.

@@ -159,7 +159,7 @@ func labUp(cmd *cobra.Command, plan labPlan) error {
 		}
 	}
 	for _, p := range plan.devices {
-		if _, err := l.AddDeviceLinked(ctx, pol.Tenant, p, plan.links[p.Name]); err != nil {
+		if _, err := l.AddDeviceWith(ctx, pol.Tenant, p, lab.DeviceOptions{Link: plan.links[p.Name]}); err != nil {
 			return failed(err)
 		}
 	}

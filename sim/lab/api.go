@@ -102,6 +102,10 @@ func (d *Device) Dial(ctx context.Context, fqdn string, port uint16) (net.Conn, 
 	return DialSOCKS(ctx, a, fqdn, port)
 }
 
+// ForwardAddr is where the agent listens for connections it tunnels to
+// target ("FQDN:PORT"), if the device was added with that forward.
+func (d *Device) ForwardAddr(target string) (string, error) { return d.agent.addr("forward:" + target) }
+
 // SOCKSAddr is the agent's SOCKS5 address.
 func (d *Device) SOCKSAddr() string { a, _ := d.agent.addr("socks"); return a }
 

@@ -110,12 +110,30 @@ func (l *Lab) startBroker(ctx context.Context) error {
 // own; its address there is its interface IP (the profile's InterfaceIP is
 // not used: the backend assigns addresses).
 func (l *Lab) AddDevice(ctx context.Context, tenantID string, p *device.Profile) (*Device, error) {
-	return l.AddDeviceLinked(ctx, tenantID, p, linkemu.Impairments{})
+	return l.AddDeviceWith(ctx, tenantID, p, DeviceOptions{})
 }
 
-// AddDeviceLinked is AddDevice with the device's link to the network
-// impaired both ways, before any of its processes start (netns backend).
-func (l *Lab) AddDeviceLinked(ctx context.Context, tenantID string, p *device.Profile, link linkemu.Impairments) (*Device, error) {
+// DeviceOptions are a device's optional settings in the lab; the zero value
+// is an unimpaired device without forwards.
+type DeviceOptions struct {
+	// Link impairs the device's link both ways, before any of its
+	// processes start (netns backend only).
+	Link linkemu.Impairments
+	// Forwards are local listeners the device's agent tunnels to their
+	// targets, for clients that cannot speak SOCKS5.
+	Forwards []Forward
+}
+
+// Forward is one local listener of a device's agent.
+type Forward struct {
+	// Port to listen on at the device's address; 0 picks a free one.
+	Port uint16
+	// To is the "FQDN:PORT" target.
+	To string
+}
+
+// AddDeviceWith is AddDevice with options.
+func (l *Lab) AddDeviceWith(ctx context.Context, tenantID string, p *device.Profile, opts DeviceOptions) (*Device, error) {
 	ca, ok := l.tenantCAs[tenantID]
 	if !ok {
 		return nil, fmt.Errorf("lab: add device %q: unknown tenant %q", p.Name, tenantID)
@@ -130,8 +148,8 @@ func (l *Lab) AddDeviceLinked(ctx context.Context, tenantID string, p *device.Pr
 	if err != nil {
 		return nil, err
 	}
-	if !link.IsZero() {
-		if err := l.impair(ctx, h, p.Name, link); err != nil {
+	if !opts.Link.IsZero() {
+		if err := l.impair(ctx, h, p.Name, opts.Link); err != nil {
 			return nil, err
 		}
 	}
@@ -139,7 +157,7 @@ func (l *Lab) AddDeviceLinked(ctx context.Context, tenantID string, p *device.Pr
 	if err := d.startServices(ctx); err != nil {
 		return nil, err
 	}
-	if err := d.startAgent(ctx, ca); err != nil {
+	if err := d.startAgent(ctx, ca, opts.Forwards); err != nil {
 		return nil, err
 	}
 	l.mu.Lock()
@@ -162,7 +180,7 @@ func (d *Device) startServices(ctx context.Context) error {
 	return err
 }
 
-func (d *Device) startAgent(ctx context.Context, ca *pki.CA) error {
+func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward) error {
 	l := d.lab
 	cert, key, err := l.issue(ca, pki.Identity{Tenant: d.Tenant, Name: d.Name, Kind: pki.KindAgent}, false)
 	if err != nil {
@@ -176,6 +194,10 @@ func (d *Device) startAgent(ctx context.Context, ca *pki.CA) error {
 		Name: d.Name, Broker: l.brokerAddrs(), CAFile: bundle, CertFile: cert, KeyFile: key,
 		Profile: *d.Profile, InterfaceIP: d.InterfaceIP.String(),
 		SOCKS: d.InterfaceIP.String() + ":0", Status: d.InterfaceIP.String() + ":0",
+	}
+	for _, f := range forwards {
+		listen := netip.AddrPortFrom(d.InterfaceIP, f.Port).String()
+		cfg.Forwards = append(cfg.Forwards, agent.Forward{Listen: listen, To: f.To})
 	}
 	p, err := l.start(ctx, d.host, d.Name+"-agent", "agent", cfg)
 	d.agent = p
