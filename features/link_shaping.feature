@@ -5,6 +5,8 @@ Feature: Shaped links, verified by measurement through the relay
   (docs/NETWORK.md). Each impairment is checked by measuring what an admin
   sees through the relay, compared with an unimpaired device in the same
   run. Links exist on the netns backend; elsewhere these scenarios skip.
+  They are not tagged NET-2: jitter and loss are not yet measured through
+  the relay, so the requirement is not claimed.
 
   Background:
     Given the tenant:
@@ -18,7 +20,7 @@ Feature: Shaped links, verified by measurement through the relay
       """
     And the admin "helpdesk-01" logged in as "admin@example.com"
 
-  @NET-2
+  @link-delay
   Scenario: 20 ms each way on a device's link adds 40 ms to the round trip through the relay
     Given the device "near" from fixture "win-4.5-ad" with:
       | hostname         | near                    |
@@ -35,7 +37,7 @@ Feature: Shaped links, verified by measurement through the relay
     And "helpdesk-01" measures the round trip to "far.example.com:7" over 50 echoes
     Then the round trip to "far.example.com:7" exceeds the one to "near.example.com:7" by 40 ms ± 10%
 
-  @NET-2
+  @link-rate
   Scenario: A 50 Mbit/s device link carries 50 Mbit/s through the relay, every byte checked
     Given the device "far" from fixture "win-4.5-ad" with:
       | hostname         | far                        |
