@@ -12,6 +12,7 @@ import (
 
 	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/lab"
 )
 
 // logTimeout bounds how long the broker may take to close an activity
@@ -123,12 +124,16 @@ func agentShowsNoClient(ctx context.Context, name string) error {
 	return nil
 }
 
-func agentStopsAnswering(ctx context.Context, name string) error {
-	d, err := getWorld(ctx).device(name)
-	if err != nil {
-		return err
+func agentStopsAnswering(ctx context.Context, name string) (context.Context, error) {
+	w := getWorld(ctx)
+	if w.cfg.Backend == lab.BackendContainer {
+		return skip(ctx, "freezing an agent needs its process; on the container backend it runs inside Docker")
 	}
-	return d.FreezeAgent()
+	d, err := w.device(name)
+	if err != nil {
+		return ctx, err
+	}
+	return ctx, d.FreezeAgent()
 }
 
 func notConnected(ctx context.Context, name string) error {

@@ -29,9 +29,12 @@ type Config struct {
 	Fixtures fs.FS
 	// LogDir, when set, keeps each failed scenario's node logs there.
 	LogDir string
-	// Backend is where the lab runs its nodes (lab.BackendLocal or
-	// lab.BackendNetns); empty means local.
+	// Backend is where the lab runs its nodes (lab.BackendLocal,
+	// lab.BackendNetns or lab.BackendContainer); empty means local.
 	Backend string
+	// ContainerBinary is the static c2clab binary the container backend
+	// puts in its image.
+	ContainerBinary string
 }
 
 // world is one scenario's state.

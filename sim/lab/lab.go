@@ -37,6 +37,9 @@ type Spec struct {
 	// DefaultCNIBinDir(). Missing plugins are built there from the pinned
 	// containernetworking/plugins module.
 	CNIBinDir string
+	// ContainerBinary is a static c2clab binary for BackendContainer's
+	// image; empty means Command[0].
+	ContainerBinary string
 	// CNIConfig is the lab network's CNI config list for BackendNetns; nil
 	// means a bridge with host-local addresses on a /24 of 198.18.0.0/15.
 	CNIConfig []byte
@@ -87,6 +90,12 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lab: run directory: %w", err)
 	}
+	// The owner first: until it is written, lab down --all would take a
+	// lab that is still building its network for a crashed one.
+	if err := writeOwnerPID(dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lab: %w", err)
+	}
 	pl, err := newPlacer(ctx, spec, id)
 	if err != nil {
 		os.RemoveAll(dir)
@@ -99,9 +108,6 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 			l.Close()
 		}
 	}()
-	if err := l.writeOwner(); err != nil {
-		return nil, fmt.Errorf("lab: %w", err)
-	}
 	if err := l.makeCAs(); err != nil {
 		return nil, err
 	}
@@ -134,7 +140,12 @@ func (l *Lab) Close() error {
 		order[i].stop()
 	}
 	l.spawner.close()
-	return errors.Join(l.placer.close(), os.RemoveAll(l.Dir))
+	if err := l.placer.close(); err != nil {
+		// Keep the run directory: it is how lab down --all finds what
+		// the failed teardown left in the kernel.
+		return fmt.Errorf("lab: close %s (run directory %s kept for lab down --all): %w", l.ID, l.Dir, err)
+	}
+	return os.RemoveAll(l.Dir)
 }
 
 // Logs returns the last n lines of every node's log, for a failed scenario.

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,10 @@ const (
 	// Connector) in its own network namespace on a CNI bridge network;
 	// it needs root on Linux.
 	BackendNetns = "netns"
+	// BackendContainer runs every machine in Docker containers (one per
+	// node, sharing the machine's network namespace) on a bridge network
+	// of the run, from a FROM scratch image of a static c2clab binary.
+	BackendContainer = "container"
 )
 
 // host is one machine of the lab (the broker, a device, an app server, an
@@ -50,6 +55,10 @@ type placer interface {
 // network namespaces: there is no link to impair.
 var ErrNeedsNetns = errors.New("lab: link impairments need the netns backend")
 
+// ErrNoDocker is returned for the container backend when no Docker engine
+// answers.
+var ErrNoDocker = errors.New("lab: no Docker engine answers")
+
 // loopback places every machine on its own 127.A.B.N address.
 type loopback struct{ pool *addrPool }
 
@@ -71,6 +80,8 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 		return loopback{pool: newAddrPool(runID)}, nil
 	case BackendNetns:
 		return newNetnsPlacer(ctx, runID, spec.CNIBinDir, spec.CNIConfig)
+	case BackendContainer:
+		return newContainerPlacer(ctx, runID, cmp.Or(spec.ContainerBinary, spec.Command[0]))
 	}
-	return nil, fmt.Errorf("lab: backend %q: want %q or %q", spec.Backend, BackendLocal, BackendNetns)
+	return nil, fmt.Errorf("lab: backend %q: want %q, %q or %q", spec.Backend, BackendLocal, BackendNetns, BackendContainer)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/c2clab/c2clab/sim/netlab"
 )
@@ -15,7 +16,9 @@ import (
 type netnsPlacer struct {
 	lab     *netlab.Lab
 	network string
-	seq     int // makes host names unique after sanitising
+
+	mu  sync.Mutex // guards seq
+	seq int        // makes host names unique after sanitising
 }
 
 // labNetwork is the name of the one network every machine joins.
@@ -40,8 +43,11 @@ func newNetnsPlacer(ctx context.Context, runID, cniBin string, conflist []byte) 
 }
 
 func (p *netnsPlacer) place(ctx context.Context, name string) (host, error) {
+	p.mu.Lock()
 	p.seq++
-	h, err := p.lab.AddHost(ctx, hostName(name, p.seq), p.network)
+	seq := p.seq
+	p.mu.Unlock()
+	h, err := p.lab.AddHost(ctx, hostName(name, seq), p.network)
 	if err != nil {
 		return host{}, err
 	}

@@ -15,6 +15,7 @@ import (
 // thread they die only when the lab does, which is the point.
 type spawner struct {
 	reqs chan spawnReq
+	quit chan struct{} // closed by close: the loop ends
 	done chan struct{} // closed when the thread has ended
 
 	closeOnce sync.Once
@@ -28,7 +29,7 @@ type spawnReq struct {
 var errSpawnerClosed = errors.New("lab: closed")
 
 func newSpawner() *spawner {
-	s := &spawner{reqs: make(chan spawnReq), done: make(chan struct{})}
+	s := &spawner{reqs: make(chan spawnReq), quit: make(chan struct{}), done: make(chan struct{})}
 	go s.loop()
 	return s
 }
@@ -36,26 +37,30 @@ func newSpawner() *spawner {
 func (s *spawner) loop() {
 	runtime.LockOSThread() // never unlocked: the thread ends with the loop
 	defer close(s.done)
-	for r := range s.reqs {
-		r.err <- r.cmd.Start()
+	for {
+		select {
+		case r := <-s.reqs:
+			r.err <- r.cmd.Start()
+		case <-s.quit:
+			return
+		}
 	}
 }
 
 // start starts cmd from the spawner's thread.
-func (s *spawner) start(cmd *exec.Cmd) (err error) {
-	defer func() {
-		if recover() != nil { // send on a closed channel: the lab is closed
-			err = errSpawnerClosed
-		}
-	}()
+func (s *spawner) start(cmd *exec.Cmd) error {
 	r := spawnReq{cmd: cmd, err: make(chan error, 1)}
-	s.reqs <- r
-	return <-r.err
+	select {
+	case s.reqs <- r:
+		return <-r.err
+	case <-s.quit:
+		return errSpawnerClosed
+	}
 }
 
 // close ends the thread, after the lab has stopped its nodes; any node
 // still alive then gets its parent-death signal.
 func (s *spawner) close() {
-	s.closeOnce.Do(func() { close(s.reqs) })
+	s.closeOnce.Do(func() { close(s.quit) })
 	<-s.done
 }

@@ -26,8 +26,8 @@ type Run struct {
 // ownerFile holds the PID of the process that created the run.
 const ownerFile = "owner.pid"
 
-func (l *Lab) writeOwner() error {
-	return os.WriteFile(l.path(ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
+func writeOwnerPID(dir string) error {
+	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
 }
 
 // Runs lists the run directories under dir ("" = os.TempDir()).
@@ -79,6 +79,9 @@ func Sweep(r Run) error {
 	}
 	if err := sweepNetwork(r.ID); err != nil {
 		errs = append(errs, fmt.Errorf("sweep %s: network: %w", r.ID, err))
+	}
+	if err := sweepContainers(r.ID); err != nil {
+		errs = append(errs, fmt.Errorf("sweep %s: containers: %w", r.ID, err))
 	}
 	if err := os.RemoveAll(r.Dir); err != nil {
 		errs = append(errs, fmt.Errorf("sweep %s: %w", r.ID, err))

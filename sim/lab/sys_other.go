@@ -32,3 +32,7 @@ func killPID(pid int) error {
 func newNetnsPlacer(context.Context, string, string, []byte) (placer, error) { return nil, errNotLinux }
 
 func sweepNetwork(string) error { return nil }
+
+func newContainerPlacer(context.Context, string, string) (placer, error) { return nil, errNotLinux }
+
+func sweepContainers(string) error { return nil }

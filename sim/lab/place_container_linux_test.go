@@ -1,0 +1,238 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/c2clab/c2clab/fixtures"
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/image"
+	"github.com/c2clab/c2clab/sim/pki"
+	"github.com/c2clab/c2clab/sim/tenant"
+)
+
+// containerTenant lets any user reach the echo service of *.example.com
+// devices whose hostname matches the regex.
+const containerTenant = `name: example
+clientHostnameValidation: ['desktop-[a-zA-Z0-9]{5}-AC\.example\.com']
+applicationSegments:
+  - name: Echo
+    domainNames: ["*.example.com"]
+    tcpPortRange: [{from: 7007, to: 7007}]
+`
+
+// staticBinary builds the static c2clab binary the image holds, or skips
+// the test when no Docker engine answers.
+func staticBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("container backend: builds an image (-short)")
+	}
+	if err := pingDocker(context.Background()); err != nil {
+		t.Skipf("container backend: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "c2clab")
+	start := time.Now()
+	if err := image.BuildBinary(context.Background(), "../..", bin); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("static binary built in %v", time.Since(start).Round(time.Millisecond))
+	return bin
+}
+
+// newContainerLab is New on the container backend, until newPlacer knows
+// BackendContainer.
+func newContainerLab(ctx context.Context, t *testing.T, spec Spec, binary string) *Lab {
+	t.Helper()
+	id, err := NewRunID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "c2clab-"+id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	pl, err := newContainerPlacer(ctx, id, binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("placer (image + network) ready in %v", time.Since(start).Round(time.Millisecond))
+	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, placer: pl, spawner: newSpawner()}
+	t.Cleanup(func() { l.Close() })
+	if err := l.makeCAs(); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if err := l.startBroker(ctx); err != nil {
+		t.Fatalf("%v\n%s", err, l.Logs(20))
+	}
+	t.Logf("broker machine started in %v", time.Since(start).Round(time.Millisecond))
+	return l
+}
+
+func fixtureDevice(t *testing.T, name string) *device.Profile {
+	t.Helper()
+	data, err := fixtures.FS.ReadFile("devices/" + name + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := device.Parse(name+".yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Name = name
+	return p
+}
+
+// waitRegistered polls the agent's status until its FQDN is registered.
+func waitRegistered(ctx context.Context, d *Device) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	for {
+		st, err := d.Status(ctx)
+		if err == nil && st.FQDNRegistered {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("device %q not registered (last status %+v, %v): %w", d.Name, st, err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// TestContainerLabRelaysAndLeavesNothing runs a broker and two devices in
+// containers, connects the admin's device to the other's echo service
+// through the relay, and checks Close removes every container, network
+// and image of the run.
+func TestContainerLabRelaysAndLeavesNothing(t *testing.T) {
+	bin := staticBinary(t)
+	ctx := context.Background()
+	tn, _, err := tenant.Parse("tenant.yaml", []byte(containerTenant))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := Spec{Command: []string{bin, "node"}, Tenants: []Tenant{{ID: tn.ID, Policy: tn.Policy()}}}
+	l := newContainerLab(ctx, t, spec, bin)
+	var devs []*Device
+	for _, f := range []string{"admin-win-4.5", "win-4.5-ad"} {
+		start := time.Now()
+		d, err := l.AddDevice(ctx, tn.ID, fixtureDevice(t, f))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, l.Logs(20))
+		}
+		if err := waitRegistered(ctx, d); err != nil {
+			t.Fatalf("%v\n%s", err, l.Logs(20))
+		}
+		t.Logf("device machine %s (%s) started and registered in %v", d.Name, d.InterfaceIP, time.Since(start).Round(time.Millisecond))
+		if !l.placer.(*containerPlacer).subnet.Contains(d.InterfaceIP) {
+			t.Errorf("device %s has address %s outside the run's subnet", d.Name, d.InterfaceIP)
+		}
+		devs = append(devs, d)
+	}
+	echoThroughRelay(ctx, t, devs[0], "desktop-45AD0-AC.example.com")
+	checkNamespace(ctx, t, devs[1])
+	start := time.Now()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Nodes stop on SIGTERM through --sig-proxy; a SIGKILL after the
+	// grace period would show here as stopGrace per node.
+	if d := time.Since(start); d > stopGrace {
+		t.Errorf("Close took %v: nodes did not stop on SIGTERM", d)
+	}
+	t.Logf("Close (5 nodes, network, image) took %v", time.Since(start).Round(time.Millisecond))
+	if left := leftovers(ctx, t, l.ID); left != "" {
+		t.Errorf("after Close: %s", left)
+	}
+}
+
+func echoThroughRelay(ctx context.Context, t *testing.T, from *Device, fqdn string) {
+	t.Helper()
+	c, err := from.Dial(ctx, fqdn, 7007)
+	if err != nil {
+		t.Fatalf("dial %s:7007 through %s: %v", fqdn, from.Name, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	msg := []byte("hello through the relay\n")
+	if _, err := c.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != string(msg) {
+		t.Fatalf("echo: got %q, %v; want %q", got, err, msg)
+	}
+}
+
+// checkNamespace runs a host program on the device's machine: it must see
+// the device's address on its own interface.
+func checkNamespace(ctx context.Context, t *testing.T, d *Device) {
+	t.Helper()
+	out, err := d.Command(ctx, "ip", "-4", "-o", "addr", "show").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: ip addr: %v\n%s", d.Shell(), err, out)
+	}
+	if !strings.Contains(string(out), d.InterfaceIP.String()+"/24") {
+		t.Errorf("%s: ip addr shows no %s:\n%s", d.Shell(), d.InterfaceIP, out)
+	}
+}
+
+// leftovers lists what Docker still holds with the run's label.
+func leftovers(ctx context.Context, t *testing.T, runID string) string {
+	t.Helper()
+	filter := "label=" + image.RunLabel + "=" + runID
+	var left []string
+	for _, args := range [][]string{
+		{"ps", "-aq", "--filter", filter},
+		{"network", "ls", "-q", "--filter", filter},
+		{"images", "-q", "--filter", filter},
+	} {
+		out, err := image.Docker(ctx, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != "" {
+			left = append(left, fmt.Sprintf("docker %s: %s", args[0], out))
+		}
+	}
+	return strings.Join(left, "; ")
+}
+
+// TestContainerSweepAfterKill kills a node's docker client, as a crashed
+// lab would, and checks the container outlives it and the sweep removes it.
+func TestContainerSweepAfterKill(t *testing.T) {
+	bin := staticBinary(t)
+	ctx := context.Background()
+	tn, _, err := tenant.Parse("tenant.yaml", []byte(containerTenant))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newContainerLab(ctx, t, Spec{Command: []string{bin, "node"}, Tenants: []Tenant{{ID: tn.ID, Policy: tn.Policy()}}}, bin)
+	l.broker.kill()
+	if left := leftovers(ctx, t, l.ID); !strings.Contains(left, "docker ps") {
+		t.Fatalf("killing the client removed the container; the test proves nothing (%q)", left)
+	}
+	if err := sweepContainers(l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if left := leftovers(ctx, t, l.ID); left != "" {
+		t.Errorf("after sweep: %s", left)
+	}
+}
+
+func TestNoDockerIsErrNoDocker(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := newContainerPlacer(context.Background(), "c2c000000", "/nonexistent")
+	if !errors.Is(err, ErrNoDocker) {
+		t.Fatalf("err = %v, want ErrNoDocker", err)
+	}
+}
