@@ -24,9 +24,9 @@ func newLabCmd() *cobra.Command {
 		Short: "Start, inspect and remove labs of broker and agent processes",
 		Long: `A lab is a broker, and per device its fake services and its agent (the
 reference Client Connector), each a process of this binary on its own
-loopback address. "lab up" runs one in the foreground until Ctrl-C and
-prints how to reach every node; "lab down --all" removes what crashed runs
-left behind.`,
+loopback address, or with --backend netns in its machine's own network
+namespace. "lab up" runs one in the foreground until Ctrl-C and prints how
+to reach every node; "lab down --all" removes what crashed runs left behind.`,
 	}
 	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabUsersCmd(), newLabActivityCmd(), newLabDownCmd())
 	return cmd
@@ -45,8 +45,8 @@ func newLabUpCmd() *cobra.Command {
 		Use:   "up [TOPOLOGY] [--tenant FILE] [--device FILE...]",
 		Short: "Run a lab in the foreground until interrupted",
 		Long: `Run a lab until Ctrl-C: a broker, and per device its fake services and its
-agent, each a process on its own loopback address; then print every node,
-its address and how to reach it.
+agent, on its own loopback address or (--backend netns) in its own network
+namespace; then print every node, its address and how to reach it.
 
 The lab comes from a topology file (topologies/*.yaml: nodes, the tenant,
 App Connectors and their app servers) or from --tenant and --device files.
@@ -221,8 +221,9 @@ func newLabDownCmd() *cobra.Command {
 		Short: "Remove labs: stop their nodes and delete their run directories and keys",
 		Long: `Remove the named runs, or with --all every run on this machine whose owner
 process is gone (a live "lab up" is stopped with Ctrl-C in its own shell, or
-named explicitly here). Only processes whose command line names the run's
-directory are killed.`,
+named explicitly here). The run's node processes (whose command line names
+its directory) are killed, and so is anything still running inside the
+run's network namespaces when they are removed.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return labDown(cmd, args, all) },
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "remove every run left by a crashed or killed lab")
