@@ -106,7 +106,7 @@ func (p *containerPlacer) createNetwork(ctx context.Context) error {
 		p.subnet = s
 		return nil
 	}
-	return fmt.Errorf("lab: container network: no free /24 in %s", netlab.LabRange)
+	return fmt.Errorf("lab: container network: no free /24 in %s", netlab.LabRange())
 }
 
 // containerSubnet is the k-th /24 of netlab.LabRange to try for a run,
@@ -114,9 +114,9 @@ func (p *containerPlacer) createNetwork(ctx context.Context) error {
 func containerSubnet(runID string, k int) netip.Prefix {
 	h := fnv.New32a()
 	h.Write([]byte("container/" + runID))
-	slots := 1 << (24 - netlab.LabRange.Bits())
+	slots := 1 << (24 - netlab.LabRange().Bits())
 	slot := (int(h.Sum32()%uint32(slots)) + k) % slots
-	a := netlab.LabRange.Addr().As4()
+	a := netlab.LabRange().Addr().As4()
 	a[1] += byte(slot / 256)
 	a[2] = byte(slot % 256)
 	return netip.PrefixFrom(netip.AddrFrom4(a), 24)

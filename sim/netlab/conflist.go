@@ -46,7 +46,7 @@ func defaultConfList(subnet netip.Prefix) []byte {
 // prepareConfList rewrites a configuration list so it belongs to the run:
 // the list's name becomes cniName, every bridge plugin gets bridge as its
 // device and every host-local IPAM keeps its state in dataDir. It refuses
-// subnets outside LabRange.
+// subnets outside labRange.
 func prepareConfList(raw []byte, cniName, bridge, dataDir string) ([]byte, netSpec, error) {
 	var list map[string]any
 	if err := json.Unmarshal(raw, &list); err != nil {
@@ -116,7 +116,7 @@ func ipamRanges(ipam map[string]any, spec *netSpec) error {
 			return fmt.Errorf("ipam subnet %q: %w", s, err)
 		}
 		p = p.Masked()
-		if !LabRange.Contains(p.Addr()) || p.Bits() < LabRange.Bits() {
+		if !labRange.Contains(p.Addr()) || p.Bits() < labRange.Bits() {
 			return fmt.Errorf("ipam subnet %q: %w", s, ErrAddressRange)
 		}
 		if spec.subnet.IsValid() {
@@ -133,7 +133,7 @@ func ipamRanges(ipam map[string]any, spec *netSpec) error {
 	return nil
 }
 
-// subnetSlots is the number of /24 networks in LabRange.
+// subnetSlots is the number of /24 networks in labRange.
 const subnetSlots = 512
 
 // subnetCandidate returns the k-th /24 to try for the n-th network of run.
@@ -143,7 +143,7 @@ func subnetCandidate(runID string, n, k int) netip.Prefix {
 	h := fnv.New32a()
 	h.Write([]byte(runID))
 	slot := (int(h.Sum32()%subnetSlots) + n + k) % subnetSlots
-	a := LabRange.Addr().As4()
+	a := labRange.Addr().As4()
 	a[1] += byte(slot / 256)
 	a[2] = byte(slot % 256)
 	return netip.PrefixFrom(netip.AddrFrom4(a), 24)

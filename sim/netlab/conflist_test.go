@@ -71,8 +71,8 @@ func TestSubnetCandidate(t *testing.T) {
 	seen := map[netip.Prefix]bool{}
 	for k := range subnetSlots {
 		p := subnetCandidate("c2c123abc", 0, k)
-		if !LabRange.Contains(p.Addr()) || p.Bits() != 24 || p != p.Masked() {
-			t.Fatalf("candidate %d = %s, not a /24 in %s", k, p, LabRange)
+		if !labRange.Contains(p.Addr()) || p.Bits() != 24 || p != p.Masked() {
+			t.Fatalf("candidate %d = %s, not a /24 in %s", k, p, labRange)
 		}
 		seen[p] = true
 	}

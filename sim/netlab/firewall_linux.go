@@ -13,7 +13,7 @@ import (
 // is DROP (any host running Docker); elsewhere it is harmless.
 func fwRuleSpec(runID string) []string {
 	return []string{
-		"FORWARD", "-s", LabRange.String(), "-d", LabRange.String(),
+		"FORWARD", "-s", labRange.String(), "-d", labRange.String(),
 		"-m", "comment", "--comment", fwComment(runID), "-j", "ACCEPT",
 	}
 }
@@ -35,7 +35,7 @@ func fwDelete(ctx context.Context, match func(runID string) bool) ([]string, err
 	if _, err := exec.LookPath("iptables"); err != nil {
 		return nil, nil
 	}
-	out, err := exec.CommandContext(ctx, "iptables", "-w", "-S", "FORWARD").Output()
+	out, err := exec.CommandContext(ctx, "iptables", "-w", "5", "-S", "FORWARD").Output()
 	if err != nil {
 		return nil, fmt.Errorf("firewall: iptables -S: %w", err)
 	}
@@ -54,7 +54,7 @@ func fwDelete(ctx context.Context, match func(runID string) bool) ([]string, err
 }
 
 func iptables(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, "iptables", append([]string{"-w"}, args...)...)
+	cmd := exec.CommandContext(ctx, "iptables", append([]string{"-w", "5"}, args...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -175,7 +175,7 @@ func TestTwoHostsPartitionClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !LabRange.Contains(lan.Subnet.Addr()) || !lan.Subnet.Contains(lan.Gateway) || lan.Bridge == "" {
+	if !labRange.Contains(lan.Subnet.Addr()) || !lan.Subnet.Contains(lan.Gateway) || lan.Bridge == "" {
 		t.Fatalf("network = %+v", lan)
 	}
 	a, err := l.AddHost(ctx, "a", "lan")
@@ -377,8 +377,8 @@ func TestAddHostTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		took = append(took, time.Since(start))
-		if a := h.Addrs["lan"]; seen[a] || !LabRange.Contains(a) {
-			t.Errorf("host %d address %v repeated or outside %s", i, a, LabRange)
+		if a := h.Addrs["lan"]; seen[a] || !labRange.Contains(a) {
+			t.Errorf("host %d address %v repeated or outside %s", i, a, labRange)
 		} else {
 			seen[a] = true
 		}

@@ -44,8 +44,12 @@ import (
 // from any process.
 const StateRoot = "/run/c2clab-netlab"
 
+// labRange is the only address range lab networks may use; unexported so
+// no importer can widen it.
+var labRange = netip.MustParsePrefix("198.18.0.0/15")
+
 // LabRange is the only address range lab networks may use.
-var LabRange = netip.MustParsePrefix("198.18.0.0/15")
+func LabRange() netip.Prefix { return labRange }
 
 // Errors callers branch on.
 var (
