@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/endpoint"
 	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/tenant"
 )
 
 // recordTimeout bounds how long the source agent may take to show its
@@ -28,13 +27,9 @@ func connectsTo(ctx context.Context, from, target string) error {
 	if err != nil {
 		return err
 	}
-	host, portStr, err := net.SplitHostPort(target)
+	host, port, err := tenant.ParseTarget(target)
 	if err != nil {
-		return fmt.Errorf("target %q: want FQDN:PORT: %w", target, err)
-	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil {
-		return fmt.Errorf("target %q: port: %w", target, err)
+		return fmt.Errorf("target: %w", err)
 	}
 	if w.last != nil && w.last.conn != nil {
 		w.last.conn.Close()
@@ -43,10 +38,10 @@ func connectsTo(ctx context.Context, from, target string) error {
 	if err != nil {
 		return err
 	}
-	a := &attempt{from: d, fqdn: host, port: uint16(port), started: time.Now(), activityN: len(acts)}
+	a := &attempt{from: d, fqdn: host, port: port, started: time.Now(), activityN: len(acts)}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	a.conn, a.err = d.Dial(dctx, host, uint16(port))
+	a.conn, a.err = d.Dial(dctx, host, port)
 	w.last = a
 	if a.err != nil && !errors.As(a.err, new(*lab.SOCKSError)) {
 		return fmt.Errorf("connect %s to %s: not a SOCKS answer: %w", from, target, a.err)

@@ -8,10 +8,10 @@ import (
 	"io"
 	"net"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/tenant"
 )
 
 // measuresRoundTrip opens a connection through the admin's agent to an echo
@@ -23,15 +23,11 @@ func measuresRoundTrip(ctx context.Context, from, target string, n int) error {
 	if err != nil {
 		return err
 	}
-	host, portStr, err := net.SplitHostPort(target)
+	host, port, err := tenant.ParseTarget(target)
 	if err != nil {
-		return fmt.Errorf("target %q: want FQDN:PORT: %w", target, err)
+		return fmt.Errorf("target: %w", err)
 	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil {
-		return fmt.Errorf("target %q: port: %w", target, err)
-	}
-	c, err := d.Dial(ctx, host, uint16(port))
+	c, err := d.Dial(ctx, host, port)
 	if err != nil {
 		return fmt.Errorf("connect %s to %s: %w", from, target, err)
 	}
