@@ -90,7 +90,8 @@ func DefaultCNIBinDir() string {
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "c2clab", "cni")
 	}
-	return filepath.Join(os.TempDir(), "c2clab-cni")
+	// Not a predictable path under /tmp: the plugins run as root.
+	return "/var/cache/c2clab/cni"
 }
 
 // sweepNetwork removes what a run made in the kernel: namespaces, links,

@@ -68,11 +68,14 @@ func BuildPlugins(ctx context.Context, dir string) error {
 		return fmt.Errorf("build plugins: %w", err)
 	}
 	stamp := stampText(version)
-	if pluginsCurrent(dir, stamp) {
-		return nil
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("build plugins: %w", err)
+	}
+	if err := checkOwned(dir); err != nil {
+		return fmt.Errorf("build plugins: %w", err)
+	}
+	if pluginsCurrent(dir, stamp) {
+		return nil
 	}
 	tmp, err := os.MkdirTemp(dir, ".build-")
 	if err != nil {
@@ -104,7 +107,8 @@ func pluginsCurrent(dir, stamp string) bool {
 		return false
 	}
 	for _, p := range Plugins {
-		if fi, err := os.Stat(filepath.Join(dir, filepath.Base(p))); err != nil || !fi.Mode().IsRegular() {
+		path := filepath.Join(dir, filepath.Base(p))
+		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || checkOwned(path) != nil {
 			return false
 		}
 	}

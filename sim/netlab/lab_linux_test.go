@@ -66,14 +66,20 @@ func needRoot(t *testing.T) {
 }
 
 // pluginDir builds the CNI plugins once per module version into a cache
-// under the temp directory, which later runs reuse.
+// under the user's cache directory, which later runs reuse.
 func pluginDir(t *testing.T) string {
 	t.Helper()
 	v, err := PluginsVersion()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(os.TempDir(), "c2clab-cni-test-"+v)
+	// Under the user's cache, not a predictable /tmp path another user
+	// could create first: root runs these binaries.
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = t.TempDir()
+	}
+	dir := filepath.Join(cache, "c2clab", "cni-test-"+v)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
