@@ -32,13 +32,15 @@ func needRoot(t *testing.T) {
 	}
 }
 
-// newLine builds A–EMU–B with a unique prefix and removes it at cleanup.
+// newLine builds A–EMU–B and removes it at cleanup. The prefix has the
+// form of a lab run ID ("c2c" and 6 hex), so if the test is killed,
+// netlab.Sweep(prefix) or c2clab's sweep finds the namespaces it left.
 func newLine(t *testing.T) *emuline.Line {
 	t.Helper()
 	needRoot(t)
-	b := make([]byte, 4)
+	b := make([]byte, 3)
 	rand.Read(b)
-	l, err := emuline.New(t.Context(), "c2clab-le-"+hex.EncodeToString(b))
+	l, err := emuline.New(t.Context(), "c2c"+hex.EncodeToString(b)+"-le")
 	if err != nil {
 		t.Fatal(err)
 	}
