@@ -242,18 +242,34 @@ func echoedComeBackIntact(ctx context.Context, n int) error {
 // sentArriveIntact streams n MiB to the device's bulk service, which checks
 // every byte against the stream the seed defines.
 func sentArriveIntact(ctx context.Context, n int) error {
+	a, res, err := sendBulk(ctx, n)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("    relayed %d MiB intact in %s (%.0f Mbit/s)\n", n, res.Duration.Round(time.Millisecond), mbits(res))
+	return a.closeConn()
+}
+
+// sendBulk streams n MiB through the open connection to a bulk service,
+// which checks every byte; each transfer gets a new seed, so data replayed
+// from an earlier one does not match.
+func sendBulk(ctx context.Context, n int) (*attempt, endpoint.BulkResult, error) {
 	w := getWorld(ctx)
 	a, err := openConn(ctx)
 	if err != nil {
-		return err
+		return nil, endpoint.BulkResult{}, err
 	}
 	w.bulkSeed++
 	res, err := endpoint.BulkSend(ctx, a.conn, int64(n)*mib, w.bulkSeed)
 	if err != nil {
-		return fmt.Errorf("bulk send through the relay: %w", err)
+		return nil, res, fmt.Errorf("bulk send through the relay: %w", err)
 	}
-	fmt.Printf("    relayed %d MiB intact in %s (%.0f Mbit/s)\n", n, res.Duration.Round(time.Millisecond), float64(res.Bytes)*8/res.Duration.Seconds()/1e6)
-	return a.closeConn()
+	return a, res, nil
+}
+
+// mbits is a transfer's rate in Mbit/s, from the bytes and time measured.
+func mbits(r endpoint.BulkResult) float64 {
+	return float64(r.Bytes) * 8 / r.Duration.Seconds() / 1e6
 }
 
 func (a *attempt) closeConn() error {

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/c2clab/c2clab/sim/endpoint"
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
@@ -99,17 +98,11 @@ const goodputShare = 1448.0 / 1514.0
 // service (every byte checked) and compares the rate with the goodput the
 // link's rate allows.
 func sentArriveAtRate(ctx context.Context, n, mbit, tolPct int) error {
-	w := getWorld(ctx)
-	a, err := openConn(ctx)
+	a, res, err := sendBulk(ctx, n)
 	if err != nil {
 		return err
 	}
-	w.bulkSeed++
-	res, err := endpoint.BulkSend(ctx, a.conn, int64(n)*mib, w.bulkSeed)
-	if err != nil {
-		return fmt.Errorf("bulk send through the relay: %w", err)
-	}
-	got := float64(res.Bytes) * 8 / res.Duration.Seconds() / 1e6
+	got := mbits(res)
 	want := float64(mbit) * goodputShare
 	lo, hi := want*(1-float64(tolPct)/100), want*(1+float64(tolPct)/100)
 	fmt.Printf("    %d MiB intact in %s: %.1f Mbit/s of goodput (a %d Mbit/s link allows %.1f; want +- %d%%)\n", n, res.Duration.Round(time.Millisecond), got, mbit, want, tolPct)
