@@ -1,12 +1,10 @@
-@NET
+@NET @NET-2
 Feature: Shaped links, verified by measurement through the relay
   This kernel has no sch_netem, so delay, jitter, loss and rate come from
   the lab's own user-space link emulator spliced into a device's attachment
   (docs/NETWORK.md). Each impairment is checked by measuring what an admin
   sees through the relay, compared with an unimpaired device in the same
   run. Links exist on the netns backend; elsewhere these scenarios skip.
-  They are not tagged NET-2: jitter and loss are not yet measured through
-  the relay, so the requirement is not claimed.
 
   Background:
     Given the tenant:
@@ -36,6 +34,45 @@ Feature: Shaped links, verified by measurement through the relay
     And "helpdesk-01" measures the round trip to "near.example.com:7" over 50 echoes
     And "helpdesk-01" measures the round trip to "far.example.com:7" over 50 echoes
     Then the round trip to "far.example.com:7" exceeds the one to "near.example.com:7" by 40 ms ± 10%
+
+  @link-jitter
+  Scenario: 5 ms of jitter each way spreads the round trips through the relay as it should
+    A delay drawn uniformly from 10 ms ± 5 ms each way gives round trips
+    with a standard deviation of 5 ms x sqrt(2/3) = 4.08 ms; the step
+    estimates the jitter each way from that, less the unimpaired device's
+    variance measured in the same run.
+    Given the device "near" from fixture "win-4.5-ad" with:
+      | hostname         | near                    |
+      | primaryDnsSuffix | example.com             |
+      | services         | [{kind: echo, port: 7}] |
+    And the device "far" from fixture "win-4.5-ad" with:
+      | hostname         | far                     |
+      | primaryDnsSuffix | example.com             |
+      | services         | [{kind: echo, port: 7}] |
+    And the link of "far" has:
+      | delay  | 10ms |
+      | jitter | 5ms  |
+    When the lab starts
+    And "helpdesk-01" measures the round trip to "near.example.com:7" over 200 echoes
+    And "helpdesk-01" measures the round trip to "far.example.com:7" over 200 echoes
+    Then the round trips to "far.example.com:7" spread beyond those to "near.example.com:7" as 5 ms of jitter each way ± 20%
+
+  @link-loss
+  Scenario: 1% loss on a device's link shows as 1% of its segments sent again, and every byte still arrives
+    TCP sends every lost data segment again, so the share of segments the
+    device's machine retransmitted measures the loss its link imposed on the
+    relay's own connections.
+    Given the device "far" from fixture "win-4.5-ad" with:
+      | hostname         | far                        |
+      | primaryDnsSuffix | example.com                |
+      | services         | [{kind: bulk, port: 9000}] |
+    And the link of "far" has:
+      | loss | 1% |
+    When the lab starts
+    And "helpdesk-01" connects to "far.example.com:9000"
+    Then the connection succeeds
+    And 32 MiB fetched through the connection arrive intact
+    And the machine of "far" retransmitted between 0.5% and 2% of the TCP segments it sent
 
   @link-rate
   Scenario: A 50 Mbit/s device link carries 50 Mbit/s through the relay, every byte checked

@@ -6,16 +6,20 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/endpoint"
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
 // measuresRoundTrip opens a connection through the admin's agent to an echo
-// service and times n small request/response round trips; the median goes
-// into the world under the target's name.
+// service and times n small request/response round trips; they go into
+// the world under the target's name.
 func measuresRoundTrip(ctx context.Context, from, target string, n int) error {
 	w := getWorld(ctx)
 	d, err := w.device(from)
@@ -40,11 +44,9 @@ func measuresRoundTrip(ctx context.Context, from, target string, n int) error {
 	}
 	slices.Sort(rtts)
 	if w.rtts == nil {
-		w.rtts = map[string]time.Duration{}
+		w.rtts = map[string][]time.Duration{}
 	}
-	// The minimum, not the median: load on the machine only ever adds
-	// delay, so the fastest round trip is the path's own.
-	w.rtts[target] = rtts[0]
+	w.rtts[target] = rtts
 	fmt.Printf("    round trip to %s through the relay: min %s, median %s, max %s over %d echoes\n", target, rtts[0], rtts[len(rtts)/2], rtts[len(rtts)-1], n)
 	return nil
 }
@@ -80,7 +82,9 @@ func roundTripExceeds(ctx context.Context, a, b string, wantMs, tolPct int) erro
 	if !okA || !okB {
 		return fmt.Errorf("measure the round trips to %q and %q first", a, b)
 	}
-	diff := ra - rb
+	// The minimum, not the median: load on the machine only ever adds
+	// delay, so the fastest round trip is the path's own.
+	diff := ra[0] - rb[0]
 	want := time.Duration(wantMs) * time.Millisecond
 	tol := want * time.Duration(tolPct) / 100
 	fmt.Printf("    added round trip: %s (want %s +- %s)\n", diff, want, tol)
@@ -110,4 +114,131 @@ func sentArriveAtRate(ctx context.Context, n, mbit, tolPct int) error {
 		return fmt.Errorf("measured %.1f Mbit/s, want %.1f to %.1f", got, lo, hi)
 	}
 	return a.closeConn()
+}
+
+// roundTripsJittered estimates the jitter each way from the spread of the
+// round trips to a, less the spread of those to b measured in the same run,
+// and compares it with the configured jitter. A delay jittered uniformly by
+// ±J has a variance of J²/3 each way, so the round trip's is 2J²/3; the
+// variance of the unimpaired path (the machine's own noise) is subtracted.
+func roundTripsJittered(ctx context.Context, a, b string, wantMs, tolPct int) error {
+	w := getWorld(ctx)
+	ra, okA := w.rtts[a]
+	rb, okB := w.rtts[b]
+	if !okA || !okB {
+		return fmt.Errorf("measure the round trips to %q and %q first", a, b)
+	}
+	va, vb := variance(ra), variance(rb)
+	got := math.Sqrt(math.Max(0, va-vb) * 3 / 2)
+	want := float64(wantMs)
+	tol := want * float64(tolPct) / 100
+	fmt.Printf("    round trip standard deviation: %.2f ms to %s, %.2f ms to %s: %.2f ms of jitter each way (want %d ms +- %.2f)\n",
+		math.Sqrt(va), a, math.Sqrt(vb), b, got, wantMs, tol)
+	if got < want-tol || got > want+tol {
+		return fmt.Errorf("round trips to %s spread as %.2f ms of jitter each way, want %d ms +- %d%%", a, got, wantMs, tolPct)
+	}
+	return nil
+}
+
+// variance is the sample variance of round trips, in ms².
+func variance(x []time.Duration) float64 {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	var mean, v float64
+	for _, d := range x {
+		mean += ms(d)
+	}
+	mean /= float64(len(x))
+	for _, d := range x {
+		v += (ms(d) - mean) * (ms(d) - mean)
+	}
+	return v / float64(len(x)-1)
+}
+
+// tcpCounters are a machine's TCP segment counters since its network
+// namespace was made, from /proc/net/snmp.
+type tcpCounters struct{ out, retrans uint64 }
+
+// retransmitsBetween compares the share of TCP segments a device's machine
+// retransmitted with a range: on a lossy link every lost data segment is
+// sent again, so the share measures the link's loss as the relay's own
+// connections met it.
+func retransmitsBetween(ctx context.Context, name string, lo, hi float64) error {
+	d, err := getWorld(ctx).device(name)
+	if err != nil {
+		return err
+	}
+	if d.Shell() == "" {
+		return fmt.Errorf("%s shares the host's network stack on this backend: its TCP counters are not its own", name)
+	}
+	out, err := d.Command(ctx, "cat", "/proc/net/snmp").Output()
+	if err != nil {
+		return fmt.Errorf("read the TCP counters of %s: %w", name, err)
+	}
+	c, err := parseSNMP(string(out))
+	if err != nil {
+		return fmt.Errorf("TCP counters of %s: %w", name, err)
+	}
+	share := 100 * float64(c.retrans) / float64(c.out)
+	fmt.Printf("    %s retransmitted %d of %d TCP segments: %.2f%% (want %.2f%% to %.2f%%)\n", name, c.retrans, c.out, share, lo, hi)
+	if c.out < 5000 {
+		return fmt.Errorf("%s sent only %d TCP segments: too few to measure a loss rate", name, c.out)
+	}
+	if share < lo || share > hi {
+		return fmt.Errorf("%s retransmitted %.2f%% of its TCP segments, want %.2f%% to %.2f%%", name, share, lo, hi)
+	}
+	return nil
+}
+
+// parseSNMP reads OutSegs and RetransSegs from the "Tcp:" header and value
+// lines of /proc/net/snmp.
+func parseSNMP(s string) (tcpCounters, error) {
+	var head []string
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "Tcp:" {
+			continue
+		}
+		if head == nil {
+			head = f
+			continue
+		}
+		var c tcpCounters
+		found := 0
+		for i := 1; i < len(f) && i < len(head); i++ {
+			v, err := strconv.ParseUint(f[i], 10, 64)
+			switch {
+			case head[i] != "OutSegs" && head[i] != "RetransSegs":
+				continue
+			case err != nil:
+				return c, fmt.Errorf("%s: %q is not a count", head[i], f[i])
+			case head[i] == "OutSegs":
+				c.out = v
+			default:
+				c.retrans = v
+			}
+			found++
+		}
+		if found != 2 {
+			return c, fmt.Errorf("no OutSegs and RetransSegs in the Tcp: lines")
+		}
+		return c, nil
+	}
+	return tcpCounters{}, fmt.Errorf("no Tcp: lines")
+}
+
+// fetchedArriveIntact has the bulk service send n MiB down the open
+// connection and checks every byte.
+func fetchedArriveIntact(ctx context.Context, n int) error {
+	w := getWorld(ctx)
+	a, err := openConn(ctx)
+	if err != nil {
+		return err
+	}
+	w.bulkSeed++
+	res, err := endpoint.BulkReceive(ctx, a.conn, int64(n)*mib, w.bulkSeed)
+	if err != nil {
+		return fmt.Errorf("bulk fetch through the relay: %w", err)
+	}
+	fmt.Printf("    %d MiB fetched intact in %s: %.1f Mbit/s\n", n, res.Duration.Round(time.Millisecond), mbits(res))
+	return nil
 }

@@ -44,6 +44,9 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^an App Connector "([^"]+)" for server group "([^"]+)" serving "([^"]+)" with an echo service on port (\d+)$`, anAppConnector)
 	sc.Step(`^the link of "([^"]+)" has:$`, theLinkOfHas)
 	sc.Step(`^the lab starts$`, theLabStarts)
+	sc.Step(`^the lab runs its machines in network namespaces$`, machinesInNamespaces)
+	sc.Step(`^every node runs as a process of its own, each machine in a network namespace of its own$`, nodesIsolated)
+	sc.Step(`^every device's interface IP is in the lab range "([^"]+)"$`, devicesOnLabNetwork)
 
 	// Connections.
 	sc.Step(`^"([^"]+)" connects to "([^"]+)"$`, connectsTo)
@@ -62,6 +65,9 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^"([^"]+)" measures the round trip to "([^"]+)" over (\d+) echoes$`, measuresRoundTrip)
 	sc.Step(`^the round trip to "([^"]+)" exceeds the one to "([^"]+)" by (\d+) ms ± (\d+)%$`, roundTripExceeds)
 	sc.Step(`^(\d+) MiB sent through the connection arrive at (\d+) Mbit/s ± (\d+)%$`, sentArriveAtRate)
+	sc.Step(`^(\d+) MiB fetched through the connection arrive intact$`, fetchedArriveIntact)
+	sc.Step(`^the round trips to "([^"]+)" spread beyond those to "([^"]+)" as (\d+) ms of jitter each way ± (\d+)%$`, roundTripsJittered)
+	sc.Step(`^the machine of "([^"]+)" retransmitted between ([\d.]+)% and ([\d.]+)% of the TCP segments it sent$`, retransmitsBetween)
 
 	// Broker diagnostics and agent status.
 	sc.Step(`^the user status of "([^"]+)" shows FQDNRegistered (true|false) with "([^"]+)"$`, userStatusRegistered)

@@ -54,8 +54,8 @@ type world struct {
 	clientErr error
 	// skipReason is set when a step skipped the scenario.
 	skipReason string
-	// rtts holds median round trips measured per target.
-	rtts map[string]time.Duration
+	// rtts holds the round trips measured per target, sorted.
+	rtts map[string][]time.Duration
 }
 
 type tenantDecl struct {
