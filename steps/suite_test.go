@@ -49,7 +49,7 @@ func TestFeaturesNetns(t *testing.T) {
 // scenario there costs about 6 s (an image and a container per node), so
 // the whole suite (~7 min) would crowd go test's 10-minute package limit.
 // C2CLAB_CONTAINER_FULL=1, or -godog.tags, runs more.
-const containerSubset = "@HV-2,@SEG-2,@POL-1,@EP-1,@EP-2,@LOG-1"
+const containerSubset = "@NET-1,@HV-2,@SEG-2,@POL-1,@EP-1,@EP-2,@LOG-1"
 
 // TestFeaturesContainer runs the scenarios with every node in a Docker
 // container of a FROM scratch image. It needs a Docker engine.

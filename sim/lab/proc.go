@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,7 @@ const stopGrace = 3 * time.Second
 // proc is one running node process.
 type proc struct {
 	name    string
+	machine string // the backend's name of the machine it runs on
 	logPath string
 	cmd     *exec.Cmd
 	ready   Ready
@@ -63,7 +65,7 @@ func startNode(ctx context.Context, sp *spawner, h host, command []string, env [
 	if err := sp.start(cmd); err != nil {
 		return nil, fmt.Errorf("start %q: %w", name, err)
 	}
-	p := &proc{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &proc{name: name, machine: cmp.Or(h.name, h.addr.String()), logPath: logPath, cmd: cmd, done: make(chan struct{})}
 	go func() { p.waitErr = cmd.Wait(); close(p.done) }()
 	if err := p.waitReady(ctx, readyPath); err != nil {
 		p.stop()

@@ -36,3 +36,5 @@ func sweepNetwork(string) error { return nil }
 func newContainerPlacer(context.Context, string, string) (placer, error) { return nil, errNotLinux }
 
 func sweepContainers(string) error { return nil }
+
+func (l *Lab) Nodes(context.Context) ([]Node, error) { return nil, errNotLinux }
