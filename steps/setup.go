@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -207,7 +208,13 @@ func theLabStarts(ctx context.Context) (context.Context, error) {
 			return skip(ctx, fmt.Sprintf("link impairments need the netns backend (this run: %q)", orLocal(w.cfg.Backend)))
 		}
 	}
-	return ctx, w.startLab(ctx)
+	err := w.startLab(ctx)
+	if errors.Is(err, lab.ErrNoDocker) || errors.Is(err, lab.ErrNeedsRoot) {
+		// The machine cannot run this backend: that proves nothing
+		// either way, so the scenario is skipped, never passed or failed.
+		return skip(ctx, err.Error())
+	}
+	return ctx, err
 }
 
 func orLocal(b string) string {

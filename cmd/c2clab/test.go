@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,8 +21,12 @@ import (
 
 type testFlags struct {
 	tags, reportDir, featuresDir, fixturesDir, backend string
+	containerBinary                                    string
 	seed                                               int64
 }
+
+// backendAll runs the suite on every backend, one after the other.
+const backendAll = "all"
 
 func newTestCmd() *cobra.Command {
 	var f testFlags
@@ -36,7 +41,17 @@ broker's User Status and User Activity, and the agents show. Scenarios are
 tagged with requirement IDs (@HV-2, @SEG-4, ...); the run ends with a table of
 every requirement of REQUIREMENTS.md and its verdict.
 
-Reports go to --report (default ./c2clab-report):
+Backends (--backend):
+  local      every node a process on its own loopback address; no privileges
+  netns      a network namespace per machine on a CNI bridge; root, Linux
+  container  a Docker container per node, from a FROM scratch image of a
+             static c2clab binary built here; a Docker engine
+  all        the three above, one after the other, a report directory each
+A backend this machine cannot run (netns without root, container without a
+Docker engine) reports its scenarios as skipped, with the reason.
+
+Reports go to --report (default ./c2clab-report; with --backend all, a
+subdirectory per backend):
   junit.xml       for CI test tabs
   cucumber.json   for Cucumber tooling
   report.html     one self-contained page for people
@@ -46,7 +61,8 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 		Example: `  c2clab test                          # the whole suite, embedded features and fixtures
   c2clab test --tags '@HV-2,@HV-6'     # only the scenarios proving HV-2 or HV-6
   c2clab test --tags '@SEG && ~@SEG-5' # tag expressions: ',' or, '&&' and, '~' not
-  c2clab test --features ./features --fixtures ./fixtures   # edited copies on disk`,
+  c2clab test --features ./features --fixtures ./fixtures   # edited copies on disk
+  sudo c2clab test --backend all       # loopback, namespaces and containers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTest(cmd, f) },
 	}
@@ -55,26 +71,76 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 	fl.StringVar(&f.reportDir, "report", "c2clab-report", "directory for junit.xml, cucumber.json, report.html")
 	fl.StringVar(&f.featuresDir, "features", "", "read .feature files from this directory instead of the embedded ones")
 	fl.StringVar(&f.fixturesDir, "fixtures", "", "read device and tenant fixtures from this directory instead of the embedded ones")
-	fl.StringVar(&f.backend, "backend", lab.BackendLocal, "where nodes run: local (processes on loopback addresses) or netns (a network namespace per machine on a CNI bridge; root)")
+	fl.StringVar(&f.backend, "backend", lab.BackendLocal, "where nodes run: local, netns (root), container (Docker) or all")
+	fl.StringVar(&f.containerBinary, "container-binary", "", "static c2clab binary for the container image (default: this one if static, else one built from the source tree it runs in)")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
 	return cmd
 }
 
 func runTest(cmd *cobra.Command, f testFlags) error {
-	if f.backend != lab.BackendLocal && f.backend != lab.BackendNetns {
-		return badInput(fmt.Errorf("test: --backend %q: want %q or %q", f.backend, lab.BackendLocal, lab.BackendNetns))
-	}
-	exe, err := os.Executable()
+	backends, err := testBackends(f.backend)
 	if err != nil {
-		return fmt.Errorf("test: %w", err)
+		return badInput(err)
 	}
 	feats, fixt, err := suiteFS(f)
 	if err != nil {
 		return badInput(err)
 	}
+	var failedOn []string
+	summaries := make([]string, 0, len(backends))
+	for _, b := range backends {
+		bf := f
+		bf.backend = b
+		if len(backends) > 1 {
+			bf.reportDir = filepath.Join(f.reportDir, b)
+			fmt.Fprintf(cmd.OutOrStdout(), "=== backend %s (report in %s)\n", b, bf.reportDir)
+		}
+		res, err := runSuite(cmd, bf, feats, fixt)
+		if err != nil {
+			return err
+		}
+		summaries = append(summaries, fmt.Sprintf("%-9s %s", b, res.Summary()))
+		if !res.OK() {
+			failedOn = append(failedOn, b)
+		}
+	}
+	if len(backends) > 1 {
+		fmt.Fprintf(cmd.OutOrStdout(), "\n%s\n", strings.Join(summaries, "\n"))
+	}
+	if len(failedOn) > 0 {
+		return failed(fmt.Errorf("test: scenarios failed on %s", strings.Join(failedOn, ", ")))
+	}
+	return nil
+}
+
+func testBackends(b string) ([]string, error) {
+	switch b {
+	case lab.BackendLocal, lab.BackendNetns, lab.BackendContainer:
+		return []string{b}, nil
+	case backendAll:
+		return []string{lab.BackendLocal, lab.BackendNetns, lab.BackendContainer}, nil
+	}
+	return nil, fmt.Errorf("test: --backend %q: want %s, %s, %s or %s", b, lab.BackendLocal, lab.BackendNetns, lab.BackendContainer, backendAll)
+}
+
+// runSuite runs the suite on f.backend and writes its reports.
+func runSuite(cmd *cobra.Command, f testFlags, feats, fixt fs.FS) (steps.Result, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return steps.Result{}, fmt.Errorf("test: %w", err)
+	}
+	cfg := steps.Config{Command: []string{exe, "node"}, Fixtures: fixt, LogDir: filepath.Join(f.reportDir, "logs"), Backend: f.backend}
+	if f.backend == lab.BackendContainer {
+		bin, cleanup, err := containerBinary(cmd, exe, f.containerBinary)
+		if err != nil {
+			return steps.Result{}, err
+		}
+		defer cleanup()
+		cfg.ContainerBinary = bin
+	}
 	start := time.Now()
 	res, err := steps.Run(steps.RunOptions{
-		Config:    steps.Config{Command: []string{exe, "node"}, Fixtures: fixt, LogDir: filepath.Join(f.reportDir, "logs"), Backend: f.backend},
+		Config:    cfg,
 		Features:  feats,
 		Tags:      f.tags,
 		ReportDir: f.reportDir,
@@ -82,18 +148,12 @@ func runTest(cmd *cobra.Command, f testFlags) error {
 		Seed:      f.seed,
 	})
 	if err != nil {
-		return badInput(err)
+		return res, badInput(err)
 	}
 	if res.GodogStatus == 2 {
-		return badInput(errors.New("test: godog refused its options (see above)"))
+		return res, badInput(errors.New("test: godog refused its options (see above)"))
 	}
-	if err := writeReports(cmd, f, res, time.Since(start)); err != nil {
-		return err
-	}
-	if !res.OK() {
-		return failed(fmt.Errorf("test: %s", res.Summary()))
-	}
-	return nil
+	return res, writeReports(cmd, f, res, time.Since(start))
 }
 
 func suiteFS(f testFlags) (feats, fixt fs.FS, err error) {

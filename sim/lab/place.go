@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 
 	"github.com/c2clab/c2clab/sim/netlab"
 )
@@ -55,6 +56,10 @@ type placer interface {
 // network namespaces: there is no link to impair.
 var ErrNeedsNetns = errors.New("lab: link impairments need the netns backend")
 
+// ErrNeedsRoot is returned for the netns backend when not run as root:
+// creating namespaces and running CNI plugins needs it.
+var ErrNeedsRoot = errors.New("lab: the netns backend needs root")
+
 // ErrNoDocker is returned for the container backend when no Docker engine
 // answers.
 var ErrNoDocker = errors.New("lab: no Docker engine answers")
@@ -79,6 +84,9 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 	case "", BackendLocal:
 		return loopback{pool: newAddrPool(runID)}, nil
 	case BackendNetns:
+		if os.Geteuid() != 0 {
+			return nil, ErrNeedsRoot
+		}
 		return newNetnsPlacer(ctx, runID, spec.CNIBinDir, spec.CNIConfig)
 	case BackendContainer:
 		return newContainerPlacer(ctx, runID, cmp.Or(spec.ContainerBinary, spec.Command[0]))
