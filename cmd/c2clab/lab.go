@@ -200,16 +200,23 @@ func newLabStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			orphans, oerr := lab.Orphans("")
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "RUN\tSTATE\tOWNER PID\tNODES\tDIRECTORY")
-			for _, r := range runs {
+			for _, r := range append(runs, orphans...) {
 				state := "left by a crashed run (lab down --all removes it)"
-				if r.Live {
+				switch {
+				case r.Live:
 					state = "live"
+				case r.Dir == "":
+					state = "left by a crashed run, directory gone (lab down --all removes it)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", r.ID, state, r.Owner, len(r.Nodes), r.Dir)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", r.ID, state, r.Owner, len(r.Nodes), orDash(r.Dir))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return oerr
 		},
 	}
 }
@@ -238,6 +245,11 @@ func labDown(cmd *cobra.Command, ids []string, all bool) error {
 	if err != nil {
 		return err
 	}
+	orphans, err := lab.Orphans("")
+	if err != nil {
+		return failed(err)
+	}
+	runs = append(runs, orphans...)
 	want := map[string]bool{}
 	for _, id := range ids {
 		if !lab.ValidRunID(id) {
@@ -248,7 +260,11 @@ func labDown(cmd *cobra.Command, ids []string, all bool) error {
 	var errs []error
 	for _, r := range runs {
 		if (all && !r.Live) || want[r.ID] {
-			fmt.Fprintf(cmd.OutOrStdout(), "removing %s (%d nodes)\n", r.ID, len(r.Nodes))
+			if r.Dir == "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "removing %s (its run directory is gone; found by the names of what it left)\n", r.ID)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "removing %s (%d nodes)\n", r.ID, len(r.Nodes))
+			}
 			errs = append(errs, lab.Sweep(r))
 			delete(want, r.ID)
 		}

@@ -310,3 +310,27 @@ func sweepContainers(runID string) error {
 	}
 	return nil
 }
+
+// containerRunIDs lists the run IDs on containers, networks and images of
+// the lab; a machine without the docker CLI has none.
+func containerRunIDs() ([]string, error) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
+	defer cancel()
+	filter := "label=" + image.RunLabel
+	label := `{{.Label "` + image.RunLabel + `"}}`
+	var ids []string
+	var errs []error
+	for _, args := range [][]string{
+		{"ps", "-a", "--filter", filter, "--format", label},
+		{"network", "ls", "--filter", filter, "--format", label},
+		{"images", "--filter", filter, "--format", "{{.Tag}}"}, // tagged with the run ID
+	} {
+		out, err := image.Docker(ctx, args...)
+		errs = append(errs, err)
+		ids = append(ids, strings.Fields(out)...)
+	}
+	return ids, errors.Join(errs...)
+}

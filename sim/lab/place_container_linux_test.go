@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,11 @@ func TestContainerSweepAfterKill(t *testing.T) {
 	l.broker.kill()
 	if left := leftovers(ctx, t, l.ID); !strings.Contains(left, "docker ps") {
 		t.Fatalf("killing the client removed the container; the test proves nothing (%q)", left)
+	}
+	// Without its run directory, the run is still found by its labels.
+	ids, err := containerRunIDs()
+	if err != nil || !slices.Contains(ids, l.ID) {
+		t.Fatalf("containerRunIDs = %v, %v; want %s among them", ids, err, l.ID)
 	}
 	if err := sweepContainers(l.ID); err != nil {
 		t.Fatal(err)

@@ -83,8 +83,10 @@ func Sweep(r Run) error {
 	if err := sweepContainers(r.ID); err != nil {
 		errs = append(errs, fmt.Errorf("sweep %s: containers: %w", r.ID, err))
 	}
-	if err := os.RemoveAll(r.Dir); err != nil {
-		errs = append(errs, fmt.Errorf("sweep %s: %w", r.ID, err))
+	if r.Dir != "" { // an orphan has none
+		if err := os.RemoveAll(r.Dir); err != nil {
+			errs = append(errs, fmt.Errorf("sweep %s: %w", r.ID, err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -38,3 +38,5 @@ func newContainerPlacer(context.Context, string, string) (placer, error) { retur
 func sweepContainers(string) error { return nil }
 
 func (l *Lab) Nodes(context.Context) ([]Node, error) { return nil, errNotLinux }
+
+func containerRunIDs() ([]string, error) { return nil, nil }

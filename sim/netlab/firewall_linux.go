@@ -32,17 +32,13 @@ func fwAdd(ctx context.Context, runID string) (added bool, err error) {
 // fwDelete removes every FORWARD rule carrying the comment of a run for which
 // match is true, and returns their run IDs.
 func fwDelete(ctx context.Context, match func(runID string) bool) ([]string, error) {
-	if _, err := exec.LookPath("iptables"); err != nil {
-		return nil, nil
-	}
-	out, err := exec.CommandContext(ctx, "iptables", "-w", "5", "-S", "FORWARD").Output()
+	ids, err := fwRunIDs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("firewall: iptables -S: %w", err)
+		return nil, err
 	}
 	var removed []string
-	for _, line := range strings.Split(string(out), "\n") {
-		runID := fwRuleRunID(line)
-		if runID == "" || !match(runID) {
+	for _, runID := range ids {
+		if !match(runID) {
 			continue
 		}
 		if err := iptables(ctx, append([]string{"-D"}, fwRuleSpec(runID)...)...); err != nil {
@@ -51,6 +47,25 @@ func fwDelete(ctx context.Context, match func(runID string) bool) ([]string, err
 		removed = append(removed, runID)
 	}
 	return removed, nil
+}
+
+// fwRunIDs lists the run IDs of the lab's rules in the FORWARD chain, one
+// per rule; a machine without iptables has none.
+func fwRunIDs(ctx context.Context) ([]string, error) {
+	if _, err := exec.LookPath("iptables"); err != nil {
+		return nil, nil
+	}
+	out, err := exec.CommandContext(ctx, "iptables", "-w", "5", "-S", "FORWARD").Output()
+	if err != nil {
+		return nil, fmt.Errorf("firewall: iptables -S: %w", err)
+	}
+	var ids []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if id := fwRuleRunID(line); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 func iptables(ctx context.Context, args ...string) error {

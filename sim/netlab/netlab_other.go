@@ -34,6 +34,7 @@ func (l *Lab) Close() error                                  { return nil }
 func (h *Host) Do(fn func() error) error                     { return ErrUnsupported }
 func Sweep(runIDs ...string) ([]string, error)               { return nil, ErrUnsupported }
 func SweepAll() ([]string, error)                            { return nil, ErrUnsupported }
+func RunIDs() ([]string, error)                              { return nil, nil }
 func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, "false")
 }

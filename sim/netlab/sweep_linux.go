@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Sweep removes every namespace, bridge, veth, firewall rule and state
@@ -98,4 +100,41 @@ func sweepState(match func(runID string) bool) ([]string, error) {
 		removed = append(removed, "state "+dir)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// RunIDs lists the run IDs that namespaces, links, firewall rules and state
+// directories on this machine carry, so a run whose own records are gone
+// can still be found and swept.
+func RunIDs() ([]string, error) {
+	seen := map[string]bool{}
+	var errs []error
+	if ents, err := os.ReadDir(netnsDir); err == nil {
+		for _, e := range ents {
+			seen[runIDOfNS(e.Name())] = true
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("netns: %w", err))
+	}
+	if links, err := linkList(); err == nil {
+		for _, l := range links {
+			seen[runIDOfLink(l.Attrs().Name, l.Attrs().Alias)] = true
+		}
+	} else {
+		errs = append(errs, fmt.Errorf("links: %w", err))
+	}
+	ids, err := fwRunIDs(context.Background())
+	errs = append(errs, err)
+	for _, id := range ids {
+		seen[id] = true
+	}
+	if ents, err := os.ReadDir(StateRoot); err == nil {
+		for _, e := range ents {
+			if e.IsDir() && runIDRE.MatchString(e.Name()) {
+				seen[e.Name()] = true
+			}
+		}
+	}
+	delete(seen, "")
+	out := slices.Sorted(maps.Keys(seen))
+	return out, errors.Join(errs...)
 }
