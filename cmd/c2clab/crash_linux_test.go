@@ -95,7 +95,10 @@ func startAndKill(t *testing.T) (id, dir string) {
 		}
 	})
 	cmd.Process.Kill()
-	go func() { for sc.Scan() {} }() // drain, so Wait returns
+	go func() {
+		for sc.Scan() {
+		}
+	}() // drain, so Wait returns
 	cmd.Wait()
 	if id == "" {
 		t.Fatal("lab up never reported its run")
