@@ -3,6 +3,7 @@ module github.com/c2clab/c2clab
 go 1.26.8
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/containernetworking/cni v1.3.1
 	github.com/containernetworking/plugins v1.9.1
 	github.com/cucumber/godog v0.15.1

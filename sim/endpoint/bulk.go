@@ -21,7 +21,7 @@ import (
 //	offset size  field
 //	0      4     magic "c2cb"
 //	4      1     version, 1
-//	5      1     mode: 'S' sink, 'G' generate, 'E' echo
+//	5      1     mode: 'S' sink, 'G' generate, 'E' echo, 'T' timed sink
 //	6      2     zero
 //	8      8     length in bytes, big-endian
 //	16     8     seed, big-endian
@@ -45,20 +45,33 @@ import (
 //   - Generate: the server sends length bytes of data; the client checks.
 //   - Echo: the server sends back the length bytes it receives, unchecked; the
 //     client sends data and checks what comes back.
+//   - Timed sink: as sink, but the trailer is 24 bytes: the two fields above
+//     and then the nanoseconds, big-endian, from reading the header to
+//     receiving the last byte (to the first wrong byte if there is one), on
+//     the server's clock. A throughput probe sending data takes its rate from
+//     the receiver this way, free of the buffers between them and of the
+//     trailer's trip back; sending a first timed transfer as warm-up and the
+//     measured one straight after keeps the pipe full between the two. A
+//     client that half-closes its sending side ends a timed transfer early
+//     as a normal end: the trailer carries the short count and the server
+//     answers and then sees EOF. That is how a probe sends for a duration
+//     rather than a size (it gives the largest length it might send).
 //
 // There is no hash: comparing with the expected data already checks every
 // byte exactly, and SHA-256 would cost more than the rest together.
 
 const (
-	bulkHeaderLen  = 24
-	bulkTrailerLen = 16
-	bulkVersion    = 1
-	bulkBufSize    = 256 << 10
-	bulkNoError    = math.MaxUint64
+	bulkHeaderLen       = 24
+	bulkTrailerLen      = 16
+	bulkTimedTrailerLen = 24
+	bulkVersion         = 1
+	bulkBufSize         = 256 << 10
+	bulkNoError         = math.MaxUint64
 
 	modeSink     = 'S'
 	modeGenerate = 'G'
 	modeEcho     = 'E'
+	modeTimed    = 'T'
 )
 
 var bulkMagic = []byte("c2cb")
@@ -103,8 +116,8 @@ func parseBulkHeader(b []byte) (bulkHeader, error) {
 	switch {
 	case !bytes.Equal(b[:4], bulkMagic) || b[4] != bulkVersion || b[6] != 0 || b[7] != 0:
 		return h, fmt.Errorf("bulk: header %x is not a version 1 header: %w", b, ErrMalformed)
-	case h.mode != modeSink && h.mode != modeGenerate && h.mode != modeEcho:
-		return h, fmt.Errorf("bulk: mode %q, want S, G or E: %w", h.mode, ErrMalformed)
+	case h.mode != modeSink && h.mode != modeGenerate && h.mode != modeEcho && h.mode != modeTimed:
+		return h, fmt.Errorf("bulk: mode %q, want S, G, E or T: %w", h.mode, ErrMalformed)
 	case h.length < 0:
 		return h, fmt.Errorf("bulk: length %d: %w", uint64(h.length), ErrMalformed)
 	}
@@ -210,7 +223,7 @@ func (s *server) serveBulk(ctx context.Context, c net.Conn) error {
 		}
 		c.SetDeadline(time.Time{}) // a transfer may take long; Run's shutdown closes c
 		switch h.mode {
-		case modeSink:
+		case modeSink, modeTimed:
 			err = bulkSink(c, h, buf)
 		case modeGenerate:
 			err = bulkGenerate(c, h)
@@ -226,21 +239,35 @@ func (s *server) serveBulk(ctx context.Context, c net.Conn) error {
 // bulkSink receives and checks h.length bytes and answers the trailer: at
 // once on the first wrong byte (a relay that lost data would otherwise leave
 // both sides waiting), else when all bytes are in or the client closed.
-// After an early answer it reads and discards the rest of the transfer.
+// After an early answer it reads and discards the rest of the transfer. A
+// timed sink (modeTimed) takes EOF as the client's normal early end.
 func bulkSink(c net.Conn, h bulkHeader, buf []byte) error {
+	// The clock starts before the data is computed: bytes arrive while it
+	// is, and the receiver's interval is from the header to the last byte.
+	start := time.Now()
 	v := newVerifier(h.seed, h.length)
+	last := start // when the last byte so far, or the first wrong one, came in
 	answered := false
 	for v.off < h.length {
 		n, err := c.Read(buf[:min(int64(len(buf)), h.length-v.off)])
+		if n > 0 && v.bad < 0 {
+			last = time.Now()
+		}
 		if !v.check(buf[:n]) && !answered {
-			if err := writeTrailer(c, v); err != nil {
+			if err := writeTrailer(c, h.mode, v, last.Sub(start)); err != nil {
 				return err
 			}
 			answered = true
 		}
+		if err == io.EOF && h.mode == modeTimed {
+			if answered {
+				return nil
+			}
+			return writeTrailer(c, h.mode, v, last.Sub(start))
+		}
 		if err != nil {
 			if !answered {
-				writeTrailer(c, v)
+				writeTrailer(c, h.mode, v, last.Sub(start))
 			}
 			return fmt.Errorf("bulk: sink: received %d of %d bytes: %w", v.off, h.length, err)
 		}
@@ -248,13 +275,18 @@ func bulkSink(c net.Conn, h bulkHeader, buf []byte) error {
 	if answered {
 		return nil
 	}
-	return writeTrailer(c, v)
+	return writeTrailer(c, h.mode, v, last.Sub(start))
 }
 
-func writeTrailer(c net.Conn, v *verifier) error {
-	t := make([]byte, bulkTrailerLen)
+// writeTrailer answers a sink transfer; a timed sink's trailer carries
+// elapsed too.
+func writeTrailer(c net.Conn, mode byte, v *verifier, elapsed time.Duration) error {
+	t := make([]byte, bulkTrailerLen, bulkTimedTrailerLen)
 	binary.BigEndian.PutUint64(t, uint64(v.off))
 	binary.BigEndian.PutUint64(t[8:], uint64(v.bad)) // -1 is all ones: no error
+	if mode == modeTimed {
+		t = binary.BigEndian.AppendUint64(t, uint64(elapsed.Nanoseconds()))
+	}
 	if _, err := c.Write(t); err != nil {
 		return fmt.Errorf("bulk: write trailer: %w", err)
 	}
