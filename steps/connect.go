@@ -91,6 +91,7 @@ func theConnectionSucceeds(ctx context.Context) error {
 	if a.err != nil {
 		return fmt.Errorf("connection to %s:%d failed: %w (agent code %q)", a.fqdn, a.port, a.err, a.code)
 	}
+	note(ctx, "connected to %s:%d through the relay", a.fqdn, a.port)
 	if a.code != "" {
 		return fmt.Errorf("connection to %s:%d opened but the agent recorded code %q", a.fqdn, a.port, a.code)
 	}
@@ -110,6 +111,7 @@ func theConnectionIsRefusedWith(ctx context.Context, want string) error {
 	if !code.Code(want).Known() {
 		return fmt.Errorf("%q is not a code the lab knows", want)
 	}
+	note(ctx, "connection to %s:%d: agent code %q", a.fqdn, a.port, a.code)
 	var errs []error
 	if a.err == nil {
 		errs = append(errs, fmt.Errorf("the admin's client was connected to %s:%d, want a refusal", a.fqdn, a.port))
@@ -152,6 +154,7 @@ func rdpAnswersSelecting(ctx context.Context, proto string) error {
 	if err != nil {
 		return fmt.Errorf("RDP negotiation through the relay: %w", err)
 	}
+	note(ctx, "RDP through the relay: Connection Confirm, source reference %#04x, selected %#x, failed %t (code %#x)", res.SourceRef, res.Selected, res.Failed, res.FailureCode)
 	if res.Failed {
 		return fmt.Errorf("RDP service answered RDP_NEG_FAILURE %#x, want %s", res.FailureCode, proto)
 	}
@@ -194,6 +197,7 @@ func smbNegotiates(ctx context.Context, dialect string) error {
 	if err != nil {
 		return fmt.Errorf("SMB2 NEGOTIATE through the relay: %w", err)
 	}
+	note(ctx, "SMB2 NEGOTIATE through the relay: dialect %s", got)
 	if got != dialect {
 		return fmt.Errorf("SMB service chose dialect %s, want %s", got, dialect)
 	}
@@ -246,7 +250,7 @@ func sentArriveIntact(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("    relayed %d MiB intact in %s (%.0f Mbit/s)\n", n, res.Duration.Round(time.Millisecond), mbits(res))
+	note(ctx, "relayed %d MiB intact in %s (%.0f Mbit/s)", n, res.Duration.Round(time.Millisecond), mbits(res))
 	return a.closeConn()
 }
 

@@ -44,6 +44,7 @@ func userStatusRegistered(ctx context.Context, name, registered, want string) er
 	if err != nil {
 		return err
 	}
+	note(ctx, "user status of %s: FQDNRegistered %t, FQDNRegisteredError %s", name, s.FQDNRegistered, s.FQDNRegisteredError)
 	var errs []error
 	if strconv.FormatBool(s.FQDNRegistered) != registered {
 		errs = append(errs, fmt.Errorf("FQDNRegistered is %t, want %s", s.FQDNRegistered, registered))
@@ -77,6 +78,7 @@ func userStatusAvailable(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	note(ctx, "user status of %s: available %t, Client-To-Client Enrolled %t, code %q", name, s.Available, s.ClientToClientEnrolled, s.Code)
 	if !s.Available || !s.ClientToClientEnrolled || s.Code != "" {
 		return fmt.Errorf("%q: available %t, Client-To-Client Enrolled %t, code %q; want available, enrolled, no code", name, s.Available, s.ClientToClientEnrolled, s.Code)
 	}
@@ -88,6 +90,7 @@ func userStatusUnavailable(ctx context.Context, name, want string) error {
 	if err != nil {
 		return err
 	}
+	note(ctx, "user status of %s: available %t, code %q", name, s.Available, s.Code)
 	if s.Available || s.Code != code.Code(want) {
 		return fmt.Errorf("%q: available %t with code %q, want unavailable with %q (trace: %s)", name, s.Available, s.Code, want, strings.Join(s.Trace, "; "))
 	}
@@ -103,6 +106,7 @@ func agentShowsClient(ctx context.Context, name, fqdn string) error {
 	if err != nil {
 		return err
 	}
+	note(ctx, "agent of %s shows Client %q", name, st.Client)
 	if st.Client != fqdn {
 		return fmt.Errorf("agent of %q shows Client %q, want %q", name, st.Client, fqdn)
 	}
@@ -118,6 +122,7 @@ func agentShowsNoClient(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	note(ctx, "agent of %s shows Client %q", name, st.Client)
 	if st.Client != "" {
 		return fmt.Errorf("agent of %q shows Client %q, want none", name, st.Client)
 	}

@@ -42,7 +42,7 @@ func nodesIsolated(ctx context.Context) error {
 	nsOf := map[string]string{}      // machine -> namespace
 	machineOf := map[string]string{} // namespace -> machine
 	for _, n := range nodes {
-		fmt.Printf("    %-24s pid %-7d %s on %s\n", n.Name, n.PID, n.NetNS, n.Machine)
+		note(ctx, "%-24s pid %-7d %s on %s", n.Name, n.PID, n.NetNS, n.Machine)
 		if other, dup := pids[n.PID]; dup {
 			errs = append(errs, fmt.Errorf("nodes %q and %q are one process (%d)", other, n.Name, n.PID))
 		}
@@ -62,7 +62,7 @@ func nodesIsolated(ctx context.Context) error {
 	if len(nodes) < 2 {
 		errs = append(errs, fmt.Errorf("the lab runs %d nodes, want the broker and more", len(nodes)))
 	}
-	fmt.Printf("    %d nodes on %d machines, each machine in its own network namespace\n", len(nodes), len(nsOf))
+	note(ctx, "%d nodes on %d machines, each machine in its own network namespace", len(nodes), len(nsOf))
 	return errors.Join(errs...)
 }
 

@@ -47,7 +47,7 @@ func measuresRoundTrip(ctx context.Context, from, target string, n int) error {
 		w.rtts = map[string][]time.Duration{}
 	}
 	w.rtts[target] = rtts
-	fmt.Printf("    round trip to %s through the relay: min %s, median %s, max %s over %d echoes\n", target, rtts[0], rtts[len(rtts)/2], rtts[len(rtts)-1], n)
+	note(ctx, "round trip to %s through the relay: min %s, median %s, max %s over %d echoes", target, rtts[0], rtts[len(rtts)/2], rtts[len(rtts)-1], n)
 	return nil
 }
 
@@ -87,7 +87,7 @@ func roundTripExceeds(ctx context.Context, a, b string, wantMs, tolPct int) erro
 	diff := ra[0] - rb[0]
 	want := time.Duration(wantMs) * time.Millisecond
 	tol := want * time.Duration(tolPct) / 100
-	fmt.Printf("    added round trip: %s (want %s +- %s)\n", diff, want, tol)
+	note(ctx, "added round trip: %s (want %s +- %s)", diff, want, tol)
 	if diff < want-tol || diff > want+tol {
 		return fmt.Errorf("round trip to %s is %s longer than to %s, want %s +- %d%%", a, diff, b, want, tolPct)
 	}
@@ -109,7 +109,7 @@ func sentArriveAtRate(ctx context.Context, n, mbit, tolPct int) error {
 	got := mbits(res)
 	want := float64(mbit) * goodputShare
 	lo, hi := want*(1-float64(tolPct)/100), want*(1+float64(tolPct)/100)
-	fmt.Printf("    %d MiB intact in %s: %.1f Mbit/s of goodput (a %d Mbit/s link allows %.1f; want +- %d%%)\n", n, res.Duration.Round(time.Millisecond), got, mbit, want, tolPct)
+	note(ctx, "%d MiB intact in %s: %.1f Mbit/s of goodput (a %d Mbit/s link allows %.1f; want +- %d%%)", n, res.Duration.Round(time.Millisecond), got, mbit, want, tolPct)
 	if got < lo || got > hi {
 		return fmt.Errorf("measured %.1f Mbit/s, want %.1f to %.1f", got, lo, hi)
 	}
@@ -132,7 +132,7 @@ func roundTripsJittered(ctx context.Context, a, b string, wantMs, tolPct int) er
 	got := math.Sqrt(math.Max(0, va-vb) * 3 / 2)
 	want := float64(wantMs)
 	tol := want * float64(tolPct) / 100
-	fmt.Printf("    round trip standard deviation: %.2f ms to %s, %.2f ms to %s: %.2f ms of jitter each way (want %d ms +- %.2f)\n",
+	note(ctx, "round trip standard deviation: %.2f ms to %s, %.2f ms to %s: %.2f ms of jitter each way (want %d ms +- %.2f)",
 		math.Sqrt(va), a, math.Sqrt(vb), b, got, wantMs, tol)
 	if got < want-tol || got > want+tol {
 		return fmt.Errorf("round trips to %s spread as %.2f ms of jitter each way, want %d ms +- %d%%", a, got, wantMs, tolPct)
@@ -179,7 +179,7 @@ func retransmitsBetween(ctx context.Context, name string, lo, hi float64) error 
 		return fmt.Errorf("TCP counters of %s: %w", name, err)
 	}
 	share := 100 * float64(c.retrans) / float64(c.out)
-	fmt.Printf("    %s retransmitted %d of %d TCP segments: %.2f%% (want %.2f%% to %.2f%%)\n", name, c.retrans, c.out, share, lo, hi)
+	note(ctx, "%s retransmitted %d of %d TCP segments: %.2f%% (want %.2f%% to %.2f%%)", name, c.retrans, c.out, share, lo, hi)
 	if c.out < 5000 {
 		return fmt.Errorf("%s sent only %d TCP segments: too few to measure a loss rate", name, c.out)
 	}
@@ -239,6 +239,6 @@ func fetchedArriveIntact(ctx context.Context, n int) error {
 	if err != nil {
 		return fmt.Errorf("bulk fetch through the relay: %w", err)
 	}
-	fmt.Printf("    %d MiB fetched intact in %s: %.1f Mbit/s\n", n, res.Duration.Round(time.Millisecond), mbits(res))
+	note(ctx, "%d MiB fetched intact in %s: %.1f Mbit/s", n, res.Duration.Round(time.Millisecond), mbits(res))
 	return nil
 }

@@ -104,7 +104,7 @@ func nmapScriptReports(ctx context.Context, script, from, target, want, unwanted
 	if err != nil {
 		return ctx, fmt.Errorf("nmap --script %s: %w\n%s", script, err, out)
 	}
-	fmt.Printf("    nmap --script %s through the relay:\n%s", script, indent(scriptLines(string(out))))
+	note(ctx, "nmap --script %s through the relay:\n%s", script, strings.TrimRight(scriptLines(string(out)), "\n"))
 	verdict := scriptLines(string(out))
 	if !strings.Contains(verdict, want) {
 		return ctx, fmt.Errorf("nmap --script %s did not report %q:\n%s", script, want, out)

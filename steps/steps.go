@@ -23,7 +23,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 		if w := getWorld(ctx); errors.Is(err, godog.ErrSkip) && w.skipReason == "" {
 			w.skipReason = skipReason(err)
 		}
-		return ctx, nil
+		return attachEvidence(ctx), nil
 	})
 	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 		w := getWorld(ctx)

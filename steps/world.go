@@ -24,7 +24,10 @@ import (
 type Config struct {
 	// Command starts a node process (see lab.Spec.Command).
 	Command []string
-	Env     []string
+	// AgentCommand, when set, starts the agents: a vendor's agent under
+	// certification (see lab.Spec.AgentCommand).
+	AgentCommand []string
+	Env          []string
 	// Fixtures is the fixtures/ tree (device profiles, tenants).
 	Fixtures fs.FS
 	// LogDir, when set, keeps each failed scenario's node logs there.
@@ -52,6 +55,9 @@ type world struct {
 	// clientOut and clientErr are what the last real client printed and how it ended.
 	clientOut string
 	clientErr error
+	// evidence holds the running step's notes (figures, codes), attached
+	// to it when it ends.
+	evidence []string
 	// skipReason is set when a step skipped the scenario.
 	skipReason string
 	// rtts holds the round trips measured per target, sorted.

@@ -25,6 +25,11 @@ type Spec struct {
 	// Command starts a node: Command... ROLE --config FILE --ready-file FILE.
 	// For the CLI this is {"/path/to/c2clab", "node"}.
 	Command []string
+	// AgentCommand, when set, starts the agents instead of Command: a
+	// vendor's agent, started as AgentCommand... agent --config FILE
+	// --ready-file FILE (docs/PROTOCOL.md section 12). Local and netns
+	// backends only.
+	AgentCommand []string
 	// Env is added to each node's environment.
 	Env []string
 	// Tenants are the organizations the broker serves.
@@ -81,6 +86,9 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 	}
 	if len(spec.Tenants) == 0 {
 		return nil, errors.New("lab: spec has no tenant")
+	}
+	if len(spec.AgentCommand) > 0 && spec.Backend == BackendContainer {
+		return nil, ErrAgentCommandInContainer
 	}
 	id, err := NewRunID()
 	if err != nil {
@@ -161,7 +169,12 @@ func (l *Lab) Logs(n int) string {
 
 // start runs a node of role on h and tracks it, so Close stops it.
 func (l *Lab) start(ctx context.Context, h host, name, role string, cfg any) (*proc, error) {
-	p, err := startNode(ctx, l.spawner, h, l.spec.Command, l.spec.Env, l.Dir, name, role, cfg)
+	return l.startWith(ctx, h, l.spec.Command, name, role, cfg)
+}
+
+// startWith is start with the node's command given.
+func (l *Lab) startWith(ctx context.Context, h host, command []string, name, role string, cfg any) (*proc, error) {
+	p, err := startNode(ctx, l.spawner, h, command, l.spec.Env, l.Dir, name, role, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -199,7 +199,11 @@ func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward)
 		listen := netip.AddrPortFrom(d.InterfaceIP, f.Port).String()
 		cfg.Forwards = append(cfg.Forwards, agent.Forward{Listen: listen, To: f.To})
 	}
-	p, err := l.start(ctx, d.host, d.Name+"-agent", "agent", cfg)
+	command := l.spec.Command
+	if len(l.spec.AgentCommand) > 0 {
+		command = l.spec.AgentCommand
+	}
+	p, err := l.startWith(ctx, d.host, command, d.Name+"-agent", "agent", cfg)
 	d.agent = p
 	return err
 }

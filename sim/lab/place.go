@@ -60,6 +60,10 @@ var ErrNeedsNetns = errors.New("lab: link impairments need the netns backend")
 // creating namespaces and running CNI plugins needs it.
 var ErrNeedsRoot = errors.New("lab: the netns backend needs root")
 
+// ErrAgentCommandInContainer is returned for an external agent command on
+// the container backend, whose image holds only the c2clab binary.
+var ErrAgentCommandInContainer = errors.New("lab: an external agent command runs on the local and netns backends only")
+
 // ErrNoDocker is returned for the container backend when no Docker engine
 // answers.
 var ErrNoDocker = errors.New("lab: no Docker engine answers")

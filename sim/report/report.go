@@ -23,6 +23,10 @@ import (
 // reason a step skipped its scenario.
 const SkipAttachment = "skip-reason"
 
+// EvidenceAttachment is the name of the text/plain attachment that carries
+// what a step measured or saw (figures, status codes), one item a line.
+const EvidenceAttachment = "evidence"
+
 // Status is a step or scenario result as Cucumber JSON spells it.
 type Status string
 
