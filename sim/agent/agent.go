@@ -49,6 +49,8 @@ type Config struct {
 	Forwards []Forward
 	// Logger receives one line per event; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
+	// Faults breach the agent's contract on purpose; see Faults.
+	Faults Faults `json:"-"`
 }
 
 // Forward is a local listener whose connections go to To ("fqdn:port").
@@ -141,12 +143,14 @@ func newAgent(cfg Config) (*agent, error) {
 	}
 	p := &cfg.Profile
 	platform := string(p.OS)
+	reg := wire.Register{FQDN: p.ReportedFQDN(), OS: string(p.OS), Platform: platform,
+		ConnectorVersion: p.ConnectorVersion, JoinState: string(p.JoinState), MachineTunnel: p.MachineTunnel,
+		LoggedIn: p.LoggedIn, PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture}
+	cfg.Faults.applyTo(&reg, p)
 	client, err := peer.New(peer.Config{
 		Role: wire.RoleAgent, Broker: cfg.Broker, CAFile: cfg.CAFile, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile,
 		Software: Software, Logger: a.log,
-		Register: wire.Register{FQDN: p.ReportedFQDN(), OS: string(p.OS), Platform: platform,
-			ConnectorVersion: p.ConnectorVersion, JoinState: string(p.JoinState), MachineTunnel: p.MachineTunnel,
-			LoggedIn: p.LoggedIn, PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture},
+		Register: reg,
 		Incoming: a.incoming,
 		State:    a.setSession,
 	})

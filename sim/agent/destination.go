@@ -31,14 +31,21 @@ func (a *agent) incoming(ctx context.Context, s *peer.Session, m *wire.Incoming)
 var errNoInterfaceIP = errors.New("no interface IP configured")
 
 func (a *agent) dialLocal(ctx context.Context, port uint16) (*net.TCPConn, error) {
-	if a.ip == "" {
+	ip := a.ip
+	if a.cfg.Faults.DialLoopback {
+		ip = "127.0.0.1"
+	}
+	if ip == "" {
 		return nil, errNoInterfaceIP
 	}
 	d := net.Dialer{Timeout: LocalDialTimeout}
-	addr := net.JoinHostPort(a.ip, strconv.Itoa(int(port)))
+	addr := net.JoinHostPort(ip, strconv.Itoa(int(port)))
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial local service %q: %w", addr, err)
+	}
+	if n := a.cfg.Faults.CorruptEvery; n > 0 {
+		return corrupter(c.(*net.TCPConn), n)
 	}
 	return c.(*net.TCPConn), nil
 }

@@ -91,7 +91,19 @@ func run(ctx context.Context, r runner, cfgPath, readyPath string) error {
 
 // Main parses `ROLE --config FILE --ready-file FILE` and runs the node; it
 // returns the process exit code.
-func Main(args []string) int {
+func Main(args []string) int { return mainWith(args, roles) }
+
+// MainAgent is Main for the agent role only, with its config adjusted after
+// it is read: how the deliberately broken agents of the certification
+// self-test (testdata/brokenagents) switch on agent.Faults.
+func MainAgent(args []string, adjust func(*agent.Config)) int {
+	return mainWith(args, map[string]runner{"agent": runAs(func(ctx context.Context, cfg agent.Config, ready func(map[string]string)) error {
+		adjust(&cfg)
+		return agent.Run(ctx, cfg, ready)
+	})})
+}
+
+func mainWith(args []string, rs map[string]runner) int {
 	fs := flag.NewFlagSet("node", flag.ContinueOnError)
 	cfg := fs.String("config", "", "JSON config file of the role")
 	ready := fs.String("ready-file", "", "file to write {pid, addrs} to once listening")
@@ -103,7 +115,14 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "node: --config is required")
 		return 2
 	}
-	if err := Run(args[0], *cfg, *ready); err != nil {
+	r, ok := rs[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "node %q: %v\n", args[0], ErrUnknownRole)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := run(ctx, r, *cfg, *ready); err != nil {
 		fmt.Fprintf(os.Stderr, "node %s: %v\n", args[0], err)
 		return 1
 	}
