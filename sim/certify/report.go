@@ -113,7 +113,9 @@ func Judge(p Profile, feats []report.Feature, catalogue []report.Requirement) (v
 	return Certified, nil, results
 }
 
-func scenarioKey(uri string, line int, name string) string { return fmt.Sprintf("%s:%d:%s", uri, line, name) }
+func scenarioKey(uri string, line int, name string) string {
+	return fmt.Sprintf("%s:%d:%s", uri, line, name)
+}
 
 // evidenceByScenario collects the evidence attachments of every scenario's
 // steps, in order.
