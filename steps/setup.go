@@ -13,6 +13,7 @@ import (
 
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/tenant"
 	"github.com/c2clab/c2clab/sim/topology"
 )
@@ -241,7 +242,13 @@ func (w *world) startLab(ctx context.Context) error {
 		}
 	}
 	for _, d := range w.devices {
-		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards})
+		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew})
+		if d.skew > pki.Backdate {
+			// Its certificate is not valid yet: it cannot register, and
+			// an agent that checks its own certificate does not start.
+			w.startErrs[d.profile.Name] = err
+			continue
+		}
 		if err != nil {
 			return err
 		}

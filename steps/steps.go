@@ -15,7 +15,7 @@ import (
 // registered here, in one place, so the vocabulary reads as one list.
 func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, worldKey{}, &world{cfg: cfg, bulkSeed: 1}), nil
+		return context.WithValue(ctx, worldKey{}, &world{cfg: cfg, bulkSeed: 1, startErrs: map[string]error{}}), nil
 	})
 	// godog passes the After-scenario hook a nil error when an earlier step
 	// skipped, so skips are caught here, per step, with their reason.
@@ -68,6 +68,23 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^(\d+) MiB fetched through the connection arrive intact$`, fetchedArriveIntact)
 	sc.Step(`^the round trips to "([^"]+)" spread beyond those to "([^"]+)" as (\d+) ms of jitter each way ± (\d+)%$`, roundTripsJittered)
 	sc.Step(`^the machine of "([^"]+)" retransmitted between ([\d.]+)% and ([\d.]+)% of the TCP segments it sent$`, retransmitsBetween)
+
+	// Faults.
+	sc.Step(`^the broker is killed and restarted after (\d+) s$`, brokerRestarts)
+	sc.Step(`^every agent is registered again within (\d+) s$`, everyAgentRegisteredAgain)
+	sc.Step(`^(\d+) MiB fetched through the connection stop within (\d+) s of the agent of "([^"]+)" being killed, with no wrong byte$`, func(ctx context.Context, n, secs int, name string) error {
+		return fetchWhileAgentKilled(ctx, n, name, secs)
+	})
+	sc.Step(`^the broker's record of the connection is Closed within (\d+) s$`, activityClosed)
+	sc.Step(`^the link of "([^"]+)" is (cut|restored)$`, linkOfIs)
+	sc.Step(`^"([^"]+)" is registered again within (\d+) s$`, registeredAgainWithin)
+	sc.Step(`^the broker ends the session of "([^"]+)" within (\d+) s$`, sessionEndsWithin)
+	sc.Step(`^(\d+) MiB fetched after the reader stalls (\d+) s arrive intact, while the broker and the agents of "([^"]+)" and "([^"]+)" grow by less than (\d+) MiB$`,
+		func(ctx context.Context, n, secs int, from, to string, limit int) error {
+			return stalledReaderKeepsMemoryFlat(ctx, n, secs, limit, from, to)
+		})
+	sc.Step(`^the certificate of "([^"]+)" comes from a clock (\d+) minutes ahead$`, certificateClockAhead)
+	sc.Step(`^"([^"]+)" is not registered, and a node logged "([^"]+)"$`, notRegisteredBecause)
 
 	// Broker diagnostics and agent status.
 	sc.Step(`^the user status of "([^"]+)" shows FQDNRegistered (true|false) with "([^"]+)"$`, userStatusRegistered)

@@ -60,6 +60,11 @@ type world struct {
 	evidence []string
 	// skipReason is set when a step skipped the scenario.
 	skipReason string
+	// startErrs holds, per device expected not to register, why its
+	// agent did not start (nil if it started).
+	startErrs map[string]error
+	// restartedAt is when the broker was last restarted.
+	restartedAt time.Time
 	// rtts holds the round trips measured per target, sorted.
 	rtts map[string][]time.Duration
 }
@@ -75,6 +80,10 @@ type deviceDecl struct {
 	link    linkemu.Impairments // the device's link, both ways
 	// forwards are local listeners its agent tunnels to targets.
 	forwards []lab.Forward
+	// skew is how far ahead the clock that issued its certificate runs;
+	// beyond pki.Backdate the broker cannot accept it, so the lab does not
+	// wait for it to register.
+	skew time.Duration
 }
 
 // connectorDecl is an App Connector and the app servers behind it.

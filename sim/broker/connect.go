@@ -38,7 +38,7 @@ func (b *broker) connect(src *session, m *wire.Connect) {
 		return
 	}
 	b.logs.update(func() { act.Destination = dst.ident.Name })
-	p, err := b.newPairing(act, start, release)
+	p, err := b.newPairing(act, start, release, src.done, dst.done)
 	if err != nil {
 		b.refuse(src, act, res, code.BrkMtSetupTimeout, err.Error())
 		return

@@ -35,6 +35,9 @@ type pairing struct {
 	// release returns the source's in-flight slot (session.releaseSetup);
 	// called once, when the pairing leaves waiting.
 	release func()
+	// ends are closed when the source's or the destination's session
+	// ends: a relay whose party is gone is cut, not left half open.
+	ends [2]<-chan struct{}
 
 	mu    sync.Mutex // guards the fields below
 	state int
@@ -44,9 +47,10 @@ type pairing struct {
 }
 
 // newPairing issues the two tokens; they expire after wire.TokenLifetime.
-// release is called once the pairing is paired or has failed.
-func (b *broker) newPairing(act *Activity, start time.Time, release func()) (*pairing, error) {
-	p := &pairing{act: act, start: start, done: make(chan struct{}), release: release}
+// release is called once the pairing is paired or has failed. srcEnd and
+// dstEnd are the two sessions' done channels.
+func (b *broker) newPairing(act *Activity, start time.Time, release func(), srcEnd, dstEnd <-chan struct{}) (*pairing, error) {
+	p := &pairing{act: act, start: start, done: make(chan struct{}), release: release, ends: [2]<-chan struct{}{srcEnd, dstEnd}}
 	for i := range p.tokens {
 		t, err := wire.NewToken()
 		if err != nil {
@@ -213,9 +217,30 @@ func (b *broker) relay(p *pairing, src, dst *net.TCPConn) {
 	setup := time.Since(p.start)
 	b.logs.update(func() { p.act.Status, p.act.SetupUs = StatusActive, setup.Microseconds() })
 	b.log.Info("relay started", "conn", p.act.ID, "setupUs", setup.Microseconds())
+	stopWatch := p.cutWhenAPartyLeaves(src, dst)
 	up, down := splice(src, dst)
+	stopWatch()
 	p.closeActivity(b, code.MtClosedTerminated, up, down)
 	b.log.Info("relay ended", "conn", p.act.ID, "bytesFromClient", up, "bytesToClient", down)
+}
+
+// cutWhenAPartyLeaves closes both connections when the source's or the
+// destination's session ends: TCP would keep the other direction open for
+// as long as the surviving client keeps its end, holding the relay and its
+// record Active for a party that is gone.
+func (p *pairing) cutWhenAPartyLeaves(src, dst *net.TCPConn) (stop func()) {
+	quit := make(chan struct{})
+	go func() {
+		select {
+		case <-p.ends[0]:
+		case <-p.ends[1]:
+		case <-quit:
+			return
+		}
+		src.Close()
+		dst.Close()
+	}()
+	return func() { close(quit) }
 }
 
 func (p *pairing) closeActivity(b *broker, c code.Code, up, down int64) {

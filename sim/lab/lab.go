@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/policy"
 )
@@ -70,6 +71,9 @@ type Lab struct {
 	adminToken string
 	admin      Admin
 	broker     *proc
+	brokerHost host
+	brokerCfg  broker.Config
+	restarts   int // broker restarts so far, to name each new node
 	placer     placer
 	spawner    *spawner
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/agent"
 	"github.com/c2clab/c2clab/sim/broker"
@@ -33,6 +34,7 @@ type Device struct {
 	host     host // the device's machine: its services and agent run there
 	services *proc
 	agent    *proc
+	skew     time.Duration // of the clock that issued its certificate
 }
 
 func (l *Lab) makeCAs() error {
@@ -58,7 +60,12 @@ func (l *Lab) path(name string) string { return filepath.Join(l.Dir, name) }
 
 // issue writes a certificate and key for id under the run directory.
 func (l *Lab) issue(ca *pki.CA, id pki.Identity, server bool, hosts ...string) (cert, key string, err error) {
-	certPEM, keyPEM, err := ca.Issue(id, server, hosts...)
+	return l.issueAt(time.Now(), ca, id, server, hosts...)
+}
+
+// issueAt is issue by a CA whose clock reads now.
+func (l *Lab) issueAt(now time.Time, ca *pki.CA, id pki.Identity, server bool, hosts ...string) (cert, key string, err error) {
+	certPEM, keyPEM, err := ca.IssueAt(now, id, server, hosts...)
 	if err != nil {
 		return "", "", fmt.Errorf("lab: issue %q: %w", id.Name, err)
 	}
@@ -97,7 +104,7 @@ func (l *Lab) startBroker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.broker = p
+	l.broker, l.brokerHost, l.brokerCfg = p, h, cfg
 	addr, err := p.addr("admin")
 	if err != nil {
 		return err
@@ -122,6 +129,9 @@ type DeviceOptions struct {
 	// Forwards are local listeners the device's agent tunnels to their
 	// targets, for clients that cannot speak SOCKS5.
 	Forwards []Forward
+	// ClockSkew is how far ahead of the lab's clock the clock of the CA
+	// that issues the device's certificate runs (negative: behind).
+	ClockSkew time.Duration
 }
 
 // Forward is one local listener of a device's agent.
@@ -153,7 +163,7 @@ func (l *Lab) AddDeviceWith(ctx context.Context, tenantID string, p *device.Prof
 			return nil, err
 		}
 	}
-	d := &Device{Name: p.Name, Tenant: tenantID, Profile: p, InterfaceIP: h.addr, host: h, lab: l}
+	d := &Device{Name: p.Name, Tenant: tenantID, Profile: p, InterfaceIP: h.addr, host: h, lab: l, skew: opts.ClockSkew}
 	if err := d.startServices(ctx); err != nil {
 		return nil, err
 	}
@@ -182,7 +192,7 @@ func (d *Device) startServices(ctx context.Context) error {
 
 func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward) error {
 	l := d.lab
-	cert, key, err := l.issue(ca, pki.Identity{Tenant: d.Tenant, Name: d.Name, Kind: pki.KindAgent}, false)
+	cert, key, err := l.issueAt(time.Now().Add(d.skew), ca, pki.Identity{Tenant: d.Tenant, Name: d.Name, Kind: pki.KindAgent}, false)
 	if err != nil {
 		return err
 	}

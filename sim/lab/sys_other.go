@@ -40,3 +40,5 @@ func sweepContainers(string) error { return nil }
 func (l *Lab) Nodes(context.Context) ([]Node, error) { return nil, errNotLinux }
 
 func containerRunIDs() ([]string, error) { return nil, nil }
+
+func (d *Device) SetLinkUp(bool) error { return errNotLinux }

@@ -131,12 +131,22 @@ func (ca *CA) CertPEM() []byte { return append([]byte(nil), ca.pem...) }
 // Cert returns the CA certificate.
 func (ca *CA) Cert() *x509.Certificate { return ca.cert }
 
+// Backdate is how far before its issue a certificate becomes valid, so a
+// verifier whose clock runs behind the issuer's by less still accepts it.
+const Backdate = time.Hour
+
 // Issue makes a certificate and a fresh ECDSA P-256 key for id. Every
 // certificate may authenticate a TLS client; agents and connectors are also
 // TLS servers on the data path, so they always get serverAuth too. With
 // server, the certificate gets serverAuth and hosts as DNS names or IP
 // addresses (what the broker's clients check against ServerName).
 func (ca *CA) Issue(id Identity, server bool, hosts ...string) (certPEM, keyPEM []byte, err error) {
+	return ca.IssueAt(time.Now(), id, server, hosts...)
+}
+
+// IssueAt is Issue by a CA whose clock reads now: a clock ahead of the
+// verifier's gives a certificate that is not yet valid there.
+func (ca *CA) IssueAt(now time.Time, id Identity, server bool, hosts ...string) (certPEM, keyPEM []byte, err error) {
 	if err := id.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("issue: %w", err)
 	}
@@ -148,11 +158,10 @@ func (ca *CA) Issue(id Identity, server bool, hosts ...string) (certPEM, keyPEM 
 	if err != nil {
 		return nil, nil, fmt.Errorf("issue %q: %w", id.Name, err)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      subject(id),
-		NotBefore:    now.Add(-time.Hour),
+		NotBefore:    now.Add(-Backdate),
 		NotAfter:     now.Add(Validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
