@@ -69,6 +69,14 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the round trips to "([^"]+)" spread beyond those to "([^"]+)" as (\d+) ms of jitter each way ± (\d+)%$`, roundTripsJittered)
 	sc.Step(`^the machine of "([^"]+)" retransmitted between ([\d.]+)% and ([\d.]+)% of the TCP segments it sent$`, retransmitsBetween)
 
+	// Relay performance, compared with the direct path in the same scenario.
+	sc.Step(`^"([^"]+)" measures (download|upload) throughput from "([^"]+)" over (\d+) MiB, through the relay and directly$`, measuresThroughput)
+	sc.Step(`^the relayed throughput is at least (\d+)% of the direct one$`, relayedThroughputShare)
+	sc.Step(`^"([^"]+)" measures (\d+) round trips to "([^"]+)", through the relay and directly$`, measuresRoundTripsBothWays)
+	sc.Step(`^the relayed round trips have p99 below (\d+) ms$`, relayedRoundTripsBelow)
+	sc.Step(`^"([^"]+)" opens (\d+) connections to "([^"]+)" through the relay$`, opensConnections)
+	sc.Step(`^connection setup through the relay has p50 below (\d+) ms$`, setupBelow)
+
 	// Faults.
 	sc.Step(`^the broker is killed and restarted after (\d+) s$`, brokerRestarts)
 	sc.Step(`^every agent is registered again within (\d+) s$`, everyAgentRegisteredAgain)

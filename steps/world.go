@@ -63,6 +63,8 @@ type world struct {
 	// startErrs holds, per device expected not to register, why its
 	// agent did not start (nil if it started).
 	startErrs map[string]error
+	// perf holds the relay performance steps' measurements.
+	perf perf
 	// restartedAt is when the broker was last restarted.
 	restartedAt time.Time
 	// rtts holds the round trips measured per target, sorted.
