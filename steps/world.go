@@ -58,6 +58,8 @@ type world struct {
 	// evidence holds the running step's notes (figures, codes), attached
 	// to it when it ends.
 	evidence []string
+	// freerdp is the last xfreerdp run.
+	freerdp *freerdpRun
 	// skipReason is set when a step skipped the scenario.
 	skipReason string
 	// startErrs holds, per device expected not to register, why its

@@ -3,9 +3,10 @@
 // destination connector has something real to deliver connections to (EP-1,
 // EP-2). Each service speaks just enough of its protocol to prove that the
 // bytes went through unharmed: RDP answers the X.224 Connection Request
-// (MS-RDPBCGR 2.2.1.1/2.2.1.2), SMB answers NEGOTIATE (MS-SMB2 2.2.3/2.2.4),
-// bulk moves integrity-checked data for throughput scenarios, MSRA answers
-// the RDP Connection Request an expert sends first, shadow answers `query
+// (MS-RDPBCGR 2.2.1.1/2.2.1.2) and does the TLS handshake that follows,
+// SMB answers NEGOTIATE (MS-SMB2 2.2.3/2.2.4), bulk moves
+// integrity-checked data for throughput scenarios, MSRA answers the RDP
+// Connection Request an expert sends first, shadow answers `query
 // session` and shadow requests per the device's settings (RA-2). The package
 // also holds the client side of each, used by tests and scenario steps.
 //
@@ -22,6 +23,7 @@ package endpoint
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -132,6 +134,7 @@ type server struct {
 	listeners []net.Listener // set by listen before any goroutine starts
 	log       *slog.Logger
 	rdp       rdpPolicy
+	rdpTLS    *tls.Config // made at start when an rdp or msra service runs; nil otherwise
 	smb       smbDialect
 	wg        sync.WaitGroup
 
@@ -172,6 +175,9 @@ func newServer(cfg Config) (*server, error) {
 	s.services = cfg.Services
 	if len(s.services) == 0 {
 		s.services = []device.Service{{Kind: KindRDP, Port: 3389}}
+	}
+	if err := s.makeRDPCertificate(); err != nil {
+		return nil, err
 	}
 	seen := make(map[string]bool)
 	for _, svc := range s.services {

@@ -3,9 +3,11 @@ package endpoint
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -13,9 +15,12 @@ import (
 
 // The RDP service answers the first PDU of an RDP connection, the X.224
 // Connection Request (MS-RDPBCGR 2.2.1.1), with a Connection Confirm
-// (2.2.1.2) and then holds the connection without sending anything more:
-// enough for a scenario to prove that an RDP client's first bytes crossed the
-// relay intact and that the device's RDP security settings were applied.
+// (2.2.1.2); if that selects a TLS-based protocol it does the TLS server
+// handshake (rdp_tls.go). Then it holds the connection without sending
+// anything more until the client's next PDU, where it closes: enough for a
+// scenario to prove that an RDP client's first bytes crossed the relay
+// intact and that the device's RDP security settings were applied, and for
+// a real client to get past negotiation and TLS.
 
 // Security protocols of RDP_NEG_REQ.requestedProtocols and
 // RDP_NEG_RSP.selectedProtocol (MS-RDPBCGR 2.2.1.1.1). ProtocolRDP is zero:
@@ -50,8 +55,9 @@ const (
 	rdpMinPDU     = tpktHeaderLen + x224FixedLen
 	rdpMaxPDU     = tpktHeaderLen + 1 + x224MaxLI
 
-	x224CR = 0xE0 // Connection Request, CDT 0
-	x224CC = 0xD0 // Connection Confirm, CDT 0
+	x224CR   = 0xE0 // Connection Request, CDT 0
+	x224CC   = 0xD0 // Connection Confirm, CDT 0
+	x224Data = 0xF0 // Data TPDU, which carries MCS after negotiation
 
 	negReqType      = 0x01
 	negRspType      = 0x02
@@ -305,26 +311,16 @@ func x224PDU(code byte, dstRef, srcRef uint16, variable []byte) []byte {
 	return append(b, variable...)
 }
 
-// serveRDP answers one Connection Request, then holds the connection until
-// the client closes it or is idle; malformed requests are dropped unanswered.
+// serveRDP answers one Connection Request and, when the Connection Confirm
+// selects a TLS-based protocol, does the TLS handshake. Then it holds the
+// connection silently until the client sends its next PDU (which the fake
+// does not speak), closes, or is idle; malformed requests are dropped
+// unanswered.
 func (s *server) serveRDP(ctx context.Context, c net.Conn) error {
 	idle := s.cfg.IdleTimeout
-	hdr := make([]byte, tpktHeaderLen)
-	if err := readIdle(c, hdr, idle); err != nil {
-		return fmt.Errorf("rdp: read tpkt header: %w", err)
-	}
-	n, err := checkTPKT(hdr)
+	req, err := readRDPRequest(c, idle)
 	if err != nil {
-		return fmt.Errorf("rdp: drop: %w", err)
-	}
-	pkt := make([]byte, n)
-	copy(pkt, hdr)
-	if err := readIdle(c, pkt[tpktHeaderLen:], idle); err != nil {
-		return fmt.Errorf("rdp: drop: truncated connection request: %w", err)
-	}
-	req, err := parseRDPRequest(pkt)
-	if err != nil {
-		return fmt.Errorf("rdp: drop: %w", err)
+		return err
 	}
 	cc, failed := s.rdp.connectionConfirm(req)
 	c.SetWriteDeadline(time.Now().Add(idle))
@@ -334,5 +330,67 @@ func (s *server) serveRDP(ctx context.Context, c net.Conn) error {
 	if failed {
 		return nil // 3.3.5.3.2: after RDP_NEG_FAILURE the server MUST close
 	}
-	return discard(c, idle)
+	selected, _ := s.rdp.choose(req.requested)
+	layer := "no TLS"
+	if usesTLS(selected) {
+		tc := tls.Server(c, s.rdpTLS)
+		c.SetDeadline(time.Now().Add(idle))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("rdp: %s selected: tls handshake: %w", RDPProtocolName(selected), err)
+		}
+		c.SetDeadline(time.Time{})
+		layer = tls.VersionName(tc.ConnectionState().Version)
+		c = tc
+	}
+	return s.holdUntilNextPDU(c, selected, layer)
+}
+
+// readRDPRequest reads and parses one Connection Request.
+func readRDPRequest(c net.Conn, idle time.Duration) (rdpRequest, error) {
+	hdr := make([]byte, tpktHeaderLen)
+	if err := readIdle(c, hdr, idle); err != nil {
+		return rdpRequest{}, fmt.Errorf("rdp: read tpkt header: %w", err)
+	}
+	n, err := checkTPKT(hdr)
+	if err != nil {
+		return rdpRequest{}, fmt.Errorf("rdp: drop: %w", err)
+	}
+	pkt := make([]byte, n)
+	copy(pkt, hdr)
+	if err := readIdle(c, pkt[tpktHeaderLen:], idle); err != nil {
+		return rdpRequest{}, fmt.Errorf("rdp: drop: truncated connection request: %w", err)
+	}
+	req, err := parseRDPRequest(pkt)
+	if err != nil {
+		return rdpRequest{}, fmt.Errorf("rdp: drop: %w", err)
+	}
+	return req, nil
+}
+
+// holdUntilNextPDU waits, silently, for the client's next bytes: the first
+// PDU the fake does not speak. It reads the whole PDU if it is a TPKT (so
+// that closing sends a FIN, not a reset for unread data), logs what it
+// was and returns, closing the connection, so a real client fails there at
+// once instead of waiting for an answer.
+func (s *server) holdUntilNextPDU(c net.Conn, selected uint32, layer string) error {
+	buf := make([]byte, 64)
+	c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	n, err := c.Read(buf)
+	if n == 0 {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return fmt.Errorf("rdp: %s selected, %s: wait for the next pdu: %w", RDPProtocolName(selected), layer, err)
+	}
+	if n >= tpktHeaderLen && buf[0] == tpktVersion {
+		if rest := int(binary.BigEndian.Uint16(buf[2:4])) - n; rest > 0 {
+			io.CopyN(io.Discard, c, int64(rest)) // best effort: the connection ends anyway
+		}
+	}
+	s.log.Info("rdp: closing where the fake stops", "remote", c.RemoteAddr().String(),
+		"selected", RDPProtocolName(selected), "layer", layer, "next", nextPDUName(buf[:n]))
+	if tc, ok := c.(*tls.Conn); ok {
+		tc.Close() // close_notify, as a TLS server that ends the session sends
+	}
+	return nil
 }

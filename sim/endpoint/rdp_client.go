@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -156,4 +157,21 @@ func parseConfirm(pkt []byte, negotiated bool, requested uint32) (RDPResult, err
 		return r, fmt.Errorf("negotiation type 0x%02x, want RDP_NEG_RSP or RDP_NEG_FAILURE: %w", v[0], ErrMalformed)
 	}
 	return r, nil
+}
+
+// RDPStartTLS does the client side of the TLS handshake that follows a
+// Connection Confirm selecting PROTOCOL_SSL or a hybrid protocol
+// (MS-RDPBCGR 5.4.5.1) on conn and returns the TLS connection. It does not
+// verify the server's certificate, which is self-signed, as Windows' own
+// RDP certificate is by default; callers inspect
+// ConnectionState().PeerCertificates themselves.
+func RDPStartTLS(ctx context.Context, conn net.Conn) (*tls.Conn, error) {
+	tc := tls.Client(conn, &tls.Config{
+		InsecureSkipVerify: true, // self-signed by design; see above
+		MinVersion:         tls.VersionTLS12,
+	})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("rdp start tls: %w", ctxErr(ctx, err))
+	}
+	return tc, nil
 }
