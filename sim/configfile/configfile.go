@@ -46,6 +46,12 @@ type Doc struct {
 	root   *yaml.Node
 	paths  []fieldPos   // sorted by line
 	target reflect.Type // what the file decodes into, to list accepted fields
+
+	// Indexes into paths, so that a file at ZPA's limits (thousands of
+	// fields) and one with thousands of errors load in linear time.
+	byPath     map[string]int // first of each path
+	byLine     map[int][]int  // by fieldPos.line, in paths order
+	byNodeLine map[int][]int  // by the line the value starts on, in paths order
 }
 
 type fieldPos struct {
@@ -76,10 +82,14 @@ func Parse(path string, data []byte, v any) (*Doc, error) {
 	}
 	d.root = &root
 	d.index(&root, "")
+	d.sortPaths()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
 		return nil, d.fromYAMLError(err)
+	}
+	if errs := d.wholeNumbers(&root, d.target, "", 0); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return d, nil
 }
@@ -98,10 +108,8 @@ func (d *Doc) Errorf(field, format string, args ...any) error {
 // Node returns the YAML node at field or its nearest present parent, or nil.
 func (d *Doc) Node(field string) *yaml.Node {
 	for p := field; ; {
-		for _, fp := range d.paths {
-			if fp.path == p {
-				return fp.node
-			}
+		if i, ok := d.byPath[p]; ok {
+			return d.paths[i].node
 		}
 		i := strings.LastIndexAny(p, ".[")
 		if i <= 0 {
@@ -114,12 +122,8 @@ func (d *Doc) Node(field string) *yaml.Node {
 // Has reports whether field is present in the file, which tells a
 // defaulted zero value from an explicit one.
 func (d *Doc) Has(field string) bool {
-	for _, fp := range d.paths {
-		if fp.path == field {
-			return true
-		}
-	}
-	return false
+	_, ok := d.byPath[field]
+	return ok
 }
 
 func (d *Doc) index(n *yaml.Node, path string) {
@@ -145,15 +149,30 @@ func (d *Doc) index(n *yaml.Node, path string) {
 			d.index(c, p)
 		}
 	}
+}
+
+// sortPaths orders paths by line, once the whole file is indexed, and
+// builds the lookups.
+func (d *Doc) sortPaths() {
 	sort.SliceStable(d.paths, func(i, j int) bool { return d.paths[i].line < d.paths[j].line })
+	d.byPath = make(map[string]int, len(d.paths))
+	d.byLine = map[int][]int{}
+	d.byNodeLine = map[int][]int{}
+	for i, fp := range d.paths {
+		if _, dup := d.byPath[fp.path]; !dup {
+			d.byPath[fp.path] = i
+		}
+		d.byLine[fp.line] = append(d.byLine[fp.line], i)
+		d.byNodeLine[fp.node.Line] = append(d.byNodeLine[fp.node.Line], i)
+	}
 }
 
 // fieldAt returns the deepest field path that starts on line.
 func (d *Doc) fieldAt(line int) string {
 	best := ""
-	for _, fp := range d.paths {
-		if fp.line == line && len(fp.path) > len(best) {
-			best = fp.path
+	for _, i := range d.byLine[line] {
+		if p := d.paths[i].path; len(p) > len(best) {
+			best = p
 		}
 	}
 	return best
@@ -180,15 +199,18 @@ func (d *Doc) lineError(msg string) error {
 	}
 	line, _ := strconv.Atoi(m[1])
 	field := d.fieldAt(line)
+	msg = m[2]
+	if f, text, ok := d.typeError(line, msg); ok {
+		return &Error{File: d.Path, Line: line, Field: f, Msg: text}
+	}
 	// For an unknown field, name that field rather than whatever a flow
 	// value on the same line nests deepest ("domainName", not "domainName[0]").
-	msg = m[2]
 	if k := unknownRE.FindStringSubmatch(msg); k != nil {
 		if f := d.keyAt(line, k[1]); f != "" {
 			field = f
 		}
 		// Say what would be accepted instead of naming a Go type.
-		msg = "field " + k[1] + " not found"
+		msg = "field " + showKey(k[1]) + " not found"
 		if want := acceptedFields(d.target, parentPath(field, k[1])); len(want) > 0 {
 			msg += "; want one of: " + strings.Join(want, ", ")
 		}
@@ -196,7 +218,18 @@ func (d *Doc) lineError(msg string) error {
 	return &Error{File: d.Path, Line: line, Field: field, Msg: msg}
 }
 
-var unknownRE = regexp.MustCompile(`^field (\S+) not found`)
+var unknownRE = regexp.MustCompile(`^field (.+) not found in type \S+$`)
+
+var plainKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// showKey quotes a key that is not a plain word, so that the message shows
+// where it starts and ends.
+func showKey(k string) string {
+	if plainKeyRE.MatchString(k) {
+		return k
+	}
+	return strconv.Quote(k)
+}
 
 // parentPath strips the last key from field ("a[0].b" -> "a[0]").
 func parentPath(field, key string) string {
@@ -206,9 +239,9 @@ func parentPath(field, key string) string {
 
 var pathPart = regexp.MustCompile(`[^.\[\]]+|\[\d+\]`)
 
-// acceptedFields lists the keys the struct at path (within t) accepts, or
-// nil if path does not lead to a struct.
-func acceptedFields(t reflect.Type, path string) []string {
+// typeAt returns the type the value at path (within t) decodes into, or
+// nil if path leads nowhere in t.
+func typeAt(t reflect.Type, path string) reflect.Type {
 	for _, part := range pathPart.FindAllString(path, -1) {
 		t = derefType(t)
 		switch {
@@ -228,7 +261,13 @@ func acceptedFields(t reflect.Type, path string) []string {
 			return nil
 		}
 	}
-	t = derefType(t)
+	return derefType(t)
+}
+
+// acceptedFields lists the keys the struct at path (within t) accepts, or
+// nil if path does not lead to a struct.
+func acceptedFields(t reflect.Type, path string) []string {
+	t = typeAt(t, path)
 	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
@@ -241,9 +280,13 @@ func acceptedFields(t reflect.Type, path string) []string {
 	return keys
 }
 
+// derefType strips pointers, and a Lax part down to the type it holds.
 func derefType(t reflect.Type) reflect.Type {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t != nil && reflect.PointerTo(t).Implements(laxerType) {
+		return derefType(reflect.New(t).Interface().(laxer).laxType())
 	}
 	return t
 }
@@ -275,9 +318,9 @@ func yamlKey(f reflect.StructField) string {
 
 // keyAt returns the path of the mapping key named key that starts on line.
 func (d *Doc) keyAt(line int, key string) string {
-	for _, fp := range d.paths {
-		if fp.line == line && (fp.path == key || strings.HasSuffix(fp.path, "."+key)) {
-			return fp.path
+	for _, i := range d.byLine[line] {
+		if p := d.paths[i].path; p == key || strings.HasSuffix(p, "."+key) {
+			return p
 		}
 	}
 	return ""
@@ -301,3 +344,11 @@ func (l *Lax[T]) UnmarshalYAML(n *yaml.Node) error {
 	l.Present = true
 	return n.Decode(&l.Value)
 }
+
+// laxer is implemented by every *Lax[T]: it tells the type checks of this
+// package what a Lax part holds.
+type laxer interface{ laxType() reflect.Type }
+
+func (*Lax[T]) laxType() reflect.Type { return reflect.TypeFor[T]() }
+
+var laxerType = reflect.TypeFor[laxer]()

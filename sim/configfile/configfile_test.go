@@ -2,8 +2,10 @@ package configfile
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 type seg struct {
@@ -26,7 +28,16 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"empty", "", "t.yaml: file is empty"},
 		{"unknown field with a flow value", "title: x\nsegments:\n  - name: a\n    bogus: [1, {a: 2}]\n", "t.yaml:4: segments[0].bogus: field bogus not found; want one of: name, ports"},
 		{"unknown top-level field lists what is accepted", "titel: x\n", "t.yaml:1: titel: field titel not found; want one of: title, segments"},
+		{"unknown field with a space is quoted", "segments:\n  - \"na me\": a\n", `t.yaml:2: segments[0].na me: field "na me" not found; want one of: name, ports`},
 		{"json unknown field", "{\"title\": \"x\",\n \"nope\": 1}\n", "t.yaml:2: nope: field nope not found"},
+		{"wrong type names the field and what it wants", "title: x\nsegments:\n  - name: a\n    ports: [1, two]\n", `t.yaml:4: segments[0].ports[1]: is "two", want a whole number`},
+		{"mapping for a list", "title: x\nsegments:\n  name: a\n", "t.yaml:3: segments: is a mapping, want a list"},
+		{"flow mapping for a list", "segments: {name: a}\n", "t.yaml:1: segments: is a mapping, want a list"},
+		{"list for a string", "segments:\n  - name: [a, b]\n", "t.yaml:2: segments[0].name: is a list, want a string"},
+		{"scalar for a struct", "segments: [a]\n", `t.yaml:1: segments[0]: is "a", want a mapping with fields name, ports`},
+		{"list for the whole file", "[1, 2]\n", "t.yaml:1: the file is a list, want a mapping with fields title, segments"},
+		{"fraction where a whole number is wanted", "segments:\n  - ports: [1, 3389.5]\n", `t.yaml:2: segments[0].ports[1]: is "3389.5", want a whole number`},
+		{"exponent where a whole number is wanted", "segments:\n  - ports: [1e3]\n", `t.yaml:2: segments[0].ports[0]: is "1e3", want a whole number`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +89,7 @@ func TestLaxIgnoresUnknownFieldsOnlyInside(t *testing.T) {
 		{"unknown outside lax part is an error", "title: x\nbogus: 1\nexport: []\n", "t.yaml:2: bogus: field bogus not found", 0},
 		{"type error inside lax part names its line", "title: x\nexport:\n  - name: a\n    ports: [1, two]\n", "t.yaml:4: export[0].ports", 0},
 		{"absent lax part", "title: x\n", "", 0},
+		{"fraction inside lax part", "title: x\nexport:\n  - name: a\n    ports: [1.5]\n    other: 2.5\n", `t.yaml:4: export[0].ports[0]: is "1.5", want a whole number`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,5 +108,38 @@ func TestLaxIgnoresUnknownFieldsOnlyInside(t *testing.T) {
 				t.Fatalf("export = %+v, want %d segments", c.Export, tt.wantSegs)
 			}
 		})
+	}
+}
+
+// TestParseScalesLinearly: a file at ZPA's limits has tens of thousands of
+// fields, and Parse once sorted its index after every node (quadratic).
+// Eight times the fields must take well under 64 times as long; linear
+// takes about 8 times. The best of several runs filters out a busy machine.
+func TestParseScalesLinearly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing comparison; skipped with -short")
+	}
+	parse := func(n int) time.Duration {
+		var b strings.Builder
+		b.WriteString("segments:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  - name: s%d\n    ports: [1, 2, 3]\n", i)
+		}
+		best := time.Duration(1<<63 - 1)
+		for range 5 {
+			var c conf
+			start := time.Now()
+			if _, err := Parse("t.yaml", []byte(b.String()), &c); err != nil {
+				t.Fatal(err)
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	small, large := parse(500), parse(4000)
+	ratio := float64(large) / float64(small)
+	t.Logf("500 segments %v, 4000 segments %v: ratio %.1f (linear 8, quadratic 64)", small, large, ratio)
+	if ratio > 24 {
+		t.Errorf("8x the fields took %.1fx as long (%v vs %v); want about 8x", ratio, large, small)
 	}
 }

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,10 @@ var rateUnits = []struct {
 	mult   uint64
 }{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}, {"bit", 1}}
 
+// maxRate bounds a link's rate: 1 Tbit/s is far beyond what the lab can
+// move, and keeps the rate a whole number of bit/s the emulator can take.
+const maxRate = 1e12
+
 func parseRate(s string) (uint64, error) {
 	if s == "" {
 		return 0, nil
@@ -63,13 +68,14 @@ func parseRate(s string) (uint64, error) {
 	for _, u := range rateUnits {
 		if num, ok := strings.CutSuffix(strings.ToLower(s), u.suffix); ok {
 			v, err := strconv.ParseFloat(num, 64)
-			if err != nil || v <= 0 {
+			// NaN fails every comparison, so test for the valid range.
+			if err != nil || !(v > 0 && v*float64(u.mult) >= 1 && v*float64(u.mult) <= maxRate) {
 				break
 			}
-			return uint64(v * float64(u.mult)), nil
+			return uint64(math.Round(v * float64(u.mult))), nil
 		}
 	}
-	return 0, fmt.Errorf("rate %q: want a positive number with kbit, mbit or gbit, such as 50mbit", s)
+	return 0, fmt.Errorf("rate %q: want a number with unit bit, kbit, mbit or gbit, from 1bit to 1000gbit, such as 50mbit", s)
 }
 
 func parseDelay(field, s string) (time.Duration, error) {
@@ -89,7 +95,8 @@ func parseLoss(s string) (float64, error) {
 	}
 	num, ok := strings.CutSuffix(s, "%")
 	v, err := strconv.ParseFloat(num, 64)
-	if !ok || err != nil || v < 0 || v > 100 {
+	// NaN fails every comparison, so test for the valid range.
+	if !ok || err != nil || !(v >= 0 && v <= 100) {
 		return 0, fmt.Errorf("loss %q: want a percentage from 0%% to 100%%, such as 1%%", s)
 	}
 	return v, nil

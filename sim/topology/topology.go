@@ -81,13 +81,19 @@ func Load(path string) (*Topology, error) {
 // Parse is Load for data already read; device files are read relative to
 // path's directory.
 func Parse(path string, data []byte) (*Topology, error) {
+	return parse(path, data, device.Load)
+}
+
+// parse is Parse with the device loader injected, so that fuzzing never
+// reads files a random input names.
+func parse(path string, data []byte, loadDevice func(path string) (*device.Profile, error)) (*Topology, error) {
 	var t Topology
 	doc, err := configfile.Parse(path, data, &t)
 	if err != nil {
 		return nil, err
 	}
 	t.Path = path
-	if err := t.validate(doc); err != nil {
+	if err := t.validate(doc, loadDevice); err != nil {
 		return nil, err
 	}
 	return &t, nil

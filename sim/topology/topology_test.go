@@ -59,7 +59,7 @@ func TestErrorsNameFileLineField(t *testing.T) {
 		{"two brokers", head + "  - {name: b2, role: broker}\n", "want exactly one"},
 		{"agent without device", head + "  - {name: a, role: agent}\n", "t.yaml:4: nodes[1].device: is missing"},
 		{"bad name", head + "  - {name: Bad_Name, role: broker}\n", "t.yaml:4: nodes[1].name"},
-		{"bad rate", head + "  - {name: c, role: connector, serverGroups: [s], link: {rate: fast}}\n", `rate "fast": want a positive number with kbit, mbit or gbit`},
+		{"bad rate", head + "  - {name: c, role: connector, serverGroups: [s], link: {rate: fast}}\n", `t.yaml:4: nodes[1].link: rate "fast": want a number with unit bit, kbit, mbit or gbit, from 1bit to 1000gbit`},
 		{"bad loss", head + "  - {name: c, role: connector, serverGroups: [s], link: {loss: 150%}}\n", `loss "150%"`},
 		{"jitter over delay", head + "  - {name: c, role: connector, serverGroups: [s], link: {delay: 1ms, jitter: 5ms}}\n", "jitter 5ms is larger than delay 1ms"},
 		{"subnet outside the lab range", head + "network:\n  cni:\n    cniVersion: 1.0.0\n    name: n\n    plugins:\n      - {type: bridge, ipam: {type: host-local, subnet: 10.0.0.0/24}}\n",

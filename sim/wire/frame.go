@@ -78,21 +78,27 @@ func ReadMessage(r io.Reader) (Message, error) {
 
 // Unmarshal decodes one frame body (without its length prefix).
 func Unmarshal(body []byte) (Message, error) {
-	var env struct {
-		Type *Type `json:"type"`
-	}
+	// A map, not a struct: encoding/json matches struct fields without
+	// regard to case, and member names are case-sensitive (PROTOCOL.md
+	// section 3), so {"Type":"hello"} has no type.
+	var env map[string]json.RawMessage
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON object: %w", ErrProtocol, err)
 	}
-	if env.Type == nil {
+	raw, ok := env["type"]
+	if !ok {
 		return nil, fmt.Errorf("%w: message has no type", ErrProtocol)
 	}
-	m := newMessage(*env.Type)
+	var typ Type
+	if err := json.Unmarshal(raw, &typ); err != nil {
+		return nil, fmt.Errorf("%w: type is %.40q, not a string", ErrProtocol, raw)
+	}
+	m := newMessage(typ)
 	if m == nil {
-		return nil, fmt.Errorf("%w: unknown message type %q", ErrProtocol, *env.Type)
+		return nil, fmt.Errorf("%w: unknown message type %q", ErrProtocol, typ)
 	}
 	if err := json.Unmarshal(body, m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrProtocol, *env.Type, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrProtocol, typ, err)
 	}
 	if err := m.Check(); err != nil {
 		return nil, err
