@@ -30,7 +30,7 @@ func TestSkippedScenarioIsCountedAsSkipped(t *testing.T) {
     Then the client prints "x"
 `
 	res, err := Run(RunOptions{
-		Config:   Config{Command: []string{exe}, Env: []string{nodeEnv + "=1"}, Fixtures: fstest.MapFS{}},
+		Config:   Config{Command: []string{exe}, Env: []string{"C2CLAB_TEST_NODE=1"} /* stepstest.Main re-executes as a node */, Fixtures: fstest.MapFS{}},
 		Features: fstest.MapFS{"skip.feature": {Data: []byte(feature)}},
 		Output:   io.Discard,
 	})

@@ -99,6 +99,7 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 		return nil, err
 	}
 	dir := filepath.Join(orTemp(spec.Dir), "c2clab-"+id)
+	remember(id, dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lab: run directory: %w", err)
 	}
