@@ -65,6 +65,8 @@ type world struct {
 	// startErrs holds, per device expected not to register, why its
 	// agent did not start (nil if it started).
 	startErrs map[string]error
+	// soak holds what the load steps saw.
+	soak soak
 	// perf holds the relay performance steps' measurements.
 	perf perf
 	// restartedAt is when the broker was last restarted.
