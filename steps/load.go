@@ -85,7 +85,7 @@ func sockets(pid int) (int64, error) {
 // loadRun keeps `long` byte-checked streams flowing both ways while
 // opening `rate` short checked connections a second, spread over the
 // devices, for secs seconds. Every byte is checked; any failure fails.
-func loadRun(ctx context.Context, from string, long, rate, secs int, _ string) error {
+func loadRun(ctx context.Context, from string, long, rate, secs int) error {
 	w := getWorld(ctx)
 	src, err := w.device(from)
 	if err != nil {

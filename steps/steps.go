@@ -85,7 +85,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	// Load.
 	sc.Step(`^(\d+) devices "([^"]+)-N" from fixture "([^"]+)" with:$`, devicesNamed)
 	sc.Step(`^"([^"]+)" keeps (\d+) checked streams flowing both ways while opening (\d+) checked connections a second, for (\d+) s, to port 9000 and 7 of the devices$`,
-		func(ctx context.Context, from string, long, rate, secs int) error { return loadRun(ctx, from, long, rate, secs, "") })
+		loadRun)
 	sc.Step(`^within (\d+) s every node holds at most (\d+) more sockets and less than (\d+) MiB more memory than before$`, resourcesSettle)
 	sc.Step(`^every connection record of the broker is Closed within (\d+) s$`, everyActivityClosed)
 
