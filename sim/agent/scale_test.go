@@ -1,0 +1,204 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/broker"
+	"github.com/c2clab/c2clab/sim/peer"
+	"github.com/c2clab/c2clab/sim/pki"
+	"github.com/c2clab/c2clab/sim/wire"
+)
+
+// swarmEnv re-executes the test binary as a swarm: many registered agents
+// in one process, apart from the broker, so that the broker's memory can
+// be read from this process's heap.
+const swarmEnv = "C2CLAB_TEST_SWARM"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(swarmEnv); dir != "" {
+		os.Exit(runSwarm(dir))
+	}
+	os.Exit(m.Run())
+}
+
+// swarmSpec is what the swarm process reads from its directory.
+type swarmSpec struct {
+	Broker peer.BrokerAddrs
+	Trust  string
+	N      int
+}
+
+// runSwarm registers N agents (certificates a0..aN-1 in dir) and keeps
+// them registered until its stdin closes.
+func runSwarm(dir string) int {
+	var spec swarmSpec
+	b, err := os.ReadFile(filepath.Join(dir, "swarm.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &spec)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "swarm:", err)
+		return 2
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := range spec.N {
+		c, err := peer.New(peer.Config{Role: wire.RoleAgent, Broker: spec.Broker, CAFile: spec.Trust,
+			CertFile: filepath.Join(dir, fmt.Sprintf("a%d.crt", i)), KeyFile: filepath.Join(dir, fmt.Sprintf("a%d.key", i)),
+			Software: Software, Logger: testLogger(nil),
+			Register: wire.Register{FQDN: fmt.Sprintf("swarm-%d.example.com", i), OS: "windows", Platform: "windows",
+				ConnectorVersion: "4.5.0.300", JoinState: "ad", LoggedIn: true, PrivateAccess: true, User: "u@example.com"}})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "swarm:", err)
+			return 1
+		}
+		go c.Run(ctx)
+	}
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// TestScale registers 10, 100 and 1,000 agents from another process and
+// reports registrations per second, the broker's memory per registered
+// agent, and connection setup through the relay with that many registered.
+// A perf run: C2CLAB_PERF=1 go test -run TestScale -v ./sim/agent
+func TestScale(t *testing.T) {
+	if os.Getenv("C2CLAB_PERF") == "" {
+		t.Skip("perf run: set C2CLAB_PERF=1")
+	}
+	for _, n := range []int{10, 100, 1000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) { scaleRun(t, n) })
+	}
+}
+
+func scaleRun(t *testing.T, n int) {
+	e := newEnv(t, testPolicy())
+	socks, _, _ := e.pair()
+	port := serveCheck(t, "127.0.0.3:0")
+	before := heapInUse()
+	start := time.Now()
+	stop := e.swarm(n)
+	defer stop()
+	e.waitSessions(n+2, 60*time.Second)
+	took := time.Since(start)
+	grew := heapInUse() - before
+	setup := setupTimes(t, socks, port, 200)
+	t.Logf("%5d agents: registered in %s (%.0f/s); broker heap +%.1f MiB (%.1f KiB per agent); setup p50 %s p99 %s",
+		n, took.Round(time.Millisecond), float64(n)/took.Seconds(), float64(grew)/(1<<20), float64(grew)/1024/float64(n),
+		setup[len(setup)/2], setup[len(setup)*99/100])
+}
+
+// swarm issues n agent certificates and starts the swarm process.
+func (e *env) swarm(n int) (stop func()) {
+	dir := e.t.TempDir()
+	for i := range n {
+		c, k, err := e.tenant.Issue(pki.Identity{Tenant: "acme", Name: fmt.Sprintf("swarm-%d", i), Kind: pki.KindAgent}, false)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("a%d.crt", i)), c, 0o600)
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("a%d.key", i)), k, 0o600)
+	}
+	spec, _ := json.Marshal(swarmSpec{Broker: peer.BrokerAddrs{Control: e.broker["control"], Data: e.broker["data"], ServerName: "broker"}, Trust: e.trust, N: n})
+	os.WriteFile(filepath.Join(dir, "swarm.json"), spec, 0o600)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), swarmEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	return func() { in.Close(); cmd.Wait() }
+}
+
+// waitSessions polls User Status until want sessions are connected.
+func (e *env) waitSessions(want int, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for {
+		var st []broker.UserStatus
+		getJSON(e.t, "http://"+e.broker["admin"]+"/api/v1/userStatus", e.token, &st)
+		n := 0
+		for _, s := range st {
+			if s.Connected {
+				n++
+			}
+		}
+		if n >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d of %d sessions connected after %s", n, want, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
+}
+
+func setupTimes(t *testing.T, socks string, port uint16, n int) []time.Duration {
+	d := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		c, err := dialSOCKS(socks, "dst.example.com", port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d = append(d, time.Since(start))
+		c.Close()
+	}
+	slices.Sort(d)
+	return d
+}
+
+// TestScaleConnections holds 1,000 relayed connections open at once and
+// reports the memory they take in this process, which runs the broker,
+// both agents, the client and the service: an upper bound for the broker.
+// A perf run: C2CLAB_PERF=1 go test -run TestScaleConnections -v ./sim/agent
+func TestScaleConnections(t *testing.T) {
+	if os.Getenv("C2CLAB_PERF") == "" {
+		t.Skip("perf run: set C2CLAB_PERF=1")
+	}
+	const n = 1000
+	e := newEnv(t, testPolicy())
+	socks, _, _ := e.pair()
+	port := serveCheck(t, "127.0.0.3:0")
+	before, goBefore := heapInUse(), runtime.NumGoroutine()
+	start := time.Now()
+	conns := make([]io.Closer, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := dialSOCKS(socks, "dst.example.com", port)
+		if err != nil {
+			t.Fatalf("after %d connections: %v", len(conns), err)
+		}
+		conns = append(conns, c)
+	}
+	took := time.Since(start)
+	grew := heapInUse() - before
+	t.Logf("%d relayed connections open at once, opened in %s (%.0f/s): heap +%.1f MiB (%.1f KiB each, broker, both agents, client and service together), goroutines +%d",
+		n, took.Round(time.Millisecond), n/took.Seconds(), float64(grew)/(1<<20), float64(grew)/1024/n, runtime.NumGoroutine()-goBefore)
+}
