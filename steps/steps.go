@@ -82,6 +82,10 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^"([^"]+)" opens (\d+) connections to "([^"]+)" through the relay$`, opensConnections)
 	sc.Step(`^connection setup through the relay has p50 below (\d+) ms$`, setupBelow)
 
+	// A third-party agent in place of the reference one (NET-4).
+	sc.Step(`^every agent is the program built from "([^"]+)"$`, agentsAreExternalProgram)
+	sc.Step(`^every agent node runs that program$`, agentsRunTheProgram)
+
 	// Load.
 	sc.Step(`^(\d+) devices "([^"]+)-N" from fixture "([^"]+)" with:$`, devicesNamed)
 	sc.Step(`^"([^"]+)" keeps (\d+) checked streams flowing both ways while opening (\d+) checked connections a second, for (\d+) s, to port 9000 and 7 of the devices$`,

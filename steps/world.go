@@ -67,6 +67,8 @@ type world struct {
 	startErrs map[string]error
 	// soak holds what the load steps saw.
 	soak soak
+	// cleanups run when the scenario ends, after the lab is closed.
+	cleanups []func()
 	// perf holds the relay performance steps' measurements.
 	perf perf
 	// restartedAt is when the broker was last restarted.
@@ -151,5 +153,8 @@ func (w *world) close() {
 	}
 	if w.lab != nil {
 		w.lab.Close()
+	}
+	for _, f := range w.cleanups {
+		f()
 	}
 }

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/c2clab/c2clab/sim/image"
 )
-
-// modulePath is this module's path, to recognise its source tree.
-const modulePath = "github.com/c2clab/c2clab"
 
 // containerBinary picks the static binary the container image holds: the
 // one named by --container-binary, else this executable if it is static,
@@ -34,7 +30,7 @@ func containerBinary(cmd *cobra.Command, exe, flag string) (path string, cleanup
 	if !errors.Is(err, image.ErrNotStatic) {
 		return "", none, fmt.Errorf("test: container binary: %w", err)
 	}
-	root, ok := moduleRoot()
+	root, ok := image.SourceTree()
 	if !ok {
 		return "", none, badInput(fmt.Errorf("test: --backend container: %w; and no c2clab source tree here to build one from: pass --container-binary", err))
 	}
@@ -50,28 +46,4 @@ func containerBinary(cmd *cobra.Command, exe, flag string) (path string, cleanup
 		return "", none, fmt.Errorf("test: container binary: %w", err)
 	}
 	return bin, cleanup, nil
-}
-
-// moduleRoot finds the c2clab source tree containing the working directory.
-func moduleRoot() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil {
-			for _, line := range strings.Split(string(data), "\n") {
-				if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
-					return dir, strings.Trim(f[1], `"`) == modulePath
-				}
-			}
-			return "", false
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/c2clab/c2clab/sim/image"
 )
 
 func TestTestRefusesUnknownBackend(t *testing.T) {
@@ -23,12 +25,12 @@ func TestContainerBinaryRefusesDynamicBinary(t *testing.T) {
 	}
 }
 
-func TestModuleRootFindsThisTree(t *testing.T) {
-	root, ok := moduleRoot()
+func TestSourceTreeFindsThisTree(t *testing.T) {
+	root, ok := image.SourceTree()
 	if !ok {
-		t.Fatal("moduleRoot: not found from cmd/c2clab")
+		t.Fatal("SourceTree: not found from cmd/c2clab")
 	}
 	if _, err := os.Stat(filepath.Join(root, "cmd", "c2clab", "main.go")); err != nil {
-		t.Fatalf("moduleRoot = %q: %v", root, err)
+		t.Fatalf("SourceTree = %q: %v", root, err)
 	}
 }

@@ -129,3 +129,30 @@ func copyFile(from, to string) error {
 	}
 	return dst.Close()
 }
+
+// SourceTree finds the c2clab module's source tree that contains the
+// working directory, as when run by `go run` or `go test` in a clone.
+func SourceTree() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+					return dir, strings.Trim(f[1], `"`) == modulePath
+				}
+			}
+			return "", false
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// modulePath is this module's path, to recognise its source tree.
+const modulePath = "github.com/c2clab/c2clab"

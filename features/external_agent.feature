@@ -1,0 +1,32 @@
+@NET @NET-4
+Feature: A third-party connector stands in for the reference agent
+  The lab starts any program that meets docs/PROTOCOL.md section 12 as the
+  agent, on the admin's side and on the devices. Here that program is the
+  reference agent built on its own (cmd/c2clab-agent), exactly as a vendor
+  ships theirs; `c2clab certify --agent-cmd` runs the whole certification
+  profile this way (docs/CERTIFICATION.md), and `go test ./cmd/c2clab`
+  proves that certification fails deliberately broken agents on exactly
+  the requirements they break.
+
+  Scenario: An external agent program registers, relays and reports on both ends
+    Given every agent is the program built from "./cmd/c2clab-agent"
+    And the tenant:
+      """
+      name: example
+      clientHostnameValidation: ['.*\.example\.com']
+      applicationSegments:
+        - name: Workstations
+          domainNames: ["*.example.com"]
+          tcpPortRange: [{from: 7, to: 7}]
+      """
+    And the admin "helpdesk-01" logged in as "admin@example.com"
+    And the device "desk" from fixture "win-4.5-ad" with:
+      | hostname         | desk                    |
+      | primaryDnsSuffix | example.com             |
+      | services         | [{kind: echo, port: 7}] |
+    When the lab starts
+    Then every agent node runs that program
+    And the agent of "desk" shows "desk.example.com" as Client
+    When "helpdesk-01" connects to "desk.example.com:7"
+    Then the connection succeeds
+    And 1 MiB echoed through the connection come back intact
