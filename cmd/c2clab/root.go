@@ -26,6 +26,7 @@ Exit codes: 0 ok/allowed, 1 failed/denied, 2 bad input.`,
 		newCodesCmd(),
 		newVersionCmd(),
 		newMSRACmd(),
+		newBenchCmd(),
 	)
 	return root
 }

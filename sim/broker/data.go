@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -265,8 +266,18 @@ func splice(a, b *net.TCPConn) (ab, ba int64) {
 	return ab, ba
 }
 
+// testRelayDelay is a test knob, never set in a real run:
+// C2CLAB_TEST_RELAY_DELAY (a Go duration, e.g. 200us) in the broker's
+// environment makes it wait that long after every relayed chunk, so that
+// ci/perf can show it catches a slower relay.
+var testRelayDelay, _ = time.ParseDuration(os.Getenv("C2CLAB_TEST_RELAY_DELAY"))
+
 func pipe(dst, src *net.TCPConn) int64 {
-	n, err := io.Copy(dst, src) // *TCPConn.ReadFrom: splice(2) on Linux
+	var r io.Reader = src
+	if testRelayDelay > 0 {
+		r = delayed{src}
+	}
+	n, err := io.Copy(dst, r) // *TCPConn.ReadFrom: splice(2) on Linux, unless delayed
 	if err != nil {
 		src.Close()
 		dst.Close()
@@ -274,4 +285,13 @@ func pipe(dst, src *net.TCPConn) int64 {
 	}
 	dst.CloseWrite()
 	return n
+}
+
+// delayed is testRelayDelay's reader: a pause after every read.
+type delayed struct{ r io.Reader }
+
+func (d delayed) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	time.Sleep(testRelayDelay)
+	return n, err
 }

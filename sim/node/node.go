@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/c2clab/c2clab/sim/agent"
+	"github.com/c2clab/c2clab/sim/bench/splice"
 	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/connector"
 	"github.com/c2clab/c2clab/sim/endpoint"
@@ -34,6 +35,7 @@ var roles = map[string]runner{
 	"connector": runAs(connector.Run),
 	"services":  runAs(endpoint.Run),
 	"linkemu":   runAs(linkemu.Run),
+	"splice":    runAs(splice.Run), // c2clab bench's reference relay
 }
 
 // Roles returns the role names, sorted.

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/c2clab/c2clab/sim/bench"
+	"github.com/c2clab/c2clab/sim/lab"
+)
+
+type benchFlags struct {
+	quick   bool
+	backend string
+	out     string
+	count   int
+}
+
+func newBenchCmd() *cobra.Command {
+	var f benchFlags
+	cmd := &cobra.Command{
+		Use:   "bench [--quick] [--backend local|netns] [--out DIR] [--count N]",
+		Short: "Measure the relay against direct, splice-relay, socat and iperf3 in one run",
+		Long: `Start a lab (broker, an admin's device, a desktop with bulk and echo
+services) and measure, on the same machines and in the same run, every path
+to the desktop's services:
+
+  relay   through the admin's agent, the broker and the desktop's agent
+  direct  straight to the desktop's address on the lab network
+  splice  through a plain splice(2) TCP forwarder on the broker's machine
+  socat   through socat on the broker's machine (left out if not installed)
+
+Throughput runs over a matrix of sizes and stream counts, every byte checked,
+Count times per cell with the paths alternating; the relay's ratios to the
+other paths are taken round by round. Then round trips and connection setup
+per path, and the lab's probe against iperf3 -R through the same forward of
+the admin's agent (left out if iperf3 is not installed).
+
+Writes bench.txt (Go benchmark format, for benchstat), bench.json and
+bench.html (SVG plots) into --out. --quick is one 32 MiB single-stream cell,
+3 runs: under a minute. See docs/PERFORMANCE.md.`,
+		Example: `  c2clab bench --quick
+  c2clab bench --backend netns --count 10 --out /tmp/bench
+  benchstat old/bench.txt /tmp/bench/bench.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, f) },
+	}
+	cmd.Flags().BoolVar(&f.quick, "quick", false, "one 32 MiB single-stream cell, 3 runs, short latency and iperf3 runs")
+	cmd.Flags().StringVar(&f.backend, "backend", defaultBenchBackend(), "where machines run: local or netns (root)")
+	cmd.Flags().StringVar(&f.out, "out", "bench-out", "directory for bench.txt, bench.json and bench.html")
+	cmd.Flags().IntVar(&f.count, "count", 0, "runs per cell (default 5, 3 with --quick); ci/perf compares with several")
+	cmd.AddCommand(newBenchCompareCmd())
+	return cmd
+}
+
+// defaultBenchBackend is netns when it can run (root), local otherwise.
+func defaultBenchBackend() string {
+	if os.Geteuid() == 0 {
+		return lab.BackendNetns
+	}
+	return lab.BackendLocal
+}
+
+func runBench(cmd *cobra.Command, f benchFlags) error {
+	if f.count < 0 {
+		return badInput(fmt.Errorf("bench: --count %d: want a positive number of runs", f.count))
+	}
+	if f.backend != lab.BackendLocal && f.backend != lab.BackendNetns {
+		return badInput(fmt.Errorf("bench: --backend %q: want %q or %q", f.backend, lab.BackendLocal, lab.BackendNetns))
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cfg := bench.Config{Command: []string{exe, "node"}, Backend: f.backend, Progress: progressLine(cmd.ErrOrStderr())}
+	if f.quick {
+		cfg = bench.Quick(cfg)
+	}
+	if f.count > 0 {
+		cfg.Count = f.count
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bench.Run(ctx, cfg)
+	if isTerminal(cmd.ErrOrStderr()) {
+		fmt.Fprint(cmd.ErrOrStderr(), "\r\033[K")
+	}
+	if err != nil {
+		return failed(err)
+	}
+	out := cmd.OutOrStdout()
+	if err := res.WriteTable(out); err != nil {
+		return err
+	}
+	if err := bench.WriteFiles(f.out, res); err != nil {
+		return failed(err)
+	}
+	fmt.Fprintf(out, "wrote %s/{%s,%s,%s} in %s\n", f.out, bench.TextFile, bench.JSONFile, bench.HTMLFile, res.Elapsed.Round(1e8))
+	return nil
+}
+
+// progressLine rewrites one line on w (stderr) before every step when w
+// is a terminal, and prints a line per step otherwise (CI logs).
+func progressLine(w io.Writer) func(bench.Progress) {
+	if !isTerminal(w) {
+		return func(p bench.Progress) { fmt.Fprintf(w, "bench [%d/%d] %s\n", p.Done+1, p.Total, p.Step) }
+	}
+	return func(p bench.Progress) {
+		fmt.Fprintf(w, "\r\033[K[%d/%d] %s", p.Done+1, p.Total, p.Step)
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

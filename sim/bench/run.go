@@ -1,0 +1,119 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/measure"
+)
+
+// Run starts a lab, measures every available path and stops the lab.
+func Run(ctx context.Context, c Config) (Result, error) {
+	c = c.withDefaults()
+	res := Result{Backend: c.Backend, Started: time.Now().UTC(), Count: c.Count}
+	if res.Backend == "" {
+		res.Backend = "local"
+	}
+	b, err := start(ctx, c)
+	if err != nil {
+		return res, err
+	}
+	defer b.close()
+	res.Paths = b.paths
+	paths := res.Available()
+	p := &progress{report: c.Progress, total: len(c.Sizes)*len(c.Streams)*c.Count*len(paths) + 2*len(paths) + 1}
+	if err := b.matrix(ctx, c, paths, p, &res); err != nil {
+		return res, err
+	}
+	if err := b.latency(ctx, c, paths, p, &res); err != nil {
+		return res, err
+	}
+	p.step("probe vs iperf3 on the relayed path")
+	if res.Iperf3, err = b.agreement(ctx, c); err != nil {
+		return res, err
+	}
+	res.Elapsed = time.Since(res.Started)
+	return res, nil
+}
+
+type progress struct {
+	report      func(Progress)
+	done, total int
+}
+
+func (p *progress) step(format string, args ...any) {
+	if p.report != nil {
+		p.report(Progress{Done: p.done, Total: p.total, Step: fmt.Sprintf(format, args...)})
+	}
+	p.done++
+}
+
+// matrix runs every cell Count times; within a round every path runs once,
+// in an order that rotates from round to round.
+func (b *bench) matrix(ctx context.Context, c Config, paths []string, p *progress, res *Result) error {
+	seed := uint64(0)
+	for _, size := range c.Sizes {
+		for _, streams := range c.Streams {
+			cell := Cell{Size: size, Streams: streams, Runs: map[string][]Sample{}}
+			for round := range c.Count {
+				for i := range paths {
+					path := paths[(i+round)%len(paths)]
+					p.step("%s %s x%d run %d/%d", path, mib(size), streams, round+1, c.Count)
+					seed += uint64(2 * streams)
+					s, err := throughput(ctx, b.bulk[path], size, streams, seed)
+					if err != nil {
+						return fmt.Errorf("bench: %s %s x%d run %d: %w", path, mib(size), streams, round+1, err)
+					}
+					cell.Runs[path] = append(cell.Runs[path], s)
+				}
+			}
+			res.Cells = append(res.Cells, cell)
+		}
+	}
+	return nil
+}
+
+func mib(n int64) string { return fmt.Sprintf("%dMiB", n>>20) }
+
+// throughput moves size bytes down each of streams connections, every byte
+// checked by the probe.
+func throughput(ctx context.Context, dial measure.Dialer, size int64, streams int, seed uint64) (Sample, error) {
+	cfg := measure.ThroughputConfig{Direction: measure.Down, Bytes: size, Seed: seed}
+	if streams > 1 {
+		r, err := measure.Parallel(ctx, dial, streams, cfg)
+		return Sample{Bytes: r.Bytes, Interval: r.Interval}, err
+	}
+	conn, err := dial(ctx)
+	if err != nil {
+		return Sample{}, err
+	}
+	defer conn.Close()
+	r, err := measure.Throughput(ctx, conn, cfg)
+	return Sample{Bytes: r.Bytes, Interval: r.Interval}, err
+}
+
+// latency takes the round trips and the connection setup of every path.
+func (b *bench) latency(ctx context.Context, c Config, paths []string, p *progress, res *Result) error {
+	res.RoundTrips, res.Setup = map[string]measure.Distribution{}, map[string]measure.Distribution{}
+	for i, path := range paths {
+		p.step("%s %d round trips", path, c.RoundTrips)
+		conn, err := b.echo[path](ctx)
+		if err != nil {
+			return fmt.Errorf("bench: %s round trips: %w", path, err)
+		}
+		r, err := measure.Latency(ctx, conn, measure.LatencyConfig{Count: c.RoundTrips, Seed: uint64(i)})
+		conn.Close()
+		if err != nil {
+			return fmt.Errorf("bench: %s round trips: %w", path, err)
+		}
+		res.RoundTrips[path] = r.RoundTrips
+		p.step("%s %d connection setups", path, c.Setups)
+		s, err := measure.Setup(ctx, b.echo[path], measure.SetupConfig{Count: c.Setups, Seed: uint64(i)})
+		if err != nil {
+			return fmt.Errorf("bench: %s setup: %w", path, err)
+		}
+		res.Setup[path] = s.FirstByte
+	}
+	return nil
+}

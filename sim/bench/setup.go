@@ -1,0 +1,187 @@
+package bench
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/bench/splice"
+	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/measure"
+	"github.com/c2clab/c2clab/sim/tenant"
+)
+
+//go:embed lab/*.yaml
+var labFS embed.FS
+
+// Ports of the desktop's services.
+const (
+	bulkPort  = 5201
+	iperfPort = 5202
+	echoPort  = 7007
+)
+
+// ErrBackend is returned for a backend the bench cannot place its
+// reference paths on.
+var ErrBackend = errors.New("bench: backend must be local or netns")
+
+// bench is one run's lab and the ways to its desktop's services.
+type bench struct {
+	lab     *lab.Lab
+	admin   *lab.Device
+	desktop *lab.Device
+	fqdn    string
+	paths   []Path
+	bulk    map[string]measure.Dialer // per available path
+	echo    map[string]measure.Dialer
+	stops   []func() // helper processes to end, in reverse
+}
+
+// start runs the lab: the broker, the desktop with its services, and the
+// admin with forwards to the desktop's bulk and iperf3 ports.
+func start(ctx context.Context, c Config) (*bench, error) {
+	if c.Backend != "" && c.Backend != lab.BackendLocal && c.Backend != lab.BackendNetns {
+		return nil, fmt.Errorf("%w, not %q", ErrBackend, c.Backend)
+	}
+	t, _, err := tenant.ParseFS(labFS, "lab/tenant.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("bench: tenant: %w", err)
+	}
+	pol := t.Policy()
+	l, err := lab.New(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: c.Backend, Dir: c.Dir,
+		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{lab: l, bulk: map[string]measure.Dialer{}, echo: map[string]measure.Dialer{}}
+	ok := false
+	defer func() {
+		if !ok {
+			b.close()
+		}
+	}()
+	if b.desktop, err = addDevice(ctx, l, pol.Tenant, "desktop", lab.DeviceOptions{}); err != nil {
+		return nil, err
+	}
+	b.fqdn = b.desktop.Profile.ReportedFQDN()
+	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}}}
+	if b.admin, err = addDevice(ctx, l, pol.Tenant, "admin", fwd); err != nil {
+		return nil, err
+	}
+	if err := b.routes(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return b, nil
+}
+
+func addDevice(ctx context.Context, l *lab.Lab, tenantID, name string, opts lab.DeviceOptions) (*lab.Device, error) {
+	data, err := labFS.ReadFile("lab/" + name + ".yaml")
+	if err != nil {
+		return nil, err
+	}
+	p, err := device.Parse(name+".yaml", data)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	p.Name = name
+	return l.AddDeviceWith(ctx, tenantID, p, opts)
+}
+
+func (b *bench) target(port uint16) string { return b.fqdn + ":" + strconv.Itoa(int(port)) }
+
+func (b *bench) deviceAddr(port uint16) string {
+	return netip.AddrPortFrom(b.desktop.InterfaceIP, port).String()
+}
+
+// routes sets up the dialers of every path to the bulk and echo services.
+func (b *bench) routes(ctx context.Context) error {
+	for _, port := range []uint16{bulkPort, echoPort} {
+		m := b.dialers(port)
+		m[PathRelay] = func(ctx context.Context) (net.Conn, error) { return b.admin.Dial(ctx, b.fqdn, port) }
+		m[PathDirect] = tcpDialer(b.deviceAddr(port))
+		addrs, err := b.lab.StartOnBroker(ctx, "splice-"+strconv.Itoa(int(port)), "splice",
+			splice.Config{Listen: netip.AddrPortFrom(b.lab.BrokerIP(), 0).String(), To: b.deviceAddr(port)})
+		if err != nil {
+			return fmt.Errorf("bench: splice relay: %w", err)
+		}
+		m[PathSplice] = tcpDialer(addrs["relay"])
+	}
+	b.paths = []Path{{Name: PathRelay, Available: true}, {Name: PathDirect, Available: true}, {Name: PathSplice, Available: true}}
+	socat := Path{Name: PathSocat, Available: true}
+	if err := b.startSocat(ctx); err != nil {
+		socat = Path{Name: PathSocat, Note: err.Error()}
+	}
+	b.paths = append(b.paths, socat)
+	return nil
+}
+
+func (b *bench) dialers(port uint16) map[string]measure.Dialer {
+	if port == bulkPort {
+		return b.bulk
+	}
+	return b.echo
+}
+
+func tcpDialer(addr string) measure.Dialer {
+	return func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+}
+
+// errNotInstalled marks an optional reference tool missing from PATH.
+var errNotInstalled = errors.New("not installed")
+
+// startSocat runs socat on the broker's machine in front of each service.
+func (b *bench) startSocat(ctx context.Context) error {
+	if _, err := exec.LookPath("socat"); err != nil {
+		return errNotInstalled
+	}
+	for _, port := range []uint16{bulkPort, echoPort} {
+		listen := netip.AddrPortFrom(b.lab.BrokerIP(), 10000+port)
+		cmd := b.lab.BrokerCommand(context.WithoutCancel(ctx), "socat",
+			fmt.Sprintf("TCP-LISTEN:%d,bind=%s,reuseaddr,fork", listen.Port(), listen.Addr()), "TCP:"+b.deviceAddr(port))
+		if err := b.helper(ctx, cmd, listen.String()); err != nil {
+			return fmt.Errorf("socat: %w", err)
+		}
+		b.dialers(port)[PathSocat] = tcpDialer(listen.String())
+	}
+	return nil
+}
+
+// helper starts cmd, to be ended by close, and waits until addr accepts
+// connections.
+func (b *bench) helper(ctx context.Context, cmd *exec.Cmd, addr string) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	b.stops = append(b.stops, func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s does not listen on %s: %w", cmd.Path, addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (b *bench) close() error {
+	for i := len(b.stops) - 1; i >= 0; i-- {
+		b.stops[i]()
+	}
+	b.stops = nil
+	return b.lab.Close()
+}

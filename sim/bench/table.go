@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// AgreementTarget is how far the probe may be from iperf3 (DESIGN.md,
+// performance targets), in percent.
+const AgreementTarget = 10.0
+
+// WriteTable prints the run for people: per cell the median rate of every
+// path and the relay's median ratio to each reference, then round trips
+// and setup per path, then the probe against iperf3.
+func (r Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	paths := r.Available()
+	head := []string{"cell"}
+	for _, p := range paths {
+		head = append(head, p+" Mbit/s")
+	}
+	for _, ref := range References {
+		head = append(head, "relay/"+ref)
+	}
+	fmt.Fprintf(tw, "%s\t\n", strings.Join(head, "\t"))
+	for _, c := range r.Cells {
+		row := []string{fmt.Sprintf("%s x%d", mib(c.Size), c.Streams)}
+		for _, p := range paths {
+			row = append(row, fmt.Sprintf("%.0f", Median(c.Bits(p))/1e6))
+		}
+		for _, ref := range References {
+			row = append(row, ratioCell(c.Ratios(ref)))
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+	}
+	fmt.Fprintln(tw, "\t")
+	fmt.Fprintf(tw, "path\tround trip p50\tp99\tsetup p50\tsetup p99\t\n")
+	for _, p := range paths {
+		rt, s := r.RoundTrips[p], r.Setup[p]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", p, us(rt.P50), us(rt.P99), us(s.P50), us(s.P99))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n(medians of %d runs; ratios are medians of per-round ratios; %s backend)\n", r.Count, r.Backend)
+	for _, p := range r.Paths {
+		if !p.Available {
+			fmt.Fprintf(w, "%s: %s, left out\n", p.Name, p.Note)
+		}
+	}
+	_, err := fmt.Fprintln(w, r.Iperf3.String())
+	return err
+}
+
+func ratioCell(v []float64) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", Median(v))
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0fus", float64(d)/1e3) }
+
+// String is the agreement line of the table.
+func (a Agreement) String() string {
+	if !a.Available {
+		return "probe vs iperf3: " + a.Note + ", not compared"
+	}
+	var probe []float64
+	for _, s := range a.Probe {
+		probe = append(probe, s.BitsPerSecond())
+	}
+	verdict := "within"
+	if a.PercentOff() > AgreementTarget {
+		verdict = "NOT within"
+	}
+	return fmt.Sprintf("probe vs iperf3 on the relayed path: probe %.0f Mbit/s, iperf3 %.0f Mbit/s (medians of %d): %.1f%% apart, %s %.0f%%",
+		Median(probe)/1e6, Median(a.Iperf3)/1e6, len(a.Iperf3), a.PercentOff(), verdict, AgreementTarget)
+}
