@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/measure"
 )
 
@@ -37,12 +38,12 @@ func (b *bench) agreement(ctx context.Context, c Config) (Agreement, error) {
 	a := Agreement{Available: true}
 	secs := c.IperfSeconds
 	for round := range c.Count {
-		bps, err := iperf3Client(ctx, iperfFwd, secs)
+		bps, err := iperf3Client(ctx, b.admin, iperfFwd, secs)
 		if err != nil {
 			return a, fmt.Errorf("bench: iperf3 run %d: %w", round+1, err)
 		}
 		a.Iperf3 = append(a.Iperf3, bps)
-		s, err := probeFor(ctx, tcpDialer(probeFwd), time.Duration(secs)*time.Second, uint64(1000+round))
+		s, err := probeFor(ctx, b.fromAdmin(probeFwd), time.Duration(secs)*time.Second, uint64(1000+round))
 		if err != nil {
 			return a, fmt.Errorf("bench: probe run %d through the forward: %w", round+1, err)
 		}
@@ -64,13 +65,14 @@ func probeFor(ctx context.Context, dial measure.Dialer, d time.Duration, seed ui
 
 // iperf3Client runs one reverse (server sends) iperf3 test of secs seconds
 // after a first second it leaves out, as the probe leaves out its warm-up,
-// and returns the receiver's rate.
-func iperf3Client(ctx context.Context, addr string, secs int) (float64, error) {
+// and returns the receiver's rate. It runs on the admin's machine, where
+// the probe's sockets are made too.
+func iperf3Client(ctx context.Context, admin *lab.Device, addr string, secs int) (float64, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return 0, err
 	}
-	out, err := exec.CommandContext(ctx, "iperf3", "-c", host, "-p", port, "-R", "-J", "-O", "1", "-t", strconv.Itoa(secs)).Output()
+	out, err := admin.Command(ctx, "iperf3", "-c", host, "-p", port, "-R", "-J", "-O", "1", "-t", strconv.Itoa(secs)).Output()
 	bps, perr := parseIperf3(out)
 	if err != nil {
 		return 0, errors.Join(err, perr)

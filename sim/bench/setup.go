@@ -71,9 +71,16 @@ func start(ctx context.Context, c Config) (*bench, error) {
 		return nil, err
 	}
 	b.fqdn = b.desktop.Profile.ReportedFQDN()
-	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}}}
+	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}, {To: b.target(echoPort)}}}
 	if b.admin, err = addDevice(ctx, l, pol.Tenant, "admin", fwd); err != nil {
 		return nil, err
+	}
+	if c.Backend == lab.BackendNetns {
+		// "Direct" is routed direct (DESIGN.md): the same hops as the
+		// relay, with the broker's kernel forwarding.
+		if err := l.RouteThroughBroker(ctx, b.admin, b.desktop); err != nil {
+			return nil, err
+		}
 	}
 	if err := b.routes(ctx); err != nil {
 		return nil, err
@@ -102,17 +109,24 @@ func (b *bench) deviceAddr(port uint16) string {
 }
 
 // routes sets up the dialers of every path to the bulk and echo services.
+// Every path starts with a socket in the admin's machine (its network
+// namespace on netns): the relay through the admin agent's forward, the
+// others to the broker's machine or, routed through it, the desktop.
 func (b *bench) routes(ctx context.Context) error {
 	for _, port := range []uint16{bulkPort, echoPort} {
 		m := b.dialers(port)
-		m[PathRelay] = func(ctx context.Context) (net.Conn, error) { return b.admin.Dial(ctx, b.fqdn, port) }
-		m[PathDirect] = tcpDialer(b.deviceAddr(port))
+		fwd, err := b.admin.ForwardAddr(b.target(port))
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		m[PathRelay] = b.fromAdmin(fwd)
+		m[PathDirect] = b.fromAdmin(b.deviceAddr(port))
 		addrs, err := b.lab.StartOnBroker(ctx, "splice-"+strconv.Itoa(int(port)), "splice",
 			splice.Config{Listen: netip.AddrPortFrom(b.lab.BrokerIP(), 0).String(), To: b.deviceAddr(port)})
 		if err != nil {
 			return fmt.Errorf("bench: splice relay: %w", err)
 		}
-		m[PathSplice] = tcpDialer(addrs["relay"])
+		m[PathSplice] = b.fromAdmin(addrs["relay"])
 	}
 	b.paths = []Path{{Name: PathRelay, Available: true}, {Name: PathDirect, Available: true}, {Name: PathSplice, Available: true}}
 	socat := Path{Name: PathSocat, Available: true}
@@ -130,11 +144,10 @@ func (b *bench) dialers(port uint16) map[string]measure.Dialer {
 	return b.echo
 }
 
-func tcpDialer(addr string) measure.Dialer {
-	return func(ctx context.Context) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", addr)
-	}
+// fromAdmin dials addr from the admin's machine.
+func (b *bench) fromAdmin(addr string) measure.Dialer {
+	ap := netip.MustParseAddrPort(addr)
+	return func(ctx context.Context) (net.Conn, error) { return b.admin.DialFrom(ctx, ap) }
 }
 
 // errNotInstalled marks an optional reference tool missing from PATH.
@@ -152,7 +165,7 @@ func (b *bench) startSocat(ctx context.Context) error {
 		if err := b.helper(ctx, cmd, listen.String()); err != nil {
 			return fmt.Errorf("socat: %w", err)
 		}
-		b.dialers(port)[PathSocat] = tcpDialer(listen.String())
+		b.dialers(port)[PathSocat] = b.fromAdmin(listen.String())
 	}
 	return nil
 }

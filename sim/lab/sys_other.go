@@ -5,6 +5,8 @@ package lab
 import (
 	"context"
 	"errors"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 )
@@ -42,3 +44,10 @@ func (l *Lab) Nodes(context.Context) ([]Node, error) { return nil, errNotLinux }
 func containerRunIDs() ([]string, error) { return nil, nil }
 
 func (d *Device) SetLinkUp(bool) error { return errNotLinux }
+
+func (l *Lab) RouteThroughBroker(context.Context, *Device, *Device) error { return errNotLinux }
+
+func (d *Device) DialFrom(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+	var nd net.Dialer
+	return nd.DialContext(ctx, "tcp", addr.String())
+}
