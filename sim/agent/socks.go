@@ -32,7 +32,7 @@ func (a *agent) handleSOCKS(c *net.TCPConn) {
 		return
 	}
 	if err := writeReply(c, socksOK); err != nil {
-		t.NetConn().Close()
+		t.Close()
 		a.finish(rec, "", false, 0, 0)
 		return
 	}

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"time"
@@ -55,12 +54,12 @@ func (a *agent) segment(fqdn string) (wire.Segment, bool) {
 }
 
 // open sets up a relayed connection to fqdn:port for a local client. It
-// returns the end-to-end TLS connection, or nil and the code of the
-// failure, which it has already recorded.
-func (a *agent) open(ctx context.Context, fqdn string, port uint16) (*tls.Conn, *ConnRecord, code.Code) {
+// returns the tunnel, or nil and the code of the failure, which it has
+// already recorded.
+func (a *agent) open(ctx context.Context, fqdn string, port uint16) (*peer.Tunnel, *ConnRecord, code.Code) {
 	start := time.Now()
 	rec := a.newRecord(ConnRecord{FQDN: fqdn, Port: int(port), Role: RoleSource})
-	fail := func(c code.Code, local bool) (*tls.Conn, *ConnRecord, code.Code) {
+	fail := func(c code.Code, local bool) (*peer.Tunnel, *ConnRecord, code.Code) {
 		a.finish(rec, c, local, 0, 0)
 		return nil, rec, c
 	}
@@ -110,7 +109,7 @@ func (a *agent) open(ctx context.Context, fqdn string, port uint16) (*tls.Conn, 
 	setup := time.Since(start)
 	a.update(rec, func(r *ConnRecord) { r.SetupUs = setup.Microseconds() })
 	a.log.Info("connection open", "conn", res.ConnID, "fqdn", fqdn, "port", port, "peer", res.Peer.Name,
-		"setupUs", setup.Microseconds(), "resumed", t.ConnectionState().DidResume)
+		"setupUs", setup.Microseconds(), "resumed", t.Resumed)
 	return t, rec, ""
 }
 

@@ -8,11 +8,13 @@ import (
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
-// dataConn is the raw data connection under the end-to-end TLS session. Its
-// first Read consumes the broker's pairing answer, so the source's
-// ClientHello can follow the preamble at once and wait in the broker's
-// socket buffer instead of costing a round trip. Reads come from one
-// goroutine at a time (the handshake, then Pipe), so answered needs no lock.
+// dataConn is the raw data connection under the end-to-end TLS handshake
+// (through seal.Records). Its first Read consumes the broker's pairing
+// answer, so the source's ClientHello can follow the preamble at once and
+// wait in the broker's socket buffer instead of costing a round trip. Reads
+// come from one goroutine at a time (the handshake, then the source's read
+// of the switch record), so answered needs no lock. The sealed frames
+// after the switch use the *net.TCPConn directly.
 type dataConn struct {
 	*net.TCPConn
 	handshakeTimeout time.Duration // the deadline after the answer

@@ -7,17 +7,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/pki"
+	"github.com/c2clab/c2clab/sim/seal"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
-// HandshakeTimeout bounds the end-to-end TLS handshake over the relay,
-// counted from the pairing answer. The wait for the answer itself is bounded
+// HandshakeTimeout bounds the end-to-end TLS handshake over the relay, and
+// the destination's switch record after it, counted from the pairing answer. The wait for the answer itself is bounded
 // by wire.TokenLifetime, counted from the start of the data connection.
 const HandshakeTimeout = 5 * time.Second
 
@@ -28,10 +29,6 @@ var ErrRefused = errors.New("data connection refused by the broker")
 // ErrNoAnswer is wrapped when no pairing answer came in time (or the
 // connection failed before it).
 var ErrNoAnswer = errors.New("no pairing answer from the broker")
-
-// bufSize is the copy buffer of each direction: large reads let TLS fill
-// whole 16 KiB records and keep syscalls few.
-const bufSize = 256 << 10
 
 // Predial is a data connection's TCP handshake started early, in parallel
 // with connect, so that it is off the setup's critical path.
@@ -135,34 +132,49 @@ func identity(p *wire.Peer) pki.Identity {
 	return pki.Identity{Tenant: p.Tenant, Name: p.Name, Kind: pki.Kind(p.Kind)}
 }
 
+// Tunnel is the data path of one relayed connection after the end-to-end
+// handshake: sealed frames keyed by it (docs/PROTOCOL.md section 7.1).
+type Tunnel struct {
+	*seal.Conn
+	// ConnID is the broker's connId, for logs.
+	ConnID string
+	// Resumed reports whether the end-to-end TLS session was resumed.
+	Resumed bool
+}
+
 // DialSource opens the source side of an allowed connection: data
 // connection (pre's, if not nil), pairing, then the TLS client handshake
-// with the destination.
+// with the destination, then the switch to sealed frames.
 // On failure the code says what to record.
-func (c *Client) DialSource(ctx context.Context, res *wire.ConnectResult, pre *Predial) (*tls.Conn, code.Code, error) {
+func (c *Client) DialSource(ctx context.Context, res *wire.ConnectResult, pre *Predial) (*Tunnel, code.Code, error) {
 	raw, err := c.dialData(ctx, res.Token, pre)
 	if err != nil {
 		return nil, failCode(err), err
 	}
-	t := tls.Client(raw, c.peerTLS(identity(res.Peer)))
-	return c.handshake(ctx, t, raw)
+	// seal.Records: the TLS stack must not read into the frames behind
+	// the handshake.
+	t := tls.Client(seal.Records(raw), c.peerTLS(identity(res.Peer)))
+	return c.handshake(ctx, t, raw, seal.Client, res.ConnID)
 }
 
 // DialDestination opens the destination side of an incoming connection:
-// data connection, pairing, then the TLS server handshake with the source.
-func (c *Client) DialDestination(ctx context.Context, m *wire.Incoming) (*tls.Conn, code.Code, error) {
+// data connection, pairing, then the TLS server handshake with the source,
+// then the switch to sealed frames.
+func (c *Client) DialDestination(ctx context.Context, m *wire.Incoming) (*Tunnel, code.Code, error) {
 	raw, err := c.dialData(ctx, m.Token, nil)
 	if err != nil {
 		return nil, failCode(err), err
 	}
-	t := tls.Server(raw, c.peerTLS(identity(&m.Source)))
-	return c.handshake(ctx, t, raw)
+	t := tls.Server(seal.Records(raw), c.peerTLS(identity(&m.Source)))
+	return c.handshake(ctx, t, raw, seal.Server, m.ConnID)
 }
 
 // handshake waits for the pairing answer, at most pairTimeout, and then
-// runs the end-to-end handshake, at most handshakeTimeout from the answer
-// (raw re-arms its deadline when the answer arrives).
-func (c *Client) handshake(ctx context.Context, t *tls.Conn, raw *dataConn) (*tls.Conn, code.Code, error) {
+// runs the end-to-end handshake and the switch to frames, at most
+// handshakeTimeout from the answer (raw re-arms its deadline when the
+// answer arrives).
+func (c *Client) handshake(ctx context.Context, t *tls.Conn, raw *dataConn,
+	switchTo func(*tls.Conn, net.Conn) (*seal.Conn, error), connID string) (*Tunnel, code.Code, error) {
 	raw.SetDeadline(time.Now().Add(c.pairTimeout))
 	if err := t.HandshakeContext(ctx); err != nil {
 		raw.Close()
@@ -171,8 +183,14 @@ func (c *Client) handshake(ctx context.Context, t *tls.Conn, raw *dataConn) (*tl
 		}
 		return nil, code.BrkProtocolError, fmt.Errorf("end-to-end TLS: %w", err)
 	}
+	// The frames run on the TCP connection itself, not through t.
+	f, err := switchTo(t, raw.TCPConn)
+	if err != nil {
+		raw.Close()
+		return nil, code.BrkProtocolError, fmt.Errorf("end-to-end frames: %w", err)
+	}
 	raw.SetDeadline(time.Time{})
-	return t, "", nil
+	return &Tunnel{Conn: f, ConnID: connID, Resumed: t.ConnectionState().DidResume}, "", nil
 }
 
 func failCode(err error) code.Code {
@@ -183,44 +201,59 @@ func failCode(err error) code.Code {
 	return code.BrkMtSetupTimeout
 }
 
-// Pipe copies between the end-to-end TLS connection and a local TCP
-// connection until both directions end, then closes both. A direction that
-// ends cleanly is passed on as close_notify plus FIN (towards the tunnel) or
-// FIN (towards the local socket); an error aborts both. up counts bytes
-// from local into the tunnel, down bytes from the tunnel to local.
-func (c *Client) Pipe(t *tls.Conn, local *net.TCPConn) (up, down int64) {
-	upBuf, downBuf := c.bufs.Get().(*[]byte), c.bufs.Get().(*[]byte)
-	defer c.bufs.Put(upBuf)
-	defer c.bufs.Put(downBuf)
+// Pipe copies between the tunnel and a local TCP connection until both
+// directions end, then closes both. Each read from local goes out as one
+// frame at once, read into the frame buffer and sealed in place; each
+// frame's plaintext is written to local from the buffer it was opened in.
+// A direction that ends cleanly is passed on as end-of-stream plus FIN
+// (towards the tunnel) or FIN (towards the local socket); an error aborts
+// both (a reset towards the local socket) and the first error is logged.
+// up counts bytes from local into the tunnel, down bytes from the tunnel
+// to local.
+func (c *Client) Pipe(t *Tunnel, local *net.TCPConn) (up, down int64) {
+	var once sync.Once
+	var first error // the error that aborted the relay, set once
+	abort := func(err error) {
+		once.Do(func() { first = err })
+		local.SetLinger(0) // a reset: the local end must not take a cut stream for a clean end
+		t.Close()
+		local.Close()
+	}
 	done := make(chan int64, 1)
 	go func() {
-		n, err := io.CopyBuffer(writerOnly{t}, readerOnly{local}, *upBuf)
+		n, err := t.ReadFrom(local)
+		if err == nil {
+			err = t.CloseWrite() // end-of-stream frame, then FIN
+		}
 		if err != nil {
-			t.NetConn().Close()
-			local.Close()
-		} else {
-			t.CloseWrite() // close_notify
-			if raw, ok := t.NetConn().(interface{ CloseWrite() error }); ok {
-				raw.CloseWrite() // FIN
-			}
+			abort(fmt.Errorf("local to tunnel: %w", err))
 		}
 		done <- n
 	}()
-	down, err := io.CopyBuffer(writerOnly{local}, readerOnly{t}, *downBuf)
+	down, err := t.WriteTo(local)
 	if err != nil {
-		t.NetConn().Close()
-		local.Close()
+		abort(fmt.Errorf("tunnel to local: %w", err))
 	} else {
 		local.CloseWrite()
 	}
-	up = <-done // the goroutine is done with upBuf
-	t.NetConn().Close()
+	up = <-done // after this, first is settled
+	t.Close()
 	local.Close()
+	c.logAbort(t.ConnID, first)
 	return up, down
 }
 
-// readerOnly and writerOnly hide ReadFrom/WriteTo so io.CopyBuffer uses the
-// given buffer.
-type readerOnly struct{ io.Reader }
-
-type writerOnly struct{ io.Writer }
+// logAbort logs why a relay was aborted. A frame that fails its checks,
+// or a stream cut before its end-of-stream (by the peer aborting, or by
+// the path), is a warning: it is what tampering looks like.
+func (c *Client) logAbort(connID string, err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, seal.ErrAuth), errors.Is(err, seal.ErrMalformed):
+		c.log.Warn("relay failed: a frame is not authentic", "conn", connID, "reason", err)
+	case errors.Is(err, seal.ErrTruncated):
+		c.log.Warn("relay cut: the stream ended without its end-of-stream", "conn", connID, "reason", err)
+	default:
+		c.log.Info("relay aborted", "conn", connID, "reason", err)
+	}
+}

@@ -47,7 +47,7 @@ func (c *Client) ServeIncoming(ctx context.Context, s *Session, m *wire.Incoming
 		return Outcome{Code: fc, Err: err}
 	}
 	stop := context.AfterFunc(ctx, func() { // the node stops: end the relay now
-		t.NetConn().Close()
+		t.Close()
 		local.Close()
 	})
 	defer stop()

@@ -1,7 +1,8 @@
 // Package peer is the client end of the c2c/1 protocol (docs/PROTOCOL.md)
 // that the reference agent and the App Connector share: the control session
-// with its keepalive and reconnect, and the data path with end-to-end TLS
-// between the two sides of a relayed connection.
+// with its keepalive and reconnect, and the data path: an end-to-end TLS
+// handshake between the two sides of a relayed connection, then sealed
+// frames keyed by it (sim/seal).
 package peer
 
 import (
@@ -68,7 +69,6 @@ type Client struct {
 	// the end-to-end handshake after it (wire.TokenLifetime and
 	// HandshakeTimeout; tests shorten them).
 	pairTimeout, handshakeTimeout time.Duration
-	bufs                          sync.Pool // *[]byte of bufSize, Pipe's copy buffers
 	// sessions and ticketKey let end-to-end TLS resume with a peer seen
 	// before: no certificates or signatures, which halves setup time.
 	sessions  tls.ClientSessionCache
@@ -99,10 +99,6 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{cfg: cfg, log: cfg.Logger, cert: cert, self: self, verify: pki.NewVerifier(tenantCAs),
 		pairTimeout: wire.TokenLifetime, handshakeTimeout: HandshakeTimeout,
 		sessions: tls.NewLRUClientSessionCache(256), up: make(chan struct{}), first: make(chan struct{})}
-	c.bufs.New = func() any {
-		b := make([]byte, bufSize)
-		return &b
-	}
 	if _, err := rand.Read(c.ticketKey[:]); err != nil {
 		return nil, fmt.Errorf("peer: ticket key: %w", err)
 	}

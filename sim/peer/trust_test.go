@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -54,10 +55,18 @@ func TestDataPathTrustsTenantCAOnly(t *testing.T) {
 				dstErr <- err
 			}()
 			conn, c, srcErr := tc.src.DialSource(ctx, &wire.ConnectResult{Token: wire.Token{2}, Peer: &dstPeer}, nil)
-			if srcErr == nil {
-				conn.Close()
-			}
 			errs := map[string]error{"source": srcErr, "destination": <-dstErr}
+			if srcErr == nil {
+				// The TLS client's handshake ends before the server has
+				// checked its certificate: a refused source learns it at
+				// its first Read, from the alert in front of the switch.
+				_, err := conn.Read(make([]byte, 1))
+				conn.Close()
+				if tc.refuser == "destination" && (err == nil || errors.Is(err, io.EOF)) {
+					t.Fatalf("refused source's first Read: %v, want the destination's alert", err)
+				}
+				t.Logf("source's first Read: %v", err)
+			}
 			if tc.refuser == "" {
 				if errs["source"] != nil || errs["destination"] != nil {
 					t.Fatalf("source: %v; destination: %v; want both to accept", errs["source"], errs["destination"])

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package seal
+
+import "time"
+
+// processCPU is not measured here.
+func processCPU() (time.Duration, bool) { return 0, false }
