@@ -47,9 +47,12 @@ func socksRequest(c net.Conn) (string, uint16, error) {
 	if _, err := io.ReadFull(c, h[:]); err != nil {
 		return "", 0, fmt.Errorf("%w: greeting: %w", errSOCKS, err)
 	}
+	if h[0] != 5 {
+		return "", 0, fmt.Errorf("%w: greeting: version %d, want 5", errSOCKS, h[0])
+	}
 	methods := make([]byte, h[1])
-	if _, err := io.ReadFull(c, methods); err != nil || h[0] != 5 {
-		return "", 0, fmt.Errorf("%w: greeting: version %d", errSOCKS, h[0])
+	if _, err := io.ReadFull(c, methods); err != nil {
+		return "", 0, fmt.Errorf("%w: greeting methods: %w", errSOCKS, err)
 	}
 	if !slices.Contains(methods, 0) {
 		c.Write([]byte{5, 0xff})
@@ -59,8 +62,11 @@ func socksRequest(c net.Conn) (string, uint16, error) {
 		return "", 0, fmt.Errorf("%w: %w", errSOCKS, err)
 	}
 	var r [4]byte // VER CMD RSV ATYP
-	if _, err := io.ReadFull(c, r[:]); err != nil || r[0] != 5 {
+	if _, err := io.ReadFull(c, r[:]); err != nil {
 		return "", 0, fmt.Errorf("%w: request: %w", errSOCKS, err)
+	}
+	if r[0] != 5 {
+		return "", 0, fmt.Errorf("%w: request: version %d, want 5", errSOCKS, r[0])
 	}
 	host, err := readAddr(c, r[3])
 	if err != nil {

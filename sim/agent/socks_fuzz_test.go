@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,6 +62,9 @@ func FuzzSOCKSRequest(f *testing.F) {
 		if err != nil {
 			if !errors.Is(err, errSOCKS) {
 				t.Fatalf("error %v does not wrap errSOCKS", err)
+			}
+			if strings.Contains(err.Error(), "%!") {
+				t.Fatalf("error text is a broken format: %q", err)
 			}
 			if ok {
 				t.Fatalf("refused %x (%v), a valid request for %q:%d", in, err, wantHost, wantPort)
