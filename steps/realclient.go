@@ -22,6 +22,13 @@ const realClientTimeout = 15 * time.Second
 // `nc -N -X 5 -x SOCKS FQDN PORT` with text on stdin. -N half-closes after
 // stdin ends, so an echo service's answer ends the run.
 func ncSends(ctx context.Context, from, text, target string) (context.Context, error) {
+	return runNC(ctx, from, text, target, true)
+}
+
+// runNC runs `nc -N [-X 5 -x SOCKS] HOST PORT` on from's machine with text
+// on stdin and keeps what it printed; without SOCKS, nc resolves HOST
+// itself and connects to the address it gets.
+func runNC(ctx context.Context, from, text, target string, socks bool) (context.Context, error) {
 	w := getWorld(ctx)
 	d, err := w.device(from)
 	if err != nil {
@@ -37,7 +44,11 @@ func ncSends(ctx context.Context, from, text, target string) (context.Context, e
 	}
 	cctx, cancel := context.WithTimeout(ctx, realClientTimeout)
 	defer cancel()
-	cmd := d.Command(cctx, nc, "-N", "-X", "5", "-x", d.SOCKSAddr(), host, port)
+	args := []string{"-N"}
+	if socks {
+		args = append(args, "-X", "5", "-x", d.SOCKSAddr())
+	}
+	cmd := d.Command(cctx, nc, append(args, host, port)...)
 	cmd.Stdin = strings.NewReader(text)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

@@ -242,7 +242,7 @@ func (w *world) startLab(ctx context.Context) error {
 		}
 	}
 	for _, d := range w.devices {
-		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew})
+		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew, Intercept: d.intercept})
 		if d.skew > pki.Backdate {
 			// Its certificate is not valid yet: it cannot register, and
 			// an agent that checks its own certificate does not start.

@@ -88,6 +88,8 @@ type deviceDecl struct {
 	link    linkemu.Impairments // the device's link, both ways
 	// forwards are local listeners its agent tunnels to targets.
 	forwards []lab.Forward
+	// intercept makes its agent the resolver of its machine.
+	intercept bool
 	// skew is how far ahead the clock that issued its certificate runs;
 	// beyond pki.Backdate the broker cannot accept it, so the lab does not
 	// wait for it to register.

@@ -1,8 +1,9 @@
 // Package agent is the reference Client Connector: on the source side it
-// intercepts the names the tenant's segments cover (SOCKS5 and fixed TCP
-// forwards) and opens relayed connections through the broker; on the
-// destination side it hands each incoming connection to the local service at
-// the device's interface IP (EP-1). It speaks only docs/PROTOCOL.md (c2c/1).
+// intercepts the names the tenant's segments cover (SOCKS5, fixed TCP
+// forwards, its own DNS with redirected connections) and opens relayed
+// connections through the broker; on the destination side it hands each
+// incoming connection to the local service at the device's interface IP
+// (EP-1). It speaks only docs/PROTOCOL.md (c2c/1).
 package agent
 
 import (
@@ -47,6 +48,14 @@ type Config struct {
 	Status string
 	// Forwards are source-side local TCP listeners tunnelled to To.
 	Forwards []Forward
+	// DNS is the UDP listen address of the agent's resolver for the names
+	// its segments cover, answered with synthetic addresses from
+	// SyntheticRange; "" means none.
+	DNS string
+	// Intercept is the TCP listen address for connections to those
+	// addresses, redirected there by the host's firewall (Linux; needs
+	// DNS); "" means none.
+	Intercept string
 	// Logger receives one line per event; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`
 	// Faults breach the agent's contract on purpose; see Faults.
@@ -74,9 +83,10 @@ type agent struct {
 }
 
 // Run runs the agent until ctx is cancelled. ready gets the addresses
-// "socks", "status" and "forward:<To>" once every listener is up and the
-// first attempt to register with the broker has ended (or at once when
-// Private Access is off, since then the agent does not connect).
+// "socks", "status", "dns", "intercept" and "forward:<To>" once every
+// listener is up and the first attempt to register with the broker has
+// ended (or at once when Private Access is off, since then the agent does
+// not connect).
 func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) error {
 	a, err := newAgent(cfg)
 	if err != nil {
@@ -100,6 +110,9 @@ func Run(ctx context.Context, cfg Config, ready func(addrs map[string]string)) e
 		listeners = listeners[1:]
 	}
 	a.serveListeners(listeners)
+	if err := a.startInterception(ctx, addrs); err != nil {
+		return err
+	}
 	if a.cfg.Profile.PrivateAccessEnabled() {
 		a.goRun(func() { a.client.Run(ctx) })
 		select {

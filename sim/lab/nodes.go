@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -132,6 +133,11 @@ type DeviceOptions struct {
 	// ClockSkew is how far ahead of the lab's clock the clock of the CA
 	// that issues the device's certificate runs (negative: behind).
 	ClockSkew time.Duration
+	// Intercept makes the device's agent the resolver of its machine for
+	// the names its segments cover, with synthetic addresses whose
+	// connections it tunnels, so unmodified clients connect by name
+	// (netns backend only: ErrInterceptNeedsNetns elsewhere).
+	Intercept bool
 }
 
 // Forward is one local listener of a device's agent.
@@ -154,6 +160,9 @@ func (l *Lab) AddDeviceWith(ctx context.Context, tenantID string, p *device.Prof
 	if dup {
 		return nil, fmt.Errorf("lab: add device %q: name already used in this run", p.Name)
 	}
+	if err := l.checkIntercept(opts); err != nil {
+		return nil, err
+	}
 	h, err := l.placer.place(ctx, p.Name)
 	if err != nil {
 		return nil, err
@@ -167,8 +176,13 @@ func (l *Lab) AddDeviceWith(ctx context.Context, tenantID string, p *device.Prof
 	if err := d.startServices(ctx); err != nil {
 		return nil, err
 	}
-	if err := d.startAgent(ctx, ca, opts.Forwards); err != nil {
+	if err := d.startAgent(ctx, ca, opts.Forwards, opts.Intercept); err != nil {
 		return nil, err
+	}
+	if opts.Intercept {
+		if err := d.intercept(ctx); err != nil {
+			return nil, err
+		}
 	}
 	l.mu.Lock()
 	l.devices[p.Name] = d
@@ -190,7 +204,7 @@ func (d *Device) startServices(ctx context.Context) error {
 	return err
 }
 
-func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward) error {
+func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward, intercept bool) error {
 	l := d.lab
 	cert, key, err := l.issueAt(time.Now().Add(d.skew), ca, pki.Identity{Tenant: d.Tenant, Name: d.Name, Kind: pki.KindAgent}, false)
 	if err != nil {
@@ -204,6 +218,10 @@ func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward)
 		Name: d.Name, Broker: l.brokerAddrs(), CAFile: bundle, CertFile: cert, KeyFile: key,
 		Profile: *d.Profile, InterfaceIP: d.InterfaceIP.String(),
 		SOCKS: d.InterfaceIP.String() + ":0", Status: d.InterfaceIP.String() + ":0",
+	}
+	if intercept {
+		cfg.DNS = net.JoinHostPort(d.InterfaceIP.String(), interceptDNSPort)
+		cfg.Intercept = "127.0.0.1:0" // where REDIRECT sends the machine's own connections
 	}
 	for _, f := range forwards {
 		listen := netip.AddrPortFrom(d.InterfaceIP, f.Port).String()

@@ -78,8 +78,12 @@ func handleAt(nsPath string) (*netlink.Handle, error) {
 }
 
 // deleteNetns kills what still runs in the namespace (only processes in this
-// very namespace, found by its inode) and removes its bind mount.
+// very namespace, found by its inode) and removes its bind mount and its
+// /etc/netns configuration.
 func deleteNetns(name string) error {
+	if err := removeEtcNetns(name); err != nil {
+		return fmt.Errorf("delete netns %q: %w", name, err)
+	}
 	path := filepath.Join(netnsDir, name)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil

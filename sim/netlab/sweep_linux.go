@@ -39,6 +39,7 @@ func sweep(match func(runID string) bool) ([]string, error) {
 		errs = append(errs, err)
 	}
 	add(sweepNetns(match))
+	add(sweepEtcNetns(match))
 	add(sweepLinks(match))
 	ids, err := fwDelete(context.Background(), match)
 	for _, id := range ids {
@@ -102,9 +103,10 @@ func sweepState(match func(runID string) bool) ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
-// RunIDs lists the run IDs that namespaces, links, firewall rules and state
-// directories on this machine carry, so a run whose own records are gone
-// can still be found and swept.
+// RunIDs lists the run IDs that namespaces, their /etc/netns
+// configuration, links, firewall rules and state directories on this
+// machine carry, so a run whose own records are gone can still be found
+// and swept.
 func RunIDs() ([]string, error) {
 	seen := map[string]bool{}
 	var errs []error
@@ -125,6 +127,9 @@ func RunIDs() ([]string, error) {
 	ids, err := fwRunIDs(context.Background())
 	errs = append(errs, err)
 	for _, id := range ids {
+		seen[id] = true
+	}
+	for _, id := range etcNetnsRunIDs() {
 		seen[id] = true
 	}
 	if ents, err := os.ReadDir(StateRoot); err == nil {

@@ -1,0 +1,52 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/c2clab/c2clab/sim/agent"
+)
+
+// intercept points the device's machine at its agent, once the agent is
+// ready: its resolver (/etc/netns/NS/resolv.conf, which `ip netns exec`
+// puts in place for every program the lab runs there), a local route that
+// keeps the synthetic range on the machine, and a REDIRECT of TCP to that
+// range into the agent's intercept listener. The rule and route go with
+// the namespace; netlab removes the resolv.conf with it, or sweeps it.
+func (d *Device) intercept(ctx context.Context) error {
+	p, ok := d.lab.placer.(*netnsPlacer)
+	if !ok {
+		return ErrInterceptNeedsNetns
+	}
+	h, err := p.lab.Host(d.host.name)
+	if err != nil {
+		return fmt.Errorf("lab: intercept %q: %w", d.Name, err)
+	}
+	dns, err := d.agent.addr("dns")
+	if err != nil {
+		return fmt.Errorf("lab: intercept %q: %w", d.Name, err)
+	}
+	to, err := d.agent.addr("intercept")
+	if err != nil {
+		return fmt.Errorf("lab: intercept %q: %w", d.Name, err)
+	}
+	dnsIP, _, _ := net.SplitHostPort(dns)
+	_, port, _ := net.SplitHostPort(to)
+	// timeout and attempts: an agent that does not answer fails a lookup
+	// in about 2 s, not glibc's default 10.
+	conf := fmt.Sprintf("# c2clab run %s: the agent of %s\nnameserver %s\noptions timeout:1 attempts:2\n", d.lab.ID, d.Name, dnsIP)
+	if err := h.WriteEtc("resolv.conf", []byte(conf)); err != nil {
+		return fmt.Errorf("lab: intercept %q: %w", d.Name, err)
+	}
+	synth := agent.SyntheticRange.String()
+	for _, cmd := range [][]string{
+		{"ip", "route", "add", "local", synth, "dev", "lo"},
+		{"iptables", "-w", "5", "-t", "nat", "-A", "OUTPUT", "-d", synth, "-p", "tcp", "-j", "REDIRECT", "--to-ports", port},
+	} {
+		if out, err := d.Command(ctx, cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+			return fmt.Errorf("lab: intercept %q: %v: %w: %s", d.Name, cmd, err, out)
+		}
+	}
+	return nil
+}
