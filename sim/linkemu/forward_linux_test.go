@@ -27,8 +27,10 @@ func TestForwarderCarriesTraffic(t *testing.T) {
 		t.Fatalf("%d of 20 pings answered through the forwarder, want >= 18", len(got))
 	}
 	t.Logf("median RTT with 5ms each way: %v (min %v)", median(got), got[0])
-	if got[0] < 10*time.Millisecond {
-		t.Errorf("min RTT %v, want >= 10ms (5ms each way)", got[0])
+	// The emulator releases a frame when its timer fires, which may be a
+	// few microseconds before the nominal instant; 1% covers that.
+	if got[0] < 9900*time.Microsecond {
+		t.Errorf("min RTT %v, want >= 9.9ms (5ms each way, 1%% timer tolerance)", got[0])
 	}
 	send, recv := tcpPair(t, l)
 	const size = 8 << 20

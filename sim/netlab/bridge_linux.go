@@ -38,7 +38,7 @@ func createBridge(name string, gw netip.Prefix) error {
 
 // deleteLink deletes a root-namespace link; one already gone is fine.
 func deleteLink(name string) error {
-	link, err := netlink.LinkByName(name)
+	link, err := linkByName(name)
 	if errors.As(err, new(netlink.LinkNotFoundError)) {
 		return nil
 	}

@@ -131,7 +131,7 @@ func tagHostVeths(r *current.Result, alias string) error {
 		if iface.Sandbox != "" {
 			continue
 		}
-		link, err := netlink.LinkByName(iface.Name)
+		link, err := linkByName(iface.Name)
 		if err != nil {
 			return fmt.Errorf("tag veth %q: %w", iface.Name, err)
 		}

@@ -144,11 +144,11 @@ func addEmuPort(e *Emu, bridge string, mtu int, undo *undoStack) error {
 // bridgePort tags a root-namespace link with alias, makes it a port of
 // bridge and sets it up.
 func bridgePort(name, alias, bridge string) error {
-	link, err := netlink.LinkByName(name)
+	link, err := linkByName(name)
 	if err != nil {
 		return fmt.Errorf("link %q: %w", name, err)
 	}
-	br, err := netlink.LinkByName(bridge)
+	br, err := linkByName(bridge)
 	if err != nil {
 		return fmt.Errorf("bridge %q: %w", bridge, err)
 	}

@@ -158,29 +158,31 @@ func zombie(pid int) bool {
 	return false
 }
 
-// linkList lists root-namespace links, retrying an interrupted dump.
-func linkList() ([]netlink.Link, error) {
+// retryDump retries fn while its netlink dump was interrupted: other labs
+// add and remove links at the same time, and the kernel then flags the
+// dump, whose results may be incomplete.
+func retryDump[T any](fn func() (T, error)) (T, error) {
+	var v T
 	var err error
 	for range 5 {
-		var links []netlink.Link
-		links, err = netlink.LinkList()
-		if !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return links, err
+		if v, err = fn(); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return v, err
 		}
 	}
-	return nil, err
+	return v, err
 }
 
-// routeList lists the root namespace's IPv4 routes, retrying an interrupted
-// dump.
+// linkList lists root-namespace links.
+func linkList() ([]netlink.Link, error) { return retryDump(netlink.LinkList) }
+
+// linkByName finds a root-namespace link.
+func linkByName(name string) (netlink.Link, error) {
+	return retryDump(func() (netlink.Link, error) { return netlink.LinkByName(name) })
+}
+
+// routeList lists the root namespace's IPv4 routes.
 func routeList() ([]netlink.Route, error) {
-	var err error
-	for range 5 {
-		var routes []netlink.Route
-		routes, err = netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
-		if !errors.Is(err, netlink.ErrDumpInterrupted) {
-			return routes, err
-		}
-	}
-	return nil, err
+	return retryDump(func() ([]netlink.Route, error) {
+		return netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
 }
