@@ -12,7 +12,6 @@ import (
 
 	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/code"
-	"github.com/c2clab/c2clab/sim/lab"
 )
 
 // logTimeout bounds how long the broker may take to close an activity
@@ -131,9 +130,6 @@ func agentShowsNoClient(ctx context.Context, name string) error {
 
 func agentStopsAnswering(ctx context.Context, name string) (context.Context, error) {
 	w := getWorld(ctx)
-	if w.cfg.Backend == lab.BackendContainer {
-		return skip(ctx, "freezing an agent needs its process; on the container backend it runs inside Docker")
-	}
 	d, err := w.device(name)
 	if err != nil {
 		return ctx, err

@@ -1,11 +1,11 @@
 // Package image builds the lab's container image: FROM scratch, holding
 // only the static c2clab binary at /c2clab. Nothing is pulled (no registry
-// is reachable), so the image is built locally from the binary each run and
-// labelled with the run ID, so a sweep finds it after a crash.
+// is reachable), so the image is built locally from the binary each run,
+// through testcontainers-go, and labelled with the run ID, so a sweep finds
+// it after a crash.
 package image
 
 import (
-	"bytes"
 	"context"
 	"debug/elf"
 	"errors"
@@ -15,6 +15,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
 // Binary is where the c2clab binary lives inside the image.
@@ -28,14 +35,102 @@ const RunLabel = "c2clab.run"
 // scratch image does not have.
 var ErrNotStatic = errors.New("binary is not statically linked")
 
+// ErrNoEngine means no Docker engine answers.
+var ErrNoEngine = errors.New("no Docker engine answers")
+
 // dockerfile copies the binary into an empty image.
 const dockerfile = "FROM scratch\nCOPY c2clab " + Binary + "\nENTRYPOINT [\"" + Binary + "\"]\n"
 
-// Build builds image tag FROM scratch with binary as /c2clab, labelled
-// c2clab.run=runID. The binary must be static (CGO_ENABLED=0).
-func Build(ctx context.Context, binary, tag, runID string) error {
+// connectTimeout bounds finding and asking the engine: the library's own
+// discovery does not take a context.
+const connectTimeout = 10 * time.Second
+
+var setupOnce sync.Once
+
+// setup turns Ryuk off and quiets the library, once per process, before
+// the library reads its configuration (it reads it once). Ryuk is a
+// container the library would pull to reap what a test leaves; the lab
+// labels everything it makes with the run ID and sweeps it itself, and no
+// registry is reachable. The library's progress lines go to the debug log.
+func setup() error {
+	setupOnce.Do(func() {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+		tclog.SetDefault(debugLogger{})
+	})
+	cfg := testcontainers.ReadConfig().Config
+	if !cfg.RyukDisabled {
+		return errors.New("testcontainers-go read its configuration before the lab turned Ryuk off; set TESTCONTAINERS_RYUK_DISABLED=true")
+	}
+	if cfg.HubImageNamePrefix != "" {
+		// The prefix would rename the local image, and the library would
+		// then try to pull it.
+		return fmt.Errorf("testcontainers-go hub image prefix %q is set (TESTCONTAINERS_HUB_IMAGE_NAME_PREFIX or hub.image.name.prefix): the lab's image is local, unset it", cfg.HubImageNamePrefix)
+	}
+	return nil
+}
+
+// debugLogger prints the library's log lines when C2CLAB_DEBUG is set.
+type debugLogger struct{}
+
+func (debugLogger) Printf(format string, args ...any) {
+	if os.Getenv("C2CLAB_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "testcontainers: "+strings.TrimRight(format, "\n")+"\n", args...)
+	}
+}
+
+// Connect returns testcontainers-go's Docker provider once an engine has
+// answered, with Ryuk off. Its Client() is the Docker API client the lab
+// uses for what the library does not wrap (pause, kill, wait, lists).
+func Connect(ctx context.Context) (*testcontainers.DockerProvider, error) {
+	if err := setup(); err != nil {
+		return nil, fmt.Errorf("image: connect: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	type result struct {
+		p   *testcontainers.DockerProvider
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(debugLogger{}))
+		if err == nil {
+			// Not p.Health: it asks for Info, which the library caches.
+			if _, err = p.Client().Ping(ctx, client.PingOptions{}); err != nil {
+				p.Close()
+				p = nil
+			}
+		}
+		ch <- result{p, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, fmt.Errorf("image: connect: %w: %w", ErrNoEngine, r.err)
+		}
+		return r.p, nil
+	case <-ctx.Done():
+		go func() { // the library may still answer: close what it gives
+			if r := <-ch; r.p != nil {
+				r.p.Close()
+			}
+		}()
+		return nil, fmt.Errorf("image: connect: %w: %w", ErrNoEngine, ctx.Err())
+	}
+}
+
+// Build builds image tag (REPO:TAG) FROM scratch with binary as /c2clab,
+// labelled c2clab.run=runID, with the classic builder: BuildKit may be
+// absent and wants a frontend image for some features; FROM scratch needs
+// neither, and names no image to pull. The binary must be static
+// (CGO_ENABLED=0).
+func Build(ctx context.Context, p *testcontainers.DockerProvider, binary, tag, runID string) error {
 	if err := CheckStatic(binary); err != nil {
 		return fmt.Errorf("image: build %q: %w", tag, err)
+	}
+	repo, version, ok := strings.Cut(tag, ":")
+	if !ok {
+		return fmt.Errorf("image: build %q: tag is not REPO:TAG", tag)
 	}
 	dir, err := os.MkdirTemp("", "c2clab-image-")
 	if err != nil {
@@ -48,10 +143,22 @@ func Build(ctx context.Context, binary, tag, runID string) error {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o600); err != nil {
 		return fmt.Errorf("image: build %q: %w", tag, err)
 	}
-	// The classic builder: BuildKit may be absent and wants a frontend
-	// image for some features; FROM scratch needs neither.
-	_, err = Docker(ctx, "build", "-q", "--label", RunLabel+"="+runID, "-t", tag, dir)
-	if err != nil {
+	req := testcontainers.ContainerRequest{
+		FromDockerfile: testcontainers.FromDockerfile{
+			Context: dir, Repo: repo, Tag: version,
+			// KeepImage: the sweep removes it, and it keeps the library
+			// from adding its four labels, which the classic builder
+			// turns into four more steps, each a container (~1 s apiece
+			// on 2 busy cores).
+			KeepImage: true,
+			BuildOptionsModifier: func(o *client.ImageBuildOptions) {
+				o.Version = build.BuilderV1
+				o.PullParent = false
+				o.Labels = map[string]string{RunLabel: runID}
+			},
+		},
+	}
+	if _, err := p.BuildImage(ctx, &req); err != nil {
 		return fmt.Errorf("image: build %q: %w", tag, err)
 	}
 	return nil
@@ -85,32 +192,30 @@ func BuildBinary(ctx context.Context, moduleDir, out string) error {
 	return nil
 }
 
+// RunFilter selects what carries the run's label; runID "" selects every
+// run's.
+func RunFilter(runID string) client.Filters {
+	if runID == "" {
+		return make(client.Filters).Add("label", RunLabel)
+	}
+	return make(client.Filters).Add("label", RunLabel+"="+runID)
+}
+
 // Remove removes every image labelled with runID.
-func Remove(ctx context.Context, runID string) error {
-	out, err := Docker(ctx, "images", "-q", "--filter", "label="+RunLabel+"="+runID)
+func Remove(ctx context.Context, cli client.APIClient, runID string) error {
+	imgs, err := cli.ImageList(ctx, client.ImageListOptions{Filters: RunFilter(runID)})
 	if err != nil {
 		return fmt.Errorf("image: remove %s: %w", runID, err)
 	}
-	ids := strings.Fields(out)
-	if len(ids) == 0 {
-		return nil
+	var errs []error
+	for _, img := range imgs.Items {
+		_, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+		errs = append(errs, err)
 	}
-	if _, err := Docker(ctx, append([]string{"rmi", "-f"}, ids...)...); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("image: remove %s: %w", runID, err)
 	}
 	return nil
-}
-
-// Docker runs the docker CLI and returns its trimmed stdout; a failure
-// carries its stderr.
-func Docker(ctx context.Context, args ...string) (string, error) {
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("docker %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(stdout.String()), nil
 }
 
 func copyFile(from, to string) error {

@@ -3,10 +3,17 @@ package image
 import (
 	"context"
 	"errors"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
 )
 
 func TestCheckStatic(t *testing.T) {
@@ -42,24 +49,77 @@ func TestCheckStatic(t *testing.T) {
 
 func testBuildRemove(t *testing.T, binary string) {
 	ctx := context.Background()
-	if _, err := Docker(ctx, "version"); err != nil {
+	p, err := Connect(ctx)
+	if errors.Is(err, ErrNoEngine) {
 		t.Skipf("no Docker engine: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !testcontainers.ReadConfig().Config.RyukDisabled {
+		t.Fatal("Connect left Ryuk on")
 	}
 	const run = "c2c0a0b0c"
 	tag := "c2clab:" + run
-	t.Cleanup(func() { Remove(context.Background(), run) })
-	if err := Build(ctx, binary, tag, run); err != nil {
+	cli := p.Client()
+	t.Cleanup(func() { removeRun(t, cli, run) })
+	if err := Build(ctx, p, binary, tag, run); err != nil {
 		t.Fatal(err)
 	}
 	// The scratch image holds only the binary, and it runs its node command.
-	out, err := exec.CommandContext(ctx, "docker", "run", "--rm", tag, "node", "no-such-role", "--config", "x").CombinedOutput()
-	if !strings.Contains(string(out), "unknown node role") {
-		t.Fatalf("docker run %s node: %v\n%s", tag, err, out)
+	out := runOnce(ctx, t, p, tag, "node", "no-such-role", "--config", "x")
+	if !strings.Contains(out, "unknown node role") {
+		t.Fatalf("%s node no-such-role printed %q", tag, out)
 	}
-	if err := Remove(ctx, run); err != nil {
+	removeRun(t, cli, run)
+	imgs, err := cli.ImageList(ctx, client.ImageListOptions{Filters: RunFilter(run)})
+	if err != nil || len(imgs.Items) != 0 {
+		t.Fatalf("after Remove: images %v, %v", imgs.Items, err)
+	}
+}
+
+// runOnce runs tag's entrypoint with args to its end and returns its output.
+func runOnce(ctx context.Context, t *testing.T, p *testcontainers.DockerProvider, tag string, args ...string) string {
+	t.Helper()
+	ctr, err := p.RunContainer(ctx, testcontainers.ContainerRequest{Image: tag, Cmd: args, Labels: map[string]string{RunLabel: "c2c0a0b0c"}})
+	if ctr != nil {
+		defer ctr.Terminate(context.Background())
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	if ids, err := Docker(ctx, "images", "-q", "--filter", "label="+RunLabel+"="+run); err != nil || ids != "" {
-		t.Fatalf("after Remove: images %q, %v", ids, err)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res := p.Client().ContainerWait(wctx, ctr.GetContainerID(), client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	select {
+	case <-res.Result:
+	case err := <-res.Error:
+		t.Fatal(err)
+	}
+	rc, err := p.Client().ContainerLogs(ctx, ctr.GetContainerID(), client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var out strings.Builder
+	if _, err := stdcopy.StdCopy(&out, &out, rc); err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// removeRun removes the run's containers and images.
+func removeRun(t *testing.T, cli client.APIClient, run string) {
+	ctx := context.Background()
+	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: RunFilter(run)})
+	if err != nil {
+		t.Error(err)
+	}
+	for _, c := range ctrs.Items {
+		cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
+	}
+	if err := Remove(ctx, cli, run); err != nil {
+		t.Error(err)
 	}
 }

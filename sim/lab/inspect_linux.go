@@ -5,10 +5,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
-	"time"
-
-	"github.com/c2clab/c2clab/sim/image"
 )
 
 // Nodes lists the lab's running nodes with their host PID and network
@@ -31,27 +27,4 @@ func (l *Lab) Nodes(ctx context.Context) ([]Node, error) {
 		out = append(out, Node{Name: p.name, Machine: p.machine, PID: pid, NetNS: ns})
 	}
 	return out, nil
-}
-
-// hostPID is the node's process ID on the host. On loopback and netns the
-// lab started the node itself (`ip netns exec` execs the node in place); on
-// the container backend it started a `docker run` client, and the node is
-// the process of the container that command names.
-func (p *proc) hostPID(ctx context.Context) (int, error) {
-	args := p.cmd.Args
-	i := slices.Index(args, "--name")
-	if len(args) < 2 || args[0] != "docker" || args[1] != "run" || i < 0 || i+1 >= len(args) {
-		return p.cmd.Process.Pid, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	out, err := image.Docker(ctx, "inspect", "--format", "{{.State.Pid}}", args[i+1])
-	if err != nil {
-		return 0, err
-	}
-	pid, err := strconv.Atoi(out)
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("container %q has no running process (pid %q)", args[i+1], out)
-	}
-	return pid, nil
 }

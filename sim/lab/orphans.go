@@ -44,13 +44,20 @@ func Orphans(dir string) ([]Run, error) {
 }
 
 // processesNaming reports which of ids appear in the command line of some
-// process other than this one (which may name them to remove them).
+// process other than this one (which may name them to remove them), in
+// this process's PID namespace: a container node of a crashed run names
+// its run directory too, but runs in a PID namespace of its own, and it is
+// what is to be removed, not a sign of a live lab.
 func processesNaming(ids []string) map[string]bool {
 	named := map[string]bool{}
 	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	self := fmt.Sprintf("/proc/%d/cmdline", os.Getpid())
+	pidNS, _ := os.Readlink("/proc/self/ns/pid")
 	for _, f := range cmdlines {
 		if f == self {
+			continue
+		}
+		if ns, err := os.Readlink(filepath.Join(filepath.Dir(f), "ns/pid")); err == nil && ns != pidNS {
 			continue
 		}
 		b, err := os.ReadFile(f)

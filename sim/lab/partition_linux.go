@@ -3,11 +3,13 @@ package lab
 import "fmt"
 
 // SetLinkUp cuts a device's machine off the lab network (up false), as a
-// pulled cable would, or restores it. Network namespaces only.
+// pulled cable would, or restores it. Network namespaces and containers.
 func (d *Device) SetLinkUp(up bool) error {
-	np, ok := d.lab.placer.(*netnsPlacer)
-	if !ok {
-		return fmt.Errorf("lab: set the link of %q: %w", d.Name, ErrNeedsNetns)
+	switch p := d.lab.placer.(type) {
+	case *netnsPlacer:
+		return p.lab.SetLinkUp(d.host.name, p.network, up)
+	case *containerPlacer:
+		return p.setLinkUp(d.host.name, up)
 	}
-	return np.lab.SetLinkUp(d.host.name, np.network, up)
+	return fmt.Errorf("lab: set the link of %q: %w", d.Name, ErrNeedsNetns)
 }

@@ -34,6 +34,9 @@ type host struct {
 	addr netip.Addr
 	// wrap turns a command into one that runs on the host; nil runs it as is.
 	wrap func(cmd []string) []string
+	// start runs a node on the host; nil starts the node as a process of
+	// the lab, wrapped by wrap. The container backend starts containers.
+	start func(ctx context.Context, n nodeRun) (runner, error)
 }
 
 func (h host) command(cmd []string) []string {

@@ -14,44 +14,55 @@ import (
 	"sync"
 	"time"
 
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+	"golang.org/x/sys/unix"
+
 	"github.com/c2clab/c2clab/sim/image"
 	"github.com/c2clab/c2clab/sim/netlab"
-	"golang.org/x/sys/unix"
 )
 
 // containerPlacer gives every machine its own network namespace owned by
-// a Docker container on one bridge network of the run. Each node is its own
-// `docker run --rm` in the foreground: the client is the node's process for
-// the lab, so SIGTERM reaches the node (--sig-proxy) and the container goes
-// when the node exits. A machine's first container owns its network
-// namespace; its later nodes join it (--network container:FIRST). The lab
-// stops nodes in reverse order, so the owner stops last.
+// a Docker container on one bridge network of the run, through
+// testcontainers-go: the library builds the image, creates the network and
+// the containers; the lab picks the subnet, labels, streams logs, signals,
+// pauses and sweeps. A machine's first container owns its network
+// namespace and its later nodes join it (network mode container:FIRST).
+// The lab stops nodes in reverse order, so the owner stops last.
 type containerPlacer struct {
-	runID   string
-	image   string // tag of the run's FROM scratch image
-	network string
-	subnet  netip.Prefix
+	runID    string
+	image    string // tag of the run's FROM scratch image
+	provider *testcontainers.DockerProvider
+	network  *testcontainers.DockerNetwork
+	subnet   netip.Prefix
 
-	mu   sync.Mutex // guards seq
-	seq  int
-	once sync.Once
-	err  error
+	mu       sync.Mutex // guards seq, machines
+	seq      int
+	machines map[string]*machine // by host name
+	once     sync.Once
+	err      error
 }
 
-// dockerTimeout bounds a single docker CLI call of the placer.
+// dockerTimeout bounds one step of the placer on the engine (a build, a
+// network, a container start, a sweep).
 const dockerTimeout = 60 * time.Second
 
 func newContainerPlacer(ctx context.Context, runID, binary string) (placer, error) {
-	if err := pingDocker(ctx); err != nil {
+	prov, err := connectDocker(ctx)
+	if err != nil {
 		return nil, err
 	}
-	p := &containerPlacer{runID: runID, image: "c2clab:" + runID, network: runID}
+	p := &containerPlacer{runID: runID, image: "c2clab:" + runID, provider: prov}
 	start := time.Now()
-	if err := image.Build(ctx, binary, p.image, runID); err != nil {
-		return nil, fmt.Errorf("lab: container backend: %w", err)
+	bctx, cancel := context.WithTimeout(ctx, dockerTimeout)
+	defer cancel()
+	if err := image.Build(bctx, prov, binary, p.image, runID); err != nil {
+		return nil, errors.Join(fmt.Errorf("lab: container backend: %w", err), p.close())
 	}
 	debugf("lab: %s: image built in %v", runID, time.Since(start))
-	if err := p.createNetwork(ctx); err != nil {
+	if err := p.createNetwork(bctx); err != nil {
 		return nil, errors.Join(err, p.close())
 	}
 	return p, nil
@@ -64,17 +75,26 @@ func debugf(format string, args ...any) {
 	}
 }
 
-// pingDocker checks that the CLI exists and an engine answers it.
+// connectDocker returns the library's provider, or ErrNoDocker when no
+// engine answers.
+func connectDocker(ctx context.Context) (*testcontainers.DockerProvider, error) {
+	p, err := image.Connect(ctx)
+	if errors.Is(err, image.ErrNoEngine) {
+		return nil, fmt.Errorf("%w: %w", ErrNoDocker, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lab: container backend: %w", err)
+	}
+	return p, nil
+}
+
+// pingDocker checks that an engine answers.
 func pingDocker(ctx context.Context) error {
-	if _, err := exec.LookPath("docker"); err != nil {
-		return fmt.Errorf("%w: %w", ErrNoDocker, err)
+	p, err := connectDocker(ctx)
+	if err != nil {
+		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := image.Docker(ctx, "version", "--format", "{{.Server.Version}}"); err != nil {
-		return fmt.Errorf("%w: %w", ErrNoDocker, err)
-	}
-	return nil
+	return p.Close()
 }
 
 // createNetwork creates the run's bridge network on a free /24 of
@@ -87,7 +107,7 @@ func (p *containerPlacer) createNetwork(ctx context.Context) error {
 		return fmt.Errorf("lab: container network: %w", err)
 	}
 	defer unlock()
-	used, err := usedSubnets(ctx)
+	used, err := usedSubnets(ctx, p.provider.Client())
 	if err != nil {
 		return fmt.Errorf("lab: container network: %w", err)
 	}
@@ -96,14 +116,14 @@ func (p *containerPlacer) createNetwork(ctx context.Context) error {
 		if slices.ContainsFunc(used, s.Overlaps) {
 			continue
 		}
-		gw := s.Addr().Next()
-		_, err := image.Docker(ctx, "network", "create", "--driver", "bridge",
-			"--subnet", s.String(), "--gateway", gw.String(),
-			"--label", image.RunLabel+"="+p.runID, p.network)
+		nw, err := tcnetwork.New(ctx,
+			tcnetwork.WithDriver("bridge"),
+			tcnetwork.WithLabels(map[string]string{image.RunLabel: p.runID}),
+			tcnetwork.WithIPAM(&network.IPAM{Config: []network.IPAMConfig{{Subnet: s, Gateway: s.Addr().Next()}}}))
 		if err != nil {
 			return fmt.Errorf("lab: container network %s: %w", s, err)
 		}
-		p.subnet = s
+		p.network, p.subnet = nw, s
 		return nil
 	}
 	return fmt.Errorf("lab: container network: no free /24 in %s", netlab.LabRange())
@@ -153,7 +173,7 @@ func lockSubnets(ctx context.Context) (func(), error) {
 // usedSubnets lists the IPv4 routes of the root namespace (other bridges,
 // interfaces) and the subnets of every Docker network (a network whose
 // bridge is down has no route).
-func usedSubnets(ctx context.Context) ([]netip.Prefix, error) {
+func usedSubnets(ctx context.Context, cli client.APIClient) ([]netip.Prefix, error) {
 	out, err := exec.CommandContext(ctx, "ip", "-4", "route", "show", "table", "all").Output()
 	if err != nil {
 		return nil, fmt.Errorf("ip route: %w", err)
@@ -171,21 +191,15 @@ func usedSubnets(ctx context.Context) ([]netip.Prefix, error) {
 			used = append(used, p.Masked())
 		}
 	}
-	ids, err := image.Docker(ctx, "network", "ls", "-q")
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list Docker networks: %w", err)
 	}
-	if ids == "" {
-		return used, nil
-	}
-	subnets, err := image.Docker(ctx, append([]string{"network", "inspect", "--format",
-		"{{range .IPAM.Config}}{{.Subnet}} {{end}}"}, strings.Fields(ids)...)...)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range strings.Fields(subnets) {
-		if p, err := netip.ParsePrefix(s); err == nil && p.Addr().Is4() {
-			used = append(used, p.Masked())
+	for _, n := range nets.Items {
+		for _, c := range n.IPAM.Config {
+			if c.Subnet.IsValid() && c.Subnet.Addr().Is4() {
+				used = append(used, c.Subnet.Masked())
+			}
 		}
 	}
 	return used, nil
@@ -206,7 +220,13 @@ func (p *containerPlacer) place(_ context.Context, name string) (host, error) {
 		return host{}, fmt.Errorf("lab: place %q: subnet %s is full", name, p.subnet)
 	}
 	m := &machine{placer: p, name: p.runID + "-" + hostName(name, seq), addr: addr}
-	return host{name: m.name, addr: addr, wrap: m.wrap}, nil
+	p.mu.Lock()
+	if p.machines == nil {
+		p.machines = map[string]*machine{}
+	}
+	p.machines[m.name] = m
+	p.mu.Unlock()
+	return host{name: m.name, addr: addr, wrap: m.enter, start: m.start}, nil
 }
 
 func lastAddr(p netip.Prefix) netip.Addr {
@@ -215,96 +235,99 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4(a)
 }
 
-// machine is one placed machine: the containers of its nodes.
-type machine struct {
-	placer *containerPlacer
-	name   string
-	addr   netip.Addr
-
-	mu    sync.Mutex // guards nodes
-	nodes int
-}
-
-// wrap turns `COMMAND... ROLE --config F --ready-file R` into a foreground
-// `docker run` of the image's c2clab binary with the same role and files.
-// The command's own binary is replaced: whatever runs nodes outside (the
-// CLI, a test binary), inside there is only /c2clab, whose node command
-// takes the same arguments. The run directory is mounted at its own path,
-// so the paths stay valid; a FROM scratch image has no /tmp of its own.
-func (m *machine) wrap(cmd []string) []string {
-	i := slices.Index(cmd, "--config")
-	if i < 1 || i+1 >= len(cmd) {
-		return m.enter(cmd)
+// setLinkUp takes the machine off the run's network (up false), as a pulled
+// cable would: the engine removes its interface, and connections through
+// it hang. Up plugs it back at the machine's address.
+func (p *containerPlacer) setLinkUp(name string, up bool) error {
+	p.mu.Lock()
+	m := p.machines[name]
+	p.mu.Unlock()
+	if m == nil {
+		return fmt.Errorf("lab: set the link of %q: no such machine", name)
 	}
-	dir := filepath.Dir(cmd[i+1])
 	m.mu.Lock()
-	k := m.nodes
-	m.nodes++
+	c := m.owner()
 	m.mu.Unlock()
-	p := m.placer
-	args := []string{"docker", "run", "--rm", "--sig-proxy=true",
-		"--name", fmt.Sprintf("%s-%d", m.name, k),
-		"--label", image.RunLabel + "=" + p.runID,
-		"--cap-add", "NET_ADMIN",
-		"-v", dir + ":" + dir}
-	if k == 0 {
-		args = append(args, "--network", p.network, "--ip", m.addr.String(), "--hostname", m.name)
-	} else {
-		args = append(args, "--network", "container:"+m.name+"-0")
+	if c == nil {
+		return fmt.Errorf("lab: set the link of %q: the container owning its network namespace has ended", name)
 	}
-	args = append(args, p.image, "node")
-	return append(args, cmd[i-1:]...)
-}
-
-// enter runs a program of the host (an unmodified client: the image has
-// only c2clab) in the machine's network namespace, through the PID of the
-// container that owns it. Before that container runs there is no
-// namespace: the command fails rather than run outside it.
-func (m *machine) enter(cmd []string) []string {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
 	defer cancel()
-	pid, err := image.Docker(ctx, "inspect", "--format", "{{.State.Pid}}", m.name+"-0")
-	if err != nil || pid == "" || pid == "0" {
-		return []string{"sh", "-c", `echo "machine $0 has no running container" >&2; exit 1`, m.name}
+	cli := p.provider.Client()
+	var err error
+	if up {
+		ep := &network.EndpointSettings{IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: m.addr}}
+		_, err = cli.NetworkConnect(ctx, p.network.ID, client.NetworkConnectOptions{Container: c.id, EndpointConfig: ep})
+	} else {
+		_, err = cli.NetworkDisconnect(ctx, p.network.ID, client.NetworkDisconnectOptions{Container: c.id, Force: true})
 	}
-	return append([]string{"nsenter", "--target", pid, "--net"}, cmd...)
+	if err != nil {
+		return fmt.Errorf("lab: set the link of %q up=%t: %w", name, up, err)
+	}
+	return nil
 }
 
 func (*containerPlacer) impair(context.Context, host, netlab.Impairment, netlab.EmuStarter) error {
 	return ErrNeedsNetns
 }
 
-// close removes the run's containers (those whose client was killed
-// outlive it), its network and its image. The lab has stopped the nodes.
+// close removes the run's containers, its network and its image. The lab
+// has stopped the nodes.
 func (p *containerPlacer) close() error {
-	p.once.Do(func() { p.err = sweepContainers(p.runID) })
+	p.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
+		defer cancel()
+		p.err = sweepRun(ctx, p.provider.Client(), p.runID)
+		p.provider.Close()
+	})
 	return p.err
 }
 
-// sweepContainers removes every container, network and image labelled with
-// runID, also after a crash; a run without any is fine, and so is a
-// machine without the docker CLI: no run there made any.
+// sweepContainers removes every container, network and image labelled
+// with runID, also after a crash; a run without any is fine, and so is a
+// machine where no Docker engine answers: there is nothing to ask, and
+// lab down --all finds the run again once one does.
 func sweepContainers(runID string) error {
-	if _, err := exec.LookPath("docker"); err != nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
 	defer cancel()
-	filter := "label=" + image.RunLabel + "=" + runID
-	var errs []error
-	if ids, err := image.Docker(ctx, "ps", "-aq", "--filter", filter); err != nil {
-		errs = append(errs, err)
-	} else if ids != "" {
-		_, err := image.Docker(ctx, append([]string{"rm", "-f", "-v"}, strings.Fields(ids)...)...)
+	prov, err := connectDocker(ctx)
+	if errors.Is(err, ErrNoDocker) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer prov.Close()
+	return sweepRun(ctx, prov.Client(), runID)
+}
+
+// sweepRun removes what carries the run's label: containers (running or
+// not) first, then the network they were on, then the image.
+func sweepRun(ctx context.Context, cli client.APIClient, runID string) error {
+	if runID == "" {
+		return errors.New("lab: sweep containers: empty run ID would select every run")
+	}
+	filter := image.RunFilter(runID)
+	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	errs := []error{err}
+	// In parallel: each removal waits for the engine to tear down a
+	// namespace and a mount, a few hundred ms apiece on a busy machine.
+	rm := make([]error, len(ctrs.Items))
+	var wg sync.WaitGroup
+	for i, c := range ctrs.Items {
+		wg.Go(func() {
+			_, rm[i] = cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		})
+	}
+	wg.Wait()
+	errs = append(errs, rm...)
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: filter})
+	errs = append(errs, err)
+	for _, n := range nets.Items {
+		_, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{})
 		errs = append(errs, err)
 	}
-	if ids, err := image.Docker(ctx, "network", "ls", "-q", "--filter", filter); err != nil {
-		errs = append(errs, err)
-	} else if ids != "" {
-		_, err := image.Docker(ctx, append([]string{"network", "rm"}, strings.Fields(ids)...)...)
-		errs = append(errs, err)
-	}
-	errs = append(errs, image.Remove(ctx, runID))
+	errs = append(errs, image.Remove(ctx, cli, runID))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("lab: sweep containers of %s: %w", runID, err)
 	}
@@ -312,25 +335,32 @@ func sweepContainers(runID string) error {
 }
 
 // containerRunIDs lists the run IDs on containers, networks and images of
-// the lab; a machine without the docker CLI has none.
+// the lab; a machine where no Docker engine answers has none to tell.
 func containerRunIDs() ([]string, error) {
-	if _, err := exec.LookPath("docker"); err != nil {
-		return nil, nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
 	defer cancel()
-	filter := "label=" + image.RunLabel
-	label := `{{.Label "` + image.RunLabel + `"}}`
-	var ids []string
-	var errs []error
-	for _, args := range [][]string{
-		{"ps", "-a", "--filter", filter, "--format", label},
-		{"network", "ls", "--filter", filter, "--format", label},
-		{"images", "--filter", filter, "--format", "{{.Tag}}"}, // tagged with the run ID
-	} {
-		out, err := image.Docker(ctx, args...)
-		errs = append(errs, err)
-		ids = append(ids, strings.Fields(out)...)
+	prov, err := connectDocker(ctx)
+	if errors.Is(err, ErrNoDocker) {
+		return nil, nil
 	}
-	return ids, errors.Join(errs...)
+	if err != nil {
+		return nil, err
+	}
+	defer prov.Close()
+	cli := prov.Client()
+	filter := image.RunFilter("")
+	var ids []string
+	ctrs, err1 := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	for _, c := range ctrs.Items {
+		ids = append(ids, c.Labels[image.RunLabel])
+	}
+	nets, err2 := cli.NetworkList(ctx, client.NetworkListOptions{Filters: filter})
+	for _, n := range nets.Items {
+		ids = append(ids, n.Labels[image.RunLabel])
+	}
+	imgs, err3 := cli.ImageList(ctx, client.ImageListOptions{Filters: filter})
+	for _, i := range imgs.Items {
+		ids = append(ids, i.Labels[image.RunLabel])
+	}
+	return ids, errors.Join(err1, err2, err3)
 }

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 
 	"github.com/c2clab/c2clab/fixtures"
 	"github.com/c2clab/c2clab/sim/device"
@@ -145,8 +148,8 @@ func TestContainerLabRelaysAndLeavesNothing(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Nodes stop on SIGTERM through --sig-proxy; a SIGKILL after the
-	// grace period would show here as stopGrace per node.
+	// Nodes stop on SIGTERM; a SIGKILL after the grace period would show
+	// here as stopGrace per node.
 	if d := time.Since(start); d > stopGrace {
 		t.Errorf("Close took %v: nodes did not stop on SIGTERM", d)
 	}
@@ -190,26 +193,44 @@ func checkNamespace(ctx context.Context, t *testing.T, d *Device) {
 // leftovers lists what Docker still holds with the run's label.
 func leftovers(ctx context.Context, t *testing.T, runID string) string {
 	t.Helper()
-	filter := "label=" + image.RunLabel + "=" + runID
+	prov, err := image.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prov.Close()
+	cli := prov.Client()
+	filter := image.RunFilter(runID)
 	var left []string
-	for _, args := range [][]string{
-		{"ps", "-aq", "--filter", filter},
-		{"network", "ls", "-q", "--filter", filter},
-		{"images", "-q", "--filter", filter},
-	} {
-		out, err := image.Docker(ctx, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if out != "" {
-			left = append(left, fmt.Sprintf("docker %s: %s", args[0], out))
-		}
+	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ctrs.Items {
+		left = append(left, fmt.Sprintf("container %v (%s)", c.Names, c.State))
+	}
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: filter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nets.Items {
+		left = append(left, "network "+n.Name)
+	}
+	imgs, err := cli.ImageList(ctx, client.ImageListOptions{Filters: filter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range imgs.Items {
+		left = append(left, fmt.Sprintf("image %v", i.RepoTags))
 	}
 	return strings.Join(left, "; ")
 }
 
-// TestContainerSweepAfterKill kills a node's docker client, as a crashed
-// lab would, and checks the container outlives it and the sweep removes it.
+// TestContainerSweepAfterKill restarts the broker (its machine's only
+// container is killed, so the new one owns a new namespace at the same
+// address), kills an agent as a crash would, leaves the lab as a crashed
+// one would (its containers run on: they are not the lab's children), and
+// checks that the run is found by its labels alone and that the sweep
+// removes everything.
 func TestContainerSweepAfterKill(t *testing.T) {
 	bin := staticBinary(t)
 	ctx := context.Background()
@@ -218,9 +239,28 @@ func TestContainerSweepAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := newContainerLab(ctx, t, Spec{Command: []string{bin, "node"}, Tenants: []Tenant{{ID: tn.ID, Policy: tn.Policy()}}}, bin)
-	l.broker.kill()
-	if left := leftovers(ctx, t, l.ID); !strings.Contains(left, "docker ps") {
-		t.Fatalf("killing the client removed the container; the test proves nothing (%q)", left)
+	d, err := l.AddDevice(ctx, tn.ID, fixtureDevice(t, "win-4.5-ad"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, l.Logs(20))
+	}
+	restarted := time.Now()
+	if err := l.RestartBroker(ctx, 0); err != nil {
+		t.Fatalf("%v\n%s", err, l.Logs(20))
+	}
+	if err := waitSession(ctx, l, d.Name, restarted); err != nil {
+		t.Fatalf("%v\n%s", err, l.Logs(20))
+	}
+	pid, err := d.agent.hostPID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.KillAgent()
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+		t.Errorf("agent's process %d still runs after KillAgent", pid)
+	}
+	left := leftovers(ctx, t, l.ID)
+	if !strings.Contains(left, "(running)") || !strings.Contains(left, "(exited)") {
+		t.Fatalf("want the killed agent's container exited and the others running, have %s", left)
 	}
 	// Without its run directory, the run is still found by its labels.
 	ids, err := containerRunIDs()
@@ -235,10 +275,98 @@ func TestContainerSweepAfterKill(t *testing.T) {
 	}
 }
 
+// waitSession polls the broker's User Status until name has a session
+// connected after t.
+func waitSession(ctx context.Context, l *Lab, name string, t time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for {
+		all, err := l.UserStatus(ctx)
+		for _, s := range all {
+			if s.Device == name && s.Connected && s.ConnectedAt.After(t) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no session of %q after the restart (last %v, %v): %w", name, all, err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// TestContainerFreeze pauses the broker's container: it answers nothing
+// while paused, and Close still stops it on SIGTERM, without waiting for
+// the SIGKILL of the grace period.
+func TestContainerFreeze(t *testing.T) {
+	bin := staticBinary(t)
+	ctx := context.Background()
+	tn, _, err := tenant.Parse("tenant.yaml", []byte(containerTenant))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newContainerLab(ctx, t, Spec{Command: []string{bin, "node"}, Tenants: []Tenant{{ID: tn.ID, Policy: tn.Policy()}}}, bin)
+	if _, err := l.UserStatus(ctx); err != nil {
+		t.Fatalf("broker does not answer before the freeze: %v", err)
+	}
+	if err := l.broker.freeze(); err != nil {
+		t.Fatal(err)
+	}
+	qctx, cancel := context.WithTimeout(ctx, time.Second)
+	_, err = l.UserStatus(qctx)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("frozen broker: UserStatus = %v, want a timeout", err)
+	}
+	start := time.Now()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > stopGrace {
+		t.Errorf("Close of a frozen node took %v: it did not thaw and stop on SIGTERM", d)
+	}
+	if left := leftovers(ctx, t, l.ID); left != "" {
+		t.Errorf("after Close: %s", left)
+	}
+}
+
+// TestNoDockerIsErrNoDocker runs itself again in a child process that sees
+// no engine: a mount namespace with an empty /run hides the engine's
+// socket, DOCKER_HOST names one that does not exist and HOME has no
+// rootless socket. A child, because the library remembers for the life of
+// a process the engine it found.
 func TestNoDockerIsErrNoDocker(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	_, err := newContainerPlacer(context.Background(), "c2c000000", "/nonexistent")
-	if !errors.Is(err, ErrNoDocker) {
-		t.Fatalf("err = %v, want ErrNoDocker", err)
+	if os.Getenv("C2CLAB_TEST_NO_DOCKER") == "1" {
+		_, err := newContainerPlacer(context.Background(), "c2c000000", "/nonexistent")
+		if !errors.Is(err, ErrNoDocker) {
+			t.Fatalf("err = %v, want ErrNoDocker", err)
+		}
+		if err := sweepContainers("c2c000000"); err != nil {
+			t.Fatalf("sweep with no engine: %v, want nil", err)
+		}
+		if ids, err := containerRunIDs(); ids != nil || err != nil {
+			t.Fatalf("containerRunIDs with no engine = %v, %v; want none", ids, err)
+		}
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("hiding the Docker socket needs a mount namespace (root)")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("no unshare(1) to hide the Docker socket")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(unshare, "--mount", "sh", "-c", `mount -t tmpfs tmpfs /run && exec "$@"`, "sh",
+		exe, "-test.run=^TestNoDockerIsErrNoDocker$", "-test.v")
+	cmd.Env = append(os.Environ(), "C2CLAB_TEST_NO_DOCKER=1", "HOME="+tmp, "XDG_RUNTIME_DIR="+tmp,
+		"DOCKER_HOST=unix://"+filepath.Join(tmp, "no.sock"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestNoDockerIsErrNoDocker") {
+		t.Fatalf("child: %v\n%s", err, out)
 	}
 }

@@ -2,7 +2,6 @@ package lab
 
 import (
 	"errors"
-	"fmt"
 	"os/exec"
 	"syscall"
 )
@@ -16,18 +15,13 @@ func setNodeAttrs(cmd *exec.Cmd) {
 
 // terminate asks a node to stop. SIGCONT first: a frozen node would not
 // handle SIGTERM.
-func (p *proc) terminate() {
-	_ = p.cmd.Process.Signal(syscall.SIGCONT)
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+func (r processRunner) terminate() {
+	_ = r.cmd.Process.Signal(syscall.SIGCONT)
+	_ = r.cmd.Process.Signal(syscall.SIGTERM)
 }
 
 // freeze stops the node's process (SIGSTOP).
-func (p *proc) freeze() error {
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		return fmt.Errorf("freeze node %q: %w", p.name, err)
-	}
-	return nil
-}
+func (r processRunner) freeze() error { return r.cmd.Process.Signal(syscall.SIGSTOP) }
 
 // killPID kills a process of a crashed run; one already gone is fine.
 func killPID(pid int) error {

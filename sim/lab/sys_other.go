@@ -19,9 +19,9 @@ var errNotLinux = errors.New("lab: runs on Linux only")
 
 func setNodeAttrs(*exec.Cmd) {}
 
-func (p *proc) terminate() { _ = p.cmd.Process.Signal(os.Interrupt) }
+func (r processRunner) terminate() { _ = r.cmd.Process.Signal(os.Interrupt) }
 
-func (p *proc) freeze() error { return errNotLinux }
+func (processRunner) freeze() error { return errNotLinux }
 
 func killPID(pid int) error {
 	p, err := os.FindProcess(pid)
