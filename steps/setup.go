@@ -210,9 +210,9 @@ func theLabStarts(ctx context.Context) (context.Context, error) {
 		}
 	}
 	err := w.startLab(ctx)
-	if errors.Is(err, lab.ErrNoDocker) || errors.Is(err, lab.ErrNeedsRoot) {
-		// The machine cannot run this backend: that proves nothing
-		// either way, so the scenario is skipped, never passed or failed.
+	if errors.Is(err, lab.ErrNoDocker) || errors.Is(err, lab.ErrNeedsRoot) || errors.Is(err, lab.ErrAgentCommandInContainer) {
+		// The machine (or this backend) cannot run the scenario: that
+		// proves nothing either way, so it is skipped, never passed or failed.
 		return skip(ctx, err.Error())
 	}
 	return ctx, err

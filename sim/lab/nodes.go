@@ -295,6 +295,7 @@ func (d *Device) StopAgent() { d.agent.stop() }
 // KillAgent kills the device's agent, as a crash would.
 func (d *Device) KillAgent() { d.agent.kill() }
 
-// FreezeAgent stops the agent's process (SIGSTOP): its connections stay
-// open but it answers nothing, as a hung or suspended machine would.
+// FreezeAgent stops the agent's process (SIGSTOP; a paused container on
+// the container backend): its connections stay open but it answers
+// nothing, as a hung or suspended machine would.
 func (d *Device) FreezeAgent() error { return d.agent.freeze() }

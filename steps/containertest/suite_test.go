@@ -7,7 +7,6 @@ package containertest
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -26,7 +25,7 @@ const subset = "@NET-1,@HV-2,@SEG-2,@POL-1,@EP-1,@EP-2,@LOG-1"
 
 // TestFeaturesContainer needs a Docker engine; without one it skips.
 func TestFeaturesContainer(t *testing.T) {
-	if err := exec.Command("docker", "version").Run(); err != nil {
+	if _, err := image.Connect(t.Context()); err != nil {
 		t.Skipf("container backend: no Docker engine answers (%v)", err)
 	}
 	bin := filepath.Join(t.TempDir(), "c2clab")
