@@ -189,17 +189,7 @@ func TestSetupTime(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		n = 30
 	}
-	var d []time.Duration
-	for range n {
-		start := time.Now()
-		c, err := dialSOCKS(socks, "dst.example.com", port)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d = append(d, time.Since(start))
-		c.Close()
-	}
-	slices.Sort(d)
+	d := setupTimes(t, socks, port, n)
 	p50, p99 := d[len(d)/2], d[len(d)*99/100]
 	t.Logf("setup through SOCKS on loopback: n=%d p50=%v p99=%v", n, p50, p99)
 	// Timed assertions only in perf runs (STYLE.md): a loaded CI machine
