@@ -1,8 +1,8 @@
 // Package stepstest runs the conformance suite as Go tests: one subtest per
 // scenario, a skipped scenario a real skip with its reason, and a check at
 // the end of the test binary that its labs left nothing on the machine.
-// The suite's test binaries (steps, steps/containertest) share it, so each
-// backend can have a binary, and a go test timeout, of its own.
+// The suite's test binaries (steps, and steps/containertest/half1 and
+// half2) share it, so each has go test's whole time limit of its own.
 package stepstest
 
 import (
@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/c2clab/c2clab/features"
+	"github.com/c2clab/c2clab/sim/image"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/node"
 	"github.com/c2clab/c2clab/steps"
@@ -51,6 +53,25 @@ func Main(m *testing.M) {
 
 // Run runs the scenarios selected by tags on backend, one subtest each.
 func Run(t *testing.T, backend, containerBinary, tags string, fixtures fs.FS) {
+	RunPaths(t, backend, containerBinary, tags, fixtures, nil)
+}
+
+// Part returns the feature files of part i of n (0-based): every n-th
+// file in name order, so a slow backend can spread the suite over several
+// test binaries, each with go test's whole time limit.
+func Part(i, n int) []string {
+	files, _ := fs.Glob(features.FS, "*.feature")
+	var out []string
+	for k, f := range files {
+		if k%n == i {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// RunPaths is Run over the feature files in paths (nil: all).
+func RunPaths(t *testing.T, backend, containerBinary, tags string, fixtures fs.FS, paths []string) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +86,7 @@ func Run(t *testing.T, backend, containerBinary, tags string, fixtures fs.FS) {
 			ContainerBinary: containerBinary,
 		},
 		Features: features.FS,
+		Paths:    paths,
 		Tags:     tags,
 		Seed:     *seed,
 	})
@@ -88,4 +110,20 @@ func Run(t *testing.T, backend, containerBinary, tags string, fixtures fs.FS) {
 		t.Error("no scenario ran")
 	}
 	t.Log(res.Summary())
+}
+
+// ContainerSuite runs part i of n of the suite on the container backend:
+// the whole suite takes about 400 s there on 2 cores, too close to go
+// test's 10-minute limit for one test binary, so steps/containertest has
+// a binary per part. root is the module's source tree, for the static
+// binary the image holds. Without a Docker engine it skips.
+func ContainerSuite(t *testing.T, i, n int, root string, fixtures fs.FS) {
+	if _, err := image.Connect(t.Context()); err != nil {
+		t.Skipf("container backend: no Docker engine answers (%v)", err)
+	}
+	bin := filepath.Join(t.TempDir(), "c2clab")
+	if err := image.BuildBinary(t.Context(), root, bin); err != nil {
+		t.Fatal(err)
+	}
+	RunPaths(t, lab.BackendContainer, bin, *Tags, fixtures, Part(i, n))
 }
