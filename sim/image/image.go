@@ -155,6 +155,11 @@ func Build(ctx context.Context, p *testcontainers.DockerProvider, binary, tag, r
 				o.Version = build.BuilderV1
 				o.PullParent = false
 				o.Labels = map[string]string{RunLabel: runID}
+				// No build cache: two runs of one binary would share the
+				// COPY step's intermediate image, and the first run's
+				// removal (which prunes its parents) would pull it from
+				// under the second run's build.
+				o.NoCache = true
 			},
 		},
 	}
