@@ -30,3 +30,28 @@ Feature: A third-party connector stands in for the reference agent
     When "helpdesk-01" connects to "desk.example.com:7"
     Then the connection succeeds
     And 1 MiB echoed through the connection come back intact
+
+  Scenario: An agent image stands in on the container backend
+    On the container backend a vendor may ship the agent as an image; the
+    lab runs its entrypoint with the same arguments. Elsewhere this skips.
+    Given every agent is a container of an image of the program built from "./cmd/c2clab-agent"
+    And the tenant:
+      """
+      name: example
+      clientHostnameValidation: ['.*\.example\.com']
+      applicationSegments:
+        - name: Workstations
+          domainNames: ["*.example.com"]
+          tcpPortRange: [{from: 7, to: 7}]
+      """
+    And the admin "helpdesk-01" logged in as "admin@example.com"
+    And the device "desk" from fixture "win-4.5-ad" with:
+      | hostname         | desk                    |
+      | primaryDnsSuffix | example.com             |
+      | services         | [{kind: echo, port: 7}] |
+    When the lab starts
+    Then every agent node runs that image
+    And the agent of "desk" shows "desk.example.com" as Client
+    When "helpdesk-01" connects to "desk.example.com:7"
+    Then the connection succeeds
+    And 1 MiB echoed through the connection come back intact

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/c2clab/c2clab/sim/image"
+	"github.com/c2clab/c2clab/sim/lab"
 )
 
 // agentsAreExternalProgram makes every agent of the scenario the program
@@ -65,5 +66,72 @@ func agentsRunTheProgram(ctx context.Context) error {
 		return fmt.Errorf("the lab runs no agent")
 	}
 	note(ctx, "all %d agents run %s", agents, w.cfg.AgentCommand[0])
+	return nil
+}
+
+// agentsAreImage makes every agent of the scenario a container of an image
+// holding the program built from pkg, as a vendor ships an agent image
+// (container backend only). The image is removed when the scenario ends.
+func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
+	w := getWorld(ctx)
+	if w.cfg.Backend != lab.BackendContainer {
+		return skip(ctx, fmt.Sprintf("an agent image runs on the container backend (this run: %q)", orLocal(w.cfg.Backend)))
+	}
+	root, ok := image.SourceTree()
+	if !ok {
+		return skip(ctx, "building the agent image needs the c2clab source tree and Go; run from a clone")
+	}
+	prov, err := image.Connect(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	dir, err := os.MkdirTemp("", "c2clab-agent-image-")
+	if err != nil {
+		return ctx, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "agent")
+	if err := image.BuildAgent(ctx, root, pkg, bin); err != nil {
+		return ctx, err
+	}
+	id, err := lab.NewRunID() // labels the image, so a sweep finds it after a crash
+	if err != nil {
+		return ctx, err
+	}
+	tag := "c2clab-agent:" + id
+	if err := image.Build(ctx, prov, bin, tag, id); err != nil {
+		return ctx, err
+	}
+	w.cleanups = append(w.cleanups, func() { image.Remove(context.Background(), prov.Client(), id) })
+	w.cfg.AgentImage = tag
+	return ctx, nil
+}
+
+// agentsRunTheImage checks that every agent node is a container of the
+// agent image.
+func agentsRunTheImage(ctx context.Context) error {
+	w := getWorld(ctx)
+	nodes, err := w.lab.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	agents := 0
+	for _, n := range nodes {
+		if !strings.HasSuffix(n.Name, "-agent") {
+			continue
+		}
+		agents++
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", n.PID))
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
+		if exe != image.Binary {
+			return fmt.Errorf("%s runs %s, want the image's %s", n.Name, exe, image.Binary)
+		}
+	}
+	if agents == 0 {
+		return fmt.Errorf("the lab runs no agent")
+	}
+	note(ctx, "all %d agents run %s of image %s", agents, image.Binary, w.cfg.AgentImage)
 	return nil
 }

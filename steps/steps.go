@@ -89,6 +89,8 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	// A third-party agent in place of the reference one (NET-4).
 	sc.Step(`^every agent is the program built from "([^"]+)"$`, agentsAreExternalProgram)
 	sc.Step(`^every agent node runs that program$`, agentsRunTheProgram)
+	sc.Step(`^every agent is a container of an image of the program built from "([^"]+)"$`, agentsAreImage)
+	sc.Step(`^every agent node runs that image$`, agentsRunTheImage)
 
 	// Load.
 	sc.Step(`^(\d+) devices "([^"]+)-N" from fixture "([^"]+)" with:$`, devicesNamed)

@@ -27,7 +27,10 @@ type Config struct {
 	// AgentCommand, when set, starts the agents: a vendor's agent under
 	// certification (see lab.Spec.AgentCommand).
 	AgentCommand []string
-	Env          []string
+	// AgentImage, when set, runs the agents from this local image on the
+	// container backend (see lab.Spec.AgentImage).
+	AgentImage string
+	Env        []string
 	// Fixtures is the fixtures/ tree (device profiles, tenants).
 	Fixtures fs.FS
 	// LogDir, when set, keeps each failed scenario's node logs there.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,14 +18,15 @@ import (
 	"github.com/c2clab/c2clab/features"
 	"github.com/c2clab/c2clab/fixtures"
 	"github.com/c2clab/c2clab/sim/certify"
+	"github.com/c2clab/c2clab/sim/image"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/report"
 	"github.com/c2clab/c2clab/steps"
 )
 
 type certifyFlags struct {
-	agentCmd, name, version, vendor, backend, reportDir string
-	seed                                                int64
+	agentCmd, agentImage, name, version, vendor, backend, reportDir string
+	seed                                                            int64
 }
 
 func newCertifyCmd() *cobra.Command {
@@ -57,33 +60,31 @@ Exit codes: 0 certified, 1 not certified, 2 bad input.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCertify(cmd, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.agentCmd, "agent-cmd", "", "the agent program under test (required)")
+	fl.StringVar(&f.agentCmd, "agent-cmd", "", "the agent program under test (this or --agent-image)")
+	fl.StringVar(&f.agentImage, "agent-image", "", "a local Docker image whose entrypoint is the agent under test; implies --backend container (nothing is pulled)")
 	fl.StringVar(&f.name, "name", "", "the connector's name in the report (default: the program's file name)")
 	fl.StringVar(&f.version, "version", "unknown", "the connector's version in the report")
 	fl.StringVar(&f.vendor, "vendor", "unknown", "the connector's vendor in the report")
-	fl.StringVar(&f.backend, "backend", lab.BackendLocal, "where nodes run: local or netns (root)")
+	fl.StringVar(&f.backend, "backend", "", "where nodes run: local (default) or netns (root) with --agent-cmd; container with --agent-image")
 	fl.StringVar(&f.reportDir, "report", "c2clab-certification", "directory for the reports")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
 	return cmd
 }
 
 func runCertify(cmd *cobra.Command, f certifyFlags) error {
-	id, err := connectorIdentity(f)
-	if err != nil {
-		return badInput(err)
-	}
-	if f.backend != lab.BackendLocal && f.backend != lab.BackendNetns {
-		return badInput(fmt.Errorf("certify: --backend %q: want %s or %s", f.backend, lab.BackendLocal, lab.BackendNetns))
-	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("certify: %w", err)
 	}
+	cfg, id, cleanup, err := certifyConfig(cmd, &f, exe)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	prof := certify.Connector
 	start := time.Now()
 	res, err := steps.Run(steps.RunOptions{
-		Config: steps.Config{Command: []string{exe, "node"}, AgentCommand: []string{id.Command},
-			Fixtures: fixtures.FS, LogDir: filepath.Join(f.reportDir, "logs"), Backend: f.backend},
+		Config:   cfg,
 		Features: features.FS, Tags: prof.Tags(), ReportDir: f.reportDir, Output: cmd.OutOrStdout(), Seed: f.seed,
 	})
 	if err != nil {
@@ -104,11 +105,56 @@ func runCertify(cmd *cobra.Command, f certifyFlags) error {
 	return nil
 }
 
+// certifyConfig checks the flags and returns the suite's config with the
+// agent under test in place, and the agent's identity. cleanup removes the
+// static c2clab binary it may have built for the container image.
+func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Config, certify.Identity, func(), error) {
+	none := func() {}
+	cfg := steps.Config{Command: []string{exe, "node"}, Fixtures: fixtures.FS, LogDir: filepath.Join(f.reportDir, "logs")}
+	if (f.agentCmd == "") == (f.agentImage == "") {
+		return cfg, certify.Identity{}, none, badInput(errors.New("certify: give the agent under test as --agent-cmd PATH or --agent-image IMAGE (one of them)"))
+	}
+	if f.agentImage != "" {
+		f.backend = cmp.Or(f.backend, lab.BackendContainer)
+		if f.backend != lab.BackendContainer {
+			return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --agent-image runs on --backend container, not %q", f.backend))
+		}
+		id, err := imageIdentity(cmd, *f)
+		if err != nil {
+			return cfg, id, none, err
+		}
+		bin, cleanup, err := containerBinary(cmd, exe, "")
+		cfg.Backend, cfg.AgentImage, cfg.ContainerBinary = f.backend, f.agentImage, bin
+		return cfg, id, cleanup, err
+	}
+	f.backend = cmp.Or(f.backend, lab.BackendLocal)
+	if f.backend != lab.BackendLocal && f.backend != lab.BackendNetns {
+		return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --backend %q with --agent-cmd: want %s or %s", f.backend, lab.BackendLocal, lab.BackendNetns))
+	}
+	id, err := connectorIdentity(*f)
+	if err != nil {
+		return cfg, id, none, badInput(err)
+	}
+	cfg.Backend, cfg.AgentCommand = f.backend, []string{id.Command}
+	return cfg, id, none, nil
+}
+
+// imageIdentity names an agent image by its ID, which hashes its content.
+func imageIdentity(cmd *cobra.Command, f certifyFlags) (certify.Identity, error) {
+	prov, err := image.Connect(cmd.Context())
+	if err != nil {
+		return certify.Identity{}, fmt.Errorf("certify: --agent-image: %w", err)
+	}
+	id, err := image.ID(cmd.Context(), prov, f.agentImage)
+	if err != nil {
+		return certify.Identity{}, badInput(fmt.Errorf("certify: --agent-image: not on the Docker engine (nothing is pulled): %w", err))
+	}
+	return certify.Identity{Name: cmp.Or(f.name, f.agentImage), Version: f.version, Vendor: f.vendor,
+		Command: f.agentImage, SHA256: strings.TrimPrefix(id, "sha256:")}, nil
+}
+
 // connectorIdentity resolves the agent program and hashes it.
 func connectorIdentity(f certifyFlags) (certify.Identity, error) {
-	if f.agentCmd == "" {
-		return certify.Identity{}, fmt.Errorf("certify: --agent-cmd is required: the agent program under test")
-	}
 	path, err := exec.LookPath(f.agentCmd)
 	if err != nil {
 		return certify.Identity{}, fmt.Errorf("certify: --agent-cmd %q: %w", f.agentCmd, err)

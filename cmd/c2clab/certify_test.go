@@ -89,3 +89,17 @@ func readCertification(t *testing.T, dir string) certify.Report {
 	}
 	return r
 }
+
+func TestCertifyRefusesBadAgentFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"certify"}, // neither
+		{"certify", "--agent-cmd", "/bin/true", "--agent-image", "x:1"},         // both
+		{"certify", "--agent-image", "x:1", "--backend", "netns"},               // image needs containers
+		{"certify", "--agent-cmd", "/bin/true", "--backend", "container"},       // a program needs local or netns
+		{"certify", "--agent-cmd", filepath.Join(t.TempDir(), "no-such-agent")}, // missing program
+	} {
+		if got := run(append(args, "--report", t.TempDir())); got != exitBadInput {
+			t.Errorf("%q: exit %d, want %d (bad input)", args, got, exitBadInput)
+		}
+	}
+}

@@ -188,13 +188,7 @@ func CheckStatic(path string) error {
 // BuildBinary builds a static c2clab binary from the module at moduleDir
 // into out.
 func BuildBinary(ctx context.Context, moduleDir, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/c2clab")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("image: build binary: %w\n%s", err, b)
-	}
-	return nil
+	return BuildAgent(ctx, moduleDir, "./cmd/c2clab", out)
 }
 
 // RunFilter selects what carries the run's label; runID "" selects every
@@ -266,3 +260,25 @@ func SourceTree() (string, bool) {
 
 // modulePath is this module's path, to recognise its source tree.
 const modulePath = "github.com/c2clab/c2clab"
+
+// ID returns the ID (sha256:...) of a local image, which names its content
+// for a certification report.
+func ID(ctx context.Context, p *testcontainers.DockerProvider, ref string) (string, error) {
+	res, err := p.Client().ImageInspect(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("image: %q: %w", ref, err)
+	}
+	return res.ID, nil
+}
+
+// BuildAgent builds a static program (an agent, or c2clab itself) from the
+// package at pkg of the module at moduleDir into out.
+func BuildAgent(ctx context.Context, moduleDir, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("image: build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
+}

@@ -142,10 +142,15 @@ func (m *machine) request(name string, join *containerNode, n nodeRun) testconta
 		key, val, _ := strings.Cut(kv, "=")
 		env[key] = val
 	}
+	img, cmd := p.image, append([]string{"node"}, n.args...)
+	if p.agentImage != "" && len(n.args) > 0 && n.args[0] == "agent" {
+		// A vendor's image: its own entrypoint is the agent command.
+		img, cmd = p.agentImage, n.args
+	}
 	req := testcontainers.ContainerRequest{
-		Image:  p.image,
+		Image:  img,
 		Name:   name,
-		Cmd:    append([]string{"node"}, n.args...),
+		Cmd:    cmd,
 		Env:    env,
 		Labels: map[string]string{image.RunLabel: p.runID},
 		ConfigModifier: func(c *container.Config) {

@@ -31,6 +31,11 @@ type Spec struct {
 	// --ready-file FILE (docs/PROTOCOL.md section 12). Local and netns
 	// backends only.
 	AgentCommand []string
+	// AgentImage, when set, runs the agents from this local image (a
+	// vendor's): its entrypoint gets agent --config FILE --ready-file FILE,
+	// with the run directory mounted at its own path. Nothing is pulled.
+	// Container backend only.
+	AgentImage string
 	// Env is added to each node's environment.
 	Env []string
 	// Tenants are the organizations the broker serves.
@@ -93,6 +98,9 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 	}
 	if len(spec.AgentCommand) > 0 && spec.Backend == BackendContainer {
 		return nil, ErrAgentCommandInContainer
+	}
+	if spec.AgentImage != "" && spec.Backend != BackendContainer {
+		return nil, ErrAgentImageNeedsContainer
 	}
 	id, err := NewRunID()
 	if err != nil {

@@ -67,6 +67,15 @@ var ErrNeedsRoot = errors.New("lab: the netns backend needs root")
 // the container backend, whose image holds only the c2clab binary.
 var ErrAgentCommandInContainer = errors.New("lab: an external agent command runs on the local and netns backends only")
 
+// agentImager is a placer that can run agents from an image of their own.
+type agentImager interface {
+	useAgentImage(ctx context.Context, ref string) error
+}
+
+// ErrAgentImageNeedsContainer is returned for Spec.AgentImage on a backend
+// other than containers.
+var ErrAgentImageNeedsContainer = errors.New("lab: an agent image runs on the container backend only")
+
 // ErrNoDocker is returned for the container backend when no Docker engine
 // answers.
 var ErrNoDocker = errors.New("lab: no Docker engine answers")
@@ -96,7 +105,14 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 		}
 		return newNetnsPlacer(ctx, runID, spec.CNIBinDir, spec.CNIConfig)
 	case BackendContainer:
-		return newContainerPlacer(ctx, runID, cmp.Or(spec.ContainerBinary, spec.Command[0]))
+		pl, err := newContainerPlacer(ctx, runID, cmp.Or(spec.ContainerBinary, spec.Command[0]))
+		if err != nil || spec.AgentImage == "" {
+			return pl, err
+		}
+		if err := pl.(agentImager).useAgentImage(ctx, spec.AgentImage); err != nil {
+			return nil, errors.Join(err, pl.close())
+		}
+		return pl, nil
 	}
 	return nil, fmt.Errorf("lab: backend %q: want %q, %q or %q", spec.Backend, BackendLocal, BackendNetns, BackendContainer)
 }

@@ -32,11 +32,13 @@ import (
 // namespace and its later nodes join it (network mode container:FIRST).
 // The lab stops nodes in reverse order, so the owner stops last.
 type containerPlacer struct {
-	runID    string
-	image    string // tag of the run's FROM scratch image
-	provider *testcontainers.DockerProvider
-	network  *testcontainers.DockerNetwork
-	subnet   netip.Prefix
+	runID string
+	image string // tag of the run's FROM scratch image
+	// agentImage, if set, runs the agents instead of image (a vendor's).
+	agentImage string
+	provider   *testcontainers.DockerProvider
+	network    *testcontainers.DockerNetwork
+	subnet     netip.Prefix
 
 	mu       sync.Mutex // guards seq, machines
 	seq      int
@@ -363,4 +365,17 @@ func containerRunIDs() ([]string, error) {
 		ids = append(ids, i.Labels[image.RunLabel])
 	}
 	return ids, errors.Join(err1, err2, err3)
+}
+
+// useAgentImage makes the agents run from ref, which must already be on the
+// engine: nothing is pulled, so a missing image is an error here rather
+// than a pull attempt later.
+func (p *containerPlacer) useAgentImage(ctx context.Context, ref string) error {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if _, err := p.provider.Client().ImageInspect(ctx, ref); err != nil {
+		return fmt.Errorf("lab: agent image %q is not on the Docker engine (nothing is pulled; build or load it first): %w", ref, err)
+	}
+	p.agentImage = ref
+	return nil
 }

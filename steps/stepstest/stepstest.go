@@ -107,6 +107,10 @@ func RunPaths(t *testing.T, backend, containerBinary, tags string, fixtures fs.F
 		t.Errorf("godog exited %d (undefined or pending steps, or bad options)", res.GodogStatus)
 	}
 	if res.Passed+res.Failed+res.Skipped == 0 {
+		if tags != "" && paths != nil {
+			// With a tag filter, one part of a split suite may hold none.
+			t.Skipf("no scenario of this part matches %s", tags)
+		}
 		t.Error("no scenario ran")
 	}
 	t.Log(res.Summary())
