@@ -26,6 +26,7 @@ import (
 
 type certifyFlags struct {
 	agentCmd, agentImage, name, version, vendor, backend, reportDir string
+	containerBinary                                                 string
 	seed                                                            int64
 }
 
@@ -65,6 +66,7 @@ Exit codes: 0 certified, 1 not certified, 2 bad input.`,
 	fl.StringVar(&f.name, "name", "", "the connector's name in the report (default: the program's file name)")
 	fl.StringVar(&f.version, "version", "unknown", "the connector's version in the report")
 	fl.StringVar(&f.vendor, "vendor", "unknown", "the connector's vendor in the report")
+	fl.StringVar(&f.containerBinary, "container-binary", "", "with --agent-image: static c2clab binary for the lab's own image (default: this one if static, else one built from the source tree it runs in)")
 	fl.StringVar(&f.backend, "backend", "", "where nodes run: local (default) or netns (root) with --agent-cmd; container with --agent-image")
 	fl.StringVar(&f.reportDir, "report", "c2clab-certification", "directory for the reports")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
@@ -123,7 +125,7 @@ func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Confi
 		if err != nil {
 			return cfg, id, none, err
 		}
-		bin, cleanup, err := containerBinary(cmd, exe, "")
+		bin, cleanup, err := containerBinary(cmd, exe, f.containerBinary)
 		cfg.Backend, cfg.AgentImage, cfg.ContainerBinary = f.backend, f.agentImage, bin
 		return cfg, id, cleanup, err
 	}

@@ -19,7 +19,7 @@ func containerBinary(cmd *cobra.Command, exe, flag string) (path string, cleanup
 	none := func() {}
 	if flag != "" {
 		if err := image.CheckStatic(flag); err != nil {
-			return "", none, badInput(fmt.Errorf("test: --container-binary: %w", err))
+			return "", none, badInput(fmt.Errorf("--container-binary: %w", err))
 		}
 		return flag, none, nil
 	}
@@ -28,22 +28,22 @@ func containerBinary(cmd *cobra.Command, exe, flag string) (path string, cleanup
 		return exe, none, nil
 	}
 	if !errors.Is(err, image.ErrNotStatic) {
-		return "", none, fmt.Errorf("test: container binary: %w", err)
+		return "", none, fmt.Errorf("container binary: %w", err)
 	}
 	root, ok := image.SourceTree()
 	if !ok {
-		return "", none, badInput(fmt.Errorf("test: --backend container: %w; and no c2clab source tree here to build one from: pass --container-binary", err))
+		return "", none, badInput(fmt.Errorf("the container backend needs a static c2clab: %w; and no c2clab source tree here to build one from: pass --container-binary", err))
 	}
 	dir, err := os.MkdirTemp("", "c2clab-bin-")
 	if err != nil {
-		return "", none, fmt.Errorf("test: container binary: %w", err)
+		return "", none, fmt.Errorf("container binary: %w", err)
 	}
 	cleanup = func() { os.RemoveAll(dir) }
 	fmt.Fprintf(cmd.OutOrStdout(), "building a static c2clab (CGO_ENABLED=0) from %s for the container image\n", root)
 	bin := filepath.Join(dir, "c2clab")
 	if err := image.BuildBinary(cmd.Context(), root, bin); err != nil {
 		cleanup()
-		return "", none, fmt.Errorf("test: container binary: %w", err)
+		return "", none, fmt.Errorf("container binary: %w", err)
 	}
 	return bin, cleanup, nil
 }
