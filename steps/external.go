@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/c2clab/c2clab/sim/certify"
 	"github.com/c2clab/c2clab/sim/image"
 	"github.com/c2clab/c2clab/sim/lab"
 )
@@ -44,6 +45,18 @@ func agentsRunTheProgram(ctx context.Context) error {
 	if len(w.cfg.AgentCommand) == 0 {
 		return fmt.Errorf("no external agent program declared")
 	}
+	return agentsRun(ctx, w.cfg.AgentCommand[0], w.cfg.AgentCommand[0])
+}
+
+// agentsRun checks that every agent node's executable has the content of
+// the file at want (compared by SHA-256 of /proc/PID/exe, so a container's
+// binary is recognised too, whatever its path inside the image).
+func agentsRun(ctx context.Context, want, what string) error {
+	w := getWorld(ctx)
+	wantSum, err := certify.FileSHA256(want)
+	if err != nil {
+		return err
+	}
 	nodes, err := w.lab.Nodes(ctx)
 	if err != nil {
 		return err
@@ -54,18 +67,18 @@ func agentsRunTheProgram(ctx context.Context) error {
 			continue
 		}
 		agents++
-		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", n.PID))
+		sum, err := certify.FileSHA256(fmt.Sprintf("/proc/%d/exe", n.PID))
 		if err != nil {
 			return fmt.Errorf("%s: %w", n.Name, err)
 		}
-		if exe != w.cfg.AgentCommand[0] {
-			return fmt.Errorf("%s runs %s, want the external agent %s", n.Name, exe, w.cfg.AgentCommand[0])
+		if sum != wantSum {
+			return fmt.Errorf("%s runs an executable with SHA-256 %s, want %s's %s", n.Name, sum, what, wantSum)
 		}
 	}
 	if agents == 0 {
 		return fmt.Errorf("the lab runs no agent")
 	}
-	note(ctx, "all %d agents run %s", agents, w.cfg.AgentCommand[0])
+	note(ctx, "all %d agents run %s (SHA-256 %s)", agents, what, wantSum)
 	return nil
 }
 
@@ -89,7 +102,7 @@ func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
 	if err != nil {
 		return ctx, err
 	}
-	defer os.RemoveAll(dir)
+	w.cleanups = append(w.cleanups, func() { os.RemoveAll(dir) })
 	bin := filepath.Join(dir, "agent")
 	if err := image.BuildAgent(ctx, root, pkg, bin); err != nil {
 		return ctx, err
@@ -103,35 +116,17 @@ func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
 		return ctx, err
 	}
 	w.cleanups = append(w.cleanups, func() { image.Remove(context.Background(), prov.Client(), id) })
-	w.cfg.AgentImage = tag
+	w.cfg.AgentImage, w.agentBin = tag, bin
 	return ctx, nil
 }
 
-// agentsRunTheImage checks that every agent node is a container of the
-// agent image.
+// agentsRunTheImage checks that every agent node runs the binary the
+// agent image was built from, not the lab's own c2clab (which the lab's
+// image holds at the same path).
 func agentsRunTheImage(ctx context.Context) error {
 	w := getWorld(ctx)
-	nodes, err := w.lab.Nodes(ctx)
-	if err != nil {
-		return err
+	if w.agentBin == "" {
+		return fmt.Errorf("no agent image declared")
 	}
-	agents := 0
-	for _, n := range nodes {
-		if !strings.HasSuffix(n.Name, "-agent") {
-			continue
-		}
-		agents++
-		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", n.PID))
-		if err != nil {
-			return fmt.Errorf("%s: %w", n.Name, err)
-		}
-		if exe != image.Binary {
-			return fmt.Errorf("%s runs %s, want the image's %s", n.Name, exe, image.Binary)
-		}
-	}
-	if agents == 0 {
-		return fmt.Errorf("the lab runs no agent")
-	}
-	note(ctx, "all %d agents run %s of image %s", agents, image.Binary, w.cfg.AgentImage)
-	return nil
+	return agentsRun(ctx, w.agentBin, "the binary of image "+w.cfg.AgentImage)
 }

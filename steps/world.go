@@ -70,6 +70,8 @@ type world struct {
 	startErrs map[string]error
 	// soak holds what the load steps saw.
 	soak soak
+	// agentBin is the binary inside the scenario's agent image.
+	agentBin string
 	// cleanups run when the scenario ends, after the lab is closed.
 	cleanups []func()
 	// perf holds the relay performance steps' measurements.
