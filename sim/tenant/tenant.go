@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -45,6 +46,15 @@ type Tenant struct {
 	// rules are left out. The engine sorts by Order.
 	Rules []policy.Rule
 	Tests []Test
+	// Objects are what operands point at (IdPs, SCIM groups and
+	// attributes, SAML attributes, posture profiles, trusted networks,
+	// machine groups), from the bodies ZPA's API returns for them; the
+	// engine resolves IDs and names through them (POL-4, IMP-1).
+	Objects []policy.Object
+	// Approvals are the approvals: section (POL-5).
+	Approvals []policy.Approval
+	// C2CIPRanges is c2cIpRanges (SEG-9).
+	C2CIPRanges []netip.Prefix
 }
 
 // User is a ZPA identity and the groups (SCIM_GROUP values) it belongs to.
@@ -157,6 +167,9 @@ func (t *Tenant) config() policy.Config {
 		Segments:        t.Segments,
 		Rules:           t.Rules,
 		Groups:          make(map[string][]string, len(t.Users)),
+		Objects:         t.Objects,
+		Approvals:       t.Approvals,
+		C2CIPRanges:     t.C2CIPRanges,
 	}
 	for _, u := range t.Users {
 		c.Groups[u.Name] = u.Groups // names are unique (usersAndGroups)
