@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
@@ -33,6 +34,9 @@ type Question struct {
 	Port    uint16
 	// Proto is "tcp" (default when empty) or "udp".
 	Proto string
+	// Time is when the connection is asked for, for approvals (POL-5);
+	// zero: a REQUIRE_APPROVAL rule that matches is undecided.
+	Time time.Time
 }
 
 // Answer is the explained outcome.
@@ -100,6 +104,7 @@ func DefaultSource(user string) *device.Profile {
 	return &device.Profile{
 		Name: "default source", Hostname: "admin-workstation", PrimaryDNSSuffix: "example.com",
 		OS: device.Windows, ConnectorVersion: "4.5", JoinState: device.JoinAD, LoggedIn: true, User: user,
+		Posture: []string{},
 	}
 }
 
@@ -148,7 +153,10 @@ func (a *Answer) follow(e *policy.Engine, q Question) {
 		return
 	}
 	a.traceDestination(q)
-	d := e.Decide(policy.Request{User: q.User, Platform: q.From.OS, Posture: q.From.Posture, FQDN: q.FQDN, Port: q.Port, Proto: q.Proto})
+	src := policy.RegistrationFromProfile(q.From.Name, q.From)
+	req := policy.SourceRequest(&src)
+	req.User, req.FQDN, req.Port, req.Proto, req.Time = q.User, q.FQDN, q.Port, q.Proto, q.Time
+	d := e.Decide(req)
 	a.decision(d)
 	a.sourceAgent(d)
 	if a.Allowed && d.AccessType == policy.ClientToClient {

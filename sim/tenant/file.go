@@ -32,6 +32,12 @@ type fileTenant struct {
 type fileUser struct {
 	Name   string   `yaml:"name"`
 	Groups []string `yaml:"groups"`
+	// Identity attributes access rules look at (POL-4). Absent: unknown;
+	// present and empty: none (see usersAndGroups).
+	IdP            *string             `yaml:"idp"`
+	SCIMAttributes map[string][]string `yaml:"scimAttributes"`
+	SAMLAttributes map[string][]string `yaml:"samlAttributes"`
+	RiskLevel      *string             `yaml:"riskLevel"`
 }
 
 // fileGroup is a segment group or a server group. In a ZPA export a server

@@ -78,10 +78,10 @@ func (l *loader) rule(r ruleRef, pos int) (rule policy.Rule, ok, enabled bool) {
 		rule.Order = n
 	}
 	switch a := policy.Action(strings.ToUpper(strings.TrimSpace(fr.Action))); a {
-	case policy.Allow, policy.Deny:
+	case policy.Allow, policy.Deny, policy.RequireApproval:
 		rule.Action = a
 	default:
-		l.errorf(r.field+".action", "is %q, want ALLOW or DENY", fr.Action)
+		l.errorf(r.field+".action", "is %q, want ALLOW, DENY or REQUIRE_APPROVAL", fr.Action)
 	}
 	rule.Operator = l.operator(r.field+".operator", fr.Operator, "AND")
 	enabled = true

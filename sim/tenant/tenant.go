@@ -57,11 +57,10 @@ type Tenant struct {
 	C2CIPRanges []netip.Prefix
 }
 
-// User is a ZPA identity and the groups (SCIM_GROUP values) it belongs to.
-type User struct {
-	Name   string
-	Groups []string
-}
+// User is a ZPA identity as the IdP and the SCIM directory describe it:
+// its SCIM groups, SCIM and SAML attributes, IdP and ZIA risk level, each
+// unknown when the users: entry leaves it out (POL-4).
+type User = policy.User
 
 // Group is a segment group or a server group.
 type Group struct{ ID, Name string }
@@ -166,13 +165,10 @@ func (t *Tenant) config() policy.Config {
 		ImplicitBlock:   t.ImplicitBlock,
 		Segments:        t.Segments,
 		Rules:           t.Rules,
-		Groups:          make(map[string][]string, len(t.Users)),
+		Users:           t.Users,
 		Objects:         t.Objects,
 		Approvals:       t.Approvals,
 		C2CIPRanges:     t.C2CIPRanges,
-	}
-	for _, u := range t.Users {
-		c.Groups[u.Name] = u.Groups // names are unique (usersAndGroups)
 	}
 	return c
 }
@@ -347,6 +343,8 @@ func domainIndex(field string) (k int, rest string, ok bool) {
 	return k, rest, err == nil && k >= 0
 }
 
+// usersAndGroups converts users:. A field left out is unknown, so that a
+// rule needing it is undecided (POL-4); written empty it is none.
 func (l *loader) usersAndGroups() []User {
 	l.users = map[string]bool{}
 	l.userGroups = map[string]bool{}
@@ -366,9 +364,57 @@ func (l *loader) usersAndGroups() []User {
 		for _, g := range u.Groups {
 			l.userGroups[g] = true
 		}
-		out = append(out, User{Name: name, Groups: append([]string(nil), u.Groups...)})
+		pu := User{Name: name, SCIM: l.attrs(field+".scimAttributes", u.SCIMAttributes), SAML: l.attrs(field+".samlAttributes", u.SAMLAttributes)}
+		if l.doc.Has(field + ".groups") {
+			pu.Groups = policy.Known(clone(u.Groups)...)
+		}
+		pu.IdP = policy.AttrOfPtr(trimmed(u.IdP))
+		pu.Risk = l.riskLevel(field+".riskLevel", u.RiskLevel)
+		out = append(out, pu)
 	}
 	return out
+}
+
+// riskLevels are RISK_FACTOR_TYPE's values (terraform-provider-zpa
+// zpa/common.go): ZIA's own UNKNOWN is a level, not the lab not knowing.
+var riskLevels = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+
+func (l *loader) riskLevel(field string, v *string) policy.Attr {
+	v = trimmed(v)
+	if v == nil {
+		return policy.Attr{}
+	}
+	r := strings.ToUpper(*v)
+	if !slices.Contains(riskLevels, r) {
+		l.errorf(field, "is %q, want one of %s (ZIA's levels; leave it out when unknown)", *v, strings.Join(riskLevels, ", "))
+		return policy.Attr{}
+	}
+	return policy.Known(r)
+}
+
+// attrs converts SCIM or SAML attributes: absent is unknown; a map, even
+// an empty one, says the user has exactly these.
+func (l *loader) attrs(field string, m map[string][]string) policy.Attrs {
+	if !l.doc.Has(field) {
+		return policy.Attrs{}
+	}
+	out := policy.Attrs{Known: true, Values: make(map[string][]string, len(m))}
+	for k, vs := range m {
+		if strings.TrimSpace(k) == "" {
+			l.errorf(field, "has an empty attribute name; want the attribute's name or id")
+			continue
+		}
+		out.Values[strings.TrimSpace(k)] = clone(vs)
+	}
+	return out
+}
+
+func trimmed(v *string) *string {
+	if v == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*v)
+	return &t
 }
 
 func (l *loader) groups(field string, in []fileGroup) []Group {

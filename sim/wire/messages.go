@@ -89,8 +89,13 @@ type Register struct {
 	LoggedIn         bool     `json:"loggedIn"`
 	PrivateAccess    bool     `json:"privateAccess"`
 	User             string   `json:"user"`
-	Posture          []string `json:"posture"`
-	ClientType       string   `json:"clientType,omitempty"`
+	// Posture: null is unknown, [] none (POL-4); likewise the three below,
+	// which are left out when unknown.
+	Posture         []string  `json:"posture"`
+	TrustedNetworks *[]string `json:"trustedNetworks,omitempty"`
+	Country         *string   `json:"country,omitempty"`
+	MachineGroup    *string   `json:"machineGroup,omitempty"`
+	ClientType      string    `json:"clientType,omitempty"`
 	// ServerGroups are the server groups an App Connector serves.
 	ServerGroups []string `json:"serverGroups,omitempty"`
 }
