@@ -34,11 +34,11 @@ type session struct {
 	remoteIP string
 	reg      wire.Register
 	preg     policy.Registration // reg as the policy engine sees it (agents)
-	status   *UserStatus   // changed only under broker.logs.update
-	log      *slog.Logger  // with session, tenant and device
-	ready    chan struct{} // closed once registered was sent: incoming may follow
-	done     chan struct{} // closed when the session has ended
-	seq      uint64        // registration order; set under broker.mu before publishing
+	status   *UserStatus         // changed only under broker.logs.update
+	log      *slog.Logger        // with session, tenant and device
+	ready    chan struct{}       // closed once registered was sent: incoming may follow
+	done     chan struct{}       // closed when the session has ended
+	seq      uint64              // registration order; set under broker.mu before publishing
 
 	mu       sync.Mutex                           // guards pending, inflight and waits
 	pending  map[string]bool                      // outstanding connect IDs from this source

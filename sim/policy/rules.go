@@ -10,11 +10,11 @@ import (
 
 // rule is a Rule compiled for evaluation.
 type rule struct {
-	r        *Rule // &Engine.cfg.Rules[i]
-	or       bool  // Operator "OR": any condition; otherwise all
-	action   Action
-	conds    []cond
-	name     string // `access rule "Name" (order N)`
+	r         *Rule // &Engine.cfg.Rules[i]
+	or        bool  // Operator "OR": any condition; otherwise all
+	action    Action
+	conds     []cond
+	name      string // `access rule "Name" (order N)`
 	matchLine string // trace line when the rule decides
 	// segmentCriteria: some condition bounds the segments the rule can
 	// match (see cond.segmentVals), so the rule is filed per segment.

@@ -113,7 +113,7 @@ func TestBrokenTenants(t *testing.T) {
 			`bad-port.yaml:9: applicationSegments[0].tcpPortRange[1]: from 445 is greater than to 139`,
 		}},
 		{"bad-enabled.yaml", []string{`bad-enabled.yaml:6: applicationSegments[0].enabled: is "sometimes", want true or false`}},
-		{"unknown-action.yaml", []string{`unknown-action.yaml:12: rules[0].action: is "PERMIT", want ALLOW or DENY`}},
+		{"unknown-action.yaml", []string{`unknown-action.yaml:12: rules[0].action: is "PERMIT", want ALLOW, DENY or REQUIRE_APPROVAL`}},
 		{"unknown-operand-ref.yaml", []string{`unknown-operand-ref.yaml:14: rules[0].conditions[0].operands[0].rhs: segment "seg2" does not exist`}},
 		{"bad-test.yaml", []string{
 			`bad-test.yaml:12: tests[0].to: "desktop-10B38-AC.example.com" is not host:port`,
