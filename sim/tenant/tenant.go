@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/configfile"
@@ -82,8 +83,13 @@ type Test struct {
 	Proto string // "tcp" or "udp"
 	// Devices are the destination devices registered before the test.
 	Devices []*device.Profile
-	// ExpectAllow is expect: allow; false is expect: deny.
+	// ExpectAllow is expect: allow; false is expect: deny or undecided.
 	ExpectAllow bool
+	// Expect is the verdict expected: allowed (expect: allow), denied
+	// (deny) or undecided (undecided, POL-4).
+	Expect policy.Verdict
+	// At is the test's at: time (approvals, POL-5); zero when absent.
+	At time.Time
 	// Code, if set, is the code the answer must carry.
 	Code code.Code
 }
@@ -260,6 +266,8 @@ func (l *loader) load() *Tenant {
 	t.Segments = l.segments()
 	t.Rules = l.rules()
 	t.Tests = l.tests()
+	t.Approvals = l.approvals()
+	t.C2CIPRanges = l.c2cIPRanges()
 	l.engineAccepts(t)
 	// Warnings come from the loader and the engine; show them in file order.
 	slices.SortStableFunc(l.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
