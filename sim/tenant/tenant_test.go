@@ -117,7 +117,7 @@ func TestBrokenTenants(t *testing.T) {
 		{"unknown-operand-ref.yaml", []string{`unknown-operand-ref.yaml:14: rules[0].conditions[0].operands[0].rhs: segment "seg2" does not exist`}},
 		{"bad-test.yaml", []string{
 			`bad-test.yaml:12: tests[0].to: "desktop-10B38-AC.example.com" is not host:port`,
-			`bad-test.yaml:17: tests[1].expect: is "maybe", want allow or deny`,
+			`bad-test.yaml:17: tests[1].expect: is "maybe", want allow, deny or undecided`,
 			`bad-test.yaml:22: tests[2].code: "C2C_SOMETHING_ELSE" is not a code the lab knows`,
 		}},
 		{"missing-device.yaml", []string{`missing-device.yaml:12: tests[0].devices[0]: device file "../../devices/no-such-device.yaml"`, "does not exist"}},
