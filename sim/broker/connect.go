@@ -95,6 +95,9 @@ func (b *broker) newActivity(src *session, m *wire.Connect, d *policy.Decision, 
 	if !d.Allowed {
 		act.Action = string(policy.Deny)
 	}
+	if u := d.Undecided; u != nil {
+		act.Action, act.Undecided = "UNDECIDED", u.Attribute+" for "+u.ObjectType
+	}
 	b.logs.addActivity(act)
 	return act
 }
