@@ -108,9 +108,9 @@ func (e *Engine) lintSegments() {
 			}
 			switch {
 			case !c2c:
-			case p.Wildcard() && wildcardCannotMatch(p.Suffix(), req):
+			case (p.Wildcard() || p.Glob()) && wildcardCannotMatch(p.Suffix(), req):
 				e.warn(i, -1, field, "no name under %q can match the client hostname validation regex '%s': no device is reachable through this segment (SEG-1)", d, e.hostname.text)
-			case !p.Wildcard() && !re.MatchString(strings.TrimSuffix(d, ".")):
+			case p.Exact() && !re.MatchString(strings.TrimSuffix(d, ".")):
 				e.warn(i, -1, field, "%q does not match the client hostname validation regex '%s': no device with this FQDN can be enrolled, so it is not reachable client-to-client (SEG-1)", d, e.hostname.text)
 			}
 		}
