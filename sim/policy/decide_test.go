@@ -437,3 +437,41 @@ func TestDecideRequireApproval(t *testing.T) {
 		t.Fatalf("bad approval: %v", err)
 	}
 }
+
+// POL-4: IDs and names meet through Objects: an operand with a SCIM group
+// ID matches a user listing the group by name, a posture UDID a device
+// listing the profile by name, and an operand naming an object by name
+// matches a user listing its ID.
+func TestDecideObjectsResolveIDsAndNames(t *testing.T) {
+	e := newEngine(t, Config{
+		HostnameRegexes: []string{`.*\.example\.com`},
+		Segments:        []Segment{c2cSegment("ws", "*.example.com")},
+		Objects: []Object{
+			{Type: ObjSCIMGroup, ID: "255066", Name: "Helpdesk", IdpID: "72058304855015574"},
+			{Type: ObjPosture, ID: "d1c6d9c1-fa2b-4b43-9f1c-2b8f1c8c1e4d", Name: "CrowdStrike ZTA", Aliases: []string{"216196257331285825"}},
+			{Type: ObjIDP, ID: "72058304855015574", Name: "Okta"},
+		},
+		Users: []User{{Name: "alice", Groups: Known("helpdesk"), IdP: Known("72058304855015574")}, {Name: "bob", Groups: Known("255066"), IdP: Known("okta")}},
+		ImplicitBlock: true,
+		Rules: []Rule{{ID: "r", Name: "r", Order: 1, Action: Allow, Conditions: []Condition{
+			cnd(op(ObjSCIMGroup, "72058304855015574", "255066")),
+			cnd(op(ObjPosture, "d1c6d9c1-fa2b-4b43-9f1c-2b8f1c8c1e4d", "true")),
+			cnd(op(ObjIDP, "id", "OKTA")),
+		}}},
+	})
+	e.Register(goodWindows("s1", "pc.example.com"))
+	for _, tc := range []struct {
+		user    string
+		posture Attr
+		allowed bool
+	}{
+		{"alice", Known("crowdstrike zta"), true},
+		{"bob", Known("216196257331285825"), true},
+		{"bob", Known("CrowdStrike"), false},
+	} {
+		d := e.Decide(Request{User: tc.user, FQDN: "pc.example.com", Port: 3389, Device: DeviceAttrs{Posture: tc.posture}})
+		if d.Allowed != tc.allowed {
+			t.Errorf("%s with posture %v: allowed=%v, want %v:%s", tc.user, tc.posture, d.Allowed, tc.allowed, traceText(d.Trace))
+		}
+	}
+}
