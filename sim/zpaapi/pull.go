@@ -87,6 +87,10 @@ func (cl *client) pullResource(ctx context.Context, res *Result, r Resource, idp
 	for page := 1; page <= total; page++ {
 		q := url.Values{"page": {strconv.Itoa(page)}, "pagesize": {strconv.Itoa(cl.cfg.pageSize())}}
 		data, endpoint, err := cl.get(ctx, path, q)
+		if skip, ok := optionalSkip(r, endpoint, err); ok && page == 1 {
+			res.Skipped = append(res.Skipped, skip)
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -37,6 +37,7 @@ var Resources = []Resource{
 	{Name: "posture", Path: "/mgmtconfig/v2/admin/customers/{customerId}/posture", Paged: true},                                              // postureprofile GetAll
 	{Name: "network", Path: "/mgmtconfig/v2/admin/customers/{customerId}/network", Paged: true},                                              // trustednetwork GetAll
 	{Name: "machineGroup", Path: "/mgmtconfig/v1/admin/customers/{customerId}/machineGroup", Paged: true},                                    // machinegroup GetAll
+	{Name: "approval", Path: "/mgmtconfig/v1/admin/customers/{customerId}/approval", Paged: true, Optional: true},                            // privilegedremoteaccess/praapproval GetAll
 	{Name: "ipRanges", Path: "/mgmtconfig/v1/admin/customers/{customerId}/v2/ipRanges", Optional: true},                                      // c2c_ip_ranges GetAll: a JSON array
 }
 
