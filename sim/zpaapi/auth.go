@@ -86,6 +86,7 @@ func (cl *client) signIn(ctx context.Context) error {
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", userAgent)
 		return req, nil
 	}
 	cl.red.logf(cl.cfg.Logf, "POST %s (%s sign-in)", cl.signinURL, cl.cfg.Flow)

@@ -33,6 +33,10 @@ func newClient(cfg Config) (*client, error) {
 	return &client{cfg: cfg, base: base, signinURL: signin, prefix: prefix, red: red}, nil
 }
 
+// userAgent names the lab to Zscaler's logs, as the SDKs name themselves
+// (zscaler-sdk-go zscaler/zpa/v2_config.go UserAgent).
+const userAgent = "c2clab-tenant-pull"
+
 // HTTPError is an API answer other than 200 to a GET.
 type HTTPError struct {
 	Endpoint string
@@ -165,6 +169,7 @@ func (cl *client) getOnce(ctx context.Context, endpoint string) (*http.Response,
 		}
 		req.Header.Set("Authorization", "Bearer "+cl.token)
 		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", userAgent)
 		return req, nil
 	})
 }
