@@ -344,6 +344,32 @@ func TestOptionalResourceRefusedIsReported(t *testing.T) {
 	}
 }
 
+func TestWriteDirWritesAllOrNothing(t *testing.T) {
+	parent := t.TempDir()
+	empty := filepath.Join(parent, "empty")
+	os.Mkdir(empty, 0o755)
+	bodies := []zpaapi.Body{{File: "a.json", Data: []byte("1")}, {File: "b.json", Data: []byte("2")}}
+	for _, dir := range []string{filepath.Join(parent, "new", "tenant"), empty} {
+		if err := zpaapi.WriteDir(dir, bodies); err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "b.json")); string(b) != "2" {
+			t.Errorf("%s/b.json = %q", dir, b)
+		}
+	}
+	bad := filepath.Join(parent, "bad")
+	err := zpaapi.WriteDir(bad, append(bodies, zpaapi.Body{File: "a.json"}))
+	if err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("a name given twice: %v", err)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("a refused write left %s behind", bad)
+	}
+	if es, _ := os.ReadDir(parent); len(es) != 2 {
+		t.Errorf("%d entries in %s, want new, empty, and no partial directory", len(es), parent)
+	}
+}
+
 func TestWriteDirRefusesAnUsedDirectory(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "application.page-3.json"), []byte("{}"), 0o644)
