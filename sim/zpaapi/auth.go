@@ -79,6 +79,7 @@ func (cl *client) signIn(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cl.red.add(form.Get("client_assertion")) // a credential for its 10 minutes
 	newReq := func() (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.signinURL, strings.NewReader(form.Encode()))
 		if err != nil {

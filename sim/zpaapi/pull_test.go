@@ -188,6 +188,11 @@ func TestPullOneAPIWithPrivateKey(t *testing.T) {
 		t.Fatalf("a foreign key: %v, want a SignInError", err)
 	}
 	assertNoSecrets(t, s, cfg, err.Error()+rec.text())
+	// The refusal echoes the JWT assertion; it is signed by the key, so a
+	// leak would show as its signature-bearing "eyJ" header.
+	if strings.Contains(err.Error(), "eyJ") {
+		t.Errorf("the client assertion reached the error: %s", err)
+	}
 }
 
 func TestFailedSignIn(t *testing.T) {

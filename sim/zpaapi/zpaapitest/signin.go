@@ -26,7 +26,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, flow zpaapi.Flow
 	if fail || !s.credentialsOK(r, flow) {
 		// Deliberately careless: echo what was sent.
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client",
-			"error_description": "unknown client " + r.PostForm.Get("client_id") + " with secret " + r.PostForm.Get("client_secret")})
+			"error_description": "unknown client " + r.PostForm.Get("client_id") + " with secret " + r.PostForm.Get("client_secret") +
+				" or assertion " + r.PostForm.Get("client_assertion")})
 		return
 	}
 	tok := s.issue(flow)
