@@ -61,6 +61,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"nothing", env(), Config{}, "no API credentials"},
 		{"oneapi without vanity or customer", env(EnvClientID, "id2", EnvClientSecret, "s"), Config{}, EnvVanityDomain},
 		{"legacy without secret", env(EnvZPAClientID, "id1", EnvZPACustomerID, "42"), Config{}, EnvZPAClientSecret},
+		{"customer ID not a number", env(EnvZPAClientID, "id1", EnvZPAClientSecret, "s", EnvZPACustomerID, "acme"), Config{}, "not a number"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

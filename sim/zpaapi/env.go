@@ -76,8 +76,11 @@ func (c Config) Validate() error {
 	case c.ClientSecret == "" && len(c.PrivateKey) == 0:
 		missing("client secret", secretEnv, "the secret shown once when the API client was made")
 	}
-	if c.CustomerID == "" {
+	switch {
+	case c.CustomerID == "":
 		missing("customer ID", EnvZPACustomerID, "the ZPA tenant ID (ZPA console: Public API > API Keys)")
+	case strings.Trim(c.CustomerID, "0123456789") != "":
+		errs = append(errs, fmt.Errorf("zpaapi: customer ID (%s) %q is not a number: want the numeric ZPA tenant ID, such as 216199618143191040", EnvZPACustomerID, c.CustomerID))
 	}
 	if c.Flow == FlowOneAPI && c.VanityDomain == "" && c.TokenURL == "" {
 		missing("vanity domain", EnvVanityDomain, "the ZIdentity vanity domain, as in https://<vanity>.zslogin.net")

@@ -2,6 +2,7 @@ package zpaapi
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -41,10 +42,11 @@ var Resources = []Resource{
 	{Name: "ipRanges", Path: "/mgmtconfig/v1/admin/customers/{customerId}/v2/ipRanges", Optional: true},                                      // c2c_ip_ranges GetAll: a JSON array
 }
 
-// path fills in the placeholders.
+// path fills in the placeholders; the IdP ID comes from an API answer and
+// is escaped so it stays one path segment.
 func (r Resource) path(customerID, idpID string) string {
-	p := strings.ReplaceAll(r.Path, "{customerId}", customerID)
-	return strings.ReplaceAll(p, "{idpId}", idpID)
+	p := strings.ReplaceAll(r.Path, "{customerId}", url.PathEscape(customerID))
+	return strings.ReplaceAll(p, "{idpId}", url.PathEscape(idpID))
 }
 
 // File is the name a body of r is written under:
