@@ -213,7 +213,7 @@ func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Confi
 	}
 	id, err := connectorIdentity(*f)
 	if err != nil {
-		return cfg, id, none, badInput(err)
+		return cfg, id, none, badInput(fmt.Errorf("certify: %w", err))
 	}
 	cfg.Backend, cfg.AgentCommand = f.backend, []string{id.Command}
 	return cfg, id, none, nil
@@ -237,14 +237,14 @@ func imageIdentity(cmd *cobra.Command, f certifyFlags) (certify.Identity, error)
 func connectorIdentity(f certifyFlags) (certify.Identity, error) {
 	path, err := exec.LookPath(f.agentCmd)
 	if err != nil {
-		return certify.Identity{}, fmt.Errorf("certify: --agent-cmd %q: %w", f.agentCmd, err)
+		return certify.Identity{}, fmt.Errorf("--agent-cmd %q: %w", f.agentCmd, err)
 	}
 	if path, err = filepath.Abs(path); err != nil {
-		return certify.Identity{}, fmt.Errorf("certify: --agent-cmd: %w", err)
+		return certify.Identity{}, fmt.Errorf("--agent-cmd: %w", err)
 	}
 	sum, err := certify.FileSHA256(path)
 	if err != nil {
-		return certify.Identity{}, fmt.Errorf("certify: --agent-cmd: %w", err)
+		return certify.Identity{}, fmt.Errorf("--agent-cmd: %w", err)
 	}
 	name := f.name
 	if name == "" {

@@ -1,5 +1,5 @@
 // Command slow-frames is the reference agent broken on purpose: it sleeps
-// 2 ms before it sends each data frame, so it relays every byte intact
+// 5 ms before it sends each data frame, so it relays every byte intact
 // but slowly. The certification self-test
 // (TestCertifyFailsExactlyWhatABrokenAgentBreaks) proves that c2clab
 // certify fails it on NET-3, whose bar is the reference agent measured on
@@ -17,6 +17,6 @@ import (
 
 func main() {
 	os.Exit(node.MainAgent(os.Args[1:], func(c *agent.Config) {
-		c.Faults = agent.Faults{Seal: seal.Dialect{FrameDelay: 2 * time.Millisecond}}
+		c.Faults = agent.Faults{Seal: seal.Dialect{FrameDelay: 5 * time.Millisecond}}
 	}))
 }
