@@ -17,21 +17,25 @@ import (
 // direct path does.
 const (
 	// minShareOfReference is the least share of the reference agent's
-	// median throughput the agent under test must reach.
-	minShareOfReference = 0.5
+	// best throughput the agent under test must reach with its best. On
+	// the shared 2-core machine single rounds swung from 0.2 to 5 Gbit/s
+	// within a scenario; a quarter keeps the reference agent clear of its
+	// own noise and still fails an agent four times slower.
+	minShareOfReference = 0.25
 	// maxRTTOfReference and rttSlack bound the agent under test's round
 	// trip quantiles: at most this many times the reference's, plus slack
 	// (a timer tick or a scheduling delay on a loaded machine).
 	maxRTTOfReference = 2.0
 	rttSlackP50       = time.Millisecond
 	rttSlackP99       = 5 * time.Millisecond
-	// referenceRounds is how many alternating rounds each path gets, for
-	// throughput and round trips alike. Each path is judged by its best
-	// round: load on the machine only ever makes a path slower, so the
-	// best of five interleaved rounds is what the agent can do, and a
-	// burst of load must hit all five rounds of one path, and none of the
-	// other's, to change the verdict.
-	referenceRounds = 5
+	// throughputRoundsRef and rttBlocks are how many alternating rounds
+	// each path gets. Each path is judged by its best round: load on the
+	// machine only ever makes a path slower, so the best of several
+	// interleaved rounds is what the agent can do, and a burst of load
+	// must hit every round of one path, and none of the other's, to
+	// change the verdict.
+	throughputRoundsRef = 8
+	rttBlocks           = 5
 )
 
 // measuresThroughputAgainstReference moves n MiB per round on the relay
@@ -48,7 +52,7 @@ func measuresThroughputAgainstReference(ctx context.Context, from, dir, target s
 		d = measure.Up
 	}
 	w.perf.tput = map[string][]measure.ThroughputResult{}
-	for round := range referenceRounds {
+	for round := range throughputRoundsRef {
 		for _, name := range []string{"relay", "reference", "direct"} {
 			w.bulkSeed += 2
 			r, err := throughputOnce(ctx, dials[name], measure.ThroughputConfig{Direction: d, Bytes: int64(n) * mib, Seed: w.bulkSeed})
@@ -58,7 +62,7 @@ func measuresThroughputAgainstReference(ctx context.Context, from, dir, target s
 			w.perf.tput[name] = append(w.perf.tput[name], r)
 		}
 	}
-	note(ctx, "%s through the agents under test (%s to %s): %s Mbit/s over %d rounds of %d MiB, every byte checked", dir, from, target, mbitsList(w.perf.tput["relay"]), referenceRounds, n)
+	note(ctx, "%s through the agents under test (%s to %s): %s Mbit/s over %d rounds of %d MiB, every byte checked", dir, from, target, mbitsList(w.perf.tput["relay"]), throughputRoundsRef, n)
 	note(ctx, "%s through the reference agents (%s to %s), interleaved: %s Mbit/s", dir, refFrom, refTarget, mbitsList(w.perf.tput["reference"]))
 	note(ctx, "%s on the direct path to %s, interleaved, for context only (not judged): %s Mbit/s", dir, target, mbitsList(w.perf.tput["direct"]))
 	return nil
@@ -96,7 +100,7 @@ func relayedThroughputShareOfReference(ctx context.Context) error {
 }
 
 // measuresRoundTripsAgainstReference records n echo round trips on each
-// relay and the direct path (for context), in rttRounds alternating
+// relay and the direct path (for context), in rttBlocks alternating
 // blocks, each on a connection of its own.
 func measuresRoundTripsAgainstReference(ctx context.Context, from string, n int, target, refFrom, refTarget string) error {
 	w := getWorld(ctx)
@@ -105,10 +109,10 @@ func measuresRoundTripsAgainstReference(ctx context.Context, from string, n int,
 		return err
 	}
 	w.perf.rttBlocks = map[string][]measure.Distribution{}
-	for round := range referenceRounds {
+	for round := range rttBlocks {
 		for _, name := range []string{"relay", "reference", "direct"} {
 			w.bulkSeed++
-			d, err := roundTripBlock(ctx, dials[name], max(n/referenceRounds, 1), w.bulkSeed)
+			d, err := roundTripBlock(ctx, dials[name], max(n/rttBlocks, 1), w.bulkSeed)
 			if err != nil {
 				return fmt.Errorf("round trips %s block %d: %w", name, round+1, err)
 			}
@@ -117,7 +121,7 @@ func measuresRoundTripsAgainstReference(ctx context.Context, from string, n int,
 	}
 	for _, name := range []string{"relay", "reference", "direct"} {
 		p50, p99 := bestBlock(w.perf.rttBlocks[name])
-		note(ctx, "%d round trips %s in %d interleaved blocks: best block p50 %s, best block p99 %s", n, name, referenceRounds, p50, p99)
+		note(ctx, "%d round trips %s in %d interleaved blocks: best block p50 %s, best block p99 %s", n, name, rttBlocks, p50, p99)
 	}
 	return nil
 }
