@@ -17,10 +17,10 @@ import (
 // direct path does.
 const (
 	// minShareOfReference is the least share of the reference agent's
-	// best throughput the agent under test must reach with its best. On
-	// the shared 2-core machine single rounds swung from 0.2 to 5 Gbit/s
-	// within a scenario; a quarter keeps the reference agent clear of its
-	// own noise and still fails an agent four times slower.
+	// median throughput the agent under test must reach with its median.
+	// On the shared 2-core machine single rounds swung from 0.2 to 5
+	// Gbit/s within a scenario; a quarter keeps the reference agent clear
+	// of its own noise and still fails an agent four times slower.
 	minShareOfReference = 0.25
 	// maxRTTOfReference and rttSlack bound the agent under test's round
 	// trip quantiles: at most this many times the reference's, plus slack
@@ -29,12 +29,13 @@ const (
 	rttSlackP50       = time.Millisecond
 	rttSlackP99       = 5 * time.Millisecond
 	// throughputRoundsRef and rttBlocks are how many alternating rounds
-	// each path gets. Each path is judged by its best round: load on the
-	// machine only ever makes a path slower, so the best of several
-	// interleaved rounds is what the agent can do, and a burst of load
-	// must hit every round of one path, and none of the other's, to
-	// change the verdict.
-	throughputRoundsRef = 8
+	// each path gets, so that a burst of load hits both paths alike.
+	// Throughput is judged by the median round: the best one is no
+	// floor, since socket buffers can make a short upload look several
+	// times faster than the path (a 5 ms-per-frame agent once showed one
+	// round of 1170 Mbit/s among seven near 300). Round trips are judged
+	// by the best block: load only ever makes them slower.
+	throughputRoundsRef = 5
 	rttBlocks           = 5
 )
 
@@ -84,15 +85,15 @@ func (w *world) referencePaths(ctx context.Context, from, target, refFrom, refTa
 	return map[string]measure.Dialer{"relay": t["relay"], "reference": r["relay"], "direct": t["direct"]}, nil
 }
 
-// relayedThroughputShareOfReference compares the best rounds.
+// relayedThroughputShareOfReference compares the median rounds.
 func relayedThroughputShareOfReference(ctx context.Context) error {
 	w := getWorld(ctx)
 	if len(w.perf.tput["reference"]) == 0 {
 		return errors.New("measure the throughput against the reference agent first")
 	}
-	t, r := bestBits(w.perf.tput["relay"]), bestBits(w.perf.tput["reference"])
+	t, r := medianBits(w.perf.tput["relay"]), medianBits(w.perf.tput["reference"])
 	share := t / r
-	note(ctx, "best round %.0f Mbit/s is %.2f of the reference agent's best %.0f Mbit/s (want at least %.2f)", t/1e6, share, r/1e6, minShareOfReference)
+	note(ctx, "median round %.0f Mbit/s is %.2f of the reference agent's median %.0f Mbit/s (want at least %.2f)", t/1e6, share, r/1e6, minShareOfReference)
 	if share < minShareOfReference {
 		return fmt.Errorf("the agent under test relayed %.2f of the reference agent's throughput, want at least %.2f", share, minShareOfReference)
 	}
@@ -144,15 +145,6 @@ func bestBlock(ds []measure.Distribution) (p50, p99 time.Duration) {
 		p50, p99 = min(p50, d.P50), min(p99, d.P99)
 	}
 	return p50, p99
-}
-
-// bestBits is the highest rate of the rounds.
-func bestBits(rs []measure.ThroughputResult) float64 {
-	best := 0.0
-	for _, r := range rs {
-		best = max(best, r.BitsPerSecond())
-	}
-	return best
 }
 
 // relayedRoundTripsWithinReference bounds the agent under test's p50 and
