@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +76,7 @@ Exit codes: 0 certified, 1 not certified, 2 bad input.`,
 	fl.StringVar(&f.backend, "backend", "", "where nodes run: local (default) or netns (root) with --agent-cmd; container with --agent-image")
 	fl.StringVar(&f.reportDir, "report", "c2clab-certification", "directory for the reports")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
+	cmd.AddCommand(newCertifyVerifyCmd())
 	return cmd
 }
 
@@ -354,4 +357,69 @@ func printCertification(cmd *cobra.Command, rep certify.Report) {
 	for _, d := range rep.Denied {
 		fmt.Fprintf(w, "  denied by %s\n", strings.TrimSpace(d))
 	}
+}
+
+func newCertifyVerifyCmd() *cobra.Command {
+	var featuresDir string
+	cmd := &cobra.Command{
+		Use:   "verify REPORT.json",
+		Short: "Check that a certification report follows from its recorded results and this suite",
+		Long: `Check a certification.json that c2clab certify wrote, as a reviewer would
+before accepting it:
+  - the suite hash: the report's features SHA-256 equals the hash of the
+    features here (embedded in this binary, or --features DIR of a checkout);
+  - the profile: every requirement of this c2clab's connector profile is in
+    the report, mandatory where the profile says so;
+  - the scenarios: the first pairing (T->T) lists exactly the scenarios
+    the suite tags with each requirement, the pairings with the reference
+    agent (T->R, R->T) the same ones, all from the suite;
+  - the verdicts: each requirement's verdict, CERT-1's from the pairings,
+    the pairing counts and the report's verdict follow from the recorded
+    scenario results by the rules of docs/CERTIFICATION.md.
+It does not run anything: to check the results themselves, run the
+report's "reproduce" command.
+
+Exit codes: 0 consistent, 1 a check failed (each is listed), 2 unreadable.`,
+		Example: `  c2clab certify verify c2clab-certification/certification.json
+  c2clab certify verify --features ./features report.json   # against a checkout`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runCertifyVerify(cmd, args[0], featuresDir) },
+	}
+	cmd.Flags().StringVar(&featuresDir, "features", "", "the features of a checkout to hash and read (default: the ones embedded in this binary)")
+	return cmd
+}
+
+func runCertifyVerify(cmd *cobra.Command, path, featuresDir string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return badInput(fmt.Errorf("certify verify: %w", err))
+	}
+	var rep certify.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return badInput(fmt.Errorf("certify verify: %q: not a certification report: %w", path, err))
+	}
+	var fsys fs.FS = features.FS
+	where := "embedded in this c2clab"
+	if featuresDir != "" {
+		if _, err := os.Stat(featuresDir); err != nil {
+			return badInput(fmt.Errorf("certify verify: --features: %w", err))
+		}
+		fsys, where = os.DirFS(featuresDir), featuresDir
+	}
+	sum, err := certify.FeaturesSHA256(fsys)
+	if err != nil {
+		return badInput(fmt.Errorf("certify verify: %w", err))
+	}
+	pickles, err := certify.Pickles(fsys)
+	if err != nil {
+		return badInput(fmt.Errorf("certify verify: %w", err))
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "%s: %s, %s %s (%s), c2clab %s, features %s\n", path, rep.Verdict, rep.Connector.Name, rep.Connector.Version, rep.Connector.Vendor, rep.Suite.Version, where)
+	if errs := certify.Verify(rep, certify.Connector, pickles, sum); len(errs) > 0 {
+		fmt.Fprint(w, certify.Problems(errs))
+		return failed(fmt.Errorf("certify verify: %q: %d checks failed", path, len(errs)))
+	}
+	fmt.Fprintf(w, "verified: the verdict follows from the recorded results of this suite (features SHA-256 %s)\n", sum)
+	return nil
 }
