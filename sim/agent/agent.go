@@ -82,8 +82,8 @@ type agent struct {
 	// router chooses the segment of a connection as the broker would
 	// (SEG-3, SEG-4, SEG-6 Multimatch, SEG-8 bypass): a policy engine
 	// holding only the segments; nil until the first registration.
-	router *policy.Engine
-	recs     recordRing         // the last maxRecords connections
+	router   *policy.Engine
+	recs     recordRing // the last maxRecords connections
 	localSeq int
 }
 

@@ -86,7 +86,6 @@ func (e *Engine) checkAddrs() []error {
 	return errs
 }
 
-
 // parseIP reads a destination that is an IP address; names are told apart
 // first without allocating (ParseAddr's error does).
 func parseIP(s string) (netip.Addr, bool) {

@@ -428,7 +428,9 @@ func TestDecideRequireApproval(t *testing.T) {
 			{ID: "a2", Emails: []string{"bob@example.com"}, Segments: []string{"other"}, Start: t0.Add(-time.Hour), End: t0.Add(time.Hour)},
 		}})
 	e.Register(goodWindows("s1", "pc.example.com"))
-	req := func(user string, at time.Time) Request { return Request{User: user, FQDN: "pc.example.com", Port: 3389, Time: at} }
+	req := func(user string, at time.Time) Request {
+		return Request{User: user, FQDN: "pc.example.com", Port: 3389, Time: at}
+	}
 	checkDecision(t, e.Decide(req("alice@example.com", t0)), want{allowed: true, rule: "ra", dest: "s1", trace: `approval "a1"`})
 	checkDecision(t, e.Decide(req("alice@example.com", t0.Add(2*time.Hour))), want{code: code.BrkApprovalRequired, rule: "ra", trace: `approval "a1" is for`})
 	checkDecision(t, e.Decide(req("bob@example.com", t0)), want{code: code.BrkApprovalRequired, rule: "ra"})
@@ -452,7 +454,7 @@ func TestDecideObjectsResolveIDsAndNames(t *testing.T) {
 			{Type: ObjPosture, ID: "d1c6d9c1-fa2b-4b43-9f1c-2b8f1c8c1e4d", Name: "CrowdStrike ZTA", Aliases: []string{"216196257331285825"}},
 			{Type: ObjIDP, ID: "72058304855015574", Name: "Okta"},
 		},
-		Users: []User{{Name: "alice", Groups: Known("helpdesk"), IdP: Known("72058304855015574")}, {Name: "bob", Groups: Known("255066"), IdP: Known("okta")}},
+		Users:         []User{{Name: "alice", Groups: Known("helpdesk"), IdP: Known("72058304855015574")}, {Name: "bob", Groups: Known("255066"), IdP: Known("okta")}},
 		ImplicitBlock: true,
 		Rules: []Rule{{ID: "r", Name: "r", Order: 1, Action: Allow, Conditions: []Condition{
 			cnd(op(ObjSCIMGroup, "72058304855015574", "255066")),

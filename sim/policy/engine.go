@@ -36,8 +36,8 @@ type Engine struct {
 	warnings  []Warning
 
 	mu       sync.RWMutex
-	sessions map[string]*session // by session ID; guarded by mu
-	holders  map[string]*session // normalized FQDN -> the enrolled session holding it; guarded by mu
+	sessions map[string]*session     // by session ID; guarded by mu
+	holders  map[string]*session     // normalized FQDN -> the enrolled session holding it; guarded by mu
 	byIP     map[netip.Addr]*session // client IP (SEG-9) -> the session holding it; guarded by mu
 }
 

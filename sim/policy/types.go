@@ -332,7 +332,7 @@ type Enrolment struct {
 	// IP ranges (SEG-9); invalid when the tenant has none or the device is
 	// not available.
 	ClientIP netip.Addr
-	Trace []string
+	Trace    []string
 }
 
 // Request is one connection attempt.
