@@ -102,3 +102,33 @@ func parseIP(s string) (netip.Addr, bool) {
 	a, err := netip.ParseAddr(s)
 	return a, err == nil
 }
+
+// DomainNames is s's domainNames as ZPA's API lists them: the names, then
+// the addresses and CIDRs (SEG-9), so that the segment list the broker
+// sends the source side carries both.
+func (s *Segment) DomainNames() []string {
+	out := append([]string{}, s.Domains...)
+	for _, p := range s.Addrs {
+		if p.IsSingleIP() {
+			out = append(out, p.Addr().String())
+		} else {
+			out = append(out, p.String())
+		}
+	}
+	return out
+}
+
+// SplitDomainNames is DomainNames' inverse: IP addresses (as single-address
+// prefixes) and CIDRs apart from the names.
+func SplitDomainNames(names []string) (domains []string, addrs []netip.Prefix) {
+	for _, n := range names {
+		if a, err := netip.ParseAddr(n); err == nil {
+			addrs = append(addrs, netip.PrefixFrom(a, a.BitLen()))
+		} else if p, err := netip.ParsePrefix(n); err == nil {
+			addrs = append(addrs, p.Masked())
+		} else {
+			domains = append(domains, n)
+		}
+	}
+	return domains, addrs
+}
