@@ -97,10 +97,34 @@ type Warning struct {
 	Line  int
 	Field string
 	Msg   string
+	// NoDecision is true when what the warning is about cannot change an
+	// answer (a field that only names or describes something); false, the
+	// default, means it can, and explain and check show those first.
+	NoDecision bool
 }
 
 func (w Warning) String() string {
-	return (&configfile.Error{File: w.File, Line: w.Line, Field: w.Field, Msg: w.Msg}).Error()
+	s := (&configfile.Error{File: w.File, Line: w.Line, Field: w.Field, Msg: w.Msg}).Error()
+	if w.NoDecision {
+		return s + " (cannot change a decision)"
+	}
+	return s + " (can change a decision)"
+}
+
+// DecisionsFirst orders warnings so that those that can change a decision
+// come first, each group in its own order, as explain and check print them.
+func DecisionsFirst(ws []Warning) []Warning {
+	out := slices.Clone(ws)
+	slices.SortStableFunc(out, func(a, b Warning) int {
+		switch {
+		case a.NoDecision == b.NoDecision:
+			return 0
+		case !a.NoDecision:
+			return -1
+		}
+		return 1
+	})
+	return out
 }
 
 // Load reads and validates a tenant file (YAML or JSON). Device files named
@@ -197,6 +221,13 @@ type loader struct {
 	srvGroups  map[string]bool
 	userGroups map[string]bool
 	users      map[string]bool
+
+	// Pasted bodies and the objects operands point at (bodies.go, objects.go).
+	segGroupList, srvGroupList []Group
+	objs                       []policy.Object
+	objIndex                   map[string]map[string]int // by Type, then ID or alias: index in objs
+	unnamed                    map[string]*unnamedRefs   // by operand type
+	unnamedOrder               []string
 }
 
 // errorf records an error at field. The format may wrap an error with %w,
@@ -239,6 +270,14 @@ func (l *loader) warnf(field, format string, args ...any) {
 	}
 }
 
+// notef is warnf for what cannot change a decision.
+func (l *loader) notef(field, format string, args ...any) {
+	l.warnf(field, format, args...)
+	if n := len(l.warns); n > 0 {
+		l.warns[n-1].NoDecision = true
+	}
+}
+
 func (l *loader) load() *Tenant {
 	f := l.f
 	t := &Tenant{Name: strings.TrimSpace(f.Name), ID: strings.TrimSpace(f.ID)}
@@ -259,10 +298,16 @@ func (l *loader) load() *Tenant {
 		l.errorf("implicitPolicy", "is %q, want allow (default: any user of the organization may reach any enrolled client, POL-2) or block", f.ImplicitPolicy)
 	}
 	t.Users = l.usersAndGroups()
-	t.SegmentGroups = l.groups("segmentGroups", f.SegmentGroups)
-	t.ServerGroups = l.groups("serverGroups", f.ServerGroups)
+	l.checkPasted()
+	t.SegmentGroups = l.pastedGroups(kindSegmentGroup, l.groups("segmentGroups", f.SegmentGroups))
+	t.ServerGroups = l.pastedGroups(kindServerGroup, l.groups("serverGroups", f.ServerGroups))
+	l.segGroupList, l.srvGroupList = t.SegmentGroups, t.ServerGroups
 	t.Segments = l.segments()
+	l.checkGroupApps()
+	t.Objects = l.objects()
+	l.objs = t.Objects
 	t.Rules = l.rules()
+	l.noteUnnamed()
 	t.Tests = l.tests()
 	l.engineAccepts(t)
 	// Warnings come from the loader and the engine; show them in file order.
