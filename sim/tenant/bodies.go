@@ -66,14 +66,32 @@ func (l *loader) checkPasted() {
 				l.errorf(s.name+b.problemField, "%s", b.problem)
 			case !s.accepts(b.kind):
 				l.errorf(s.name+b.path, "is %s, which %s does not take; paste it under bodies:, which takes every saved body", describeBody(b), s.name)
+			case ownSection(b.kind):
+				l.warnf(joinField(s.name, b.path), "is %s, which the lab reads from %s: only (c2clab tenant import puts it there): it is not taken here",
+					describeBody(b), kinds[b.kind].section)
 			}
 		}
+		harmless := map[bodyKind][]ignoredNote{}
+		var order []bodyKind
 		for _, n := range s.p.ignored {
 			if n.change {
-				l.warnf(s.name+"."+n.field, "%s", n.message())
-			} else {
-				l.notef(s.name+"."+n.field, "%s", n.message())
+				l.warnf(joinField(s.name, n.field), "%s", n.message())
+				continue
 			}
+			if harmless[n.kind] == nil {
+				order = append(order, n.kind)
+			}
+			harmless[n.kind] = append(harmless[n.kind], n)
+		}
+		// What cannot change a decision is one line per kind; the import
+		// report says why for each field.
+		for _, k := range order {
+			ns := harmless[k]
+			names := make([]string, len(ns))
+			for i, n := range ns {
+				names[i] = n.name
+			}
+			l.notef(joinField(s.name, ns[0].field), "fields of %ss the lab ignores, none of which can change a decision: %s", k, strings.Join(names, ", "))
 		}
 	}
 	l.checkPages()
@@ -270,4 +288,16 @@ func (l *loader) checkGroupApps() {
 			}
 		}
 	}
+}
+
+// joinField appends a relative field path ("list[0].x" or "[2].x") to a
+// section's name.
+func joinField(base, rel string) string {
+	switch {
+	case rel == "":
+		return base
+	case strings.HasPrefix(rel, "["), strings.HasPrefix(rel, "."):
+		return base + rel
+	}
+	return base + "." + rel
 }

@@ -190,3 +190,7 @@ func endpointOf(objType string) string {
 	}
 	return "its ZPA endpoint"
 }
+
+func policyOperand(typ string, o fileOperand) policy.Operand {
+	return policy.Operand{ObjectType: typ, LHS: strings.TrimSpace(o.LHS), RHS: strings.TrimSpace(o.RHS)}
+}

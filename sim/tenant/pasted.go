@@ -85,6 +85,11 @@ func recognize(n *yaml.Node, path string) pastedBody {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
+	if n.Kind == yaml.SequenceNode {
+		// A JSON array of objects: GET .../v2/ipRanges answers so, and a
+		// page's list saved alone looks so.
+		return listBody(b, n.Content, path)
+	}
 	if !isPage(n) {
 		b.kind = objectKind(n)
 		if b.kind == kindUnknown {
@@ -107,12 +112,17 @@ func recognize(n *yaml.Node, path string) pastedBody {
 		b.problemField = path + ".list"
 		return b
 	}
-	for j, c := range list.Content {
+	return listBody(b, list.Content, path+".list")
+}
+
+// listBody recognizes the objects of a page's list (or a bare list).
+func listBody(b pastedBody, list []*yaml.Node, path string) pastedBody {
+	for j, c := range list {
 		k := objectKind(c)
 		if c.Kind == yaml.ScalarNode {
 			k = kindSCIMValues
 		}
-		field := fmt.Sprintf("%s.list[%d]", path, j)
+		field := fmt.Sprintf("%s[%d]", path, j)
 		switch {
 		case k == kindUnknown:
 			b.problem = fmt.Sprintf("is %s; want one object of a page of %s", shapeOf(c), recognizedShapes)
@@ -161,6 +171,8 @@ func (p *pasted) decode(b *pastedBody) []string {
 			}
 		case kindSCIMValues:
 			continue
+		case kindIPRange, kindApproval:
+			continue // read from their own sections (ownSection)
 		default:
 			it.obj = &fileObject{}
 			target = it.obj
@@ -255,3 +267,7 @@ func scalar(n *yaml.Node) string {
 	}
 	return strings.TrimSpace(n.Value)
 }
+
+// MarshalYAML writes nothing: a pasted section is input only, and tenant
+// import writes what it holds in the tenant file's own sections.
+func (p pasted) MarshalYAML() (any, error) { return nil, nil }

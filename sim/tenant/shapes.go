@@ -34,6 +34,8 @@ const (
 	kindPosture
 	kindTrustedNetwork
 	kindMachineGroup
+	kindIPRange
+	kindApproval
 )
 
 // kindInfo names a kind as an admin knows it and says where its bodies
@@ -61,7 +63,13 @@ var kinds = map[bodyKind]kindInfo{
 	kindPosture:        {"posture profile", "GET /mgmtconfig/v2/admin/customers/{customerId}/posture", "postureProfiles"},
 	kindTrustedNetwork: {"trusted network", "GET /mgmtconfig/v2/admin/customers/{customerId}/network", "trustedNetworks"},
 	kindMachineGroup:   {"machine group", "GET /mgmtconfig/v1/admin/customers/{customerId}/machineGroup", "machineGroups"},
+	kindIPRange:        {"client-to-client IP range", "GET /mgmtconfig/v1/admin/customers/{customerId}/v2/ipRanges", "c2cIpRanges"},
+	kindApproval:       {"privileged approval", "GET /mgmtconfig/v1/admin/customers/{customerId}/approval", "approvals"},
 }
+
+// ownSection: kinds whose objects another part of the loader reads from
+// their own section (c2cIpRanges:, approvals:), not from bodies:.
+func ownSection(k bodyKind) bool { return k == kindIPRange || k == kindApproval }
 
 func (k bodyKind) String() string { return kinds[k].what }
 
@@ -85,6 +93,8 @@ var marks = []struct {
 	{kindPolicySet, []string{"policyType", "sorted", "rules"}},
 	{kindApplication, []string{"domainNames", "tcpPortRanges", "tcpPortRange", "udpPortRanges", "udpPortRange", "segmentGroupId", "bypassType"}},
 	{kindServerGroup, []string{"appConnectorGroups", "servers", "dynamicDiscovery"}},
+	{kindIPRange, []string{"ipRangeBegin", "ipRangeEnd", "subnetCidr"}},
+	{kindApproval, []string{"emailIds", "workingHours"}},
 	{kindSegmentGroup, []string{"applications", "tcpKeepAliveEnabled", "policyMigrated"}},
 	{kindSCIMGroup, []string{"internalId", "idpGroupId"}},
 	{kindSCIMAttribute, []string{"schemaURI", "dataType", "canonicalValues"}},

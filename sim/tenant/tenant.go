@@ -157,18 +157,25 @@ func ParseFS(fsys fs.FS, name string) (*Tenant, []Warning, error) {
 // parse is Parse with the device files injected, so that fuzzing never
 // reads files a random input names.
 func parse(name string, data []byte, files deviceFiles) (*Tenant, []Warning, error) {
+	t, _, warns, err := parseFile(name, data, files)
+	return t, warns, err
+}
+
+// parseFile is parse that also returns the decoded file, for tenant
+// import to write it out again; the file is nil when it did not decode.
+func parseFile(name string, data []byte, files deviceFiles) (*Tenant, *fileTenant, []Warning, error) {
 	var f fileTenant
 	doc, err := configfile.Parse(name, data, &f)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	l := &loader{doc: doc, f: &f, files: files, devices: map[string]*device.Profile{}}
 	t := l.load()
 	if len(l.errs) > 0 {
-		return nil, l.warns, errors.Join(l.errs...)
+		return nil, &f, l.warns, errors.Join(l.errs...)
 	}
 	t.Path = name
-	return t, l.warns, nil
+	return t, &f, l.warns, nil
 }
 
 // Policy returns the tenant's policy as the engine takes it. The result
