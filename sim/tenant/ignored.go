@@ -161,27 +161,33 @@ type ignoredNote struct {
 // noteIgnored walks the object n against the schema type t and notes each
 // field t does not take.
 func (p *pasted) noteIgnored(kind bodyKind, n *yaml.Node, t reflect.Type, path string) {
+	p.walkIgnored(kind, n, t, path, "")
+}
+
+// walkIgnored is noteIgnored inside the object: in is the field's path
+// within the object without indexes ("serverGroups", "conditions.operands").
+func (p *pasted) walkIgnored(kind bodyKind, n *yaml.Node, t reflect.Type, path, in string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch {
 	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
 		for i, c := range n.Content {
-			p.noteIgnored(kind, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			p.walkIgnored(kind, c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), in)
 		}
 	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i].Value, n.Content[i+1]
 			field := strings.TrimPrefix(path+"."+k, ".")
 			if f, ok := structField(t, k); ok {
-				inner := kind
+				inner, innerPath := kind, strings.TrimPrefix(in+"."+k, ".")
 				if f.Type == reflect.TypeFor[[]fileRule]() {
-					inner = kindRule // a policy set's rules
+					inner, innerPath = kindRule, "" // a policy set's rules
 				}
-				p.noteIgnored(inner, v, f.Type, field)
+				p.walkIgnored(inner, v, f.Type, field, innerPath)
 				continue
 			}
-			p.note(kind, k, field, v)
+			p.note(kind, k, strings.TrimPrefix(in+"."+k, "."), field, v)
 		}
 	}
 }
@@ -196,10 +202,11 @@ func structField(t reflect.Type, key string) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
-func (p *pasted) note(kind bodyKind, name, field string, v *yaml.Node) {
-	im, known := ignoredByKind[kind][name]
+// note records the field key (named name within its object) at field.
+func (p *pasted) note(kind bodyKind, key, name, field string, v *yaml.Node) {
+	im, known := ignoredByKind[kind][key]
 	if !known {
-		im, known = ignoredAnywhere[name]
+		im, known = ignoredAnywhere[key]
 	}
 	switch {
 	case !known && objectsOnlyNamed[kind]:
@@ -216,8 +223,11 @@ func (p *pasted) note(kind bodyKind, name, field string, v *yaml.Node) {
 		}
 	}
 	note := ignoredNote{kind: kind, name: name, field: field, count: 1, change: change, why: im.why}
-	if change {
+	switch {
+	case change:
 		note.value = value
+	case im.change:
+		note.why = fmt.Sprintf("only ZPA's default (%s) was seen, which changes nothing; another value would: %s", strings.Join(im.unless, " or "), im.why)
 	}
 	p.ignored = append(p.ignored, note)
 }

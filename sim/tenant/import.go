@@ -64,24 +64,25 @@ type Imported struct {
 
 // SourceReport is one source as Import recognized it.
 type SourceReport struct {
-	Name string
+	Name string `json:"file"`
 	// What it is: "tenant file", "page of 4 application segments
 	// (totalPages 2)", "one access rule", ...
-	What string
+	What string `json:"what"`
 }
 
 // IgnoredField is one field name of one kind of object that the lab does
 // not take.
 type IgnoredField struct {
-	File, Field string
-	Line        int
-	Kind        string // "application segment"
-	Name        string // the field's name
-	Count       int    // how many times it occurs
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+	Field string `json:"field"`
+	Kind  string `json:"kind"`  // "application segment"
+	Name  string `json:"name"`  // the field's name
+	Count int    `json:"count"` // how many times it occurs
 	// CanChange is true when ignoring it can change a decision.
-	CanChange bool
-	Value     string // the value that makes it a decision, if one
-	Why       string
+	CanChange bool   `json:"canChangeDecision"`
+	Value     string `json:"value,omitempty"` // the value that makes it a decision, if one
+	Why       string `json:"why"`
 }
 
 // importer holds one Import's sources and where each part of the

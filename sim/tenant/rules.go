@@ -138,7 +138,7 @@ func (l *loader) operand(field string, o fileOperand) (policy.Operand, bool) {
 		l.errorf(field+".objectType", "missing; want APP, APP_GROUP, SCIM_GROUP, SCIM, USER, PLATFORM, CLIENT_TYPE or POSTURE")
 		return op, false
 	case policy.ObjApp:
-		return op, l.known(field, op.RHS, l.segIDs, "segment", "an id in applicationSegments or application.list")
+		return op, l.known(field, op.RHS, l.segIDs, "segment", "the id of a segment given (applicationSegments, or a body of GET /application: give every page)")
 	case policy.ObjAppGroup:
 		return op, l.known(field, op.RHS, l.segGroups, "segment group", "an id in segmentGroups or a segment's segmentGroupId")
 	case policy.ObjSCIMGroup:
