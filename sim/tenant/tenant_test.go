@@ -210,7 +210,7 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 			"", `no user in users is in group "other"`},
 		{"strict outside export", head + "policy: {rules: []}\n", "t.yaml:3: policy: field policy not found", ""},
 		{"lax inside export", head + "application:\n  list:\n    - {id: \"1\", name: A, domainNames: [a.example.com], tcpPortRanges: [\"1\", \"1\"], icmpAccessType: PING}\npolicySet: {id: \"9\", sorted: true, rules: [{name: R, action: ALLOW, priority: \"1\"}]}\n", "",
-			"t.yaml:5: application.list[0].icmpAccessType: icmpAccessType of an application segment is ignored: ICMP; the lab decides TCP and UDP connections only (cannot change a decision)"},
+			"t.yaml:5: application.list[0].icmpAccessType: fields of application segments the lab ignores, none of which can change a decision: icmpAccessType (cannot change a decision)"},
 		{"unknown field inside export can change a decision", head + "application:\n  list:\n    - {id: \"1\", name: A, domainNames: [a.example.com], tcpPortRanges: [\"1\", \"1\"], newThing: on}\n", "",
 			`application.list[0].newThing: newThing of an application segment is "on" and is ignored: a field the lab does not know, so it cannot say it is harmless (can change a decision)`},
 		{"test without user", head + seg + "tests: [{name: x, to: \"a.example.com:1\", expect: allow}]\n", "tests[0].user: missing", ""},
