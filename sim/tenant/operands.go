@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -35,3 +36,10 @@ func expandOperands(field string, ops []fileOperand) []operandRef {
 	}
 	return out
 }
+
+var v2ValueField = regexp.MustCompile(`(\.values\[\d+\])\.(?:lhs|rhs)$`)
+
+// v2Field names a v2 operand's value itself where a check of the operand
+// it became names its lhs or rhs ("values[1]", not "values[1].rhs", which
+// the file does not have).
+func v2Field(field string) string { return v2ValueField.ReplaceAllString(field, "$1") }

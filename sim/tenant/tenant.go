@@ -240,6 +240,7 @@ type loader struct {
 // errorf records an error at field. The format may wrap an error with %w,
 // as fmt.Errorf does; see fail.
 func (l *loader) errorf(field, format string, args ...any) {
+	field = v2Field(field)
 	msg := fmt.Errorf(format, args...)
 	var cause error
 	switch msg.(type) {
@@ -271,6 +272,7 @@ func (e *fileError) Error() string   { return e.err.Error() }
 func (e *fileError) Unwrap() []error { return []error{e.err, e.cause} }
 
 func (l *loader) warnf(field, format string, args ...any) {
+	field = v2Field(field)
 	var ce *configfile.Error
 	if errors.As(l.doc.Errorf(field, format, args...), &ce) {
 		l.warns = append(l.warns, Warning{File: ce.File, Line: ce.Line, Field: ce.Field, Msg: ce.Msg})
