@@ -98,6 +98,17 @@ type importer struct {
 	reports []SourceReport
 	// combined is the document the loader read.
 	combined *yaml.Node
+	warns    []Warning // the loader's, relocated
+}
+
+func decisionWarnings(ws []Warning) []Warning {
+	var out []Warning
+	for _, w := range ws {
+		if !w.NoDecision {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // place maps a field prefix of the combined document to a source.
@@ -122,6 +133,7 @@ func Import(srcs []Source, opts ImportOptions) (*Imported, error) {
 	}
 	t, f, warns, err := parseFile(combinedName, combined, im.deviceFiles(false))
 	im.relocateWarnings(warns)
+	im.warns = warns
 	if err != nil {
 		return nil, im.relocate(err)
 	}
@@ -456,17 +468,22 @@ func (im *importer) write(t *Tenant, f *fileTenant) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenant import: %w", err)
 	}
-	return append([]byte(im.header()), data...), nil
+	return append([]byte(im.header(decisionWarnings(im.warns))), data...), nil
 }
 
-func (im *importer) header() string {
+func (im *importer) header(warns []Warning) string {
 	var b strings.Builder
 	b.WriteString("# Written by c2clab tenant import from:\n")
 	for _, r := range im.reports {
 		fmt.Fprintf(&b, "#   %s: %s\n", r.Name, r.What)
 	}
-	b.WriteString("# Fields of the bodies that the lab ignores are listed by `c2clab tenant import`;\n")
-	b.WriteString("# those that can change a decision are warnings there.\n")
+	b.WriteString("# Fields of the bodies that the lab ignores are listed by `c2clab tenant import`.\n")
+	if len(warns) > 0 {
+		b.WriteString("# What the import warned can change a decision:\n")
+	}
+	for _, w := range warns {
+		fmt.Fprintf(&b, "#   %s\n", strings.ReplaceAll(w.String(), "\n", " "))
+	}
 	return b.String()
 }
 

@@ -131,6 +131,9 @@ func (l *loader) resolveOperand(field string, op *policy.Operand, fo fileOperand
 	}
 	byID := l.objIndex[op.ObjectType]
 	if len(byID) == 0 {
+		if !pastedField(field) {
+			return // a hand-written rule names objects as users: does
+		}
 		if l.unnamed == nil {
 			l.unnamed = map[string]*unnamedRefs{}
 		}
@@ -193,4 +196,15 @@ func endpointOf(objType string) string {
 
 func policyOperand(typ string, o fileOperand) policy.Operand {
 	return policy.Operand{ObjectType: typ, LHS: strings.TrimSpace(o.LHS), RHS: strings.TrimSpace(o.RHS)}
+}
+
+// pastedField reports whether field is inside a pasted body, whose
+// operands carry ZPA's ids.
+func pastedField(field string) bool {
+	for _, p := range []string{"application", "policySet", "bodies"} {
+		if hasFieldPrefix(field, p) {
+			return true
+		}
+	}
+	return false
 }
