@@ -122,7 +122,7 @@ func TestCheckCLI(t *testing.T) {
 			[]string{"PASS  laptop is not found", "FAIL  helpdesk expects the laptop  (" + failing + ":11)", "expected: allow", "got:      deny C2C_CLIENT_NOT_FOUND", "trace:", "1 passed, 1 failed"}, nil},
 		{"a broken tenant", []string{"check", fxTenants + "broken/bad-test.yaml", fxTenants + "no-regex.yaml"}, exitBadInput,
 			[]string{"PASS  with no regex nothing is enrolled (HV-1)", "1 passed, 0 failed, 1 file(s) could not be used"},
-			[]string{`bad-test.yaml:17: tests[1].expect: is "maybe", want allow or deny`}},
+			[]string{`bad-test.yaml:17: tests[1].expect: is "maybe", want allow, deny or undecided`}},
 		{"no files", []string{"check"}, exitBadInput, nil, nil},
 	}
 	for _, tt := range tests {

@@ -120,11 +120,6 @@ type Config struct {
 	ImplicitBlock bool
 	Segments      []Segment
 	Rules         []Rule
-	// Groups maps a user name to the groups (SCIM_GROUP values) it belongs to.
-	//
-	// Deprecated: use Users; a user in Groups and not in Users has these
-	// groups known and every other identity attribute unknown.
-	Groups map[string][]string
 	// Users are what the IdP and the SCIM directory say about each user
 	// (POL-4). A user not listed has every identity attribute unknown.
 	Users []User
@@ -151,7 +146,12 @@ type Attr struct {
 }
 
 // Known returns a known Attr with the values vs (none if vs is empty).
-func Known(vs ...string) Attr { return Attr{Known: true, Values: vs} }
+func Known(vs ...string) Attr {
+	if len(vs) == 0 {
+		vs = nil
+	}
+	return Attr{Known: true, Values: vs}
+}
 
 // Attrs is a set of named, multi-valued attributes (a SAML assertion, a
 // SCIM user): the zero value is unknown as a whole; when Known, a name
@@ -279,7 +279,12 @@ type Registration struct {
 	// available (C2C_NOT_AVAILABLE).
 	PrivateAccess bool
 	User          string
-	Posture       []string
+	// Posture is Device.Posture's values, for User Status.
+	Posture []string
+	// ClientType is what the connector reports; empty: derived (a machine
+	// tunnel without a logged-in user is zpn_client_type_machine_tunnel,
+	// otherwise zpn_client_type_zapp).
+	ClientType string
 	// Device is what access rules look at on this device when it is the
 	// source (POL-4).
 	Device DeviceAttrs
@@ -320,10 +325,6 @@ type Request struct {
 	User       string
 	Platform   device.OS
 	ClientType string // empty: DefaultClientType
-	// Posture is the old spelling of Device.Posture as a known list.
-	//
-	// Deprecated: use Device.
-	Posture []string
 	// Device is the source device's attributes (POL-4).
 	Device DeviceAttrs
 	// Time is when the connection is asked for: an approval must be in

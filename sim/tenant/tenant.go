@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/configfile"
@@ -57,11 +58,10 @@ type Tenant struct {
 	C2CIPRanges []netip.Prefix
 }
 
-// User is a ZPA identity and the groups (SCIM_GROUP values) it belongs to.
-type User struct {
-	Name   string
-	Groups []string
-}
+// User is a ZPA identity as the IdP and the SCIM directory describe it:
+// its SCIM groups, SCIM and SAML attributes, IdP and ZIA risk level, each
+// unknown when the users: entry leaves it out (POL-4).
+type User = policy.User
 
 // Group is a segment group or a server group.
 type Group struct{ ID, Name string }
@@ -83,8 +83,13 @@ type Test struct {
 	Proto string // "tcp" or "udp"
 	// Devices are the destination devices registered before the test.
 	Devices []*device.Profile
-	// ExpectAllow is expect: allow; false is expect: deny.
+	// ExpectAllow is expect: allow; false is expect: deny or undecided.
 	ExpectAllow bool
+	// Expect is the verdict expected: allowed (expect: allow), denied
+	// (deny) or undecided (undecided, POL-4).
+	Expect policy.Verdict
+	// At is the test's at: time (approvals, POL-5); zero when absent.
+	At time.Time
 	// Code, if set, is the code the answer must carry.
 	Code code.Code
 }
@@ -197,13 +202,10 @@ func (t *Tenant) config() policy.Config {
 		ImplicitBlock:   t.ImplicitBlock,
 		Segments:        t.Segments,
 		Rules:           t.Rules,
-		Groups:          make(map[string][]string, len(t.Users)),
+		Users:           t.Users,
 		Objects:         t.Objects,
 		Approvals:       t.Approvals,
 		C2CIPRanges:     t.C2CIPRanges,
-	}
-	for _, u := range t.Users {
-		c.Groups[u.Name] = u.Groups // names are unique (usersAndGroups)
 	}
 	return c
 }
@@ -318,6 +320,8 @@ func (l *loader) load() *Tenant {
 	t.Rules = l.rules()
 	l.noteUnnamed()
 	t.Tests = l.tests()
+	t.Approvals = l.approvals()
+	t.C2CIPRanges = l.c2cIPRanges()
 	l.engineAccepts(t)
 	// Warnings come from the loader and the engine; show them in file order.
 	slices.SortStableFunc(l.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
@@ -401,6 +405,8 @@ func domainIndex(field string) (k int, rest string, ok bool) {
 	return k, rest, err == nil && k >= 0
 }
 
+// usersAndGroups converts users:. A field left out is unknown, so that a
+// rule needing it is undecided (POL-4); written empty it is none.
 func (l *loader) usersAndGroups() []User {
 	l.users = map[string]bool{}
 	l.userGroups = map[string]bool{}
@@ -420,9 +426,57 @@ func (l *loader) usersAndGroups() []User {
 		for _, g := range u.Groups {
 			l.userGroups[g] = true
 		}
-		out = append(out, User{Name: name, Groups: append([]string(nil), u.Groups...)})
+		pu := User{Name: name, SCIM: l.attrs(field+".scimAttributes", u.SCIMAttributes), SAML: l.attrs(field+".samlAttributes", u.SAMLAttributes)}
+		if l.doc.Has(field + ".groups") {
+			pu.Groups = policy.Known(clone(u.Groups)...)
+		}
+		pu.IdP = policy.AttrOfPtr(trimmed(u.IdP))
+		pu.Risk = l.riskLevel(field+".riskLevel", u.RiskLevel)
+		out = append(out, pu)
 	}
 	return out
+}
+
+// riskLevels are RISK_FACTOR_TYPE's values (terraform-provider-zpa
+// zpa/common.go): ZIA's own UNKNOWN is a level, not the lab not knowing.
+var riskLevels = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+
+func (l *loader) riskLevel(field string, v *string) policy.Attr {
+	v = trimmed(v)
+	if v == nil {
+		return policy.Attr{}
+	}
+	r := strings.ToUpper(*v)
+	if !slices.Contains(riskLevels, r) {
+		l.errorf(field, "is %q, want one of %s (ZIA's levels; leave it out when unknown)", *v, strings.Join(riskLevels, ", "))
+		return policy.Attr{}
+	}
+	return policy.Known(r)
+}
+
+// attrs converts SCIM or SAML attributes: absent is unknown; a map, even
+// an empty one, says the user has exactly these.
+func (l *loader) attrs(field string, m map[string][]string) policy.Attrs {
+	if !l.doc.Has(field) {
+		return policy.Attrs{}
+	}
+	out := policy.Attrs{Known: true, Values: make(map[string][]string, len(m))}
+	for k, vs := range m {
+		if strings.TrimSpace(k) == "" {
+			l.errorf(field, "has an empty attribute name; want the attribute's name or id")
+			continue
+		}
+		out.Values[strings.TrimSpace(k)] = clone(vs)
+	}
+	return out
+}
+
+func trimmed(v *string) *string {
+	if v == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*v)
+	return &t
 }
 
 func (l *loader) groups(field string, in []fileGroup) []Group {

@@ -117,7 +117,7 @@ func TestBrokenTenants(t *testing.T) {
 		{"unknown-operand-ref.yaml", []string{`unknown-operand-ref.yaml:14: rules[0].conditions[0].operands[0].rhs: segment "seg2" does not exist`}},
 		{"bad-test.yaml", []string{
 			`bad-test.yaml:12: tests[0].to: "desktop-10B38-AC.example.com" is not host:port`,
-			`bad-test.yaml:17: tests[1].expect: is "maybe", want allow or deny`,
+			`bad-test.yaml:17: tests[1].expect: is "maybe", want allow, deny or undecided`,
 			`bad-test.yaml:22: tests[2].code: "C2C_SOMETHING_ELSE" is not a code the lab knows`,
 		}},
 		{"missing-device.yaml", []string{`missing-device.yaml:12: tests[0].devices[0]: device file "../../devices/no-such-device.yaml"`, "does not exist"}},
@@ -198,10 +198,10 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 			`operands[0].rhs: is "yes", want true`, ""},
 		{"bad posture rhs", head + seg + "rules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: POSTURE, lhs: p, rhs: maybe}]}]\n",
 			`operands[0].rhs: is "maybe", want true`, ""},
-		{"unmodeled operand warns", head + seg + "rules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: COUNTRY_CODE, lhs: DE, rhs: \"true\"}]}]\n",
-			"", "t.yaml:11: rules[0].conditions[0].operands[0].objectType: the lab does not model COUNTRY_CODE operands"},
-		{"unmodeled operand in an export warns at its line", head + seg + "rules:\n  - {name: Off, action: allow, disabled: \"1\"}\npolicySet:\n  rules:\n    - name: R\n      action: allow\n      conditions:\n        - operands:\n            - {objectType: IDP, rhs: \"1\"}\n",
-			"", "t.yaml:16: policySet.rules[0].conditions[0].operands[0].objectType: the lab does not model IDP operands"},
+		{"an operand type never known warns", head + seg + "rules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: CHROME_ENTERPRISE, lhs: managed, rhs: \"true\"}]}]\n",
+			"", "t.yaml:11: rules[0].conditions[0].operands[0].objectType: the lab models no Chrome browser, so CHROME_ENTERPRISE is never known"},
+		{"an unknown operand type in an export warns at its line", head + seg + "rules:\n  - {name: Off, action: allow, disabled: \"1\"}\npolicySet:\n  rules:\n    - name: R\n      action: allow\n      conditions:\n        - operands:\n            - {objectType: NEW_THING, rhs: \"1\"}\n",
+			"", "t.yaml:16: policySet.rules[0].conditions[0].operands[0].objectType: NEW_THING is not an object type"},
 		{"two regexes warn", "name: t\nclientHostnameValidation: ['a', '(']\n", "",
 			"t.yaml:2: clientHostnameValidation: 2 regexes: ZPA accepts exactly one"},
 		{"a bad regex among two warns at its index", "name: t\nclientHostnameValidation:\n  - a\n  - (\n", "",
@@ -290,7 +290,7 @@ tests:
 				Conditions: []policy.Condition{{Operator: "OR", Negated: true, Operands: []policy.Operand{{ObjectType: "APP", LHS: "id", RHS: "WS"}}}}},
 			{ID: "no order", Name: "no order", Order: 2, Action: policy.Allow, Operator: "AND"},
 		},
-		Groups: map[string][]string{"a@example.com": {"helpdesk"}},
+		Users: []policy.User{{Name: "a@example.com", Groups: policy.Known("helpdesk")}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("Policy() =\n%+v\nwant\n%+v", cfg, want)

@@ -80,17 +80,22 @@ type Welcome struct {
 
 // Register carries the device profile as the connector reports it.
 type Register struct {
-	FQDN             string   `json:"fqdn"` // "" when it collects no hostname
-	OS               string   `json:"os"`   // windows, mac or linux
-	Platform         string   `json:"platform,omitempty"`
-	ConnectorVersion string   `json:"connectorVersion"`
-	JoinState        string   `json:"joinState"`
-	MachineTunnel    bool     `json:"machineTunnel"`
-	LoggedIn         bool     `json:"loggedIn"`
-	PrivateAccess    bool     `json:"privateAccess"`
-	User             string   `json:"user"`
-	Posture          []string `json:"posture"`
-	ClientType       string   `json:"clientType,omitempty"`
+	FQDN             string `json:"fqdn"` // "" when it collects no hostname
+	OS               string `json:"os"`   // windows, mac or linux
+	Platform         string `json:"platform,omitempty"`
+	ConnectorVersion string `json:"connectorVersion"`
+	JoinState        string `json:"joinState"`
+	MachineTunnel    bool   `json:"machineTunnel"`
+	LoggedIn         bool   `json:"loggedIn"`
+	PrivateAccess    bool   `json:"privateAccess"`
+	User             string `json:"user"`
+	// Posture: null is unknown, [] none (POL-4); likewise the three below,
+	// which are left out when unknown.
+	Posture         []string  `json:"posture"`
+	TrustedNetworks *[]string `json:"trustedNetworks,omitempty"`
+	Country         *string   `json:"country,omitempty"`
+	MachineGroup    *string   `json:"machineGroup,omitempty"`
+	ClientType      string    `json:"clientType,omitempty"`
 	// ServerGroups are the server groups an App Connector serves.
 	ServerGroups []string `json:"serverGroups,omitempty"`
 }
