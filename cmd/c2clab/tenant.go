@@ -25,7 +25,7 @@ same endpoints with the admin's API credentials. Both write the same file and
 print the same report: what was taken, what was ignored, and whether each
 ignored field can change a decision.`,
 	}
-	cmd.AddCommand(newTenantImportCmd())
+	cmd.AddCommand(newTenantImportCmd(), newTenantPullCmd())
 	return cmd
 }
 

@@ -231,6 +231,7 @@ func (im *importer) combine() ([]byte, error) {
 		root.Content = append(root.Content, strNode("bodies"), bodies)
 	}
 	im.combined = root
+	plainStyle(root) // one key a line, so that errors find their field
 	data, err := yaml.Marshal(root)
 	if err != nil {
 		return nil, fmt.Errorf("tenant import: %w", err)

@@ -208,3 +208,12 @@ func pastedField(field string) bool {
 	}
 	return false
 }
+
+// objectName is the name of the object of type typ with id (or alias)
+// key, "" if none is given.
+func (l *loader) objectName(typ, key string) string {
+	if k, ok := l.objIndex[typ][key]; ok {
+		return l.objs[k].Name
+	}
+	return ""
+}

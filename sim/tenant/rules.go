@@ -145,7 +145,7 @@ func (l *loader) operand(field string, o fileOperand) (policy.Operand, bool) {
 		if !l.needRHS(field, op.RHS, "the group's name or id") {
 			return op, false
 		}
-		if len(l.users) > 0 && !l.userGroups[op.RHS] {
+		if len(l.users) > 0 && !l.userGroups[op.RHS] && !l.userGroups[l.objectName(op.ObjectType, op.RHS)] {
 			l.warnf(field+".rhs", "no user in users is in group %q, so this operand matches nobody the tenant lists", op.RHS)
 		}
 	case policy.ObjSCIM, policy.ObjUser:
