@@ -99,6 +99,9 @@ Exit codes: 0 written, 2 bad input, a failed sign-in or a failed request
 // then the flags.
 func (p pullFlags) config() (zpaapi.Config, error) {
 	cfg, _ := zpaapi.ConfigFromEnv(os.Getenv) // validated below, after the flags
+	if cfg.CustomerID == "" {
+		cfg.CustomerID = os.Getenv(zpaapi.EnvZPACustomerID) // with the client from flags
+	}
 	switch strings.ToLower(p.flow) {
 	case "":
 	case "legacy":
