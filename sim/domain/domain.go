@@ -93,7 +93,9 @@ func checkGlob(name string) string {
 	if last < 0 {
 		return "a pattern needs a literal last label such as com"
 	}
-	if reason := checkName(name[last+1:]); reason != "" {
+	if tld := name[last+1:]; strings.ContainsAny(tld, "*?") {
+		return fmt.Sprintf("the last label %q of a pattern must be literal", tld)
+	} else if reason := checkName(tld); reason != "" {
 		return reason
 	}
 	labels := strings.Split(name[:last], ".")

@@ -40,7 +40,11 @@ func (e *Engine) decide(reqp *Request) Decision {
 	// (about 20 ns; domain.Index has no lookup that skips it).
 	name := domain.Normalize(req.FQDN)
 	dest := e.holder(name)
-	si, pat, ok := e.index.Lookup(name)
+	proto := req.Proto
+	if proto == "" {
+		proto = "tcp"
+	}
+	si, pat, multi, ok := e.route(name, proto, req.Port)
 	if !ok {
 		if dest.found {
 			d.AccessType = ClientToClient
@@ -56,7 +60,11 @@ func (e *Engine) decide(reqp *Request) Decision {
 		d.AccessType = ClientToServer
 	}
 	// The index accepted req.FQDN, so it has no characters to escape.
-	d.Trace = append(d.Trace, `"`+req.FQDN+`" is in `+seg.name+" by its domain "+pat.String()+", the most specific match", seg.enabledLine)
+	d.Trace = append(d.Trace, seg.segmentLine(req.FQDN, pat, multi, proto, req.Port))
+	if !bypassStep(&d, seg, &req.Device) {
+		return d
+	}
+	d.Trace = append(d.Trace, seg.enabledLine)
 	if !seg.s.Enabled {
 		d.Code = code.BrkNoPolicyFound
 		return d

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
@@ -325,5 +327,151 @@ func TestDecideDoesNotAllocateMuch(t *testing.T) {
 	// The trace slice and the three lines that name the request.
 	if allocs > 5 {
 		t.Fatalf("Decide allocates %.0f times, want at most 5", allocs)
+	}
+}
+
+// SEG-6, SEG-7, SEG-8: the example of ZPA's "Using Application Segment
+// Multimatch" page (App_Seg1 *.example.com TCP 1-52, 54-65535; App_Seg2
+// server1.example.com TCP 443, 3389), pattern domains and bypass types.
+func TestDecideMultimatchPatternsBypass(t *testing.T) {
+	seg1 := Segment{ID: "seg1", Name: "App_Seg1", Enabled: true, Domains: []string{"*.example.com"},
+		TCP: []PortRange{{1, 52}, {54, 65535}}}
+	seg2 := Segment{ID: "seg2", Name: "App_Seg2", Enabled: true, Domains: []string{"server1.example.com"},
+		TCP: []PortRange{{443, 443}, {3389, 3389}}}
+	desk := Segment{ID: "desk", Name: "Desktops", Enabled: true, Domains: []string{"desktop-?????-AC.example.com"},
+		TCP: []PortRange{{3389, 3389}}}
+	always := Segment{ID: "always", Name: "Bypassed", Enabled: true, Domains: []string{"*.direct.example.com"},
+		TCP: []PortRange{{3389, 3389}}, BypassType: BypassAlways}
+	onnet := Segment{ID: "onnet", Name: "Office", Enabled: true, Domains: []string{"*.office.example.com"},
+		TCP: []PortRange{{3389, 3389}}, BypassType: "on_net"}
+	build := func(style string) *Engine {
+		s1, s2 := seg1, seg2
+		s1.MatchStyle, s2.MatchStyle = style, style
+		e := newEngine(t, Config{HostnameRegexes: []string{`.*\.example\.com`}, Segments: []Segment{s1, s2, desk, always, onnet}})
+		for _, f := range []string{"server1.example.com", "desktop-10B38-AC.example.com", "desktop-10B38X-AC.example.com", "pc.direct.example.com", "pc.office.example.com"} {
+			e.Register(goodWindows(f, f))
+		}
+		return e
+	}
+	on, off := DeviceAttrs{TrustedNetworks: Known("HQ")}, DeviceAttrs{TrustedNetworks: Known()}
+	tests := []struct {
+		name  string
+		style string
+		req   Request
+		want  want
+	}{
+		{"SEG-3 exclusive: the specific segment's ports only", MatchExclusive, Request{FQDN: "server1.example.com", Port: 22},
+			want{code: code.BrkPortNotInSegment, segment: "seg2"}},
+		{"SEG-6 inclusive: the wildcard carries a port the specific segment lacks", MatchInclusive, Request{FQDN: "server1.example.com", Port: 22},
+			want{allowed: true, segment: "seg1", dest: "server1.example.com", trace: "Multimatch"}},
+		{"SEG-6 inclusive: the specific segment when it has the port", MatchInclusive, Request{FQDN: "server1.example.com", Port: 3389},
+			want{allowed: true, segment: "seg2", dest: "server1.example.com", trace: "the most specific match"}},
+		{"SEG-6 inclusive: no inclusive segment has the port", MatchInclusive, Request{FQDN: "server1.example.com", Port: 53},
+			want{code: code.BrkPortNotInSegment, segment: "seg2"}},
+		{"SEG-7 a pattern beats the wildcard", MatchExclusive, Request{FQDN: "desktop-10B38-AC.example.com", Port: 3389},
+			want{allowed: true, segment: "desk", dest: "desktop-10B38-AC.example.com", trace: "desktop-?????-ac.example.com"}},
+		{"SEG-7 ? is one character: the wildcard takes the rest", MatchExclusive, Request{FQDN: "desktop-10B38X-AC.example.com", Port: 3389},
+			want{allowed: true, segment: "seg1", dest: "desktop-10B38X-AC.example.com"}},
+		{"SEG-8 ALWAYS is never carried", MatchExclusive, Request{FQDN: "pc.direct.example.com", Port: 3389, Device: off},
+			want{code: code.CltSegmentBypassed, segment: "always", trace: "bypassType ALWAYS"}},
+		{"SEG-8 ON_NET on a trusted network is bypassed", MatchExclusive, Request{FQDN: "pc.office.example.com", Port: 3389, Device: on},
+			want{code: code.CltSegmentBypassed, segment: "onnet", trace: `trusted network "HQ"`}},
+		{"SEG-8 ON_NET off every trusted network is carried", MatchExclusive, Request{FQDN: "pc.office.example.com", Port: 3389, Device: off},
+			want{allowed: true, segment: "onnet", dest: "pc.office.example.com"}},
+		{"SEG-8 ON_NET with trusted networks unknown is undecided", MatchExclusive, Request{FQDN: "pc.office.example.com", Port: 3389},
+			want{code: code.BrkPolicyUndecided, segment: "onnet", trace: "does not say whether"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.want.rule == "" {
+				tc.want.rule = "-"
+			}
+			checkDecision(t, build(tc.style).Decide(tc.req), tc.want)
+		})
+	}
+	// The source side routes the same way.
+	e := build(MatchInclusive)
+	for _, c := range []struct {
+		fqdn string
+		port uint16
+		dev  DeviceAttrs
+		seg  string
+		code code.Code
+	}{
+		{"server1.example.com", 22, off, "seg1", ""},
+		{"server1.example.com", 53, off, "seg2", code.CltPortNotInSegment},
+		{"pc.direct.example.com", 3389, off, "always", code.CltSegmentBypassed},
+		{"pc.office.example.com", 3389, on, "onnet", code.CltSegmentBypassed},
+		{"pc.office.example.com", 3389, DeviceAttrs{}, "onnet", ""},
+		{"elsewhere.test", 3389, off, "", code.BrkAppNotFound},
+	} {
+		r := e.Route(c.fqdn, "", c.port, c.dev)
+		id := ""
+		if r.Segment != nil {
+			id = r.Segment.ID
+		}
+		if id != c.seg || r.Code != c.code || (r.Code != "") != (r.Line != "") {
+			t.Errorf("Route(%s:%d) = %+v, want segment %q code %q", c.fqdn, c.port, r, c.seg, c.code)
+		}
+	}
+}
+
+// POL-5: REQUIRE_APPROVAL needs an approval in force for the user and the
+// segment; without a time the lab cannot tell.
+func TestDecideRequireApproval(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	rules := []Rule{{ID: "ra", Name: "Approval needed", Order: 1, Action: RequireApproval, Conditions: []Condition{cnd(op(ObjApp, "id", "ws"))}}}
+	e := newEngine(t, Config{HostnameRegexes: []string{`.*\.example\.com`}, Segments: []Segment{c2cSegment("ws", "*.example.com"), c2cSegment("other", "*.other.example.com")},
+		Rules: rules, Approvals: []Approval{
+			{ID: "a1", Emails: []string{"Alice@example.com"}, Segments: []string{"ws"}, Start: t0.Add(-time.Hour), End: t0.Add(time.Hour)},
+			{ID: "a2", Emails: []string{"bob@example.com"}, Segments: []string{"other"}, Start: t0.Add(-time.Hour), End: t0.Add(time.Hour)},
+		}})
+	e.Register(goodWindows("s1", "pc.example.com"))
+	req := func(user string, at time.Time) Request { return Request{User: user, FQDN: "pc.example.com", Port: 3389, Time: at} }
+	checkDecision(t, e.Decide(req("alice@example.com", t0)), want{allowed: true, rule: "ra", dest: "s1", trace: `approval "a1"`})
+	checkDecision(t, e.Decide(req("alice@example.com", t0.Add(2*time.Hour))), want{code: code.BrkApprovalRequired, rule: "ra", trace: `approval "a1" is for`})
+	checkDecision(t, e.Decide(req("bob@example.com", t0)), want{code: code.BrkApprovalRequired, rule: "ra"})
+	checkDecision(t, e.Decide(req("alice@example.com", time.Time{})), want{code: code.BrkPolicyUndecided, rule: "ra", trace: "no time"})
+	if _, err := New(Config{Segments: []Segment{c2cSegment("ws", "*.example.com")}, Approvals: []Approval{{Emails: []string{"a"}, Segments: []string{"gone"}}}}); err == nil ||
+		!strings.Contains(err.Error(), `approvals[0].applications[0].id: "gone" is no application segment`) || !strings.Contains(err.Error(), "approvals[0].endTime") {
+		t.Fatalf("bad approval: %v", err)
+	}
+}
+
+// POL-4: IDs and names meet through Objects: an operand with a SCIM group
+// ID matches a user listing the group by name, a posture UDID a device
+// listing the profile by name, and an operand naming an object by name
+// matches a user listing its ID.
+func TestDecideObjectsResolveIDsAndNames(t *testing.T) {
+	e := newEngine(t, Config{
+		HostnameRegexes: []string{`.*\.example\.com`},
+		Segments:        []Segment{c2cSegment("ws", "*.example.com")},
+		Objects: []Object{
+			{Type: ObjSCIMGroup, ID: "255066", Name: "Helpdesk", IdpID: "72058304855015574"},
+			{Type: ObjPosture, ID: "d1c6d9c1-fa2b-4b43-9f1c-2b8f1c8c1e4d", Name: "CrowdStrike ZTA", Aliases: []string{"216196257331285825"}},
+			{Type: ObjIDP, ID: "72058304855015574", Name: "Okta"},
+		},
+		Users: []User{{Name: "alice", Groups: Known("helpdesk"), IdP: Known("72058304855015574")}, {Name: "bob", Groups: Known("255066"), IdP: Known("okta")}},
+		ImplicitBlock: true,
+		Rules: []Rule{{ID: "r", Name: "r", Order: 1, Action: Allow, Conditions: []Condition{
+			cnd(op(ObjSCIMGroup, "72058304855015574", "255066")),
+			cnd(op(ObjPosture, "d1c6d9c1-fa2b-4b43-9f1c-2b8f1c8c1e4d", "true")),
+			cnd(op(ObjIDP, "id", "OKTA")),
+		}}},
+	})
+	e.Register(goodWindows("s1", "pc.example.com"))
+	for _, tc := range []struct {
+		user    string
+		posture Attr
+		allowed bool
+	}{
+		{"alice", Known("crowdstrike zta"), true},
+		{"bob", Known("216196257331285825"), true},
+		{"bob", Known("CrowdStrike"), false},
+	} {
+		d := e.Decide(Request{User: tc.user, FQDN: "pc.example.com", Port: 3389, Device: DeviceAttrs{Posture: tc.posture}})
+		if d.Allowed != tc.allowed {
+			t.Errorf("%s with posture %v: allowed=%v, want %v:%s", tc.user, tc.posture, d.Allowed, tc.allowed, traceText(d.Trace))
+		}
 	}
 }

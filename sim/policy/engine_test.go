@@ -26,8 +26,8 @@ func TestNewRejectsUnusableConfig(t *testing.T) {
 	}{
 		{"bad domain", Config{Segments: []Segment{seg("a", "a b.example.com")}},
 			"applicationSegments[0].domainNames[0]", "want an FQDN such as", domain.ErrInvalid},
-		{"wildcard not leftmost", Config{Segments: []Segment{seg("a", "pc.*.example.com")}},
-			"applicationSegments[0].domainNames[0]", "'*' that is not the whole first label", domain.ErrInvalid},
+		{"pattern with a glob in the last label", Config{Segments: []Segment{seg("a", "pc.*.example.c*m")}},
+			"applicationSegments[0].domainNames[0]", `the last label "c*m" of a pattern must be literal`, domain.ErrInvalid},
 		{"domain in two segments", Config{Segments: []Segment{seg("a", "*.example.com"), seg("b", "pc.test", "*.EXAMPLE.com")}},
 			"applicationSegments[1].domainNames[1]", `"*.EXAMPLE.com" is also a domain of segment "a" (id a)`, domain.ErrDuplicate},
 		{"duplicate segment id", Config{Segments: []Segment{seg("a", "x.test"), seg("a", "y.test")}},

@@ -1,31 +1,44 @@
 // Package policy makes every client-to-client access decision the lab knows:
 // hostname validation and device gates at registration, then segment, port,
 // access rule and destination checks per connection. It is pure (no I/O) so
-// the broker, `c2clab explain` and `c2clab check` all decide the same way.
+// the broker, the source agent (Route), `c2clab explain` and `c2clab check`
+// all decide the same way.
 //
 // An Engine is one tenant: the broker keeps one Engine per organization, so
 // no decision crosses organizations (POL-2).
 //
-// Access rule operands the engine models (POL-3), by ZPA object type:
-//   - APP: RHS is a segment ID; APP_GROUP: RHS is the segment's GroupID;
-//   - SCIM_GROUP: RHS is one of Config.Groups[user];
-//   - USER and SCIM: RHS is the user name;
-//   - PLATFORM: LHS is the OS (windows, mac, linux, ios, android), RHS "true"
-//     (must be) or "false" (must not be);
-//   - CLIENT_TYPE: RHS is the client type (DefaultClientType when the request
-//     names none);
-//   - POSTURE: LHS is a posture profile, RHS "true" (the device must satisfy
-//     it) or "false" (must not).
+// Segments (SEG-3, SEG-6..SEG-8): a name maps to its most specific segment
+// (exact FQDN, then pattern domain, then the longest wildcard, sim/domain);
+// when that segment is INCLUSIVE (Multimatch) the most specific INCLUSIVE
+// segment whose ports include the request is chosen instead. A segment with
+// bypassType ALWAYS, or ON_NET while the source is on a trusted network, is
+// never carried (CLT_SEGMENT_BYPASSED).
 //
-// ZPA exports hold other types (IDP, SAML, COUNTRY_CODE, MACHINE_GRP,
-// LOCATION, BRANCH_CONNECTOR_GROUP, ...). A condition with such an operand
-// never matches, negated or not, and the trace says when that kept a rule
-// from deciding; Engine.Warnings lists them.
+// Rules (POL-1, POL-3 revised): in ascending ruleOrder, the first that
+// matches decides. A rule's Operator (AND by default) combines its
+// conditions; a condition's Operator (OR by default) combines all of its
+// operands, whatever their object types, and Negated inverts it; a rule
+// without conditions matches every request. So APP and APP_GROUP in one OR
+// condition, the shape ZPA returns, match either.
 //
-// Within a condition, operands of one type are ORed (all required if the
-// condition's Operator is AND) and different types are ANDed; Negated
-// inverts the condition. A rule's conditions are ANDed, or ORed when its
-// Operator is OR; a rule without conditions matches every request.
+// Operands (POL-4): every object type of ZPA's access-policy API is
+// evaluated against the user (Config.Users: SCIM groups and attributes, SAML
+// attributes, IdP, ZIA risk level), the source device (Request.Device:
+// posture, trusted networks, country, machine group; Request.Platform and
+// ClientType) and the segment (APP, APP_GROUP); see the Obj constants for
+// what lhs and rhs carry. Values meet through Config.Objects, so an operand
+// carrying an ID matches a user or device that names the object. An
+// attribute the question does not describe is unknown (the zero Attr), and
+// evaluation is three-valued: when the first rule that is not false needs an
+// unknown attribute, the verdict is undecided (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED,
+// Decision.Undecided names the rule and the attribute), never a confident
+// allow or deny. Criteria only other sources have (LOCATION,
+// BRANCH_CONNECTOR_GROUP, ...) are none for a Client Connector; Chrome
+// criteria and types the API does not list are never known.
+//
+// REQUIRE_APPROVAL (POL-5) allows only while one of Config.Approvals for the
+// user and segment is in force at Request.Time
+// (BRK_MT_SETUP_FAIL_APPROVAL_REQUIRED otherwise; undecided without a time).
 //
 // POL-2, the lab's reading: client-to-client is open to every user of the
 // organization while no access rule applies to the segment (no rule whose
@@ -243,9 +256,8 @@ type Rule struct {
 	Conditions []Condition
 }
 
-// Condition is a group of operands. Operands of the same object type are
-// ORed and different types are ANDed (POL-3), whatever Operator says, except
-// that Operator "AND" within one type requires all of them.
+// Condition is a group of operands, combined by Operator over all of them
+// (POL-3 revised), then inverted when Negated.
 type Condition struct {
 	Operator string // "OR" (default) or "AND"
 	Negated  bool

@@ -106,6 +106,10 @@ type fileSegment struct {
 	SegmentGroupID   string          `yaml:"segmentGroupId"`
 	SegmentGroupName string          `yaml:"segmentGroupName"`
 	ServerGroups     []fileGroup     `yaml:"serverGroups"`
+
+	// pol (SEG-6, SEG-8): Multimatch and bypass, as the API spells them.
+	MatchStyle string `yaml:"matchStyle"`
+	BypassType string `yaml:"bypassType"`
 }
 
 type filePortRange struct {

@@ -91,6 +91,8 @@ func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (s pol
 		}
 	}
 	s.Domains, domainIdx = l.segmentDomains(r)
+	s.MatchStyle = l.oneOf(r.field+".matchStyle", fs.MatchStyle, "EXCLUSIVE (default) or INCLUSIVE (Multimatch, SEG-6)", policy.MatchExclusive, policy.MatchInclusive)
+	s.BypassType = l.oneOf(r.field+".bypassType", fs.BypassType, "NEVER (default), ALWAYS or ON_NET (SEG-8)", policy.BypassNever, policy.BypassAlways, policy.BypassOnNet)
 	s.TCP = l.portRanges(r.field, "tcp", fs.TCPPortRange, fs.TCPPortRanges)
 	s.UDP = l.portRanges(r.field, "udp", fs.UDPPortRange, fs.UDPPortRanges)
 	if len(s.TCP) == 0 && len(s.UDP) == 0 && len(l.errs) == nerr {
@@ -144,6 +146,17 @@ func (l *loader) segmentDomains(r segRef) (out []string, idx []int) {
 		idx = append(idx, i)
 	}
 	return out, idx
+}
+
+// oneOf returns v upper-cased if it is one of the values ("" stays ""),
+// else records an error saying what is accepted.
+func (l *loader) oneOf(field, v, want string, values ...string) string {
+	u := strings.ToUpper(strings.TrimSpace(v))
+	if u == "" || slices.Contains(values, u) {
+		return u
+	}
+	l.errorf(field, "is %q, want %s", v, want)
+	return ""
 }
 
 func isIPOrCIDR(s string) bool {

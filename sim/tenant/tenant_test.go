@@ -107,7 +107,7 @@ func TestBrokenTenants(t *testing.T) {
 	}{
 		{"unknown-field.yaml", []string{"unknown-field.yaml:7: applicationSegments[0].domainName: field domainName not found"}},
 		{"duplicate-segment.yaml", []string{`duplicate-segment.yaml:9: applicationSegments[1].id: segment id "seg1" is used twice`}},
-		{"bad-wildcard.yaml", []string{`bad-wildcard.yaml:8: applicationSegments[0].domainNames[1]: parse domain "desktop-*.example.com"`, "'*' only as the whole first label"}},
+		{"bad-wildcard.yaml", []string{`bad-wildcard.yaml:9: applicationSegments[0].domainNames[1]: parse domain "desktop-*.example.c*m"`, "'*' and '?' inside labels before the last"}},
 		{"bad-port.yaml", []string{
 			`bad-port.yaml:8: applicationSegments[0].tcpPortRange[0].to: is "70000", want a port 1-65535`,
 			`bad-port.yaml:9: applicationSegments[0].tcpPortRange[1]: from 445 is greater than to 139`,

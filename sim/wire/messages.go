@@ -118,6 +118,11 @@ type Segment struct {
 	Domains []string    `json:"domains"`
 	TCP     []PortRange `json:"tcp"`
 	UDP     []PortRange `json:"udp,omitempty"`
+	// MatchStyle is EXCLUSIVE (default when empty) or INCLUSIVE
+	// (Multimatch, SEG-6); BypassType NEVER (default), ALWAYS or ON_NET
+	// (SEG-8). The source side needs both to choose the segment.
+	MatchStyle string `json:"matchStyle,omitempty"`
+	BypassType string `json:"bypassType,omitempty"`
 }
 
 // PortRange is an inclusive port range.
