@@ -138,6 +138,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the broker logged nothing for the connection$`, brokerLoggedNothing)
 	registerRA(sc)
 	registerPull(sc)
+	registerImport(sc)
 }
 
 // keepLogs prints the tail of every node's log, and keeps the whole logs

@@ -139,8 +139,9 @@ func explainQuestion(errw io.Writer, f explainFlags) (check.Question, *tenant.Te
 	return q, t, nil
 }
 
+// printWarnings prints those that can change a decision first.
 func printWarnings(w io.Writer, warns []tenant.Warning) {
-	for _, x := range warns {
+	for _, x := range tenant.DecisionsFirst(warns) {
 		fmt.Fprintln(w, "warning:", x)
 	}
 }

@@ -27,18 +27,51 @@ type fileTenant struct {
 	ServerGroups             []fileGroup   `yaml:"serverGroups"`
 	ApplicationSegments      []fileSegment `yaml:"applicationSegments"`
 	Rules                    []fileRule    `yaml:"rules"`
-	// Application and PolicySet are the bodies of ZPA's
-	// GET .../application and GET .../policySet/policyType/ACCESS_POLICY,
-	// pasted as they are: fields the lab does not model are ignored there
-	// (and only there).
-	Application configfile.Lax[fileApplicationPage] `yaml:"application"`
-	PolicySet   configfile.Lax[filePolicySet]       `yaml:"policySet"`
-	Tests       []fileTest                          `yaml:"tests"`
+	// Application and PolicySet are saved bodies of ZPA's GET .../application
+	// (pages or single segments) and of its access rules (pages of
+	// GET .../policySet/rules/policyType/ACCESS_POLICY, single rules, or a
+	// policy set that carries rules), pasted as they are: fields the lab
+	// does not model are ignored there (and only there), with a warning.
+	Application pasted     `yaml:"application"`
+	PolicySet   pasted     `yaml:"policySet"`
+	Tests       []fileTest `yaml:"tests"`
+
+	// Imported ZPA objects (imp): any saved body, recognized by its shape,
+	// and the objects operands refer to, so that ids resolve to names.
+	Bodies          pasted       `yaml:"bodies"`
+	SCIMGroups      []fileObject `yaml:"scimGroups"`
+	SCIMAttributes  []fileObject `yaml:"scimAttributes"`
+	SAMLAttributes  []fileObject `yaml:"samlAttributes"`
+	IdPs            []fileObject `yaml:"idps"`
+	PostureProfiles []fileObject `yaml:"postureProfiles"`
+	TrustedNetworks []fileObject `yaml:"trustedNetworks"`
+	MachineGroups   []fileObject `yaml:"machineGroups"`
 
 	// pol (POL-5, SEG-9): privileged approvals and the client-to-client
 	// IP ranges, as ZPA's API spells them.
 	Approvals   []fileApproval `yaml:"approvals"`
 	C2CIPRanges []fileIPRange  `yaml:"c2cIpRanges"`
+}
+
+// fileObject is an object an operand refers to by id: a SCIM group or
+// attribute, a SAML attribute, an IdP, a posture profile, a trusted network
+// or a machine group. Each kind uses the fields its ZPA object has:
+// postureUdid (posture profiles) and networkId (trusted networks) are what
+// the operands' lhs hold; idpId is the IdP of SCIM groups and attributes
+// and SAML attributes.
+type fileObject struct {
+	ID          string `yaml:"id"`
+	Name        string `yaml:"name"`
+	IdpID       string `yaml:"idpId"`
+	PostureUdid string `yaml:"postureUdid"`
+	NetworkID   string `yaml:"networkId"`
+	SamlName    string `yaml:"samlName"`
+}
+
+// fileEntryValue is one lhs/rhs pair of a v2 operand's entryValues.
+type fileEntryValue struct {
+	LHS string `yaml:"lhs"`
+	RHS string `yaml:"rhs"`
 }
 
 type fileUser struct {
@@ -84,12 +117,6 @@ type filePortRange struct {
 	To   string `yaml:"to"`
 }
 
-// fileApplicationPage is one page of ZPA's application list.
-type fileApplicationPage struct {
-	TotalPages string        `yaml:"totalPages"`
-	List       []fileSegment `yaml:"list"`
-}
-
 // filePolicySet is ZPA's policy set of type ACCESS_POLICY.
 type filePolicySet struct {
 	ID         string     `yaml:"id"`
@@ -124,6 +151,10 @@ type fileOperand struct {
 	// name and the identity provider of a SCIM operand).
 	Name  string `yaml:"name"`
 	IdpID string `yaml:"idpId"`
+	// Values and EntryValues are the v2 API's operand (one objectType,
+	// several rhs, or several lhs/rhs pairs); each becomes one operand.
+	Values      []string         `yaml:"values"`
+	EntryValues []fileEntryValue `yaml:"entryValues"`
 }
 
 type fileTest struct {

@@ -23,13 +23,11 @@ func (l *loader) segments() []policy.Segment {
 	for i := range l.f.ApplicationSegments {
 		refs = append(refs, segRef{fmt.Sprintf("applicationSegments[%d]", i), &l.f.ApplicationSegments[i]})
 	}
-	for i := range l.f.Application.Value.List {
-		refs = append(refs, segRef{fmt.Sprintf("application.list[%d]", i), &l.f.Application.Value.List[i]})
-	}
+	refs = append(refs, l.pastedSegRefs()...)
 	l.segIDs = map[string]bool{}
-	l.segGroups = idSet(l.f.SegmentGroups)
-	l.srvGroups = idSet(l.f.ServerGroups)
-	listedSegGroups, listedSrvGroups := len(l.f.SegmentGroups) > 0, len(l.f.ServerGroups) > 0
+	l.segGroups = groupIDs(l.segGroupList)
+	l.srvGroups = groupIDs(l.srvGroupList)
+	listedSegGroups, listedSrvGroups := len(l.segGroupList) > 0, len(l.srvGroupList) > 0
 	names := map[string]string{}
 	var out []policy.Segment
 	for _, r := range refs {
@@ -70,14 +68,12 @@ func (l *loader) warnAddrsWithoutRanges(segs []policy.Segment) {
 	}
 }
 
-func idSet(gs []fileGroup) map[string]bool {
+// groupIDs is the set of the groups' ids (groups() defaulted each to its
+// name where it had none).
+func groupIDs(gs []Group) map[string]bool {
 	m := map[string]bool{}
 	for _, g := range gs {
-		id := strings.TrimSpace(g.ID)
-		if id == "" {
-			id = strings.TrimSpace(g.Name)
-		}
-		m[id] = true
+		m[g.ID] = true
 	}
 	return m
 }

@@ -102,10 +102,34 @@ type Warning struct {
 	Line  int
 	Field string
 	Msg   string
+	// NoDecision is true when what the warning is about cannot change an
+	// answer (a field that only names or describes something); false, the
+	// default, means it can, and explain and check show those first.
+	NoDecision bool
 }
 
 func (w Warning) String() string {
-	return (&configfile.Error{File: w.File, Line: w.Line, Field: w.Field, Msg: w.Msg}).Error()
+	s := (&configfile.Error{File: w.File, Line: w.Line, Field: w.Field, Msg: w.Msg}).Error()
+	if w.NoDecision {
+		return s + " (cannot change a decision)"
+	}
+	return s + " (can change a decision)"
+}
+
+// DecisionsFirst orders warnings so that those that can change a decision
+// come first, each group in its own order, as explain and check print them.
+func DecisionsFirst(ws []Warning) []Warning {
+	out := slices.Clone(ws)
+	slices.SortStableFunc(out, func(a, b Warning) int {
+		switch {
+		case a.NoDecision == b.NoDecision:
+			return 0
+		case !a.NoDecision:
+			return -1
+		}
+		return 1
+	})
+	return out
 }
 
 // Load reads and validates a tenant file (YAML or JSON). Device files named
@@ -138,18 +162,25 @@ func ParseFS(fsys fs.FS, name string) (*Tenant, []Warning, error) {
 // parse is Parse with the device files injected, so that fuzzing never
 // reads files a random input names.
 func parse(name string, data []byte, files deviceFiles) (*Tenant, []Warning, error) {
+	t, _, warns, err := parseFile(name, data, files)
+	return t, warns, err
+}
+
+// parseFile is parse that also returns the decoded file, for tenant
+// import to write it out again; the file is nil when it did not decode.
+func parseFile(name string, data []byte, files deviceFiles) (*Tenant, *fileTenant, []Warning, error) {
 	var f fileTenant
 	doc, err := configfile.Parse(name, data, &f)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	l := &loader{doc: doc, f: &f, files: files, devices: map[string]*device.Profile{}}
 	t := l.load()
 	if len(l.errs) > 0 {
-		return nil, l.warns, errors.Join(l.errs...)
+		return nil, &f, l.warns, errors.Join(l.errs...)
 	}
 	t.Path = name
-	return t, l.warns, nil
+	return t, &f, l.warns, nil
 }
 
 // Policy returns the tenant's policy as the engine takes it. The result
@@ -199,11 +230,19 @@ type loader struct {
 	srvGroups  map[string]bool
 	userGroups map[string]bool
 	users      map[string]bool
+
+	// Pasted bodies and the objects operands point at (bodies.go, objects.go).
+	segGroupList, srvGroupList []Group
+	objs                       []policy.Object
+	objIndex                   map[string]map[string]int // by Type, then ID or alias: index in objs
+	unnamed                    map[string]*unnamedRefs   // by operand type
+	unnamedOrder               []string
 }
 
 // errorf records an error at field. The format may wrap an error with %w,
 // as fmt.Errorf does; see fail.
 func (l *loader) errorf(field, format string, args ...any) {
+	field = v2Field(field)
 	msg := fmt.Errorf(format, args...)
 	var cause error
 	switch msg.(type) {
@@ -235,9 +274,18 @@ func (e *fileError) Error() string   { return e.err.Error() }
 func (e *fileError) Unwrap() []error { return []error{e.err, e.cause} }
 
 func (l *loader) warnf(field, format string, args ...any) {
+	field = v2Field(field)
 	var ce *configfile.Error
 	if errors.As(l.doc.Errorf(field, format, args...), &ce) {
 		l.warns = append(l.warns, Warning{File: ce.File, Line: ce.Line, Field: ce.Field, Msg: ce.Msg})
+	}
+}
+
+// notef is warnf for what cannot change a decision.
+func (l *loader) notef(field, format string, args ...any) {
+	l.warnf(field, format, args...)
+	if n := len(l.warns); n > 0 {
+		l.warns[n-1].NoDecision = true
 	}
 }
 
@@ -261,10 +309,16 @@ func (l *loader) load() *Tenant {
 		l.errorf("implicitPolicy", "is %q, want allow (default: any user of the organization may reach any enrolled client, POL-2) or block", f.ImplicitPolicy)
 	}
 	t.Users = l.usersAndGroups()
-	t.SegmentGroups = l.groups("segmentGroups", f.SegmentGroups)
-	t.ServerGroups = l.groups("serverGroups", f.ServerGroups)
+	l.checkPasted()
+	t.SegmentGroups = l.pastedGroups(kindSegmentGroup, l.groups("segmentGroups", f.SegmentGroups))
+	t.ServerGroups = l.pastedGroups(kindServerGroup, l.groups("serverGroups", f.ServerGroups))
+	l.segGroupList, l.srvGroupList = t.SegmentGroups, t.ServerGroups
 	t.Segments = l.segments()
+	l.checkGroupApps()
+	t.Objects = l.objects()
+	l.objs = t.Objects
 	t.Rules = l.rules()
+	l.noteUnnamed()
 	t.Tests = l.tests()
 	t.Approvals = l.approvals()
 	t.C2CIPRanges = l.c2cIPRanges()

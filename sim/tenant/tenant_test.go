@@ -208,7 +208,10 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 		{"unknown scim group warns", head + seg + "users: [{name: a@example.com, groups: [g]}]\nrules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: SCIM_GROUP, rhs: other}]}]\n",
 			"", `no user in users is in group "other"`},
 		{"strict outside export", head + "policy: {rules: []}\n", "t.yaml:3: policy: field policy not found", ""},
-		{"lax inside export", head + "application:\n  list:\n    - {id: \"1\", name: A, domainNames: [a.example.com], tcpPortRanges: [\"1\", \"1\"], icmpAccessType: PING}\npolicySet: {id: \"9\", sorted: true, rules: [{name: R, action: ALLOW, priority: \"1\"}]}\n", "", ""},
+		{"lax inside export", head + "application:\n  list:\n    - {id: \"1\", name: A, domainNames: [a.example.com], tcpPortRanges: [\"1\", \"1\"], icmpAccessType: PING}\npolicySet: {id: \"9\", sorted: true, rules: [{name: R, action: ALLOW, priority: \"1\"}]}\n", "",
+			"t.yaml:5: application.list[0].icmpAccessType: fields of application segments the lab ignores, none of which can change a decision: icmpAccessType (cannot change a decision)"},
+		{"unknown field inside export can change a decision", head + "application:\n  list:\n    - {id: \"1\", name: A, domainNames: [a.example.com], tcpPortRanges: [\"1\", \"1\"], newThing: on}\n", "",
+			`application.list[0].newThing: newThing of an application segment is "on" and is ignored: a field the lab does not know, so it cannot say it is harmless (can change a decision)`},
 		{"test without user", head + seg + "tests: [{name: x, to: \"a.example.com:1\", expect: allow}]\n", "tests[0].user: missing", ""},
 		{"test allow with code", head + seg + "tests: [{name: x, user: u, to: \"a.example.com:1\", expect: allow, code: C2C_NOT_AVAILABLE}]\n",
 			`tests[0].code: is "C2C_NOT_AVAILABLE" but expect is allow`, ""},
@@ -348,7 +351,7 @@ func TestZPAExportImport(t *testing.T) {
 		t.Fatalf("rules = %v, want %v (the disabled rule left out)", rules, want)
 	}
 	op := ten.Rules[0].Conditions[1].Operands[0]
-	if op != (policy.Operand{ObjectType: "SCIM_GROUP", LHS: "216196257331281933", RHS: "1102380"}) {
+	if op != (policy.Operand{ObjectType: "SCIM_GROUP", LHS: "216196257331281933", RHS: "1102380", IdpID: "216196257331281933", Name: "Contractors"}) {
 		t.Errorf("operand = %+v", op)
 	}
 	if len(ten.Tests) != 5 || ten.Tests[0].From == nil || ten.Tests[0].From.User != "admin@example.com" {
