@@ -33,8 +33,7 @@ func (e *Engine) Decide(req Request) Decision {
 	return d
 }
 
-func (e *Engine) decide(reqp *Request) Decision {
-	req := *reqp
+func (e *Engine) decide(req *Request) Decision {
 	d := Decision{Trace: make([]string, 0, 6)}
 	// Normalized once, here: the session map needs the normalized name, and
 	// with it Lookup's own Normalize is a scan that allocates nothing
@@ -44,7 +43,7 @@ func (e *Engine) decide(reqp *Request) Decision {
 		proto = "tcp"
 	}
 	if a, ok := parseIP(req.FQDN); ok {
-		return e.decideAddr(&req, a, proto)
+		return e.decideAddr(req, a, proto)
 	}
 	name := domain.Normalize(req.FQDN)
 	dest := e.holder(name)
@@ -73,8 +72,8 @@ func (e *Engine) decide(reqp *Request) Decision {
 		d.Code = code.BrkNoPolicyFound
 		return d
 	}
-	if e.portStep(&d, seg, &req) && e.ruleStep(&d, si, &req) {
-		destinationStep(&d, seg, dest, &req)
+	if e.portStep(&d, seg, req) && e.ruleStep(&d, si, req) {
+		destinationStep(&d, seg, dest, req)
 	}
 	return d
 }
@@ -165,13 +164,12 @@ func (e *Engine) resolve(seg *segment, req *Request, buf []byte) request {
 		clientConnector: isClientConnector(strings.ToLower(ct)),
 	}
 	if u := e.users[req.User]; u != nil {
-		q.sets = *u
+		q.ident = u
 	}
-	q.sets[kindPosture] = e.deviceSyms(buf, kindPosture, req.Device.Posture)
-	q.sets[kindTrustedNetwork] = e.deviceSyms(buf, kindTrustedNetwork, req.Device.TrustedNetworks)
-	q.sets[kindCountry] = e.deviceSyms(buf, kindCountry, req.Device.Country)
-	q.sets[kindMachineGroup] = e.deviceSyms(buf, kindMachineGroup, req.Device.MachineGroup)
-	q.sets[kindNotClientConnector] = attrSet{known: q.clientConnector}
+	q.dev[kindPosture-kindPosture] = e.deviceSyms(buf, kindPosture, req.Device.Posture)
+	q.dev[kindTrustedNetwork-kindPosture] = e.deviceSyms(buf, kindTrustedNetwork, req.Device.TrustedNetworks)
+	q.dev[kindCountry-kindPosture] = e.deviceSyms(buf, kindCountry, req.Device.Country)
+	q.dev[kindMachineGroup-kindPosture] = e.deviceSyms(buf, kindMachineGroup, req.Device.MachineGroup)
 	return q
 }
 
