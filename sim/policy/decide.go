@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -38,12 +39,15 @@ func (e *Engine) decide(reqp *Request) Decision {
 	// Normalized once, here: the session map needs the normalized name, and
 	// with it Lookup's own Normalize is a scan that allocates nothing
 	// (about 20 ns; domain.Index has no lookup that skips it).
-	name := domain.Normalize(req.FQDN)
-	dest := e.holder(name)
 	proto := req.Proto
 	if proto == "" {
 		proto = "tcp"
 	}
+	if a, ok := parseIP(req.FQDN); ok {
+		return e.decideAddr(&req, a, proto)
+	}
+	name := domain.Normalize(req.FQDN)
+	dest := e.holder(name)
 	si, pat, multi, ok := e.route(name, proto, req.Port)
 	if !ok {
 		if dest.found {
@@ -208,4 +212,36 @@ func destinationStep(d *Decision, seg *segment, dest destination, req *Request) 
 		d.Code = code.C2CClientNotFound
 		d.Trace = append(d.Trace, `no enrolled client of this organization holds "`+req.FQDN+`" (C2C_CLIENT_NOT_FOUND)`)
 	}
+}
+
+// decideAddr is Decide for a destination IP address (SEG-9): the segment
+// whose IP or CIDR covers it, then the same steps, the destination being
+// the enrolled device holding the address as its client IP.
+func (e *Engine) decideAddr(req *Request, a netip.Addr, proto string) Decision {
+	d := Decision{Trace: make([]string, 0, 6)}
+	dest := e.ipHolder(a)
+	si, p, ok := e.addrSegment(a)
+	if !ok {
+		d.Code = code.BrkAppNotFound
+		d.Trace = append(d.Trace, "no application segment covers the address "+a.String()+" (BRK_MT_SETUP_FAIL_APP_NOT_FOUND)")
+		return d
+	}
+	seg := &e.segs[si]
+	d.Segment, d.AccessType = seg.s, ClientToClient
+	if !dest.found && len(seg.s.ServerGroups) > 0 {
+		d.AccessType = ClientToServer
+	}
+	d.Trace = append(d.Trace, a.String()+" is in "+seg.name+" by its address range "+p.String()+" (SEG-9)")
+	if !bypassStep(&d, seg, &req.Device) {
+		return d
+	}
+	d.Trace = append(d.Trace, seg.enabledLine)
+	if !seg.s.Enabled {
+		d.Code = code.BrkNoPolicyFound
+		return d
+	}
+	if e.portStep(&d, seg, req) && e.ruleStep(&d, si, req) {
+		destinationStep(&d, seg, dest, req)
+	}
+	return d
 }

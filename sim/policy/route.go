@@ -103,7 +103,13 @@ func (e *Engine) Route(fqdn, proto string, port uint16, dev DeviceAttrs) SourceR
 	if proto == "" {
 		proto = "tcp"
 	}
-	si, _, _, ok := e.route(domain.Normalize(fqdn), proto, port)
+	var si int
+	var ok bool
+	if a, isIP := parseIP(fqdn); isIP {
+		si, _, ok = e.addrSegment(a) // SEG-9
+	} else {
+		si, _, _, ok = e.route(domain.Normalize(fqdn), proto, port)
+	}
 	if !ok {
 		return SourceRoute{Code: code.BrkAppNotFound, Line: "no segment covers " + quote(fqdn) + ": not intercepted"}
 	}
