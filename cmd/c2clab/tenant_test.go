@@ -24,7 +24,7 @@ func TestTenantImportCLI(t *testing.T) {
 	if _, _, err := tenant.Load(out); err != nil {
 		t.Fatalf("the tenant file written does not load: %v", err)
 	}
-	for _, want := range []string{"wrote " + out + ": 3 segments, 5 rules", "rules.ACCESS_POLICY.page-2.json: a page of 2 access rules (totalPages 2, totalCount 5)",
+	for _, want := range []string{"wrote " + out + ": 4 segments, 5 rules", "rules.ACCESS_POLICY.page-2.json: a page of 2 access rules (totalPages 2, totalCount 5)",
 		"can change a decision (", "ignored, cannot change a decision:"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout)
@@ -41,7 +41,7 @@ func TestTenantImportCLI(t *testing.T) {
 	}
 	_, stderr, _ = runCLI(t, "tenant", "import", bodies, "-o", "-", "--json")
 	var rep importJSON
-	if err := json.Unmarshal([]byte(stderr), &rep); err != nil || rep.Segments != 3 || len(rep.Sources) != 15 {
+	if err := json.Unmarshal([]byte(stderr), &rep); err != nil || rep.Segments != 4 || len(rep.Sources) != 15 {
 		t.Errorf("--json report on stderr: %v, %+v", err, rep)
 	}
 
