@@ -569,17 +569,15 @@ func pastedOf(f *fileTenant, kind bodyKind) []*pastedItem {
 }
 
 // prune removes empty values (null, "", [], {}) from mappings, since the
-// file types write every field; it reports whether n itself is empty.
+// file types write every field; it reports whether n itself is empty. A
+// list keeps every entry, empty ones too: a condition without operands is
+// not the same as no condition (it matches nothing).
 func prune(n *yaml.Node) bool {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
-		kept := n.Content[:0]
 		for _, c := range n.Content {
-			if !prune(c) || n.Kind == yaml.SequenceNode && c.Kind == yaml.ScalarNode {
-				kept = append(kept, c)
-			}
+			prune(c)
 		}
-		n.Content = kept
 		return len(n.Content) == 0
 	case yaml.MappingNode:
 		kept := n.Content[:0]
