@@ -625,7 +625,9 @@ func plainStyle(n *yaml.Node) {
 	}
 }
 
-func isControl(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0xfeff }
+func isControl(r rune) bool {
+	return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0xfeff
+}
 
 // rebaseDevices rewrites the device paths of tests: (relative to the
 // tenant file source) relative to the output file's directory.
