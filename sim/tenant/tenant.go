@@ -347,7 +347,11 @@ func (l *loader) engineAccepts(t *Tenant) {
 		if hadErrors && w.Rule >= 0 {
 			continue
 		}
-		l.warnf(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
+		if w.NoDecision {
+			l.notef(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
+		} else {
+			l.warnf(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
+		}
 	}
 }
 
