@@ -349,9 +349,9 @@ func (l *loader) engineAccepts(t *Tenant) {
 		}
 		if w.NoDecision {
 			l.notef(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
-		} else {
-			l.warnf(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
+			continue
 		}
+		l.warnf(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
 	}
 }
 
