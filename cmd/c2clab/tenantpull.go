@@ -51,7 +51,8 @@ token is ever printed, logged or written.
 Exit codes: 0 written, 2 bad input, a failed sign-in or a failed request
 (nothing is written).`,
 		Example: `  ZPA_CLIENT_ID=... ZPA_CLIENT_SECRET=... ZPA_CUSTOMER_ID=... \
-    c2clab tenant pull fixtures/zpa-import/helpdesk.yaml -o helpdesk.yaml --save helpdesk-bodies/
+    c2clab tenant pull fixtures/zpa-import/helpdesk.yaml -o helpdesk.yaml --save helpdesk-bodies/ \
+    --without approval   # approvals carry workingHours, which the lab refuses for now
   c2clab tenant pull --flow oneapi --vanity-domain acme --client-id ID --client-secret-file secret.txt \
     --customer-id 216199618143191040 -o acme.yaml`,
 		Args: cobra.MaximumNArgs(1),
