@@ -152,7 +152,9 @@ func FuzzParseTarget(f *testing.F) {
 	})
 }
 
-var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+// quotedRE matches what a message echoes from the input: a Go-quoted
+// string, or yaml.v3's backquoted value (a tag such as !%%!x).
+var quotedRE = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
 
 // fmtMistake reports a message fmt got wrong ("%!v(MISSING)", "%!w(<nil>)"),
 // outside the quoted values it echoes from the input.
