@@ -17,8 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/device"
-	"github.com/c2clab/c2clab/sim/domain"
 	"github.com/c2clab/c2clab/sim/peer"
 	"github.com/c2clab/c2clab/sim/wire"
 )
@@ -76,9 +76,8 @@ type agent struct {
 
 	mu       sync.Mutex // guards the fields below
 	sess     *peer.Session
-	segments []wire.Segment
-	index    *domain.Index[int] // domain -> index into segments
-	recs     recordRing         // the last maxRecords connections
+	source   *conform.Source // intercepts by the last registration's segments; nil before the first
+	recs     recordRing      // the last maxRecords connections
 	localSeq int
 }
 
@@ -147,7 +146,7 @@ func (a *agent) goRun(f func()) {
 }
 
 func newAgent(cfg Config) (*agent, error) {
-	a := &agent{cfg: cfg, log: cfg.Logger, ip: cfg.InterfaceIP, index: &domain.Index[int]{}}
+	a := &agent{cfg: cfg, log: cfg.Logger, ip: cfg.InterfaceIP}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -155,10 +154,7 @@ func newAgent(cfg Config) (*agent, error) {
 		a.ip = cfg.Profile.InterfaceIP
 	}
 	p := &cfg.Profile
-	platform := string(p.OS)
-	reg := wire.Register{FQDN: p.ReportedFQDN(), OS: string(p.OS), Platform: platform,
-		ConnectorVersion: p.ConnectorVersion, JoinState: string(p.JoinState), MachineTunnel: p.MachineTunnel,
-		LoggedIn: p.LoggedIn, PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture}
+	reg := conform.Register(p)
 	cfg.Faults.applyTo(&reg, p)
 	client, err := peer.New(peer.Config{
 		Role: wire.RoleAgent, Broker: cfg.Broker, CAFile: cfg.CAFile, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile,
@@ -261,17 +257,9 @@ func (a *agent) setSession(s *peer.Session) {
 	if s == nil {
 		return
 	}
-	a.segments = s.Registered.Segments
-	a.index = &domain.Index[int]{}
-	for i, seg := range a.segments {
-		for _, d := range seg.Domains {
-			p, err := domain.Parse(d)
-			if err == nil {
-				err = a.index.Add(p, i)
-			}
-			if err != nil {
-				a.log.Warn("segment domain ignored", "segment", seg.Name, "domain", d, "reason", err)
-			}
-		}
+	src, err := conform.NewSource(s.Registered.Segments)
+	if err != nil {
+		a.log.Warn("segment list refused: intercepting nothing", "reason", err)
 	}
+	a.source = src
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/peer"
 	"github.com/c2clab/c2clab/sim/wire"
 )
@@ -41,16 +42,11 @@ func socksReply(c code.Code) byte {
 	return socksFailure
 }
 
-// segment returns the most specific segment for fqdn in the current
-// session's list (SEG-3).
-func (a *agent) segment(fqdn string) (wire.Segment, bool) {
+// sourceSide returns the source side of the current segment list.
+func (a *agent) sourceSide() *conform.Source {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	i, _, ok := a.index.Lookup(fqdn)
-	if !ok {
-		return wire.Segment{}, false
-	}
-	return a.segments[i], true
+	return a.source
 }
 
 // open sets up a relayed connection to fqdn:port for a local client. It
@@ -63,19 +59,12 @@ func (a *agent) open(ctx context.Context, fqdn string, port uint16) (*peer.Tunne
 		a.finish(rec, c, local, 0, 0)
 		return nil, rec, c
 	}
-	if !a.cfg.Profile.PrivateAccessEnabled() {
-		return fail(code.CltPrivateAccessDisabled, true)
-	}
 	// The segment list first: a name it does not cover is answered at once,
 	// with or without a session. Before the first registration there is no
 	// list, so nothing is intercepted; after a lost session the last list
 	// stays in force while the agent reconnects.
-	seg, ok := a.segment(fqdn)
-	if !ok {
-		return fail(code.BrkAppNotFound, true) // not intercepted
-	}
-	if !seg.HasTCP(port) {
-		return fail(code.CltPortNotInSegment, true) // SEG-4: nothing goes to the broker
+	if out := a.sourceSide().Intercept(a.cfg.Profile.PrivateAccessEnabled(), fqdn, port, "tcp"); out.Code != "" {
+		return fail(out.Code, true) // DEV-5, not intercepted, or SEG-4: nothing goes to the broker
 	}
 	wctx, cancel := context.WithTimeout(ctx, wire.ConnectTimeout)
 	s, err := a.client.Session(wctx)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
@@ -229,25 +230,7 @@ func newTenant(tc Tenant) (*tenant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: tenant %q: policy: %w", tc.ID, err)
 	}
-	return &tenant{id: tc.ID, verifier: pki.NewVerifier(pool), engine: eng, segments: wireSegments(pc.Segments)}, nil
-}
-
-func wireSegments(segs []policy.Segment) []wire.Segment {
-	out := make([]wire.Segment, 0, len(segs))
-	for _, s := range segs {
-		ws := wire.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, Domains: append([]string{}, s.Domains...)}
-		for _, r := range s.TCP {
-			ws.TCP = append(ws.TCP, wire.PortRange{From: r.From, To: r.To})
-		}
-		for _, r := range s.UDP {
-			ws.UDP = append(ws.UDP, wire.PortRange{From: r.From, To: r.To})
-		}
-		if ws.TCP == nil {
-			ws.TCP = []wire.PortRange{}
-		}
-		out = append(out, ws)
-	}
-	return out
+	return &tenant{id: tc.ID, verifier: pki.NewVerifier(pool), engine: eng, segments: conform.Segments(pc.Segments)}, nil
 }
 
 // shutdown ends every session and pending pairing; their goroutines then

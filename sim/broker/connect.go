@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
-	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
@@ -24,8 +24,7 @@ func (b *broker) connect(src *session, m *wire.Connect) {
 		}
 	}()
 	start := time.Now()
-	d := src.t.engine.Decide(policy.Request{User: src.reg.User, Platform: device.OS(src.reg.Platform),
-		ClientType: src.reg.ClientType, Posture: src.reg.Posture, FQDN: m.FQDN, Port: m.Port, Proto: m.Proto})
+	d := src.t.engine.Decide(conform.Request(&src.reg, m))
 	act := b.newActivity(src, m, &d, start)
 	res := &wire.ConnectResult{ID: m.ID, Segment: act.Segment, Rule: act.Rule}
 	if !d.Allowed {

@@ -14,9 +14,8 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
-	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/pki"
-	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -176,19 +175,13 @@ func (b *broker) endEarly(s *session, raw net.Conn, err error) {
 // engine (HV-*, DEV-*), connectors just announce their server groups.
 func (b *broker) register(s *session, m *wire.Register) {
 	s.reg = *m
-	if s.reg.Platform == "" {
-		s.reg.Platform = s.reg.OS
-	}
 	st := &UserStatus{Tenant: s.t.id, SessionID: s.id, Kind: string(s.ident.Kind), User: m.User,
 		Device: s.ident.Name, RemoteIP: s.remoteIP, FQDN: m.FQDN, OS: m.OS,
 		ConnectorVersion: m.ConnectorVersion, ServerGroups: slices.Clone(m.ServerGroups),
 		Connected: true, ConnectedAt: time.Now()}
 	b.publish(s)
 	if s.ident.Kind == pki.KindAgent {
-		en := s.t.engine.Register(policy.Registration{ID: s.id, FQDN: m.FQDN, OS: device.OS(m.OS),
-			ConnectorVersion: m.ConnectorVersion, JoinState: device.JoinState(m.JoinState),
-			MachineTunnel: m.MachineTunnel, LoggedIn: m.LoggedIn, PrivateAccess: m.PrivateAccess,
-			User: m.User, Posture: slices.Clone(m.Posture)})
+		en := s.t.engine.Register(conform.Registration(s.id, m))
 		st.FQDNRegistered, st.FQDNRegisteredError = en.FQDNRegistered, en.FQDNRegisteredError
 		st.ValidHostname = en.FQDNRegisteredError == code.FQDNMatch
 		st.ClientToClientEnrolled = en.FQDNRegistered
