@@ -42,6 +42,9 @@ type Answer struct {
 	// Allowed is the end-to-end outcome: policy allowed and neither agent
 	// would stop the connection.
 	Allowed bool `json:"allowed"`
+	// Local: the source agent answered itself (DEV-5, a name no segment
+	// covers, SEG-4); nothing reached the broker and nothing is logged.
+	Local bool `json:"local,omitempty"`
 	// PolicyAllowed is the broker's decision alone.
 	PolicyAllowed bool              `json:"policyAllowed"`
 	AccessType    policy.AccessType `json:"accessType,omitempty"`
@@ -115,23 +118,33 @@ type Options struct {
 	Intercept func(src *conform.Source, privateAccess bool, fqdn string, port uint16, proto string) conform.SourceOutcome
 }
 
-// asker answers questions on one engine, with the source side the broker's
-// segment list gives every agent of the tenant.
-type asker struct {
+// Asker answers many questions on one tenant's engine, with the source
+// side the broker's segment list gives every agent of the tenant. It is
+// not safe for concurrent use: each question registers its devices.
+type Asker struct {
 	e    *policy.Engine
 	src  *conform.Source
 	opts Options
 }
 
-func newAsker(e *policy.Engine, opts Options) (*asker, error) {
+// NewAsker builds the engine for cfg once, for many questions.
+func NewAsker(cfg policy.Config, opts Options) (*Asker, error) {
+	e, err := policy.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("explain: tenant policy: %w", err)
+	}
+	return newAsker(e, opts)
+}
+
+func newAsker(e *policy.Engine, opts Options) (*Asker, error) {
 	src, err := conform.NewSource(conform.Segments(e.Config().Segments))
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
-	return &asker{e: e, src: src, opts: opts}, nil
+	return &Asker{e: e, src: src, opts: opts}, nil
 }
 
-func (k *asker) intercept(privateAccess bool, fqdn string, port uint16, proto string) conform.SourceOutcome {
+func (k *Asker) intercept(privateAccess bool, fqdn string, port uint16, proto string) conform.SourceOutcome {
 	if k.opts.Intercept != nil {
 		return k.opts.Intercept(k.src, privateAccess, fqdn, port, proto)
 	}
@@ -143,20 +156,16 @@ func Explain(cfg policy.Config, q Question) (Answer, error) {
 	if err := normalize(&q); err != nil {
 		return Answer{}, err
 	}
-	e, err := policy.New(cfg)
-	if err != nil {
-		return Answer{}, fmt.Errorf("explain: tenant policy: %w", err)
-	}
-	k, err := newAsker(e, Options{})
+	k, err := NewAsker(cfg, Options{})
 	if err != nil {
 		return Answer{}, err
 	}
 	return k.answer(q), nil
 }
 
-// explainOn answers q on a shared engine: it leaves no registration
+// Explain answers q on the shared engine: it leaves no registration
 // behind, so the next question starts from none.
-func (k *asker) explainOn(q Question) (Answer, error) {
+func (k *Asker) Explain(q Question) (Answer, error) {
 	if err := normalize(&q); err != nil {
 		return Answer{}, err
 	}
@@ -170,7 +179,7 @@ func (k *asker) explainOn(q Question) (Answer, error) {
 
 // answer registers q's devices and follows the connection from the source
 // agent through the broker to the destination agent.
-func (k *asker) answer(q Question) Answer {
+func (k *Asker) answer(q Question) Answer {
 	a := Answer{User: q.User, Source: q.From.Name, FQDN: q.FQDN, Port: q.Port, Proto: q.Proto}
 	a.register(k.e, q)
 	a.follow(k, q)
@@ -180,7 +189,7 @@ func (k *asker) answer(q Question) Answer {
 	return a
 }
 
-func (a *Answer) follow(k *asker, q Question) {
+func (a *Answer) follow(k *Asker, q Question) {
 	a.Trace = append(a.Trace, fmt.Sprintf("source: %s on %s (%s, Client Connector %s)", q.User, q.From.Name, q.From.OS, q.From.ConnectorVersion))
 	// The source agent's view: its registration (with the user the question
 	// names) and the segment list the broker sends it.
@@ -190,6 +199,7 @@ func (a *Answer) follow(k *asker, q Question) {
 	out := k.intercept(reg.PrivateAccess, q.FQDN, q.Port, q.Proto)
 	if out.Code == code.CltPrivateAccessDisabled {
 		a.fail(out.Code, out.Line)
+		a.Local = true
 		return
 	}
 	a.traceDestination(q)
@@ -199,6 +209,7 @@ func (a *Answer) follow(k *asker, q Question) {
 		// Nothing reaches the broker; its decision above is what it would
 		// have said, for the admin.
 		a.fail(out.Code, out.Line)
+		a.Local = true
 		return
 	}
 	if a.Allowed && d.AccessType == policy.ClientToClient {

@@ -29,7 +29,7 @@ func Run(t *tenant.Tenant) []Result { return RunWith(t, Options{}) }
 func RunWith(t *tenant.Tenant, opts Options) []Result {
 	out := make([]Result, 0, len(t.Tests))
 	e, engineErr := t.Engine()
-	var k *asker
+	var k *Asker
 	if engineErr == nil {
 		k, engineErr = newAsker(e, opts)
 	}
@@ -40,7 +40,7 @@ func RunWith(t *tenant.Tenant, opts Options) []Result {
 			out = append(out, r)
 			continue
 		}
-		a, err := k.explainOn(Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto})
+		a, err := k.Explain(Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto})
 		if err != nil {
 			r.Error, r.Got = err.Error(), "error"
 			out = append(out, r)
