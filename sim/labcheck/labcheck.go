@@ -127,6 +127,7 @@ func Run(ctx context.Context, opts Options, cfg policy.Config, cases []Case) ([]
 			return nil, err
 		}
 		for _, i := range g.cases {
+			r.use(cases[i].Question)
 			r.ask(ctx, &out[i])
 		}
 		if err := r.removeAll(ctx); err != nil {
@@ -221,12 +222,29 @@ func groups(cases []Case, rs []Result) []group {
 	return out
 }
 
+// deviceKey is what a group shares: the devices, and the source unless it
+// is one of them.
 func deviceKey(q check.Question) string {
+	from := source(q)
+	if sourceIn(q) >= 0 {
+		from = nil
+	}
 	data, _ := json.Marshal(struct {
 		Devices []*device.Profile
 		From    *device.Profile
-	}{q.Devices, source(q)})
+	}{q.Devices, from})
 	return string(data)
+}
+
+// sourceIn is the index of q's source among its devices, or -1: the source
+// is one of them when From is, logged in as q's user.
+func sourceIn(q check.Question) int {
+	for i, p := range q.Devices {
+		if p == q.From && (q.User == "" || q.User == p.User) {
+			return i
+		}
+	}
+	return -1
 }
 
 // source is the question's source device as the lab runs it: its agent

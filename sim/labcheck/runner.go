@@ -20,12 +20,13 @@ const askTimeout = 15 * time.Second
 
 // runner holds the lab's devices of the current group.
 type runner struct {
-	lab    *lab.Lab
-	tenant string
-	group  int
-	names  []string       // lab names of the running devices, in start order
-	src    *lab.Device    // the current group's source
-	seen   map[string]int // activity entries seen so far, by source device
+	lab      *lab.Lab
+	tenant   string
+	group    int
+	names    []string       // lab names of the running devices, in start order
+	byDevice []*lab.Device  // the running devices, by index in the group's Devices
+	src      *lab.Device    // the current group's source
+	seen     map[string]int // activity entries seen so far, by source device
 }
 
 // start starts q's devices, in order, then its source unless it is one of
@@ -33,22 +34,28 @@ type runner struct {
 // that profile names, which may repeat or hold spaces, never clash.
 func (r *runner) start(ctx context.Context, q check.Question) error {
 	r.group++
-	src := source(q)
+	r.byDevice = make([]*lab.Device, len(q.Devices))
 	for i, p := range q.Devices {
 		d, err := r.add(ctx, p, fmt.Sprintf("g%dd%d", r.group, i))
 		if err != nil {
 			return err
 		}
-		if p == q.From && p.User == src.User {
-			r.src = d
-		}
+		r.byDevice[i] = d
 	}
-	if r.src != nil {
+	if sourceIn(q) >= 0 {
 		return nil
 	}
-	d, err := r.add(ctx, src, fmt.Sprintf("g%dsrc", r.group))
+	d, err := r.add(ctx, source(q), fmt.Sprintf("g%dsrc", r.group))
 	r.src = d
 	return err
+}
+
+// use makes q's source the one that connects: the group's own source, or
+// the device that is q's source.
+func (r *runner) use(q check.Question) {
+	if i := sourceIn(q); i >= 0 {
+		r.src = r.byDevice[i]
+	}
 }
 
 func (r *runner) add(ctx context.Context, p *device.Profile, name string) (*lab.Device, error) {
@@ -72,7 +79,7 @@ func (r *runner) removeAll(ctx context.Context) error {
 		}
 		gone[n] = true
 	}
-	r.names, r.src = nil, nil
+	r.names, r.src, r.byDevice = nil, nil, nil
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for {
