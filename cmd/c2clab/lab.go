@@ -26,7 +26,9 @@ func newLabCmd() *cobra.Command {
 reference Client Connector), each a process of this binary on its own
 loopback address, or with --backend netns in its machine's own network
 namespace. "lab up" runs one in the foreground until Ctrl-C and prints how
-to reach every node; "lab down --all" removes what crashed runs left behind.`,
+to reach every node, or with --detach starts it in the background and
+returns; "lab status" lists the labs, "lab down RUN" stops one and "lab down
+--all" removes what crashed runs left behind.`,
 	}
 	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabUsersCmd(), newLabActivityCmd(), newLabDownCmd())
 	return cmd
@@ -37,13 +39,18 @@ type labUpFlags struct {
 	devices     []string
 	ignoreLinks bool
 	backend     string
+	detach      bool // start the lab in a process of its own and return
+	asJSON      bool // print the table as JSON
+	// detachedChild: this process is that lab's own process; it reports
+	// the table, or why it failed, on file descriptor 3 (labdetach.go).
+	detachedChild bool
 }
 
 func newLabUpCmd() *cobra.Command {
 	var f labUpFlags
 	cmd := &cobra.Command{
 		Use:   "up [TOPOLOGY] [--tenant FILE] [--device FILE...]",
-		Short: "Run a lab in the foreground until interrupted",
+		Short: "Run a lab in the foreground until interrupted, or in the background (--detach)",
 		Long: `Run a lab until Ctrl-C: a broker, and per device its fake services and its
 agent, on its own loopback address or (--backend netns) in its own network
 namespace; then print every node, its address and how to reach it.
@@ -53,25 +60,43 @@ App Connectors and their app servers) or from --tenant and --device files.
 Link impairments (rate, delay, jitter, loss) of agents' devices are applied
 on the netns backend by the lab's user-space link emulator; on loopback there
 is no link, so a topology with impaired links is refused unless
---ignore-links runs it unimpaired.`,
+--ignore-links runs it unimpaired.
+
+With --detach (-d) the lab runs in a process of its own (in its own session,
+so closing the shell does not stop it); lab up prints the table once every
+node is ready and returns 0, or the reason it could not start and returns 1.
+"c2clab lab status" lists it, "c2clab lab status RUN" prints its table again,
+"c2clab lab down RUN" stops it and removes its run directory. --json prints
+the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
+[{name, fqdn, interfaceIP, socks, status, shell}].`,
 		Example: `  c2clab lab up topologies/single-site.yaml
   c2clab lab up --tenant fixtures/tenants/shared-namespace.yaml \
       --device fixtures/devices/admin-win-4.5.yaml --device fixtures/devices/win-3.9.0.169-ad.yaml
   # then, in another shell, an unmodified client through the admin's agent:
-  nc -X 5 -x ADMIN_SOCKS5 desktop-10B38-AC.example.com 3389`,
+  nc -X 5 -x ADMIN_SOCKS5 desktop-10B38-AC.example.com 3389
+  # from a script:
+  run=$(c2clab lab up -d --json topologies/single-site.yaml | jq -r .run)
+  c2clab lab down "$run"`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := planLab(f, args)
 			if err != nil {
 				return badInput(err)
 			}
-			return labUp(cmd, plan)
+			if f.detach {
+				return labUpDetach(cmd, f, args)
+			}
+			return labUp(cmd, plan, f)
 		},
 	}
 	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant file (YAML or JSON); overrides the topology's")
 	cmd.Flags().StringArrayVar(&f.devices, "device", nil, "device profile file; repeat for each device")
 	cmd.Flags().BoolVar(&f.ignoreLinks, "ignore-links", false, "run a topology's impaired links unimpaired")
 	cmd.Flags().StringVar(&f.backend, "backend", lab.BackendLocal, "where machines run: local (loopback addresses), netns (a network namespace each on a CNI bridge; root) or container (Docker)")
+	cmd.Flags().BoolVarP(&f.detach, "detach", "d", false, "start the lab in the background, print its table and return; lab down RUN stops it")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the table as JSON (for scripts)")
+	cmd.Flags().BoolVar(&f.detachedChild, detachedChildFlag, false, "")
+	cmd.Flags().MarkHidden(detachedChildFlag)
 	return cmd
 }
 
@@ -135,13 +160,23 @@ func planLab(f labUpFlags, args []string) (labPlan, error) {
 	return p, nil
 }
 
-func labUp(cmd *cobra.Command, plan labPlan) error {
+func labUp(cmd *cobra.Command, plan labPlan, f labUpFlags) (err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.detachedChild {
+		signal.Ignore(syscall.SIGHUP) // the shell that started it may go
+		syscall.CloseOnExec(3) // the lab's nodes must not hold the pipe
+		detachOut = os.NewFile(3, "detach-report")
+		defer func() {
+			if err != nil {
+				reportDetached(labTable{}, err)
+			}
+		}()
+	}
 	pol := plan.tenant.Policy()
 	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: plan.backend, CNIConfig: plan.cni,
 		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
@@ -163,22 +198,70 @@ func labUp(cmd *cobra.Command, plan labPlan) error {
 			return failed(err)
 		}
 	}
-	printLab(cmd.OutOrStdout(), l, plan.devices)
+	table := newLabTable(l, plan.devices)
+	table.Backend = plan.backend
+	switch {
+	case f.detachedChild:
+		if err := l.MarkDetached(table); err != nil {
+			return failed(err)
+		}
+		reportDetached(table, nil)
+	case f.asJSON:
+		if err := writeJSONOut(cmd.OutOrStdout(), table); err != nil {
+			return err
+		}
+	default:
+		printLab(cmd.OutOrStdout(), table, "Ctrl-C stops it")
+	}
 	<-ctx.Done()
-	fmt.Fprintln(cmd.OutOrStdout(), "stopping lab", l.ID)
+	if !f.detachedChild && !f.asJSON {
+		fmt.Fprintln(cmd.OutOrStdout(), "stopping lab", l.ID)
+	}
 	return nil
 }
 
-func printLab(w io.Writer, l *lab.Lab, profiles []*device.Profile) {
-	fmt.Fprintf(w, "lab %s running (run directory %s); Ctrl-C stops it\n\n", l.ID, l.Dir)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tFQDN\tINTERFACE IP\tSOCKS5 (source side)\tSTATUS API\tRUN ON IT WITH")
+// labTable is what lab up prints: how to reach every node. --json prints
+// it as is.
+type labTable struct {
+	Run string `json:"run"`
+	Dir string `json:"dir"`
+	// PID is the process that runs the lab; lab down RUN stops it.
+	PID     int          `json:"pid"`
+	Backend string       `json:"backend"`
+	Admin   lab.Admin    `json:"admin"`
+	Devices []labNodeRow `json:"devices"`
+}
+
+type labNodeRow struct {
+	Name        string `json:"name"`
+	FQDN        string `json:"fqdn"`
+	InterfaceIP string `json:"interfaceIP"`
+	SOCKS       string `json:"socks"`
+	Status      string `json:"status"`
+	// Shell is the command prefix that runs a program on the device's
+	// machine; empty on loopback.
+	Shell string `json:"shell,omitempty"`
+}
+
+func newLabTable(l *lab.Lab, profiles []*device.Profile) labTable {
+	t := labTable{Run: l.ID, Dir: l.Dir, PID: os.Getpid(), Admin: l.Admin(), Devices: []labNodeRow{}}
 	for _, p := range profiles {
 		d, _ := l.Device(p.Name)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\thttp://%s/status\t%s\n", p.Name, p.ReportedFQDN(), d.InterfaceIP, d.SOCKSAddr(), d.StatusAddr(), orDash(d.Shell()))
+		t.Devices = append(t.Devices, labNodeRow{Name: p.Name, FQDN: p.ReportedFQDN(), InterfaceIP: d.InterfaceIP.String(),
+			SOCKS: d.SOCKSAddr(), Status: "http://" + d.StatusAddr() + "/status", Shell: d.Shell()})
+	}
+	return t
+}
+
+func printLab(w io.Writer, t labTable, stopping string) {
+	fmt.Fprintf(w, "lab %s running (run directory %s); %s\n\n", t.Run, t.Dir, stopping)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tFQDN\tINTERFACE IP\tSOCKS5 (source side)\tSTATUS API\tRUN ON IT WITH")
+	for _, d := range t.Devices {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.FQDN, d.InterfaceIP, d.SOCKS, d.Status, orDash(d.Shell))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nbroker admin API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/userStatus (and /api/v1/userActivity)\n", l.Admin().Token, l.Admin().Addr)
+	fmt.Fprintf(w, "\nbroker admin API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/userStatus (and /api/v1/userActivity)\n", t.Admin.Token, t.Admin.Addr)
 	fmt.Fprintln(w, "reach a device through an agent: [RUN ON IT WITH] nc -X 5 -x SOCKS5 FQDN PORT (OpenBSD netcat)")
 	fmt.Fprintln(w, "diagnostics: c2clab lab users, c2clab lab activity")
 }
@@ -191,11 +274,15 @@ func orDash(s string) string {
 }
 
 func newLabStatusCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "status",
-		Short: "List the labs on this machine, live or left by crashed runs",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [RUN_ID]",
+		Short: "List the labs on this machine, live or left by crashed runs; with RUN_ID, a detached lab's table",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return labTableOf(cmd, args[0], asJSON)
+			}
 			runs, err := lab.Runs("")
 			if err != nil {
 				return err
@@ -206,6 +293,8 @@ func newLabStatusCmd() *cobra.Command {
 			for _, r := range append(runs, orphans...) {
 				state := "left by a crashed run (lab down --all removes it)"
 				switch {
+				case r.Live && r.Detached():
+					state = "live, detached (lab down " + r.ID + " stops it)"
 				case r.Live:
 					state = "live"
 				case r.Dir == "":
@@ -219,6 +308,38 @@ func newLabStatusCmd() *cobra.Command {
 			return oerr
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "with RUN_ID: print the table as JSON")
+	return cmd
+}
+
+// labTableOf prints the table of the detached run id.
+func labTableOf(cmd *cobra.Command, id string, asJSON bool) error {
+	if !lab.ValidRunID(id) {
+		return badInput(fmt.Errorf("lab status: %q is not a run ID (c2c and 6 hex characters)", id))
+	}
+	runs, err := lab.Runs("")
+	if err != nil {
+		return failed(err)
+	}
+	for _, r := range runs {
+		if r.ID != id {
+			continue
+		}
+		var t labTable
+		if err := r.Table(&t); err != nil {
+			return failed(err)
+		}
+		if asJSON {
+			return writeJSONOut(cmd.OutOrStdout(), t)
+		}
+		state := "c2clab lab down " + id + " stops it"
+		if !r.Live {
+			state = "its process is gone; c2clab lab down " + id + " removes what is left"
+		}
+		printLab(cmd.OutOrStdout(), t, state)
+		return nil
+	}
+	return failed(fmt.Errorf("lab status: no run %q on this machine", id))
 }
 
 func newLabDownCmd() *cobra.Command {
@@ -228,9 +349,11 @@ func newLabDownCmd() *cobra.Command {
 		Short: "Remove labs: stop their nodes and delete their run directories and keys",
 		Long: `Remove the named runs, or with --all every run on this machine whose owner
 process is gone (a live "lab up" is stopped with Ctrl-C in its own shell, or
-named explicitly here). The run's node processes (whose command line names
-its directory) are killed, and so is anything still running inside the
-run's network namespaces when they are removed.`,
+named explicitly here). A lab started with "lab up --detach" is stopped by
+name: its own process gets SIGTERM and closes the lab as Ctrl-C would. What
+is left is swept: the run's node processes (whose command line names its
+directory) are killed, and so is anything still running inside the run's
+network namespaces when they are removed.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return labDown(cmd, args, all) },
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "remove every run left by a crashed or killed lab")
@@ -265,7 +388,7 @@ func labDown(cmd *cobra.Command, ids []string, all bool) error {
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "removing %s (%d nodes)\n", r.ID, len(r.Nodes))
 			}
-			errs = append(errs, lab.Sweep(r))
+			errs = append(errs, lab.Stop(r))
 			delete(want, r.ID)
 		}
 	}
