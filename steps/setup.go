@@ -205,8 +205,8 @@ func theLinkOfHas(ctx context.Context, name string, table *godog.Table) error {
 func theLabStarts(ctx context.Context) (context.Context, error) {
 	w := getWorld(ctx)
 	for _, d := range w.devices {
-		if !d.link.IsZero() && w.cfg.Backend != lab.BackendNetns {
-			return skip(ctx, fmt.Sprintf("link impairments need the netns backend (this run: %q)", orLocal(w.cfg.Backend)))
+		if err := lab.Backend(w.cfg.Backend).Supports(lab.FeatureLinks); !d.link.IsZero() && err != nil {
+			return skip(ctx, err.Error())
 		}
 	}
 	err := w.startLab(ctx)
@@ -226,7 +226,7 @@ func orLocal(b string) string {
 }
 
 func (w *world) startLab(ctx context.Context) error {
-	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: w.cfg.Backend, ContainerBinary: w.cfg.ContainerBinary,
+	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: lab.Backend(w.cfg.Backend), ContainerBinary: w.cfg.ContainerBinary,
 		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	for _, t := range w.tenants {
 		spec.Tenants = append(spec.Tenants, lab.Tenant{ID: t.id, Policy: t.policy})

@@ -69,8 +69,8 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	if f.count < 0 {
 		return badInput(fmt.Errorf("bench: --count %d: want a positive number of runs", f.count))
 	}
-	if f.backend != lab.BackendLocal && f.backend != lab.BackendNetns {
-		return badInput(fmt.Errorf("bench: --backend %q: want %q or %q", f.backend, lab.BackendLocal, lab.BackendNetns))
+	if err := lab.Backend(f.backend).Supports(lab.FeatureBench); err != nil {
+		return badInput(fmt.Errorf("bench: --backend: %w; want %q or %q", err, lab.BackendLocal, lab.BackendNetns))
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -125,8 +125,8 @@ func planLab(f labUpFlags, args []string) (labPlan, error) {
 			return p, err
 		}
 		for _, n := range top.Nodes {
-			if n.Link.Impaired() && f.backend != lab.BackendNetns && !f.ignoreLinks {
-				return p, fmt.Errorf("%s: node %q has an impaired link, which needs --backend netns; or rerun with --ignore-links to run it unimpaired", args[0], n.Name)
+			if err := lab.Backend(f.backend).Supports(lab.FeatureLinks); n.Link.Impaired() && err != nil && !f.ignoreLinks {
+				return p, fmt.Errorf("%s: node %q has an impaired link: %w; give --backend netns, or rerun with --ignore-links to run it unimpaired", args[0], n.Name, err)
 			}
 			if n.Link.Impaired() && n.Role != topology.RoleAgent && !f.ignoreLinks {
 				return p, fmt.Errorf("%s: node %q: link impairments are applied to agents' devices only in this build; rerun with --ignore-links", args[0], n.Name)
@@ -178,7 +178,7 @@ func labUp(cmd *cobra.Command, plan labPlan, f labUpFlags) (err error) {
 		}()
 	}
 	pol := plan.tenant.Policy()
-	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: plan.backend, CNIConfig: plan.cni,
+	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: lab.Backend(plan.backend), CNIConfig: plan.cni,
 		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
 	if err != nil {
 		return failed(err)

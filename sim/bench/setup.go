@@ -47,15 +47,15 @@ type bench struct {
 // start runs the lab: the broker, the desktop with its services, and the
 // admin with forwards to the desktop's bulk and iperf3 ports.
 func start(ctx context.Context, c Config) (*bench, error) {
-	if c.Backend != "" && c.Backend != lab.BackendLocal && c.Backend != lab.BackendNetns {
-		return nil, fmt.Errorf("%w, not %q", ErrBackend, c.Backend)
+	if err := lab.Backend(c.Backend).Supports(lab.FeatureBench); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBackend, err)
 	}
 	t, _, err := tenant.ParseFS(labFS, "lab/tenant.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("bench: tenant: %w", err)
 	}
 	pol := t.Policy()
-	l, err := lab.New(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: c.Backend, Dir: c.Dir,
+	l, err := lab.New(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: lab.Backend(c.Backend), Dir: c.Dir,
 		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
 	if err != nil {
 		return nil, err
