@@ -11,11 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
-	"github.com/c2clab/c2clab/sim/linkemu"
-	"github.com/c2clab/c2clab/sim/tenant"
-	"github.com/c2clab/c2clab/sim/topology"
 )
 
 func newLabCmd() *cobra.Command {
@@ -100,67 +96,15 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
 	return cmd
 }
 
-// labPlan is what lab up starts.
-type labPlan struct {
-	backend    string
-	cni        []byte
-	tenant     *tenant.Tenant
-	devices    []*device.Profile
-	links      map[string]linkemu.Impairments // per device name
-	connectors []topology.Node
-}
-
-func planLab(f labUpFlags, args []string) (labPlan, error) {
-	p := labPlan{backend: f.backend, links: map[string]linkemu.Impairments{}}
-	tenantPath := f.tenant
+func planLab(f labUpFlags, args []string) (lab.Plan, error) {
+	files := lab.PlanFiles{Tenant: f.tenant, Devices: f.devices, IgnoreLinks: f.ignoreLinks}
 	if len(args) == 1 {
-		top, err := topology.Load(args[0])
-		if err != nil {
-			return p, err
-		}
-		if tenantPath == "" {
-			tenantPath = top.TenantPath()
-		}
-		if p.cni, err = top.CNIConfig(); err != nil {
-			return p, err
-		}
-		for _, n := range top.Nodes {
-			if err := lab.Backend(f.backend).Supports(lab.FeatureLinks); n.Link.Impaired() && err != nil && !f.ignoreLinks {
-				return p, fmt.Errorf("%s: node %q has an impaired link: %w; give --backend netns, or rerun with --ignore-links to run it unimpaired", args[0], n.Name, err)
-			}
-			if n.Link.Impaired() && n.Role != topology.RoleAgent && !f.ignoreLinks {
-				return p, fmt.Errorf("%s: node %q: link impairments are applied to agents' devices only in this build; rerun with --ignore-links", args[0], n.Name)
-			}
-			switch n.Role {
-			case topology.RoleAgent:
-				p.devices = append(p.devices, n.Profile)
-				if !f.ignoreLinks {
-					p.links[n.Name] = n.Link.Impairments()
-				}
-			case topology.RoleConnector:
-				p.connectors = append(p.connectors, n)
-			}
-		}
+		files.Topology = args[0]
 	}
-	if tenantPath == "" {
-		return p, errors.New("lab up: give a topology file or --tenant")
-	}
-	t, _, err := tenant.Load(tenantPath)
-	if err != nil {
-		return p, err
-	}
-	p.tenant = t
-	for _, path := range f.devices {
-		d, err := device.Load(path)
-		if err != nil {
-			return p, err
-		}
-		p.devices = append(p.devices, d)
-	}
-	return p, nil
+	return lab.LoadPlan(files, lab.Backend(f.backend))
 }
 
-func labUp(cmd *cobra.Command, plan labPlan, f labUpFlags) (err error) {
+func labUp(cmd *cobra.Command, plan lab.Plan, f labUpFlags) (err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -177,29 +121,13 @@ func labUp(cmd *cobra.Command, plan labPlan, f labUpFlags) (err error) {
 			}
 		}()
 	}
-	pol := plan.tenant.Policy()
-	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: lab.Backend(plan.backend), CNIConfig: plan.cni,
-		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
+	l, err := lab.Start(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: lab.Backend(f.backend)}, plan)
 	if err != nil {
 		return failed(err)
 	}
 	defer l.Close()
-	for _, c := range plan.connectors {
-		apps := make([]lab.App, len(c.Apps))
-		for i, a := range c.Apps {
-			apps[i] = lab.App{FQDN: a.FQDN, Services: a.Services}
-		}
-		if err := l.AddAppConnector(ctx, pol.Tenant, c.Name, c.ServerGroups, apps); err != nil {
-			return failed(err)
-		}
-	}
-	for _, p := range plan.devices {
-		if _, err := l.AddDeviceWith(ctx, pol.Tenant, p, lab.DeviceOptions{Link: plan.links[p.Name]}); err != nil {
-			return failed(err)
-		}
-	}
-	table := newLabTable(l, plan.devices)
-	table.Backend = plan.backend
+	table := newLabTable(l, plan.Devices)
+	table.Backend = f.backend
 	switch {
 	case f.detachedChild:
 		if err := l.MarkDetached(table); err != nil {
@@ -243,9 +171,10 @@ type labNodeRow struct {
 	Shell string `json:"shell,omitempty"`
 }
 
-func newLabTable(l *lab.Lab, profiles []*device.Profile) labTable {
+func newLabTable(l *lab.Lab, devices []lab.PlannedDevice) labTable {
 	t := labTable{Run: l.ID, Dir: l.Dir, PID: os.Getpid(), Admin: l.Admin(), Devices: []labNodeRow{}}
-	for _, p := range profiles {
+	for _, pd := range devices {
+		p := pd.Profile
 		d, _ := l.Device(p.Name)
 		t.Devices = append(t.Devices, labNodeRow{Name: p.Name, FQDN: p.ReportedFQDN(), InterfaceIP: d.InterfaceIP.String(),
 			SOCKS: d.SOCKSAddr(), Status: "http://" + d.StatusAddr() + "/status", Shell: d.Shell()})
