@@ -113,7 +113,7 @@ func labUp(cmd *cobra.Command, plan lab.Plan, f labUpFlags) (err error) {
 	defer stop()
 	if f.detachedChild {
 		signal.Ignore(syscall.SIGHUP) // the shell that started it may go
-		syscall.CloseOnExec(3) // the lab's nodes must not hold the pipe
+		syscall.CloseOnExec(3)        // the lab's nodes must not hold the pipe
 		detachOut = os.NewFile(3, "detach-report")
 		defer func() {
 			if err != nil {
