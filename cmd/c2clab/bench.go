@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -77,6 +78,15 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 		return err
 	}
 	cfg := bench.Config{Command: []string{exe, "node"}, Backend: f.backend, Progress: progressLine(cmd.ErrOrStderr())}
+	// C2CLAB_TEST_RELAY_DELAY (a Go duration, e.g. 200us) is ci/perf's proof
+	// knob: read here, at the boundary, and handed to the broker as config.
+	if v := os.Getenv("C2CLAB_TEST_RELAY_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return badInput(fmt.Errorf("bench: C2CLAB_TEST_RELAY_DELAY %q: want a Go duration such as 200us", v))
+		}
+		cfg.RelayDelay = d
+	}
 	if f.quick {
 		cfg = bench.Quick(cfg)
 	}

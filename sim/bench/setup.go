@@ -67,7 +67,7 @@ func start(ctx context.Context, c Config) (*bench, error) {
 	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}, {To: b.target(echoPort)}}}
 	plan := lab.Plan{Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}},
 		Devices: []lab.PlannedDevice{{Tenant: pol.Tenant, Profile: desktop}, {Tenant: pol.Tenant, Profile: admin, Options: fwd}}}
-	if b.lab, err = lab.Start(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: lab.Backend(c.Backend), Dir: c.Dir}, plan); err != nil {
+	if b.lab, err = lab.Start(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: lab.Backend(c.Backend), Dir: c.Dir, RelayDelay: c.RelayDelay}, plan); err != nil {
 		return nil, err
 	}
 	ok := false

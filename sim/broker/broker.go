@@ -42,6 +42,10 @@ type Config struct {
 	// means wire.DefaultKeepaliveInterval and wire.DefaultKeepaliveTimeout.
 	KeepaliveInterval time.Duration `json:",omitzero"`
 	KeepaliveTimeout  time.Duration `json:",omitzero"`
+	// RelayDelay is a test knob, zero in every real run: the relay waits
+	// that long after every chunk it moves, so that ci/perf can show it
+	// catches a slower relay. The lab sets it from lab.Spec.RelayDelay.
+	RelayDelay time.Duration `json:",omitzero"`
 	// MaxRecords bounds each of User Status and User Activity; the oldest
 	// finished records are dropped first. Zero means 10,000.
 	MaxRecords int `json:",omitzero"`

@@ -57,6 +57,9 @@ type Spec struct {
 	// KeepaliveInterval and KeepaliveTimeout are the broker's; zero means
 	// the protocol's defaults. Scenarios about expiry shorten them.
 	KeepaliveInterval, KeepaliveTimeout time.Duration
+	// RelayDelay is the broker's test knob (broker.Config.RelayDelay):
+	// zero in every real run.
+	RelayDelay time.Duration
 }
 
 // Tenant is one organization and its policy.

@@ -97,6 +97,7 @@ func (l *Lab) startBroker(ctx context.Context) error {
 		Control: ip.String() + ":0", Data: ip.String() + ":0", Admin: ip.String() + ":0",
 		AdminToken: l.adminToken, CertFile: cert, KeyFile: key,
 		KeepaliveInterval: l.spec.KeepaliveInterval, KeepaliveTimeout: l.spec.KeepaliveTimeout,
+		RelayDelay: l.spec.RelayDelay,
 	}
 	for _, t := range l.spec.Tenants {
 		cfg.Tenants = append(cfg.Tenants, broker.Tenant{ID: t.ID, CAFile: l.path("ca-" + t.ID + ".pem"), Policy: t.Policy})
