@@ -266,17 +266,15 @@ func waitRegistered(ctx context.Context, d *lab.Device) error {
 	if !d.Profile.PrivateAccessEnabled() {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
-	defer cancel()
-	for {
+	err := eventually(ctx, registerTimeout, 5*time.Millisecond, func() error {
 		st, err := d.Status(ctx)
-		if err == nil && st.Connected {
-			return nil
+		if err == nil && !st.Connected {
+			err = errors.New("not connected")
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("agent of %q did not register within %s (last status error: %v)", d.Name, registerTimeout, err)
-		case <-time.After(5 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("agent of %q did not register: %w", d.Name, err)
 	}
+	return nil
 }
