@@ -22,7 +22,7 @@ const ForwardFailure = code.C2CMtunnelFailedForward
 // TCP, and the answer is "" with no line.
 func Deliver(p *device.Profile, proto string, port uint16) (code.Code, string) {
 	if p.Firewall.BlockInterfaceIP {
-		return ForwardFailure, fmt.Sprintf("the policy allows it, but the host firewall of %s blocks connections from its connector to its interface IP, so it cannot forward to the local service (C2C_MTUNNEL_FAILED_FORWARD, EP-1)", p.Name)
+		return ForwardFailure, ForwardFailure.Sentence(fmt.Sprintf("the policy allows it, but the host firewall of %s blocks connections from its connector to its interface IP, so it cannot forward to the local service", p.Name), "EP-1")
 	}
 	if proto != "" && proto != "tcp" {
 		return "", ""
@@ -32,5 +32,5 @@ func Deliver(p *device.Profile, proto string, port uint16) (code.Code, string) {
 			return "", fmt.Sprintf("%s forwards to its local %s service on port %d at its interface IP", p.Name, s.Kind, s.Port)
 		}
 	}
-	return ForwardFailure, fmt.Sprintf("the policy allows it, but nothing listens on port %d on %s, so its connector cannot forward (C2C_MTUNNEL_FAILED_FORWARD, EP-1)", port, p.Name)
+	return ForwardFailure, ForwardFailure.Sentence(fmt.Sprintf("the policy allows it, but nothing listens on port %d on %s, so its connector cannot forward", port, p.Name), "EP-1")
 }

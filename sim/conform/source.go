@@ -54,15 +54,15 @@ type SourceOutcome struct {
 // (SEG-4: dropped locally, CLT_PORT_NOT_IN_SEGMENT).
 func (s *Source) Intercept(privateAccess bool, fqdn string, port uint16, proto string) SourceOutcome {
 	if !privateAccess {
-		return SourceOutcome{Code: code.CltPrivateAccessDisabled, Line: fmt.Sprintf("Private Access is disabled on the source device: its agent does not intercept %q, so nothing reaches the broker (CLT_PRIVATE_ACCESS_DISABLED, DEV-5)", fqdn)}
+		return refuse(nil, code.CltPrivateAccessDisabled, fmt.Sprintf("Private Access is disabled on the source device: its agent does not intercept %q, so nothing reaches the broker", fqdn), "DEV-5")
 	}
 	seg, ok := s.Segment(fqdn)
 	if !ok {
-		return SourceOutcome{Code: code.BrkAppNotFound, Line: "a source agent does not intercept a name no segment covers: the connection would not go through Private Access at all"}
+		return refuse(nil, code.BrkAppNotFound, "a source agent does not intercept a name no segment covers: the connection would not go through Private Access at all", "SEG-3")
 	}
 	ps, _ := s.engine.Segment(fqdn)
 	if !ps.Allows(proto, port) {
-		return SourceOutcome{Segment: seg, Code: code.CltPortNotInSegment, Line: "a conforming source agent knows the segment's ports and drops this connection itself: nothing reaches the broker and nothing is logged (CLT_PORT_NOT_IN_SEGMENT, SEG-4)"}
+		return refuse(seg, code.CltPortNotInSegment, "a conforming source agent knows the segment's ports and drops this connection itself: nothing reaches the broker and nothing is logged", "SEG-4")
 	}
 	return SourceOutcome{Segment: seg}
 }
@@ -87,4 +87,10 @@ func (s *Source) Segment(fqdn string) (*wire.Segment, bool) {
 func (s *Source) Covers(name string) bool {
 	_, ok := s.Segment(name)
 	return ok
+}
+
+// refuse is the outcome of a connection the source answers itself with c,
+// its trace line written from c.
+func refuse(seg *wire.Segment, c code.Code, why string, reqs ...string) SourceOutcome {
+	return SourceOutcome{Segment: seg, Code: c, Line: c.Sentence(why, reqs...)}
 }
