@@ -58,8 +58,11 @@ source device, and the source's agent connects as an unmodified SOCKS5
 client would. check then reports every difference between its own answer and
 the lab's: outcome, code, whether the broker was reached, segment, rule and
 access type ("LAB DIFFERS"). UDP tests are "undecided": the lab's agents carry
-TCP only. A difference means explain tells an admin something the lab does
-not do; it fails the run like a failed test.
+TCP only. check answers Client to Server as if an App Connector served the
+segment's server groups and the app server listened on the port; the lab is
+given exactly that (one App Connector per such segment, an echo service per
+port asked). A difference means explain tells an admin something the lab
+does not do; it fails the run like a failed test.
 
 Exit codes: 0 every test passed (and, with --lab, the lab agreed), 1 a test
 failed or the lab differed, 2 a file could not be used (errors name file,
