@@ -110,7 +110,7 @@ func runCheck(files []string) checkReport {
 	for _, f := range files {
 		tr := tenantReport{File: f, Warnings: []string{}, Results: []check.Result{}}
 		t, warns, err := tenant.Load(f)
-		for _, w := range warns {
+		for _, w := range tenant.DecisionsFirst(warns) {
 			tr.Warnings = append(tr.Warnings, w.String())
 		}
 		if err != nil {
@@ -197,7 +197,7 @@ func runLabCheck(ctx context.Context, rep *checkReport) error {
 		cases := make([]labcheck.Case, len(tr.tenant.Tests))
 		for j, tt := range tr.tenant.Tests {
 			cases[j] = labcheck.Case{Name: tt.Name, Where: tt.Where,
-				Question: check.Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto}}
+				Question: check.Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto, Time: tt.At}}
 		}
 		rs, err := labcheck.Run(ctx, opts, tr.tenant.Policy(), cases)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/labcheck"
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
@@ -39,7 +40,7 @@ func testCases(t *tenant.Tenant) []labcheck.Case {
 	cases := make([]labcheck.Case, len(t.Tests))
 	for i, tt := range t.Tests {
 		cases[i] = labcheck.Case{Name: tt.Name, Where: tt.Where,
-			Question: check.Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto}}
+			Question: check.Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto, Time: tt.At}}
 	}
 	return cases
 }
@@ -142,8 +143,8 @@ func verdictKey(o labcheck.Outcome) string {
 // lacks, SEG-4) and requires the comparison to report it.
 func TestCheckLabCatchesAModelThatDiffers(t *testing.T) {
 	opts := labOptions(t)
-	opts.Model.Intercept = func(src *conform.Source, pa bool, fqdn string, port uint16, proto string) conform.SourceOutcome {
-		out := src.Intercept(pa, fqdn, port, proto)
+	opts.Model.Intercept = func(src *conform.Source, pa bool, dev policy.DeviceAttrs, fqdn string, port uint16, proto string) conform.SourceOutcome {
+		out := src.Intercept(pa, dev, fqdn, port, proto)
 		if out.Code == code.CltPortNotInSegment {
 			return conform.SourceOutcome{Segment: out.Segment}
 		}

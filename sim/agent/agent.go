@@ -20,6 +20,7 @@ import (
 	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/peer"
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -76,8 +77,9 @@ type agent struct {
 
 	mu       sync.Mutex // guards the fields below
 	sess     *peer.Session
-	source   *conform.Source // intercepts by the last registration's segments; nil before the first
-	recs     recordRing      // the last maxRecords connections
+	source   *conform.Source    // intercepts by the last registration's segments; nil before the first
+	attrs    policy.DeviceAttrs // what the agent reports about its device (POL-4); set in newAgent
+	recs     recordRing         // the last maxRecords connections
 	localSeq int
 }
 
@@ -156,6 +158,7 @@ func newAgent(cfg Config) (*agent, error) {
 	p := &cfg.Profile
 	reg := conform.Register(p)
 	cfg.Faults.applyTo(&reg, p)
+	a.attrs = conform.Registration("", &reg).Device
 	client, err := peer.New(peer.Config{
 		Role: wire.RoleAgent, Broker: cfg.Broker, CAFile: cfg.CAFile, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile,
 		Software: Software, Logger: a.log,

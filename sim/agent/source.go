@@ -63,7 +63,7 @@ func (a *agent) open(ctx context.Context, fqdn string, port uint16) (*peer.Tunne
 	// with or without a session. Before the first registration there is no
 	// list, so nothing is intercepted; after a lost session the last list
 	// stays in force while the agent reconnects.
-	if out := a.sourceSide().Intercept(a.cfg.Profile.PrivateAccessEnabled(), fqdn, port, "tcp"); out.Code != "" {
+	if out := a.sourceSide().Intercept(a.cfg.Profile.PrivateAccessEnabled(), a.attrs, fqdn, port, "tcp"); out.Code != "" {
 		return fail(out.Code, true) // DEV-5, not intercepted, or SEG-4: nothing goes to the broker
 	}
 	wctx, cancel := context.WithTimeout(ctx, wire.ConnectTimeout)

@@ -24,7 +24,7 @@ func (b *broker) connect(src *session, m *wire.Connect) {
 		}
 	}()
 	start := time.Now()
-	d := src.t.engine.Decide(conform.Request(&src.reg, m))
+	d := src.t.engine.Decide(conform.Request(&src.preg, &src.reg, m, start))
 	act := b.newActivity(src, m, &d, start)
 	res := &wire.ConnectResult{ID: m.ID, Segment: act.Segment, Rule: act.Rule}
 	if !d.Allowed {
@@ -91,6 +91,9 @@ func (b *broker) newActivity(src *session, m *wire.Connect, d *policy.Decision, 
 	}
 	if !d.Allowed {
 		act.Action = string(policy.Deny)
+	}
+	if u := d.Undecided; u != nil {
+		act.Action, act.Undecided = "UNDECIDED", u.Attribute+" for "+u.ObjectType
 	}
 	b.logs.addActivity(act)
 	return act

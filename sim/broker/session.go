@@ -16,6 +16,7 @@ import (
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/pki"
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -32,11 +33,12 @@ type session struct {
 	conn     *wire.Conn
 	remoteIP string
 	reg      wire.Register
-	status   *UserStatus   // changed only under broker.logs.update
-	log      *slog.Logger  // with session, tenant and device
-	ready    chan struct{} // closed once registered was sent: incoming may follow
-	done     chan struct{} // closed when the session has ended
-	seq      uint64        // registration order; set under broker.mu before publishing
+	preg     policy.Registration // reg as the policy engine sees it (agents)
+	status   *UserStatus         // changed only under broker.logs.update
+	log      *slog.Logger        // with session, tenant and device
+	ready    chan struct{}       // closed once registered was sent: incoming may follow
+	done     chan struct{}       // closed when the session has ended
+	seq      uint64              // registration order; set under broker.mu before publishing
 
 	mu       sync.Mutex                           // guards pending, inflight and waits
 	pending  map[string]bool                      // outstanding connect IDs from this source
@@ -181,7 +183,8 @@ func (b *broker) register(s *session, m *wire.Register) {
 		Connected: true, ConnectedAt: time.Now()}
 	b.publish(s)
 	if s.ident.Kind == pki.KindAgent {
-		en := s.t.engine.Register(conform.Registration(s.id, m))
+		s.preg = conform.Registration(s.id, m)
+		en := s.t.engine.Register(s.preg)
 		st.FQDNRegistered, st.FQDNRegisteredError = en.FQDNRegistered, en.FQDNRegisteredError
 		st.ValidHostname = en.FQDNRegisteredError == code.FQDNMatch
 		st.ClientToClientEnrolled = en.FQDNRegistered

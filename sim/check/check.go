@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/conform"
@@ -35,6 +36,9 @@ type Question struct {
 	Port    uint16
 	// Proto is "tcp" (default when empty) or "udp".
 	Proto string
+	// Time is when the connection is asked for, for approvals (POL-5);
+	// zero: a REQUIRE_APPROVAL rule that matches is undecided.
+	Time time.Time
 }
 
 // Answer is the explained outcome.
@@ -48,6 +52,12 @@ type Answer struct {
 	// PolicyAllowed is the broker's decision alone.
 	PolicyAllowed bool              `json:"policyAllowed"`
 	AccessType    policy.AccessType `json:"accessType,omitempty"`
+	// Verdict is "allowed", "denied" or "undecided": undecided when an
+	// access rule needs an attribute the question does not describe and no
+	// earlier rule decided (POL-4); Allowed is then false.
+	Verdict policy.Verdict `json:"verdict"`
+	// Undecided names the rule and the attribute when Verdict is undecided.
+	Undecided *Undecided `json:"undecided,omitempty"`
 	// Code is why the connection fails; empty when Allowed.
 	Code    code.Code `json:"code,omitempty"`
 	Meaning string    `json:"meaning,omitempty"`
@@ -70,6 +80,13 @@ type Answer struct {
 	// Trace says, in order, what decided: source, destination registration,
 	// segment, port, rule, destination, in words an admin understands.
 	Trace []string `json:"trace"`
+}
+
+// Undecided says which rule needed which attribute of the user or device.
+type Undecided struct {
+	Rule       string `json:"rule"`
+	ObjectType string `json:"objectType"`
+	Attribute  string `json:"attribute"`
 }
 
 // Segment names the chosen application segment.
@@ -105,6 +122,7 @@ func DefaultSource(user string) *device.Profile {
 	return &device.Profile{
 		Name: "default source", Hostname: "admin-workstation", PrimaryDNSSuffix: "example.com",
 		OS: device.Windows, ConnectorVersion: "4.5", JoinState: device.JoinAD, LoggedIn: true, User: user,
+		Posture: []string{},
 	}
 }
 
@@ -115,7 +133,7 @@ func DefaultSource(user string) *device.Profile {
 type Options struct {
 	// Intercept, when set, replaces the source side's decision
 	// (conform.Source.Intercept).
-	Intercept func(src *conform.Source, privateAccess bool, fqdn string, port uint16, proto string) conform.SourceOutcome
+	Intercept func(src *conform.Source, privateAccess bool, dev policy.DeviceAttrs, fqdn string, port uint16, proto string) conform.SourceOutcome
 }
 
 // Asker answers many questions on one tenant's engine, with the source
@@ -144,11 +162,11 @@ func newAsker(e *policy.Engine, opts Options) (*Asker, error) {
 	return &Asker{e: e, src: src, opts: opts}, nil
 }
 
-func (k *Asker) intercept(privateAccess bool, fqdn string, port uint16, proto string) conform.SourceOutcome {
+func (k *Asker) intercept(privateAccess bool, dev policy.DeviceAttrs, fqdn string, port uint16, proto string) conform.SourceOutcome {
 	if k.opts.Intercept != nil {
-		return k.opts.Intercept(k.src, privateAccess, fqdn, port, proto)
+		return k.opts.Intercept(k.src, privateAccess, dev, fqdn, port, proto)
 	}
-	return k.src.Intercept(privateAccess, fqdn, port, proto)
+	return k.src.Intercept(privateAccess, dev, fqdn, port, proto)
 }
 
 // Explain answers q against cfg with a fresh engine.
@@ -183,6 +201,14 @@ func (k *Asker) answer(q Question) Answer {
 	a := Answer{User: q.User, Source: q.From.Name, FQDN: q.FQDN, Port: q.Port, Proto: q.Proto}
 	a.register(k.e, q)
 	a.follow(k, q)
+	switch {
+	case a.Allowed:
+		a.Verdict = policy.VerdictAllowed
+	case a.Undecided != nil && a.Code == code.BrkPolicyUndecided:
+		a.Verdict = policy.VerdictUndecided
+	default:
+		a.Verdict = policy.VerdictDenied
+	}
 	if i, ok := code.Lookup(a.Code); ok && a.Code != "" {
 		a.Meaning = i.Meaning
 	}
@@ -195,15 +221,16 @@ func (a *Answer) follow(k *Asker, q Question) {
 	// names) and the segment list the broker sends it.
 	reg := conform.Register(q.From)
 	reg.User = q.User
+	preg := conform.Registration(q.From.Name, &reg)
 	connect := wire.Connect{FQDN: q.FQDN, Port: q.Port, Proto: q.Proto}
-	out := k.intercept(reg.PrivateAccess, q.FQDN, q.Port, q.Proto)
+	out := k.intercept(reg.PrivateAccess, preg.Device, q.FQDN, q.Port, q.Proto)
 	if out.Code == code.CltPrivateAccessDisabled {
 		a.fail(out.Code, out.Line)
 		a.Local = true
 		return
 	}
 	a.traceDestination(q)
-	d := k.e.Decide(conform.Request(&reg, &connect))
+	d := k.e.Decide(conform.Request(&preg, &reg, &connect, q.Time))
 	a.decision(d)
 	if out.Code != "" {
 		// Nothing reaches the broker; its decision above is what it would
@@ -323,6 +350,12 @@ func (a *Answer) decision(d policy.Decision) {
 	}
 	if r := d.Rule; r != nil {
 		a.Rule = &Rule{ID: r.ID, Name: r.Name, Order: r.Order, Action: r.Action}
+	}
+	if u := d.Undecided; u != nil {
+		a.Undecided = &Undecided{ObjectType: u.ObjectType, Attribute: u.Attribute}
+		if u.Rule != nil {
+			a.Undecided.Rule = u.Rule.Name
+		}
 	}
 	a.Trace = append(a.Trace, d.Trace...)
 }

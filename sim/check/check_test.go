@@ -101,7 +101,7 @@ func TestExplain(t *testing.T) {
 			Devices: []*device.Profile{dev("pa-off", "pc9", func(p *device.Profile) { p.PrivateAccess = &off }), dev("ns", "ns1", func(p *device.Profile) { p.PrimaryDNSSuffix = "" })}},
 			code: code.C2CClientNotFound, access: policy.ClientToClient, traceHas: `ns does not report "ns1.example.com": it reports "ns1" (FQDN_NO_MATCH)`},
 		{name: "port outside the segment dropped at the source", q: Question{User: "a", Devices: []*device.Profile{pc}, FQDN: "PC1.example.com", Port: 22},
-			code: code.CltPortNotInSegment, access: policy.ClientToClient, registered: true, regErr: code.FQDNMatch, destination: "pc", traceHas: "nothing reaches the broker"},
+			code: code.CltPortNotInSegment, access: policy.ClientToClient, registered: true, regErr: code.FQDNMatch, destination: "pc", traceHas: "a conforming source drops it locally"},
 		{name: "destination firewall blocks", q: Question{User: "a", Devices: []*device.Profile{dev("fw", "fw", func(p *device.Profile) { p.Firewall.BlockInterfaceIP = true })}, FQDN: "fw.example.com", Port: 3389},
 			policyAllowed: true, code: code.C2CMtunnelFailedForward, access: policy.ClientToClient, registered: true, regErr: code.FQDNMatch, destination: "fw", traceHas: "host firewall of fw"},
 		{name: "nothing listens", q: Question{User: "a", Devices: []*device.Profile{pc}, FQDN: "pc1.example.com", Port: 7007},
@@ -269,5 +269,27 @@ func BenchmarkExplain(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// POL-4: an expectation of undecided passes only on an undecided answer,
+// and an undecided answer fails an expectation of allow or deny.
+func TestRunUndecidedExpectations(t *testing.T) {
+	ten, _, err := tenant.Load("../../fixtures/tenants/conditions.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ten.Tests {
+		tt := &ten.Tests[i]
+		flip := policy.VerdictUndecided
+		if tt.Expect == policy.VerdictUndecided {
+			flip, tt.Code = policy.VerdictDenied, ""
+		}
+		tt.Expect, tt.ExpectAllow = flip, false
+	}
+	for _, r := range Run(ten) {
+		if r.Pass {
+			t.Errorf("%s: passes with the wrong expectation %s (got %s)", r.Name, r.Expected, r.Got)
+		}
 	}
 }

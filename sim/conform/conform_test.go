@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
@@ -41,7 +42,8 @@ func TestProfileToRegistrationRoundTrip(t *testing.T) {
 	}
 	full := policy.Registration{ID: "s1", FQDN: "desktop-10B38-AC.example.com", OS: device.Windows, ConnectorVersion: "4.5.0.286",
 		JoinState: device.JoinHybrid, MachineTunnel: true, LoggedIn: true, PrivateAccess: true,
-		User: "enduser@example.com", Posture: []string{"corp-compliant"}}
+		User: "enduser@example.com", Posture: []string{"corp-compliant"}, ClientType: "",
+		Device: policy.DeviceAttrs{Posture: policy.Known("corp-compliant")}}
 	with := func(change func(*policy.Registration)) policy.Registration {
 		r := full
 		r.Posture = append([]string(nil), full.Posture...)
@@ -60,7 +62,7 @@ func TestProfileToRegistrationRoundTrip(t *testing.T) {
 			with(func(r *policy.Registration) { r.FQDN = "" })},
 		{"no primary DNS suffix reports the bare hostname (HV-4)", base(func(p *device.Profile) { p.PrimaryDNSSuffix = "" }),
 			with(func(r *policy.Registration) { r.FQDN = "desktop-10B38-AC" })},
-		{"no posture", base(func(p *device.Profile) { p.Posture = nil }), with(func(r *policy.Registration) { r.Posture = nil })},
+		{"no posture", base(func(p *device.Profile) { p.Posture = nil }), with(func(r *policy.Registration) { r.Posture, r.Device.Posture = nil, policy.Attr{} })},
 		{"a Mac, not joined", base(func(p *device.Profile) { p.OS, p.JoinState = device.MacOS, device.JoinNone }),
 			with(func(r *policy.Registration) { r.OS, r.JoinState = device.MacOS, device.JoinNone })},
 	}
@@ -93,16 +95,23 @@ func TestRequestDefaultsPlatformToOS(t *testing.T) {
 	p := &device.Profile{Name: "a", Hostname: "a", OS: device.Linux, User: "u", Posture: []string{"x"}}
 	c := &wire.Connect{FQDN: "pc.example.com", Port: 3389, Proto: "tcp"}
 	m := Register(p)
-	want := policy.Request{User: "u", Platform: device.Linux, Posture: []string{"x"}, FQDN: "pc.example.com", Port: 3389, Proto: "tcp"}
-	if got := Request(overWire(t, m), c); !reflect.DeepEqual(got, want) {
-		t.Fatalf("Request = %+v, want %+v", got, want)
+	at := time.Unix(1700000000, 0)
+	req := func(m wire.Register) policy.Request {
+		w := overWire(t, m)
+		reg := Registration("s1", w)
+		return Request(&reg, w, c, at)
+	}
+	got := req(m)
+	if got.User != "u" || got.Platform != device.Linux || !reflect.DeepEqual(got.Device.Posture, policy.Known("x")) ||
+		got.FQDN != "pc.example.com" || got.Port != 3389 || got.Proto != "tcp" || !got.Time.Equal(at) || got.ClientType == "" {
+		t.Fatalf("Request = %+v", got)
 	}
 	m.Platform = "" // a vendor's agent may leave it out
-	if got := Request(overWire(t, m), c); got.Platform != device.Linux {
+	if got := req(m); got.Platform != device.Linux {
 		t.Fatalf("platform without one on the wire = %q, want the OS", got.Platform)
 	}
-	m.Platform, m.ClientType = "ios", "zpn_client_type_machine_tunnel"
-	if got := Request(overWire(t, m), c); got.Platform != "ios" || got.ClientType != m.ClientType {
+	m.Platform, m.ClientType = "ios", policy.ClientTypeMachineTunnel
+	if got := req(m); got.Platform != "ios" || got.ClientType != m.ClientType {
 		t.Fatalf("Request = %+v, want the platform and client type as sent", got)
 	}
 }
@@ -152,7 +161,7 @@ func TestSourceIntercept(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out := src.Intercept(tc.pa, tc.fqdn, tc.port, tc.proto)
+			out := src.Intercept(tc.pa, policy.DeviceAttrs{}, tc.fqdn, tc.port, tc.proto)
 			seg := ""
 			if out.Segment != nil {
 				seg = out.Segment.ID
@@ -163,7 +172,7 @@ func TestSourceIntercept(t *testing.T) {
 		})
 	}
 	var none *Source
-	if out := none.Intercept(true, "pc.example.com", 3389, "tcp"); out.Code != code.BrkAppNotFound {
+	if out := none.Intercept(true, policy.DeviceAttrs{}, "pc.example.com", 3389, "tcp"); out.Code != code.BrkAppNotFound {
 		t.Fatalf("before any segment list: %+v, want not intercepted", out)
 	}
 }

@@ -2,6 +2,7 @@ package conform
 
 import (
 	"slices"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/policy"
@@ -27,6 +28,9 @@ func Register(p *device.Profile) wire.Register {
 		PrivateAccess:    p.PrivateAccessEnabled(),
 		User:             p.User,
 		Posture:          slices.Clone(p.Posture),
+		TrustedNetworks:  p.TrustedNetworks,
+		Country:          p.Country,
+		MachineGroup:     p.MachineGroup,
 	}
 }
 
@@ -46,6 +50,9 @@ func Registration(id string, m *wire.Register) policy.Registration {
 		PrivateAccess:    m.PrivateAccess,
 		User:             m.User,
 		Posture:          slices.Clone(m.Posture),
+		ClientType:       m.ClientType,
+		Device: policy.DeviceAttrs{Posture: policy.AttrOf(m.Posture), TrustedNetworks: policy.AttrOfList(m.TrustedNetworks),
+			Country: policy.AttrOfPtr(m.Country), MachineGroup: policy.AttrOfPtr(m.MachineGroup)},
 	}
 }
 
@@ -56,17 +63,21 @@ func FromProfile(id string, p *device.Profile) policy.Registration {
 	return Registration(id, &m)
 }
 
-// Request is the policy request for connect message c from a session that
-// registered m. A register message without a platform (a vendor's agent
-// may leave it out; docs/PROTOCOL.md section 5) means its OS: this is the
-// one place that default is applied.
-func Request(m *wire.Register, c *wire.Connect) policy.Request {
+// Request is the policy request for connect message c, at time at, from a
+// session that sent register message m, registered as reg
+// (Registration(id, m)): its user, client type and device attributes as
+// policy.SourceRequest says, and its platform. A register message without
+// a platform (a vendor's agent may leave it out; docs/PROTOCOL.md section
+// 5) means its OS: this is the one place that default is applied.
+func Request(reg *policy.Registration, m *wire.Register, c *wire.Connect, at time.Time) policy.Request {
+	req := policy.SourceRequest(reg)
 	platform := m.Platform
 	if platform == "" {
 		platform = m.OS
 	}
-	return policy.Request{User: m.User, Platform: device.OS(platform), ClientType: m.ClientType,
-		Posture: m.Posture, FQDN: c.FQDN, Port: c.Port, Proto: c.Proto}
+	req.Platform = device.OS(platform)
+	req.FQDN, req.Port, req.Proto, req.Time = c.FQDN, c.Port, c.Proto, at
+	return req
 }
 
 // Segments is the segment list the broker sends in registered (section 5):
@@ -75,7 +86,7 @@ func Segments(segs []policy.Segment) []wire.Segment {
 	out := make([]wire.Segment, 0, len(segs))
 	for _, s := range segs {
 		ws := wire.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, Domains: slices.Clone(s.Domains),
-			TCP: wireRanges(s.TCP), UDP: wireRanges(s.UDP)}
+			MatchStyle: s.MatchStyle, BypassType: s.BypassType, TCP: wireRanges(s.TCP), UDP: wireRanges(s.UDP)}
 		if ws.TCP == nil {
 			ws.TCP = []wire.PortRange{}
 		}
@@ -90,7 +101,7 @@ func policySegments(segs []wire.Segment) []policy.Segment {
 	out := make([]policy.Segment, 0, len(segs))
 	for _, s := range segs {
 		out = append(out, policy.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, Domains: slices.Clone(s.Domains),
-			TCP: policyRanges(s.TCP), UDP: policyRanges(s.UDP)})
+			MatchStyle: s.MatchStyle, BypassType: s.BypassType, TCP: policyRanges(s.TCP), UDP: policyRanges(s.UDP)})
 	}
 	return out
 }

@@ -48,23 +48,24 @@ type SourceOutcome struct {
 
 // Intercept is the source side's decision for a local client's connection
 // to fqdn:port over proto ("tcp" when empty, or "udp"), on a connector
-// with Private Access on or off: DEV-5 (off intercepts nothing), then the
-// most specific segment (not covered: not intercepted,
-// BRK_MT_SETUP_FAIL_APP_NOT_FOUND, as the broker would say), then its ports
-// (SEG-4: dropped locally, CLT_PORT_NOT_IN_SEGMENT).
-func (s *Source) Intercept(privateAccess bool, fqdn string, port uint16, proto string) SourceOutcome {
+// with Private Access on or off, on a device with attributes dev: DEV-5
+// (off intercepts nothing), then policy.Engine.Route, the segment as the
+// broker would choose it (not covered: not intercepted,
+// BRK_MT_SETUP_FAIL_APP_NOT_FOUND; bypassed, SEG-8; a port outside it:
+// dropped locally, CLT_PORT_NOT_IN_SEGMENT, SEG-4).
+func (s *Source) Intercept(privateAccess bool, dev policy.DeviceAttrs, fqdn string, port uint16, proto string) SourceOutcome {
 	if !privateAccess {
 		return refuse(nil, code.CltPrivateAccessDisabled, fmt.Sprintf("Private Access is disabled on the source device: its agent does not intercept %q, so nothing reaches the broker", fqdn), "DEV-5")
 	}
-	seg, ok := s.Segment(fqdn)
-	if !ok {
-		return refuse(nil, code.BrkAppNotFound, "a source agent does not intercept a name no segment covers: the connection would not go through Private Access at all", "SEG-3")
+	if s == nil {
+		return refuse(nil, code.BrkAppNotFound, "the source agent has no segment list yet: it intercepts nothing", "SEG-3")
 	}
-	ps, _ := s.engine.Segment(fqdn)
-	if !ps.Allows(proto, port) {
-		return refuse(seg, code.CltPortNotInSegment, "a conforming source agent knows the segment's ports and drops this connection itself: nothing reaches the broker and nothing is logged", "SEG-4")
+	r := s.engine.Route(fqdn, proto, port, dev)
+	out := SourceOutcome{Code: r.Code, Line: r.Line}
+	if r.Segment != nil {
+		out.Segment = &s.segs[s.byID[r.Segment.ID]]
 	}
-	return SourceOutcome{Segment: seg}
+	return out
 }
 
 // Segment is the most specific segment covering fqdn (SEG-3), enabled or

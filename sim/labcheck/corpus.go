@@ -51,6 +51,8 @@ var (
 	genSuffixes = []string{"corp.test", "hr.corp.test", "db.hr.corp.test", "other.test", ""}
 	genHosts    = []string{"desktop-ab12c-ac", "desktop-AB12C-AC", "desktop-zz999-ac", "laptop-7", "srv-1", "kiosk"}
 	genPorts    = []uint16{3389, 445, 7, 53, 3385, 443, 8080}
+	genDepts    = []string{"it", "hr"}
+	genCountry  = []string{"US", "DE"}
 	genRegexes  = [][]string{
 		{`.*\.corp\.test`},
 		{`.*\.corp\.test`},
@@ -68,17 +70,20 @@ func (g *gen) chance(p float64) bool { return g.rng.Float64() < p }
 // tenant makes one tenant; the first of a corpus gets the devices that
 // make each gate's code appear at least once.
 func (g *gen) tenant(first bool, n int) Generated {
-	cfg := policy.Config{Tenant: g.id, ImplicitBlock: g.chance(0.2), Groups: map[string][]string{}}
+	cfg := policy.Config{Tenant: g.id, ImplicitBlock: g.chance(0.2)}
 	cfg.HostnameRegexes = genRegexes[0]
 	if !first {
 		cfg.HostnameRegexes = genRegexes[g.pick(len(genRegexes))]
 	}
 	for _, u := range genUsers {
+		var groups []string
 		for _, gr := range genGroups {
 			if g.chance(0.4) {
-				cfg.Groups[u] = append(cfg.Groups[u], gr)
+				groups = append(groups, gr)
 			}
 		}
+		cfg.Users = append(cfg.Users, policy.User{Name: u, Groups: policy.Known(groups...),
+			SCIM: policy.Attrs{Known: true, Values: map[string][]string{"department": {genDepts[g.pick(len(genDepts))]}}}})
 	}
 	var dests []*device.Profile
 	if first {
@@ -207,10 +212,15 @@ func (g *gen) sources(first bool) []*device.Profile {
 		if p.OS == device.Linux {
 			p.ConnectorVersion = "1.10"
 		}
+		p.Posture = []string{} // known: none satisfied unless added
 		for _, ps := range genPosture {
 			if g.chance(0.5) {
 				p.Posture = append(p.Posture, ps)
 			}
+		}
+		if g.chance(0.7) { // else unknown: a COUNTRY_CODE rule is undecided (POL-4)
+			c := genCountry[g.pick(len(genCountry))]
+			p.Country = &c
 		}
 		if (first && i == 3) || (!first && g.chance(0.05)) {
 			p.PrivateAccess = new(bool) // DEV-5 on the source side
@@ -306,21 +316,23 @@ func (g *gen) condition(segs []policy.Segment) policy.Condition {
 
 func (g *gen) operand(segs []policy.Segment) policy.Operand {
 	tf := []string{"true", "false"}
-	switch g.pick(8) {
+	switch g.pick(9) {
 	case 0:
-		return policy.Operand{ObjectType: policy.ObjApp, RHS: segs[g.pick(len(segs))].ID}
+		return policy.Operand{ObjectType: policy.ObjApp, LHS: "id", RHS: segs[g.pick(len(segs))].ID}
 	case 1:
-		return policy.Operand{ObjectType: policy.ObjAppGroup, RHS: []string{"g1", "g2", "g3"}[g.pick(3)]}
+		return policy.Operand{ObjectType: policy.ObjAppGroup, LHS: "id", RHS: []string{"g1", "g2", "g3"}[g.pick(3)]}
 	case 2:
 		return policy.Operand{ObjectType: policy.ObjUser, RHS: genUsers[g.pick(len(genUsers))]}
 	case 3:
-		return policy.Operand{ObjectType: policy.ObjSCIM, RHS: genUsers[g.pick(len(genUsers))]}
+		return policy.Operand{ObjectType: policy.ObjSCIM, LHS: "department", RHS: genDepts[g.pick(len(genDepts))]}
 	case 4:
-		return policy.Operand{ObjectType: policy.ObjSCIMGroup, RHS: genGroups[g.pick(len(genGroups))]}
+		return policy.Operand{ObjectType: policy.ObjSCIMGroup, LHS: "idp", RHS: genGroups[g.pick(len(genGroups))]}
 	case 5:
 		return policy.Operand{ObjectType: policy.ObjPlatform, LHS: []string{"windows", "mac", "linux"}[g.pick(3)], RHS: tf[g.pick(2)]}
 	case 6:
-		return policy.Operand{ObjectType: policy.ObjClientType, RHS: []string{policy.DefaultClientType, "zpn_client_type_machine_tunnel"}[g.pick(2)]}
+		return policy.Operand{ObjectType: policy.ObjClientType, LHS: "id", RHS: []string{policy.ClientTypeZapp, policy.ClientTypeMachineTunnel}[g.pick(2)]}
+	case 7:
+		return policy.Operand{ObjectType: policy.ObjCountry, LHS: genCountry[g.pick(len(genCountry))], RHS: "true"}
 	}
 	return policy.Operand{ObjectType: policy.ObjPosture, LHS: genPosture[g.pick(len(genPosture))], RHS: tf[g.pick(2)]}
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/check"
 	"github.com/c2clab/c2clab/sim/code"
@@ -108,8 +109,11 @@ func Run(ctx context.Context, opts Options, cfg policy.Config, cases []Case) ([]
 		}
 		out[i].Check = fromAnswer(a)
 		out[i].answer = &a
-		if a.Proto != "tcp" {
+		switch {
+		case a.Proto != "tcp":
 			out[i].Undecided = "the lab's agents carry TCP only (SOCKS5 CONNECT), so the lab cannot answer a " + a.Proto + " question"
+		case !c.Question.Time.IsZero():
+			out[i].Undecided = "the lab's broker decides at the time it runs, not at " + c.Question.Time.Format(time.RFC3339)
 		}
 	}
 	l, err := lab.New(ctx, lab.Spec{Command: opts.Command, Env: opts.Env, Dir: opts.Dir,
