@@ -25,8 +25,10 @@ type Generated struct {
 // FQDNs, firewall, services; HV-4..6, DEV-1..5, EP-1), segments (exact and
 // nested wildcard domains, port ranges, UDP, disabled, server groups;
 // SEG-1..5), rules (order, ALLOW and DENY, AND and OR at both levels,
-// negation, APP, APP_GROUP, USER, SCIM, SCIM_GROUP, PLATFORM, CLIENT_TYPE,
-// POSTURE operands; POL-1..3) and the implicit block (POL-2). Every
+// negation, APP, APP_GROUP, USER, SCIM attribute, SCIM_GROUP, PLATFORM,
+// CLIENT_TYPE, POSTURE and COUNTRY_CODE operands, the last unknown for
+// some sources so answers are undecided too; POL-1..4) and the implicit
+// block (POL-2). Every
 // question's devices are the tenant's destinations, then its sources, in
 // that order, as the lab registers them.
 func Corpus(seed uint64, tenants, perTenant int) []Generated {
