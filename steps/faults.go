@@ -45,20 +45,19 @@ func everyAgentRegisteredAgain(ctx context.Context, secs int) error {
 // started after t.
 func waitSessionAfter(ctx context.Context, name string, t, deadline time.Time) (time.Time, error) {
 	w := getWorld(ctx)
-	for {
+	var at time.Time
+	err := eventually(ctx, time.Until(deadline), 50*time.Millisecond, func() error {
 		s, err := w.userStatus(ctx, name)
 		if err == nil && s.Connected && s.ConnectedAt.After(t) {
-			return s.ConnectedAt, nil
+			at = s.ConnectedAt
+			return nil
 		}
-		if time.Now().After(deadline) {
-			return time.Time{}, fmt.Errorf("%q has no session connected after %s by the deadline (last: %+v, %v)", name, t.Format(time.StampMilli), s, err)
-		}
-		select {
-		case <-ctx.Done():
-			return time.Time{}, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+		return fmt.Errorf("last: connected %v at %s, %v", s.Connected, s.ConnectedAt.Format(time.StampMilli), err)
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q has no session connected after %s: %w", name, t.Format(time.StampMilli), err)
 	}
+	return at, nil
 }
 
 // fetchWhileAgentKilled has the open connection's bulk service send n MiB
@@ -131,8 +130,7 @@ func activityClosed(ctx context.Context, secs int) error {
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(time.Duration(secs) * time.Second)
-	for {
+	err = eventually(ctx, time.Duration(secs)*time.Second, 50*time.Millisecond, func() error {
 		recs, err := w.lab.Activity(ctx)
 		if err != nil {
 			return err
@@ -143,15 +141,16 @@ func activityClosed(ctx context.Context, secs int) error {
 				last = r.Status
 			}
 		}
-		if last == "Closed" {
-			note(ctx, "the broker's record of the connection to %s:%d is Closed", a.fqdn, a.port)
-			return nil
+		if last != "Closed" {
+			return fmt.Errorf("it is %q, want Closed", last)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the broker's record of the connection to %s:%d is %q after %d s, want Closed", a.fqdn, a.port, last, secs)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("the broker's record of the connection to %s:%d: %w", a.fqdn, a.port, err)
 	}
+	note(ctx, "the broker's record of the connection to %s:%d is Closed", a.fqdn, a.port)
+	return nil
 }
 
 // linkOfIs cuts or restores a device's link.
@@ -295,16 +294,16 @@ func notRegisteredBecause(ctx context.Context, name, reason string) error {
 func sessionEndsWithin(ctx context.Context, name string, secs int) error {
 	w := getWorld(ctx)
 	start := time.Now()
-	deadline := start.Add(time.Duration(secs) * time.Second)
-	for {
+	err := eventually(ctx, time.Duration(secs)*time.Second, 50*time.Millisecond, func() error {
 		s, err := w.userStatus(ctx, name)
-		if err == nil && !s.Connected {
-			note(ctx, "the broker ended the session of %s %s after the cut", name, time.Since(start).Round(time.Millisecond))
-			return nil
+		if err == nil && s.Connected {
+			err = errors.New("still connected")
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the broker still shows %q connected after %d s (%v)", name, secs, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("the broker still shows %q connected: %w", name, err)
 	}
+	note(ctx, "the broker ended the session of %s %s after the cut", name, time.Since(start).Round(time.Millisecond))
+	return nil
 }

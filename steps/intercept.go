@@ -22,8 +22,8 @@ const resolveTimeout = 10 * time.Second
 // change a machine's resolver and firewall: elsewhere the scenario skips.
 func resolvesThroughAgent(ctx context.Context, name string) (context.Context, error) {
 	w := getWorld(ctx)
-	if w.cfg.Backend != lab.BackendNetns {
-		return skip(ctx, fmt.Sprintf("DNS interception needs the netns backend (this run: %q)", orLocal(w.cfg.Backend)))
+	if err := lab.Backend(w.cfg.Backend).Supports(lab.FeatureIntercept); err != nil {
+		return skip(ctx, err.Error())
 	}
 	d, ok := w.declared(name)
 	if !ok {

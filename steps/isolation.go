@@ -14,8 +14,8 @@ import (
 // machinesInNamespaces skips the scenario on the local backend, whose
 // machines share the host's network stack on loopback addresses.
 func machinesInNamespaces(ctx context.Context) (context.Context, error) {
-	if b := getWorld(ctx).cfg.Backend; b != lab.BackendNetns && b != lab.BackendContainer {
-		return skip(ctx, fmt.Sprintf("machines have network namespaces of their own on the netns and container backends (this run: %q)", orLocal(b)))
+	if err := lab.Backend(getWorld(ctx).cfg.Backend).Supports(lab.FeatureOwnNetworkStack); err != nil {
+		return skip(ctx, err.Error())
 	}
 	return ctx, nil
 }

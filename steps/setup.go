@@ -216,8 +216,8 @@ func theLinkOfHas(ctx context.Context, name string, table *godog.Table) error {
 func theLabStarts(ctx context.Context) (context.Context, error) {
 	w := getWorld(ctx)
 	for _, d := range w.devices {
-		if !d.link.IsZero() && w.cfg.Backend != lab.BackendNetns {
-			return skip(ctx, fmt.Sprintf("link impairments need the netns backend (this run: %q)", orLocal(w.cfg.Backend)))
+		if err := lab.Backend(w.cfg.Backend).Supports(lab.FeatureLinks); !d.link.IsZero() && err != nil {
+			return skip(ctx, err.Error())
 		}
 	}
 	err := w.startLab(ctx)
@@ -237,38 +237,39 @@ func orLocal(b string) string {
 }
 
 func (w *world) startLab(ctx context.Context) error {
-	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: w.cfg.Backend, ContainerBinary: w.cfg.ContainerBinary,
+	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: lab.Backend(w.cfg.Backend), ContainerBinary: w.cfg.ContainerBinary,
 		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
+	var plan lab.Plan
 	for _, t := range w.tenants {
 		spec.Tenants = append(spec.Tenants, lab.Tenant{ID: t.id, Policy: t.policy})
+	}
+	for _, c := range w.conns {
+		plan.Connectors = append(plan.Connectors, lab.PlannedConnector{Tenant: c.tenant, Name: c.name, ServerGroups: c.groups, Apps: c.apps})
+	}
+	for _, d := range w.devices {
+		plan.Devices = append(plan.Devices, lab.PlannedDevice{Tenant: d.tenant, Profile: d.profile,
+			Options: lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew, Intercept: d.intercept,
+				ReferenceAgent: w.cfg.Pairing.reference(d)},
+			Started: func(dev *lab.Device, err error) error {
+				if d.skew > pki.Backdate {
+					// Its certificate is not valid yet: it cannot register,
+					// and an agent that checks its own certificate does not
+					// start.
+					w.startErrs[d.profile.Name] = err
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				return waitRegistered(ctx, dev)
+			}})
 	}
 	l, err := lab.New(ctx, spec)
 	if err != nil {
 		return err
 	}
-	w.lab = l
-	for _, c := range w.conns {
-		if err := l.AddAppConnector(ctx, c.tenant, c.name, c.groups, c.apps); err != nil {
-			return err
-		}
-	}
-	for _, d := range w.devices {
-		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew, Intercept: d.intercept,
-			ReferenceAgent: w.cfg.Pairing.reference(d)})
-		if d.skew > pki.Backdate {
-			// Its certificate is not valid yet: it cannot register, and
-			// an agent that checks its own certificate does not start.
-			w.startErrs[d.profile.Name] = err
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := waitRegistered(ctx, dev); err != nil {
-			return err
-		}
-	}
-	return nil
+	w.lab = l // kept on a failed start: its nodes' logs explain it
+	return l.StartPlan(ctx, plan)
 }
 
 // waitRegistered waits until the agent has its registration answer; an
@@ -277,17 +278,15 @@ func waitRegistered(ctx context.Context, d *lab.Device) error {
 	if !d.Profile.PrivateAccessEnabled() {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, registerTimeout)
-	defer cancel()
-	for {
+	err := eventually(ctx, registerTimeout, 5*time.Millisecond, func() error {
 		st, err := d.Status(ctx)
-		if err == nil && st.Connected {
-			return nil
+		if err == nil && !st.Connected {
+			err = errors.New("not connected")
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("agent of %q did not register within %s (last status error: %v)", d.Name, registerTimeout, err)
-		case <-time.After(5 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("agent of %q did not register: %w", d.Name, err)
 	}
+	return nil
 }

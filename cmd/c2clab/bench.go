@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -69,14 +70,23 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	if f.count < 0 {
 		return badInput(fmt.Errorf("bench: --count %d: want a positive number of runs", f.count))
 	}
-	if f.backend != lab.BackendLocal && f.backend != lab.BackendNetns {
-		return badInput(fmt.Errorf("bench: --backend %q: want %q or %q", f.backend, lab.BackendLocal, lab.BackendNetns))
+	if err := lab.Backend(f.backend).Supports(lab.FeatureBench); err != nil {
+		return badInput(fmt.Errorf("bench: --backend: %w; want %q or %q", err, lab.BackendLocal, lab.BackendNetns))
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	cfg := bench.Config{Command: []string{exe, "node"}, Backend: f.backend, Progress: progressLine(cmd.ErrOrStderr())}
+	// C2CLAB_TEST_RELAY_DELAY (a Go duration, e.g. 200us) is ci/perf's proof
+	// knob: read here, at the boundary, and handed to the broker as config.
+	if v := os.Getenv("C2CLAB_TEST_RELAY_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return badInput(fmt.Errorf("bench: C2CLAB_TEST_RELAY_DELAY %q: want a Go duration such as 200us", v))
+		}
+		cfg.RelayDelay = d
+	}
 	if f.quick {
 		cfg = bench.Quick(cfg)
 	}

@@ -199,8 +199,8 @@ func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Confi
 	}
 	if f.agentImage != "" {
 		f.backend = cmp.Or(f.backend, lab.BackendContainer)
-		if f.backend != lab.BackendContainer {
-			return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --agent-image runs on --backend container, not %q", f.backend))
+		if err := lab.Backend(f.backend).Supports(lab.FeatureAgentImage); err != nil {
+			return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --agent-image: %w; want --backend container", err))
 		}
 		id, err := imageIdentity(cmd, *f)
 		if err != nil {
@@ -211,8 +211,8 @@ func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Confi
 		return cfg, id, cleanup, err
 	}
 	f.backend = cmp.Or(f.backend, lab.BackendLocal)
-	if f.backend != lab.BackendLocal && f.backend != lab.BackendNetns {
-		return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --backend %q with --agent-cmd: want %s or %s", f.backend, lab.BackendLocal, lab.BackendNetns))
+	if err := lab.Backend(f.backend).Supports(lab.FeatureAgentCommand); err != nil {
+		return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --agent-cmd: %w; want --backend %s or %s", err, lab.BackendLocal, lab.BackendNetns))
 	}
 	id, err := connectorIdentity(*f)
 	if err != nil {

@@ -11,11 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
-	"github.com/c2clab/c2clab/sim/linkemu"
-	"github.com/c2clab/c2clab/sim/tenant"
-	"github.com/c2clab/c2clab/sim/topology"
 )
 
 func newLabCmd() *cobra.Command {
@@ -26,7 +22,9 @@ func newLabCmd() *cobra.Command {
 reference Client Connector), each a process of this binary on its own
 loopback address, or with --backend netns in its machine's own network
 namespace. "lab up" runs one in the foreground until Ctrl-C and prints how
-to reach every node; "lab down --all" removes what crashed runs left behind.`,
+to reach every node, or with --detach starts it in the background and
+returns; "lab status" lists the labs, "lab down RUN" stops one and "lab down
+--all" removes what crashed runs left behind.`,
 	}
 	cmd.AddCommand(newLabUpCmd(), newLabStatusCmd(), newLabUsersCmd(), newLabActivityCmd(), newLabDownCmd())
 	return cmd
@@ -37,13 +35,18 @@ type labUpFlags struct {
 	devices     []string
 	ignoreLinks bool
 	backend     string
+	detach      bool // start the lab in a process of its own and return
+	asJSON      bool // print the table as JSON
+	// detachedChild: this process is that lab's own process; it reports
+	// the table, or why it failed, on file descriptor 3 (labdetach.go).
+	detachedChild bool
 }
 
 func newLabUpCmd() *cobra.Command {
 	var f labUpFlags
 	cmd := &cobra.Command{
 		Use:   "up [TOPOLOGY] [--tenant FILE] [--device FILE...]",
-		Short: "Run a lab in the foreground until interrupted",
+		Short: "Run a lab in the foreground until interrupted, or in the background (--detach)",
 		Long: `Run a lab until Ctrl-C: a broker, and per device its fake services and its
 agent, on its own loopback address or (--backend netns) in its own network
 namespace; then print every node, its address and how to reach it.
@@ -53,132 +56,141 @@ App Connectors and their app servers) or from --tenant and --device files.
 Link impairments (rate, delay, jitter, loss) of agents' devices are applied
 on the netns backend by the lab's user-space link emulator; on loopback there
 is no link, so a topology with impaired links is refused unless
---ignore-links runs it unimpaired.`,
+--ignore-links runs it unimpaired.
+
+With --detach (-d) the lab runs in a process of its own (in its own session,
+so closing the shell does not stop it); lab up prints the table once every
+node is ready and returns 0, or the reason it could not start and returns 1.
+"c2clab lab status" lists it, "c2clab lab status RUN" prints its table again,
+"c2clab lab down RUN" stops it and removes its run directory. --json prints
+the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
+[{name, fqdn, interfaceIP, socks, status, shell}].`,
 		Example: `  c2clab lab up topologies/single-site.yaml
   c2clab lab up --tenant fixtures/tenants/shared-namespace.yaml \
       --device fixtures/devices/admin-win-4.5.yaml --device fixtures/devices/win-3.9.0.169-ad.yaml
   # then, in another shell, an unmodified client through the admin's agent:
-  nc -X 5 -x ADMIN_SOCKS5 desktop-10B38-AC.example.com 3389`,
+  nc -X 5 -x ADMIN_SOCKS5 desktop-10B38-AC.example.com 3389
+  # from a script:
+  run=$(c2clab lab up -d --json topologies/single-site.yaml | jq -r .run)
+  c2clab lab down "$run"`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := planLab(f, args)
 			if err != nil {
 				return badInput(err)
 			}
-			return labUp(cmd, plan)
+			if f.detach {
+				return labUpDetach(cmd, f, args)
+			}
+			return labUp(cmd, plan, f)
 		},
 	}
 	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant file (YAML or JSON); overrides the topology's")
 	cmd.Flags().StringArrayVar(&f.devices, "device", nil, "device profile file; repeat for each device")
 	cmd.Flags().BoolVar(&f.ignoreLinks, "ignore-links", false, "run a topology's impaired links unimpaired")
 	cmd.Flags().StringVar(&f.backend, "backend", lab.BackendLocal, "where machines run: local (loopback addresses), netns (a network namespace each on a CNI bridge; root) or container (Docker)")
+	cmd.Flags().BoolVarP(&f.detach, "detach", "d", false, "start the lab in the background, print its table and return; lab down RUN stops it")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the table as JSON (for scripts)")
+	cmd.Flags().BoolVar(&f.detachedChild, detachedChildFlag, false, "")
+	cmd.Flags().MarkHidden(detachedChildFlag)
 	return cmd
 }
 
-// labPlan is what lab up starts.
-type labPlan struct {
-	backend    string
-	cni        []byte
-	tenant     *tenant.Tenant
-	devices    []*device.Profile
-	links      map[string]linkemu.Impairments // per device name
-	connectors []topology.Node
-}
-
-func planLab(f labUpFlags, args []string) (labPlan, error) {
-	p := labPlan{backend: f.backend, links: map[string]linkemu.Impairments{}}
-	tenantPath := f.tenant
+func planLab(f labUpFlags, args []string) (lab.Plan, error) {
+	files := lab.PlanFiles{Tenant: f.tenant, Devices: f.devices, IgnoreLinks: f.ignoreLinks}
 	if len(args) == 1 {
-		top, err := topology.Load(args[0])
-		if err != nil {
-			return p, err
-		}
-		if tenantPath == "" {
-			tenantPath = top.TenantPath()
-		}
-		if p.cni, err = top.CNIConfig(); err != nil {
-			return p, err
-		}
-		for _, n := range top.Nodes {
-			if n.Link.Impaired() && f.backend != lab.BackendNetns && !f.ignoreLinks {
-				return p, fmt.Errorf("%s: node %q has an impaired link, which needs --backend netns; or rerun with --ignore-links to run it unimpaired", args[0], n.Name)
-			}
-			if n.Link.Impaired() && n.Role != topology.RoleAgent && !f.ignoreLinks {
-				return p, fmt.Errorf("%s: node %q: link impairments are applied to agents' devices only in this build; rerun with --ignore-links", args[0], n.Name)
-			}
-			switch n.Role {
-			case topology.RoleAgent:
-				p.devices = append(p.devices, n.Profile)
-				if !f.ignoreLinks {
-					p.links[n.Name] = n.Link.Impairments()
-				}
-			case topology.RoleConnector:
-				p.connectors = append(p.connectors, n)
-			}
-		}
+		files.Topology = args[0]
 	}
-	if tenantPath == "" {
-		return p, errors.New("lab up: give a topology file or --tenant")
-	}
-	t, _, err := tenant.Load(tenantPath)
-	if err != nil {
-		return p, err
-	}
-	p.tenant = t
-	for _, path := range f.devices {
-		d, err := device.Load(path)
-		if err != nil {
-			return p, err
-		}
-		p.devices = append(p.devices, d)
-	}
-	return p, nil
+	return lab.LoadPlan(files, lab.Backend(f.backend))
 }
 
-func labUp(cmd *cobra.Command, plan labPlan) error {
+func labUp(cmd *cobra.Command, plan lab.Plan, f labUpFlags) (err error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pol := plan.tenant.Policy()
-	l, err := lab.New(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: plan.backend, CNIConfig: plan.cni,
-		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
+	if f.detachedChild {
+		signal.Ignore(syscall.SIGHUP) // the shell that started it may go
+		syscall.CloseOnExec(3)        // the lab's nodes must not hold the pipe
+		detachOut = os.NewFile(3, "detach-report")
+		defer func() {
+			if err != nil {
+				reportDetached(labTable{}, err)
+			}
+		}()
+	}
+	l, err := lab.Start(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: lab.Backend(f.backend)}, plan)
 	if err != nil {
 		return failed(err)
 	}
 	defer l.Close()
-	for _, c := range plan.connectors {
-		apps := make([]lab.App, len(c.Apps))
-		for i, a := range c.Apps {
-			apps[i] = lab.App{FQDN: a.FQDN, Services: a.Services}
-		}
-		if err := l.AddAppConnector(ctx, pol.Tenant, c.Name, c.ServerGroups, apps); err != nil {
+	table := newLabTable(l, plan.Devices)
+	table.Backend = f.backend
+	switch {
+	case f.detachedChild:
+		if err := l.MarkDetached(table); err != nil {
 			return failed(err)
 		}
-	}
-	for _, p := range plan.devices {
-		if _, err := l.AddDeviceWith(ctx, pol.Tenant, p, lab.DeviceOptions{Link: plan.links[p.Name]}); err != nil {
-			return failed(err)
+		reportDetached(table, nil)
+	case f.asJSON:
+		if err := writeJSONOut(cmd.OutOrStdout(), table); err != nil {
+			return err
 		}
+	default:
+		printLab(cmd.OutOrStdout(), table, "Ctrl-C stops it")
 	}
-	printLab(cmd.OutOrStdout(), l, plan.devices)
 	<-ctx.Done()
-	fmt.Fprintln(cmd.OutOrStdout(), "stopping lab", l.ID)
+	if !f.detachedChild && !f.asJSON {
+		fmt.Fprintln(cmd.OutOrStdout(), "stopping lab", l.ID)
+	}
 	return nil
 }
 
-func printLab(w io.Writer, l *lab.Lab, profiles []*device.Profile) {
-	fmt.Fprintf(w, "lab %s running (run directory %s); Ctrl-C stops it\n\n", l.ID, l.Dir)
+// labTable is what lab up prints: how to reach every node. --json prints
+// it as is.
+type labTable struct {
+	Run string `json:"run"`
+	Dir string `json:"dir"`
+	// PID is the process that runs the lab; lab down RUN stops it.
+	PID     int          `json:"pid"`
+	Backend string       `json:"backend"`
+	Admin   lab.Admin    `json:"admin"`
+	Devices []labNodeRow `json:"devices"`
+}
+
+type labNodeRow struct {
+	Name        string `json:"name"`
+	FQDN        string `json:"fqdn"`
+	InterfaceIP string `json:"interfaceIP"`
+	SOCKS       string `json:"socks"`
+	Status      string `json:"status"`
+	// Shell is the command prefix that runs a program on the device's
+	// machine; empty on loopback.
+	Shell string `json:"shell,omitempty"`
+}
+
+func newLabTable(l *lab.Lab, devices []lab.PlannedDevice) labTable {
+	t := labTable{Run: l.ID, Dir: l.Dir, PID: os.Getpid(), Admin: l.Admin(), Devices: []labNodeRow{}}
+	for _, pd := range devices {
+		p := pd.Profile
+		d, _ := l.Device(p.Name)
+		t.Devices = append(t.Devices, labNodeRow{Name: p.Name, FQDN: p.ReportedFQDN(), InterfaceIP: d.InterfaceIP.String(),
+			SOCKS: d.SOCKSAddr(), Status: "http://" + d.StatusAddr() + "/status", Shell: d.Shell()})
+	}
+	return t
+}
+
+func printLab(w io.Writer, t labTable, stopping string) {
+	fmt.Fprintf(w, "lab %s running (run directory %s); %s\n\n", t.Run, t.Dir, stopping)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tFQDN\tINTERFACE IP\tSOCKS5 (source side)\tSTATUS API\tRUN ON IT WITH")
-	for _, p := range profiles {
-		d, _ := l.Device(p.Name)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\thttp://%s/status\t%s\n", p.Name, p.ReportedFQDN(), d.InterfaceIP, d.SOCKSAddr(), d.StatusAddr(), orDash(d.Shell()))
+	for _, d := range t.Devices {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.FQDN, d.InterfaceIP, d.SOCKS, d.Status, orDash(d.Shell))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nbroker admin API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/userStatus (and /api/v1/userActivity)\n", l.Admin().Token, l.Admin().Addr)
+	fmt.Fprintf(w, "\nbroker admin API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/userStatus (and /api/v1/userActivity)\n", t.Admin.Token, t.Admin.Addr)
 	fmt.Fprintln(w, "reach a device through an agent: [RUN ON IT WITH] nc -X 5 -x SOCKS5 FQDN PORT (OpenBSD netcat)")
 	fmt.Fprintln(w, "diagnostics: c2clab lab users, c2clab lab activity")
 }
@@ -191,11 +203,15 @@ func orDash(s string) string {
 }
 
 func newLabStatusCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "status",
-		Short: "List the labs on this machine, live or left by crashed runs",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [RUN_ID]",
+		Short: "List the labs on this machine, live or left by crashed runs; with RUN_ID, a detached lab's table",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return labTableOf(cmd, args[0], asJSON)
+			}
 			runs, err := lab.Runs("")
 			if err != nil {
 				return err
@@ -206,6 +222,8 @@ func newLabStatusCmd() *cobra.Command {
 			for _, r := range append(runs, orphans...) {
 				state := "left by a crashed run (lab down --all removes it)"
 				switch {
+				case r.Live && r.Detached():
+					state = "live, detached (lab down " + r.ID + " stops it)"
 				case r.Live:
 					state = "live"
 				case r.Dir == "":
@@ -219,6 +237,38 @@ func newLabStatusCmd() *cobra.Command {
 			return oerr
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "with RUN_ID: print the table as JSON")
+	return cmd
+}
+
+// labTableOf prints the table of the detached run id.
+func labTableOf(cmd *cobra.Command, id string, asJSON bool) error {
+	if !lab.ValidRunID(id) {
+		return badInput(fmt.Errorf("lab status: %q is not a run ID (c2c and 6 hex characters)", id))
+	}
+	runs, err := lab.Runs("")
+	if err != nil {
+		return failed(err)
+	}
+	for _, r := range runs {
+		if r.ID != id {
+			continue
+		}
+		var t labTable
+		if err := r.Table(&t); err != nil {
+			return failed(err)
+		}
+		if asJSON {
+			return writeJSONOut(cmd.OutOrStdout(), t)
+		}
+		state := "c2clab lab down " + id + " stops it"
+		if !r.Live {
+			state = "its process is gone; c2clab lab down " + id + " removes what is left"
+		}
+		printLab(cmd.OutOrStdout(), t, state)
+		return nil
+	}
+	return failed(fmt.Errorf("lab status: no run %q on this machine", id))
 }
 
 func newLabDownCmd() *cobra.Command {
@@ -228,9 +278,11 @@ func newLabDownCmd() *cobra.Command {
 		Short: "Remove labs: stop their nodes and delete their run directories and keys",
 		Long: `Remove the named runs, or with --all every run on this machine whose owner
 process is gone (a live "lab up" is stopped with Ctrl-C in its own shell, or
-named explicitly here). The run's node processes (whose command line names
-its directory) are killed, and so is anything still running inside the
-run's network namespaces when they are removed.`,
+named explicitly here). A lab started with "lab up --detach" is stopped by
+name: its own process gets SIGTERM and closes the lab as Ctrl-C would. What
+is left is swept: the run's node processes (whose command line names its
+directory) are killed, and so is anything still running inside the run's
+network namespaces when they are removed.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return labDown(cmd, args, all) },
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "remove every run left by a crashed or killed lab")
@@ -265,7 +317,7 @@ func labDown(cmd *cobra.Command, ids []string, all bool) error {
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "removing %s (%d nodes)\n", r.ID, len(r.Nodes))
 			}
-			errs = append(errs, lab.Sweep(r))
+			errs = append(errs, lab.Stop(r))
 			delete(want, r.ID)
 		}
 	}

@@ -17,8 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/device"
-	"github.com/c2clab/c2clab/sim/domain"
 	"github.com/c2clab/c2clab/sim/peer"
 	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
@@ -77,13 +77,9 @@ type agent struct {
 
 	mu       sync.Mutex // guards the fields below
 	sess     *peer.Session
-	segments []wire.Segment
-	index    *domain.Index[int] // domain -> index into segments
-	// router chooses the segment of a connection as the broker would
-	// (SEG-3, SEG-4, SEG-6 Multimatch, SEG-8 bypass): a policy engine
-	// holding only the segments; nil until the first registration.
-	router   *policy.Engine
-	recs     recordRing // the last maxRecords connections
+	source   *conform.Source    // intercepts by the last registration's segments; nil before the first
+	attrs    policy.DeviceAttrs // what the agent reports about its device (POL-4); set in newAgent
+	recs     recordRing         // the last maxRecords connections
 	localSeq int
 }
 
@@ -152,7 +148,7 @@ func (a *agent) goRun(f func()) {
 }
 
 func newAgent(cfg Config) (*agent, error) {
-	a := &agent{cfg: cfg, log: cfg.Logger, ip: cfg.InterfaceIP, index: &domain.Index[int]{}}
+	a := &agent{cfg: cfg, log: cfg.Logger, ip: cfg.InterfaceIP}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -160,12 +156,9 @@ func newAgent(cfg Config) (*agent, error) {
 		a.ip = cfg.Profile.InterfaceIP
 	}
 	p := &cfg.Profile
-	platform := string(p.OS)
-	reg := wire.Register{FQDN: p.ReportedFQDN(), OS: string(p.OS), Platform: platform,
-		ConnectorVersion: p.ConnectorVersion, JoinState: string(p.JoinState), MachineTunnel: p.MachineTunnel,
-		LoggedIn: p.LoggedIn, PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture,
-		TrustedNetworks: p.TrustedNetworks, Country: p.Country, MachineGroup: p.MachineGroup}
+	reg := conform.Register(p)
 	cfg.Faults.applyTo(&reg, p)
+	a.attrs = conform.Registration("", &reg).Device
 	client, err := peer.New(peer.Config{
 		Role: wire.RoleAgent, Broker: cfg.Broker, CAFile: cfg.CAFile, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile,
 		Software: Software, Logger: a.log,
@@ -268,43 +261,9 @@ func (a *agent) setSession(s *peer.Session) {
 	if s == nil {
 		return
 	}
-	a.segments = s.Registered.Segments
-	a.router = sourceRouter(a.segments, a.log)
-	a.index = &domain.Index[int]{}
-	for i, seg := range a.segments {
-		names, _ := policy.SplitDomainNames(seg.Domains) // addresses are the router's (SEG-9)
-		for _, d := range names {
-			p, err := domain.Parse(d)
-			if err == nil {
-				err = a.index.Add(p, i)
-			}
-			if err != nil {
-				a.log.Warn("segment domain ignored", "segment", seg.Name, "domain", d, "reason", err)
-			}
-		}
-	}
-}
-
-// sourceRouter builds the source side's segment engine from the broker's
-// segment list; a list it refuses (the broker never sends one) routes
-// nothing, and the agent says why.
-func sourceRouter(segs []wire.Segment, log *slog.Logger) *policy.Engine {
-	ps := make([]policy.Segment, 0, len(segs))
-	for _, s := range segs {
-		p := policy.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, MatchStyle: s.MatchStyle, BypassType: s.BypassType}
-		p.Domains, p.Addrs = policy.SplitDomainNames(s.Domains)
-		for _, r := range s.TCP {
-			p.TCP = append(p.TCP, policy.PortRange{From: r.From, To: r.To})
-		}
-		for _, r := range s.UDP {
-			p.UDP = append(p.UDP, policy.PortRange{From: r.From, To: r.To})
-		}
-		ps = append(ps, p)
-	}
-	e, err := policy.New(policy.Config{Segments: ps})
+	src, err := conform.NewSource(s.Registered.Segments)
 	if err != nil {
-		log.Warn("segment list refused; intercepting nothing", "reason", err)
-		return nil
+		a.log.Warn("segment list refused: intercepting nothing", "reason", err)
 	}
-	return e
+	a.source = src
 }

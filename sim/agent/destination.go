@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/peer"
 	"github.com/c2clab/c2clab/sim/wire"
 )
@@ -22,7 +22,7 @@ const LocalDialTimeout = 3 * time.Second
 // source over the data path.
 func (a *agent) incoming(ctx context.Context, s *peer.Session, m *wire.Incoming) {
 	rec := a.newRecord(ConnRecord{ID: m.ConnID, FQDN: m.FQDN, Port: int(m.Port), Role: RoleDestination, Peer: m.Source.Name})
-	out := a.client.ServeIncoming(ctx, s, m, code.C2CMtunnelFailedForward, func(ctx context.Context) (*net.TCPConn, error) {
+	out := a.client.ServeIncoming(ctx, s, m, conform.ForwardFailure, func(ctx context.Context) (*net.TCPConn, error) {
 		return a.dialLocal(ctx, m.Port)
 	})
 	a.finish(rec, out.Code, false, out.Up, out.Down)

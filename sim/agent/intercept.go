@@ -29,8 +29,7 @@ func (a *agent) startInterception(ctx context.Context, addrs map[string]string) 
 	context.AfterFunc(ctx, func() { pc.Close() })
 	addrs["dns"] = pc.LocalAddr().String()
 	srv := &dnsServer{pool: pool, log: a.log, covers: func(name string) bool {
-		_, ok := a.segment(name)
-		return ok
+		return a.sourceSide().Covers(name)
 	}}
 	a.goRun(func() { srv.serve(pc) })
 	if a.cfg.Intercept == "" {

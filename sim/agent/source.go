@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/peer"
-	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -42,27 +42,11 @@ func socksReply(c code.Code) byte {
 	return socksFailure
 }
 
-// segment returns the most specific segment for fqdn in the current
-// session's list (SEG-3).
-func (a *agent) segment(fqdn string) (wire.Segment, bool) {
+// sourceSide returns the source side of the current segment list.
+func (a *agent) sourceSide() *conform.Source {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	i, _, ok := a.index.Lookup(fqdn)
-	if !ok {
-		return wire.Segment{}, false
-	}
-	return a.segments[i], true
-}
-
-// route is the source side's segment choice (policy.Engine.Route).
-func (a *agent) route(fqdn string, port uint16) policy.SourceRoute {
-	a.mu.Lock()
-	e := a.router
-	a.mu.Unlock()
-	if e == nil {
-		return policy.SourceRoute{Code: code.BrkAppNotFound}
-	}
-	return e.Route(fqdn, "tcp", port, policy.DeviceAttrsFromProfile(&a.cfg.Profile))
+	return a.source
 }
 
 // open sets up a relayed connection to fqdn:port for a local client. It
@@ -75,17 +59,12 @@ func (a *agent) open(ctx context.Context, fqdn string, port uint16) (*peer.Tunne
 		a.finish(rec, c, local, 0, 0)
 		return nil, rec, c
 	}
-	if !a.cfg.Profile.PrivateAccessEnabled() {
-		return fail(code.CltPrivateAccessDisabled, true)
-	}
 	// The segment list first: a name it does not cover is answered at once,
 	// with or without a session. Before the first registration there is no
 	// list, so nothing is intercepted; after a lost session the last list
 	// stays in force while the agent reconnects.
-	// SEG-3, SEG-4, SEG-6, SEG-8: the segment as the broker would choose
-	// it; not covered, bypassed or a port outside it stops here.
-	if r := a.route(fqdn, port); r.Code != "" {
-		return fail(r.Code, true)
+	if out := a.sourceSide().Intercept(a.cfg.Profile.PrivateAccessEnabled(), a.attrs, fqdn, port, "tcp"); out.Code != "" {
+		return fail(out.Code, true) // DEV-5, not intercepted, or SEG-4: nothing goes to the broker
 	}
 	wctx, cancel := context.WithTimeout(ctx, wire.ConnectTimeout)
 	s, err := a.client.Session(wctx)

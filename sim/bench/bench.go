@@ -55,6 +55,9 @@ type Config struct {
 	Setups int
 	// IperfSeconds is each iperf3 and probe run's length; 0 is 4.
 	IperfSeconds int
+	// RelayDelay is the broker's test knob (lab.Spec.RelayDelay), zero in
+	// every real run: ci/perf sets it to prove it catches a slower relay.
+	RelayDelay time.Duration
 	// Progress, if set, is told before each step.
 	Progress func(Progress)
 }

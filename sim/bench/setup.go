@@ -47,34 +47,38 @@ type bench struct {
 // start runs the lab: the broker, the desktop with its services, and the
 // admin with forwards to the desktop's bulk and iperf3 ports.
 func start(ctx context.Context, c Config) (*bench, error) {
-	if c.Backend != "" && c.Backend != lab.BackendLocal && c.Backend != lab.BackendNetns {
-		return nil, fmt.Errorf("%w, not %q", ErrBackend, c.Backend)
+	if err := lab.Backend(c.Backend).Supports(lab.FeatureBench); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBackend, err)
 	}
 	t, _, err := tenant.ParseFS(labFS, "lab/tenant.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("bench: tenant: %w", err)
 	}
 	pol := t.Policy()
-	l, err := lab.New(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: c.Backend, Dir: c.Dir,
-		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
+	desktop, err := profile("desktop")
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{lab: l, bulk: map[string]measure.Dialer{}, echo: map[string]measure.Dialer{}}
+	admin, err := profile("admin")
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{bulk: map[string]measure.Dialer{}, echo: map[string]measure.Dialer{}, fqdn: desktop.ReportedFQDN()}
+	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}, {To: b.target(echoPort)}}}
+	plan := lab.Plan{Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}},
+		Devices: []lab.PlannedDevice{{Tenant: pol.Tenant, Profile: desktop}, {Tenant: pol.Tenant, Profile: admin, Options: fwd}}}
+	if b.lab, err = lab.Start(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: lab.Backend(c.Backend), Dir: c.Dir, RelayDelay: c.RelayDelay}, plan); err != nil {
+		return nil, err
+	}
 	ok := false
 	defer func() {
 		if !ok {
 			b.close()
 		}
 	}()
-	if b.desktop, err = addDevice(ctx, l, pol.Tenant, "desktop", lab.DeviceOptions{}); err != nil {
-		return nil, err
-	}
-	b.fqdn = b.desktop.Profile.ReportedFQDN()
-	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}, {To: b.target(echoPort)}}}
-	if b.admin, err = addDevice(ctx, l, pol.Tenant, "admin", fwd); err != nil {
-		return nil, err
-	}
+	b.desktop, _ = b.lab.Device("desktop")
+	b.admin, _ = b.lab.Device("admin")
+	l := b.lab
 	if c.Backend == lab.BackendNetns {
 		// "Direct" is routed direct (DESIGN.md): the same hops as the
 		// relay, with the broker's kernel forwarding.
@@ -89,7 +93,8 @@ func start(ctx context.Context, c Config) (*bench, error) {
 	return b, nil
 }
 
-func addDevice(ctx context.Context, l *lab.Lab, tenantID, name string, opts lab.DeviceOptions) (*lab.Device, error) {
+// profile is the bench's device profile name, named name.
+func profile(name string) (*device.Profile, error) {
 	data, err := labFS.ReadFile("lab/" + name + ".yaml")
 	if err != nil {
 		return nil, err
@@ -99,7 +104,7 @@ func addDevice(ctx context.Context, l *lab.Lab, tenantID, name string, opts lab.
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	p.Name = name
-	return l.AddDeviceWith(ctx, tenantID, p, opts)
+	return p, nil
 }
 
 func (b *bench) target(port uint16) string { return b.fqdn + ":" + strconv.Itoa(int(port)) }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
@@ -41,6 +42,10 @@ type Config struct {
 	// means wire.DefaultKeepaliveInterval and wire.DefaultKeepaliveTimeout.
 	KeepaliveInterval time.Duration `json:",omitzero"`
 	KeepaliveTimeout  time.Duration `json:",omitzero"`
+	// RelayDelay is a test knob, zero in every real run: the relay waits
+	// that long after every chunk it moves, so that ci/perf can show it
+	// catches a slower relay. The lab sets it from lab.Spec.RelayDelay.
+	RelayDelay time.Duration `json:",omitzero"`
 	// MaxRecords bounds each of User Status and User Activity; the oldest
 	// finished records are dropped first. Zero means 10,000.
 	MaxRecords int `json:",omitzero"`
@@ -229,26 +234,7 @@ func newTenant(tc Tenant) (*tenant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: tenant %q: policy: %w", tc.ID, err)
 	}
-	return &tenant{id: tc.ID, verifier: pki.NewVerifier(pool), engine: eng, segments: wireSegments(pc.Segments)}, nil
-}
-
-func wireSegments(segs []policy.Segment) []wire.Segment {
-	out := make([]wire.Segment, 0, len(segs))
-	for _, s := range segs {
-		ws := wire.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, Domains: s.DomainNames(),
-			MatchStyle: s.MatchStyle, BypassType: s.BypassType}
-		for _, r := range s.TCP {
-			ws.TCP = append(ws.TCP, wire.PortRange{From: r.From, To: r.To})
-		}
-		for _, r := range s.UDP {
-			ws.UDP = append(ws.UDP, wire.PortRange{From: r.From, To: r.To})
-		}
-		if ws.TCP == nil {
-			ws.TCP = []wire.PortRange{}
-		}
-		out = append(out, ws)
-	}
-	return out
+	return &tenant{id: tc.ID, verifier: pki.NewVerifier(pool), engine: eng, segments: conform.Segments(pc.Segments)}, nil
 }
 
 // shutdown ends every session and pending pairing; their goroutines then

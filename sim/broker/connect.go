@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
-	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
@@ -24,10 +24,7 @@ func (b *broker) connect(src *session, m *wire.Connect) {
 		}
 	}()
 	start := time.Now()
-	req := policy.SourceRequest(&src.preg)
-	req.Platform = device.OS(src.reg.Platform)
-	req.FQDN, req.Port, req.Proto, req.Time = m.FQDN, m.Port, m.Proto, start
-	d := src.t.engine.Decide(req)
+	d := src.t.engine.Decide(conform.Request(&src.preg, &src.reg, m, start))
 	act := b.newActivity(src, m, &d, start)
 	res := &wire.ConnectResult{ID: m.ID, Segment: act.Segment, Rule: act.Rule}
 	if !d.Allowed {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -219,7 +218,7 @@ func (b *broker) relay(p *pairing, src, dst *net.TCPConn) {
 	b.logs.update(func() { p.act.Status, p.act.SetupUs = StatusActive, setup.Microseconds() })
 	b.log.Info("relay started", "conn", p.act.ID, "setupUs", setup.Microseconds())
 	stopWatch := p.cutWhenAPartyLeaves(src, dst)
-	up, down := splice(src, dst)
+	up, down := splice(src, dst, b.cfg.RelayDelay)
 	stopWatch()
 	p.closeActivity(b, code.MtClosedTerminated, up, down)
 	b.log.Info("relay ended", "conn", p.act.ID, "bytesFromClient", up, "bytesToClient", down)
@@ -255,27 +254,22 @@ func (p *pairing) closeActivity(b *broker, c code.Code, up, down int64) {
 // splice copies both directions between raw TCP connections, so the kernel
 // moves the bytes (splice(2)) without user-space copies. A direction that
 // ends cleanly half-closes its destination; an error aborts both. It returns
-// when both directions are done, with both connections closed.
-func splice(a, b *net.TCPConn) (ab, ba int64) {
+// when both directions are done, with both connections closed. delay is
+// Config.RelayDelay.
+func splice(a, b *net.TCPConn, delay time.Duration) (ab, ba int64) {
 	done := make(chan int64, 1)
-	go func() { done <- pipe(b, a) }()
-	ba = pipe(a, b)
+	go func() { done <- pipe(b, a, delay) }()
+	ba = pipe(a, b, delay)
 	ab = <-done
 	a.Close()
 	b.Close()
 	return ab, ba
 }
 
-// testRelayDelay is a test knob, never set in a real run:
-// C2CLAB_TEST_RELAY_DELAY (a Go duration, e.g. 200us) in the broker's
-// environment makes it wait that long after every relayed chunk, so that
-// ci/perf can show it catches a slower relay.
-var testRelayDelay, _ = time.ParseDuration(os.Getenv("C2CLAB_TEST_RELAY_DELAY"))
-
-func pipe(dst, src *net.TCPConn) int64 {
+func pipe(dst, src *net.TCPConn, delay time.Duration) int64 {
 	var r io.Reader = src
-	if testRelayDelay > 0 {
-		r = delayed{src}
+	if delay > 0 {
+		r = delayed{src, delay}
 	}
 	n, err := io.Copy(dst, r) // *TCPConn.ReadFrom: splice(2) on Linux, unless delayed
 	if err != nil {
@@ -287,11 +281,14 @@ func pipe(dst, src *net.TCPConn) int64 {
 	return n
 }
 
-// delayed is testRelayDelay's reader: a pause after every read.
-type delayed struct{ r io.Reader }
+// delayed is Config.RelayDelay's reader: a pause after every read.
+type delayed struct {
+	r     io.Reader
+	delay time.Duration
+}
 
 func (d delayed) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
-	time.Sleep(testRelayDelay)
+	time.Sleep(d.delay)
 	return n, err
 }

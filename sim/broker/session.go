@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
-	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
@@ -177,21 +177,13 @@ func (b *broker) endEarly(s *session, raw net.Conn, err error) {
 // engine (HV-*, DEV-*), connectors just announce their server groups.
 func (b *broker) register(s *session, m *wire.Register) {
 	s.reg = *m
-	if s.reg.Platform == "" {
-		s.reg.Platform = s.reg.OS
-	}
 	st := &UserStatus{Tenant: s.t.id, SessionID: s.id, Kind: string(s.ident.Kind), User: m.User,
 		Device: s.ident.Name, RemoteIP: s.remoteIP, FQDN: m.FQDN, OS: m.OS,
 		ConnectorVersion: m.ConnectorVersion, ServerGroups: slices.Clone(m.ServerGroups),
 		Connected: true, ConnectedAt: time.Now()}
 	b.publish(s)
 	if s.ident.Kind == pki.KindAgent {
-		s.preg = policy.Registration{ID: s.id, FQDN: m.FQDN, OS: device.OS(m.OS),
-			ConnectorVersion: m.ConnectorVersion, JoinState: device.JoinState(m.JoinState),
-			MachineTunnel: m.MachineTunnel, LoggedIn: m.LoggedIn, PrivateAccess: m.PrivateAccess,
-			User: m.User, Posture: slices.Clone(m.Posture), ClientType: m.ClientType,
-			Device: policy.DeviceAttrs{Posture: policy.AttrOf(m.Posture), TrustedNetworks: policy.AttrOfList(m.TrustedNetworks),
-				Country: policy.AttrOfPtr(m.Country), MachineGroup: policy.AttrOfPtr(m.MachineGroup)}}
+		s.preg = conform.Registration(s.id, m)
 		en := s.t.engine.Register(s.preg)
 		st.FQDNRegistered, st.FQDNRegisteredError = en.FQDNRegistered, en.FQDNRegisteredError
 		st.ValidHostname = en.FQDNRegisteredError == code.FQDNMatch

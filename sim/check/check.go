@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
+	"github.com/c2clab/c2clab/sim/conform"
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/domain"
 	"github.com/c2clab/c2clab/sim/policy"
+	"github.com/c2clab/c2clab/sim/wire"
 )
 
 // Question is one what-if: User on From connects to FQDN:Port/Proto while
@@ -27,7 +29,7 @@ type Question struct {
 	From *device.Profile
 	// Devices are registered before the decision, each under its profile
 	// name as session ID, in order (so a later duplicate FQDN loses, HV-6),
-	// as policy.RegistrationFromProfile maps them. A device with Private
+	// as conform.FromProfile maps them. A device with Private
 	// Access off is not registered: its connector never connects (DEV-5).
 	Devices []*device.Profile
 	FQDN    string
@@ -44,6 +46,9 @@ type Answer struct {
 	// Allowed is the end-to-end outcome: policy allowed and neither agent
 	// would stop the connection.
 	Allowed bool `json:"allowed"`
+	// Local: the source agent answered itself (DEV-5, a name no segment
+	// covers, SEG-4); nothing reached the broker and nothing is logged.
+	Local bool `json:"local,omitempty"`
 	// PolicyAllowed is the broker's decision alone.
 	PolicyAllowed bool              `json:"policyAllowed"`
 	AccessType    policy.AccessType `json:"accessType,omitempty"`
@@ -121,38 +126,81 @@ func DefaultSource(user string) *device.Profile {
 	}
 }
 
+// Options change how check models the agents. The zero value is the one
+// model of a conforming agent (sim/conform), which the lab's agents run;
+// anything else is a model that differs from the lab, which is how a test
+// proves that `c2clab check --lab` notices a difference.
+type Options struct {
+	// Intercept, when set, replaces the source side's decision
+	// (conform.Source.Intercept).
+	Intercept func(src *conform.Source, privateAccess bool, dev policy.DeviceAttrs, fqdn string, port uint16, proto string) conform.SourceOutcome
+}
+
+// Asker answers many questions on one tenant's engine, with the source
+// side the broker's segment list gives every agent of the tenant. It is
+// not safe for concurrent use: each question registers its devices.
+type Asker struct {
+	e    *policy.Engine
+	src  *conform.Source
+	opts Options
+}
+
+// NewAsker builds the engine for cfg once, for many questions.
+func NewAsker(cfg policy.Config, opts Options) (*Asker, error) {
+	e, err := policy.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("explain: tenant policy: %w", err)
+	}
+	return newAsker(e, opts)
+}
+
+func newAsker(e *policy.Engine, opts Options) (*Asker, error) {
+	src, err := conform.NewSource(conform.Segments(e.Config().Segments))
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
+	return &Asker{e: e, src: src, opts: opts}, nil
+}
+
+func (k *Asker) intercept(privateAccess bool, dev policy.DeviceAttrs, fqdn string, port uint16, proto string) conform.SourceOutcome {
+	if k.opts.Intercept != nil {
+		return k.opts.Intercept(k.src, privateAccess, dev, fqdn, port, proto)
+	}
+	return k.src.Intercept(privateAccess, dev, fqdn, port, proto)
+}
+
 // Explain answers q against cfg with a fresh engine.
 func Explain(cfg policy.Config, q Question) (Answer, error) {
 	if err := normalize(&q); err != nil {
 		return Answer{}, err
 	}
-	e, err := policy.New(cfg)
+	k, err := NewAsker(cfg, Options{})
 	if err != nil {
-		return Answer{}, fmt.Errorf("explain: tenant policy: %w", err)
+		return Answer{}, err
 	}
-	return answer(e, q), nil
+	return k.answer(q), nil
 }
 
-// explainOn answers q on an engine shared between questions: it leaves no
-// registration behind, so the next question starts from none.
-func explainOn(e *policy.Engine, q Question) (Answer, error) {
+// Explain answers q on the shared engine: it leaves no registration
+// behind, so the next question starts from none.
+func (k *Asker) Explain(q Question) (Answer, error) {
 	if err := normalize(&q); err != nil {
 		return Answer{}, err
 	}
 	defer func() {
 		for _, p := range q.Devices {
-			e.Unregister(p.Name)
+			k.e.Unregister(p.Name)
 		}
 	}()
-	return answer(e, q), nil
+	return k.answer(q), nil
 }
 
-// answer registers q's devices on e and follows the connection from the
-// source agent through the broker to the destination agent.
-func answer(e *policy.Engine, q Question) Answer {
+// answer registers q's devices and follows the connection from the source
+// agent through the broker to the destination agent.
+func (k *Asker) answer(q Question) Answer {
 	a := Answer{User: q.User, Source: q.From.Name, FQDN: q.FQDN, Port: q.Port, Proto: q.Proto}
-	a.register(e, q)
-	a.follow(e, q)
+	a.register(k.e, q)
+	a.follow(k, q)
 	switch {
 	case a.Allowed:
 		a.Verdict = policy.VerdictAllowed
@@ -167,19 +215,30 @@ func answer(e *policy.Engine, q Question) Answer {
 	return a
 }
 
-func (a *Answer) follow(e *policy.Engine, q Question) {
+func (a *Answer) follow(k *Asker, q Question) {
 	a.Trace = append(a.Trace, fmt.Sprintf("source: %s on %s (%s, Client Connector %s)", q.User, q.From.Name, q.From.OS, q.From.ConnectorVersion))
-	if !q.From.PrivateAccessEnabled() {
-		a.fail(code.CltPrivateAccessDisabled, fmt.Sprintf("the source device %s has Private Access disabled: its agent does not intercept %q, so nothing reaches the broker (CLT_PRIVATE_ACCESS_DISABLED, DEV-5)", q.From.Name, q.FQDN))
+	// The source agent's view: its registration (with the user the question
+	// names) and the segment list the broker sends it.
+	reg := conform.Register(q.From)
+	reg.User = q.User
+	preg := conform.Registration(q.From.Name, &reg)
+	connect := wire.Connect{FQDN: q.FQDN, Port: q.Port, Proto: q.Proto}
+	out := k.intercept(reg.PrivateAccess, preg.Device, q.FQDN, q.Port, q.Proto)
+	if out.Code == code.CltPrivateAccessDisabled {
+		a.fail(out.Code, out.Line)
+		a.Local = true
 		return
 	}
 	a.traceDestination(q)
-	src := policy.RegistrationFromProfile(q.From.Name, q.From)
-	req := policy.SourceRequest(&src)
-	req.User, req.FQDN, req.Port, req.Proto, req.Time = q.User, q.FQDN, q.Port, q.Proto, q.Time
-	d := e.Decide(req)
+	d := k.e.Decide(conform.Request(&preg, &reg, &connect, q.Time))
 	a.decision(d)
-	a.sourceAgent(d)
+	if out.Code != "" {
+		// Nothing reaches the broker; its decision above is what it would
+		// have said, for the admin.
+		a.fail(out.Code, out.Line)
+		a.Local = true
+		return
+	}
 	if a.Allowed && d.AccessType == policy.ClientToClient {
 		a.destinationAgent(q, d.Destination)
 	}
@@ -222,7 +281,7 @@ func (a *Answer) register(e *policy.Engine, q Question) {
 		if !p.PrivateAccessEnabled() {
 			continue
 		}
-		reg := policy.RegistrationFromProfile(p.Name, p)
+		reg := conform.FromProfile(p.Name, p)
 		en := e.Register(reg)
 		r := Registration{Device: p.Name, FQDN: reg.FQDN, FQDNRegistered: en.FQDNRegistered,
 			FQDNRegisteredError: en.FQDNRegisteredError, Available: en.Available, Code: en.Code, Trace: en.Trace}
@@ -301,18 +360,6 @@ func (a *Answer) decision(d policy.Decision) {
 	a.Trace = append(a.Trace, d.Trace...)
 }
 
-// sourceAgent adds what a conforming source agent does before the broker:
-// it intercepts only names a segment covers, and drops a port the chosen
-// segment lacks itself (SEG-4).
-func (a *Answer) sourceAgent(d policy.Decision) {
-	switch d.Code {
-	case code.BrkAppNotFound:
-		a.Trace = append(a.Trace, "a source agent does not intercept a name no segment covers: the connection would not go through Private Access at all")
-	case code.BrkPortNotInSegment:
-		a.fail(code.CltPortNotInSegment, "a conforming source agent knows the segment's ports and drops this connection itself: nothing reaches the broker and nothing is logged (CLT_PORT_NOT_IN_SEGMENT, SEG-4)")
-	}
-}
-
 // destinationAgent adds EP-1: the destination's agent forwards to the local
 // service at the device's interface IP, which the host firewall must allow
 // and something must listen on.
@@ -326,20 +373,13 @@ func (a *Answer) destinationAgent(q Question, id string) {
 	if p == nil {
 		return
 	}
-	if p.Firewall.BlockInterfaceIP {
-		a.fail(code.C2CMtunnelFailedForward, fmt.Sprintf("the policy allows it, but the host firewall of %s blocks connections from its connector to its interface IP, so it cannot forward to the local service (C2C_MTUNNEL_FAILED_FORWARD, EP-1)", p.Name))
-		return
+	c, line := conform.Deliver(p, q.Proto, q.Port)
+	switch {
+	case c != "":
+		a.fail(c, line)
+	case line != "":
+		a.Trace = append(a.Trace, line)
 	}
-	if q.Proto != "tcp" {
-		return // services are TCP; the lab does not model UDP listeners
-	}
-	for _, s := range p.ServicesOrDefault() {
-		if s.Port == int(q.Port) {
-			a.Trace = append(a.Trace, fmt.Sprintf("%s forwards to its local %s service on port %d at its interface IP", p.Name, s.Kind, s.Port))
-			return
-		}
-	}
-	a.fail(code.C2CMtunnelFailedForward, fmt.Sprintf("the policy allows it, but nothing listens on port %d on %s, so its connector cannot forward (C2C_MTUNNEL_FAILED_FORWARD, EP-1)", q.Port, p.Name))
 }
 
 func (a *Answer) fail(c code.Code, line string) {

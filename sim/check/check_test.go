@@ -101,7 +101,7 @@ func TestExplain(t *testing.T) {
 			Devices: []*device.Profile{dev("pa-off", "pc9", func(p *device.Profile) { p.PrivateAccess = &off }), dev("ns", "ns1", func(p *device.Profile) { p.PrimaryDNSSuffix = "" })}},
 			code: code.C2CClientNotFound, access: policy.ClientToClient, traceHas: `ns does not report "ns1.example.com": it reports "ns1" (FQDN_NO_MATCH)`},
 		{name: "port outside the segment dropped at the source", q: Question{User: "a", Devices: []*device.Profile{pc}, FQDN: "PC1.example.com", Port: 22},
-			code: code.CltPortNotInSegment, access: policy.ClientToClient, registered: true, regErr: code.FQDNMatch, destination: "pc", traceHas: "nothing reaches the broker"},
+			code: code.CltPortNotInSegment, access: policy.ClientToClient, registered: true, regErr: code.FQDNMatch, destination: "pc", traceHas: "a conforming source drops it locally"},
 		{name: "destination firewall blocks", q: Question{User: "a", Devices: []*device.Profile{dev("fw", "fw", func(p *device.Profile) { p.Firewall.BlockInterfaceIP = true })}, FQDN: "fw.example.com", Port: 3389},
 			policyAllowed: true, code: code.C2CMtunnelFailedForward, access: policy.ClientToClient, registered: true, regErr: code.FQDNMatch, destination: "fw", traceHas: "host firewall of fw"},
 		{name: "nothing listens", q: Question{User: "a", Devices: []*device.Profile{pc}, FQDN: "pc1.example.com", Port: 7007},

@@ -23,9 +23,17 @@ type Result struct {
 // Run answers every test of t and compares with its expectation. The
 // engine is built once; each test registers its own devices and removes
 // them after, so tests do not see each other's devices.
-func Run(t *tenant.Tenant) []Result {
+func Run(t *tenant.Tenant) []Result { return RunWith(t, Options{}) }
+
+// RunWith is Run with a model of the agents other than the one the lab's
+// agents run (Options).
+func RunWith(t *tenant.Tenant, opts Options) []Result {
 	out := make([]Result, 0, len(t.Tests))
 	e, engineErr := t.Engine()
+	var k *Asker
+	if engineErr == nil {
+		k, engineErr = newAsker(e, opts)
+	}
 	for _, tt := range t.Tests {
 		r := Result{Name: tt.Name, Where: tt.Where, Expected: expected(tt)}
 		if engineErr != nil {
@@ -33,7 +41,7 @@ func Run(t *tenant.Tenant) []Result {
 			out = append(out, r)
 			continue
 		}
-		a, err := explainOn(e, Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto, Time: tt.At})
+		a, err := k.Explain(Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto, Time: tt.At})
 		if err != nil {
 			r.Error, r.Got = err.Error(), "error"
 			out = append(out, r)

@@ -3,7 +3,10 @@
 // documents none (marked Lab in their Info).
 package code
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Code is a ZPA-style status code such as "C2C_CLIENT_NOT_FOUND".
 // The zero value means "no error".
@@ -132,4 +135,11 @@ func (c Code) Error() string { return string(c) }
 // Err wraps c with detail so that errors.Is(err, c) holds.
 func Err(c Code, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", c, fmt.Sprintf(format, args...))
+}
+
+// Sentence ends a trace sentence with the code it explains and the
+// requirements it cites, "… (C2C_MTUNNEL_FAILED_FORWARD, EP-1)", so the
+// code in the words is always the code assigned next to them.
+func (c Code) Sentence(text string, reqs ...string) string {
+	return text + " (" + strings.Join(append([]string{string(c)}, reqs...), ", ") + ")"
 }

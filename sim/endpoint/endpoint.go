@@ -16,9 +16,12 @@
 // dials the interface IP, as a conforming one must, is refused (and must
 // report C2C_MTUNNEL_FAILED_FORWARD); a connector that wrongly dials
 // 127.0.0.1 still gets through, so the scenario catches it. This needs no
-// privileges and works on every backend; its one limit is that on the
-// loopback backend two blocking devices cannot serve the same port, since
-// both would bind 127.0.0.1 (Run then fails with the bind error).
+// privileges and works on every backend. On the loopback backend every
+// machine shares 127.0.0.1, so a second blocking device (of this lab or of
+// another running at the same time) finds the port taken: it then serves
+// nothing on that port. Its interface IP is refused either way, which is
+// all the firewall promises; a connector that wrongly dials 127.0.0.1
+// reaches the other device's service and still gets through.
 package endpoint
 
 import (
@@ -210,6 +213,9 @@ func (s *server) listen(ctx context.Context) (map[string]string, error) {
 	for _, svc := range s.services {
 		addr := net.JoinHostPort(s.bindIP(), strconv.Itoa(svc.Port))
 		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil && s.cfg.BlockInterfaceIP && errors.Is(err, syscall.EADDRINUSE) {
+			continue // another blocking machine holds 127.0.0.1 here: see the package doc
+		}
 		if err != nil {
 			return nil, fmt.Errorf("endpoint: service %q: listen on %q: %w", Key(svc), addr, err)
 		}

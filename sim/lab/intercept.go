@@ -13,8 +13,8 @@ const interceptDNSPort = "53"
 
 // checkIntercept refuses interception where the backend cannot give it.
 func (l *Lab) checkIntercept(opts DeviceOptions) error {
-	if opts.Intercept && l.spec.Backend != BackendNetns {
-		return ErrInterceptNeedsNetns
+	if !opts.Intercept {
+		return nil
 	}
-	return nil
+	return l.spec.Backend.Supports(FeatureIntercept)
 }

@@ -7,7 +7,7 @@ import (
 
 func TestInterceptNeedsNetns(t *testing.T) {
 	tests := []struct {
-		backend   string
+		backend   Backend
 		intercept bool
 		want      error
 	}{
@@ -22,6 +22,35 @@ func TestInterceptNeedsNetns(t *testing.T) {
 		l := &Lab{spec: Spec{Backend: tc.backend}}
 		if err := l.checkIntercept(DeviceOptions{Intercept: tc.intercept}); !errors.Is(err, tc.want) {
 			t.Errorf("backend %q, intercept %v: %v, want %v", tc.backend, tc.intercept, err, tc.want)
+		}
+	}
+}
+
+func TestBackendSupports(t *testing.T) {
+	tests := []struct {
+		backend Backend
+		feature Feature
+		want    error
+	}{
+		{"", FeatureLinks, ErrNeedsNetns},
+		{BackendNetns, FeatureLinks, nil},
+		{BackendContainer, FeatureLinks, ErrNeedsNetns},
+		{BackendLocal, FeatureAgentCommand, nil},
+		{BackendNetns, FeatureAgentCommand, nil},
+		{BackendContainer, FeatureAgentCommand, ErrAgentCommandInContainer},
+		{BackendLocal, FeatureAgentImage, ErrAgentImageNeedsContainer},
+		{BackendContainer, FeatureAgentImage, nil},
+		{BackendLocal, FeatureOwnNetworkStack, ErrSharedNetworkStack},
+		{BackendNetns, FeatureOwnNetworkStack, nil},
+		{BackendContainer, FeatureOwnNetworkStack, nil},
+		{BackendLocal, FeatureBench, nil},
+		{BackendNetns, FeatureBench, nil},
+		{BackendContainer, FeatureBench, ErrBenchBackend},
+	}
+	for _, tc := range tests {
+		err := tc.backend.Supports(tc.feature)
+		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("Backend(%q).Supports(%d) = %v, want %v", tc.backend, tc.feature, err, tc.want)
 		}
 	}
 }

@@ -43,7 +43,7 @@ type Spec struct {
 	// Dir is where the run directory is made; empty means os.TempDir().
 	Dir string
 	// Backend is where nodes run; empty means BackendLocal.
-	Backend string
+	Backend Backend
 	// CNIBinDir holds the CNI plugins for BackendNetns; empty means
 	// DefaultCNIBinDir(). Missing plugins are built there from the pinned
 	// containernetworking/plugins module.
@@ -57,6 +57,9 @@ type Spec struct {
 	// KeepaliveInterval and KeepaliveTimeout are the broker's; zero means
 	// the protocol's defaults. Scenarios about expiry shorten them.
 	KeepaliveInterval, KeepaliveTimeout time.Duration
+	// RelayDelay is the broker's test knob (broker.Config.RelayDelay):
+	// zero in every real run.
+	RelayDelay time.Duration
 }
 
 // Tenant is one organization and its policy.
@@ -96,11 +99,11 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 	if len(spec.Tenants) == 0 {
 		return nil, errors.New("lab: spec has no tenant")
 	}
-	if len(spec.AgentCommand) > 0 && spec.Backend == BackendContainer {
-		return nil, ErrAgentCommandInContainer
+	if err := spec.Backend.Supports(FeatureAgentCommand); len(spec.AgentCommand) > 0 && err != nil {
+		return nil, err
 	}
-	if spec.AgentImage != "" && spec.Backend != BackendContainer {
-		return nil, ErrAgentImageNeedsContainer
+	if err := spec.Backend.Supports(FeatureAgentImage); spec.AgentImage != "" && err != nil {
+		return nil, err
 	}
 	id, err := NewRunID()
 	if err != nil {

@@ -97,6 +97,7 @@ func (l *Lab) startBroker(ctx context.Context) error {
 		Control: ip.String() + ":0", Data: ip.String() + ":0", Admin: ip.String() + ":0",
 		AdminToken: l.adminToken, CertFile: cert, KeyFile: key,
 		KeepaliveInterval: l.spec.KeepaliveInterval, KeepaliveTimeout: l.spec.KeepaliveTimeout,
+		RelayDelay: l.spec.RelayDelay,
 	}
 	for _, t := range l.spec.Tenants {
 		cfg.Tenants = append(cfg.Tenants, broker.Tenant{ID: t.ID, CAFile: l.path("ca-" + t.ID + ".pem"), Policy: t.Policy})
@@ -307,3 +308,19 @@ func (d *Device) KillAgent() { d.agent.kill() }
 // the container backend): its connections stay open but it answers
 // nothing, as a hung or suspended machine would.
 func (d *Device) FreezeAgent() error { return d.agent.freeze() }
+
+// RemoveDevice stops the device's agent and services and forgets it, so
+// its name can be used again. The broker ends the agent's session when its
+// connection closes; UserStatus shows when it has.
+func (l *Lab) RemoveDevice(name string) error {
+	l.mu.Lock()
+	d, ok := l.devices[name]
+	delete(l.devices, name)
+	l.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("lab: remove device %q: no such device", name)
+	}
+	d.agent.stop()
+	d.services.stop()
+	return nil
+}

@@ -117,5 +117,5 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 		}
 		return pl, nil
 	}
-	return nil, fmt.Errorf("lab: backend %q: want %q, %q or %q", spec.Backend, BackendLocal, BackendNetns, BackendContainer)
+	return nil, fmt.Errorf("lab: backend %q: want %q, %q or %q", string(spec.Backend), BackendLocal, BackendNetns, BackendContainer)
 }

@@ -101,10 +101,12 @@ func processMentions(pid int, s string) bool {
 	return s == "" || bytes.Contains(b, []byte(s))
 }
 
-func waitGone(pid int, d time.Duration) {
+// waitGone waits up to d for pid to exit and reports whether it has.
+func waitGone(pid int, d time.Duration) bool {
 	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
-			return
+		if !running(pid) {
+			return true
 		}
 	}
+	return !running(pid)
 }

@@ -115,6 +115,28 @@ func (im *Impairments) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// ParseRate reads one rate value of the Parse syntax ("50mbit"; units bit,
+// kbit, mbit, gbit, 1000-based; no unit is bit/s) as bit/s. It is the
+// one rate parser: sim/topology adds its limits on top.
+func ParseRate(v string) (uint64, error) {
+	var bps uint64
+	return bps, parseRate(strings.TrimSpace(v), &bps)
+}
+
+// ParseDuration reads one delay or jitter value of the Parse syntax (a Go
+// duration >= 0, "20ms").
+func ParseDuration(v string) (time.Duration, error) {
+	var d time.Duration
+	return d, parseDur(strings.TrimSpace(v), &d)
+}
+
+// ParseLoss reads one loss value of the Parse syntax ("1%" or the
+// fraction 0.01) as a probability from 0 to 1.
+func ParseLoss(v string) (float64, error) {
+	var p float64
+	return p, parseLoss(strings.TrimSpace(v), &p)
+}
+
 // errValue is wrapped by setField into a message naming the field.
 var errValue = errors.New("bad value")
 
@@ -136,10 +158,15 @@ func scaled(num string, mult uint64, out *uint64) error {
 	return nil
 }
 
+// parseRate refuses a rate that is not a whole number of bit/s ("0.5bit"):
+// the emulator paces whole bits.
 func parseRate(v string, out *uint64) error {
 	num, unit := splitUnit(v)
 	mult := map[string]uint64{"": 1, "bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9}[unit]
 	if mult == 0 {
+		return errValue
+	}
+	if f, err := strconv.ParseFloat(num, 64); err == nil && math.Abs(f*float64(mult)-math.Round(f*float64(mult))) > 1e-6 {
 		return errValue
 	}
 	return scaled(num, mult, out)

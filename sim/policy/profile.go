@@ -1,37 +1,8 @@
 package policy
 
 import (
-	"slices"
-
 	"github.com/c2clab/c2clab/sim/device"
 )
-
-// RegistrationFromProfile is what a conforming connector running on the
-// device p reports when it registers, under session ID id: the FQDN it
-// reports (hostname + primary DNS suffix, or nothing when it does not
-// collect the hostname, HV-4, HV-5), its OS, version, join state, machine
-// tunnel, login, Private Access, user and posture profiles. It is the one
-// mapping from a device profile to a Registration, so that the reference
-// agent, `c2clab check` and the broker's tests all report a device the same
-// way. The result shares nothing with p.
-//
-// A conforming connector with Private Access off does not register at all
-// (DEV-5); callers that model one should not call Register with this.
-func RegistrationFromProfile(id string, p *device.Profile) Registration {
-	return Registration{
-		ID:               id,
-		FQDN:             p.ReportedFQDN(),
-		OS:               p.OS,
-		ConnectorVersion: p.ConnectorVersion,
-		JoinState:        p.JoinState,
-		MachineTunnel:    p.MachineTunnel,
-		LoggedIn:         p.LoggedIn,
-		PrivateAccess:    p.PrivateAccessEnabled(),
-		User:             p.User,
-		Posture:          slices.Clone(p.Posture),
-		Device:           DeviceAttrsFromProfile(p),
-	}
-}
 
 // DeviceAttrsFromProfile is what a conforming connector on p reports about
 // itself for access rules (POL-4): absent profile fields are unknown.

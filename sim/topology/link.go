@@ -2,8 +2,6 @@ package topology
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -52,54 +50,53 @@ func (l *Link) parse() error {
 	return err
 }
 
-var rateUnits = []struct {
-	suffix string
-	mult   uint64
-}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}, {"bit", 1}}
-
 // maxRate bounds a link's rate: 1 Tbit/s is far beyond what the lab can
 // move, and keeps the rate a whole number of bit/s the emulator can take.
 const maxRate = 1e12
 
+// maxDelay bounds a link's delay and jitter.
+const maxDelay = 10 * time.Second
+
+// parseRate, parseDelay and parseLoss read values with linkemu's parser
+// (the one syntax of impairments) and add a topology's limits on top: a
+// rate needs its unit and lies from 1bit to 1000gbit, delay and jitter
+// lie from 0 to 10s, and loss is written as a percentage.
 func parseRate(s string) (uint64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	for _, u := range rateUnits {
-		if num, ok := strings.CutSuffix(strings.ToLower(s), u.suffix); ok {
-			v, err := strconv.ParseFloat(num, 64)
-			// NaN fails every comparison, so test for the valid range.
-			if err != nil || !(v > 0 && v*float64(u.mult) >= 1 && v*float64(u.mult) <= maxRate) {
-				break
-			}
-			return uint64(math.Round(v * float64(u.mult))), nil
-		}
+	v, err := linkemu.ParseRate(s)
+	if err != nil || v < 1 || v > maxRate || !hasUnit(s) {
+		return 0, fmt.Errorf("rate %q: want a number with unit bit, kbit, mbit or gbit, from 1bit to 1000gbit, such as 50mbit", s)
 	}
-	return 0, fmt.Errorf("rate %q: want a number with unit bit, kbit, mbit or gbit, from 1bit to 1000gbit, such as 50mbit", s)
+	return v, nil
+}
+
+func hasUnit(s string) bool {
+	return strings.HasSuffix(strings.ToLower(strings.TrimSpace(s)), "bit")
 }
 
 func parseDelay(field, s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 || d > 10*time.Second {
+	d, err := linkemu.ParseDuration(s)
+	if err != nil || d > maxDelay {
 		return 0, fmt.Errorf("%s %q: want a duration from 0 to 10s, such as 20ms", field, s)
 	}
 	return d, nil
 }
 
+// parseLoss returns the loss in percent.
 func parseLoss(s string) (float64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	num, ok := strings.CutSuffix(s, "%")
-	v, err := strconv.ParseFloat(num, 64)
-	// NaN fails every comparison, so test for the valid range.
-	if !ok || err != nil || !(v >= 0 && v <= 100) {
+	p, err := linkemu.ParseLoss(s)
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(s), "%") {
 		return 0, fmt.Errorf("loss %q: want a percentage from 0%% to 100%%, such as 1%%", s)
 	}
-	return v, nil
+	return p * 100, nil
 }
 
 // Impairments is the link as the emulator takes it, the same both ways.

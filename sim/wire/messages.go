@@ -131,19 +131,6 @@ type PortRange struct {
 	To   uint16 `json:"to"`
 }
 
-// HasTCP reports whether port is in one of the segment's TCP ranges. It
-// repeats policy.Segment.Allows on purpose: wire is the protocol a vendor
-// implements and must not depend on the lab's decision engine, and the
-// engine must not depend on the protocol.
-func (s *Segment) HasTCP(port uint16) bool {
-	for _, r := range s.TCP {
-		if r.From <= port && port <= r.To {
-			return true
-		}
-	}
-	return false
-}
-
 // Keepalive proves the session is alive; the broker answers KeepaliveAck
 // with the same Seq.
 type Keepalive struct {

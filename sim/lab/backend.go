@@ -1,0 +1,81 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Backend is where a lab's nodes run: BackendLocal, BackendNetns or
+// BackendContainer; empty means BackendLocal. The Backend* constants are
+// untyped so that the steps' and CLI's configs, which carry the flag as a
+// string, compare with them; the lab decides with the typed value.
+type Backend string
+
+// Feature is something a scenario, bench or CLI command needs of a
+// backend; Backend.Supports says whether it has it.
+type Feature int
+
+const (
+	// FeatureLinks: links between machines that can be impaired (NET-2).
+	FeatureLinks Feature = iota + 1
+	// FeatureIntercept: the agent becomes its machine's resolver and takes
+	// its connections to synthetic addresses (DeviceOptions.Intercept).
+	FeatureIntercept
+	// FeatureAgentCommand: agents started from a vendor's command
+	// (Spec.AgentCommand).
+	FeatureAgentCommand
+	// FeatureAgentImage: agents run from a vendor's image (Spec.AgentImage).
+	FeatureAgentImage
+	// FeatureOwnNetworkStack: each machine has a network stack of its own,
+	// not the host's loopback addresses.
+	FeatureOwnNetworkStack
+	// FeatureBench: the bench's forwards and iperf3 peers run on the host
+	// or in its namespaces.
+	FeatureBench
+)
+
+// ErrSharedNetworkStack is returned for FeatureOwnNetworkStack on the
+// local backend, whose machines share the host's network stack.
+var ErrSharedNetworkStack = errors.New("lab: machines have network namespaces of their own on the netns and container backends only")
+
+// ErrBenchBackend is returned for FeatureBench on the container backend.
+var ErrBenchBackend = errors.New("lab: the bench runs on the local and netns backends only")
+
+// Supports returns nil if b has f, else the sentinel that says why not
+// (ErrNeedsNetns, ErrInterceptNeedsNetns, ErrAgentCommandInContainer,
+// ErrAgentImageNeedsContainer, ErrSharedNetworkStack, ErrBenchBackend),
+// wrapped with the backend's name. It is the one place that knows what
+// each backend can do.
+func (b Backend) Supports(f Feature) error {
+	if b == "" {
+		b = BackendLocal
+	}
+	var err error
+	switch f {
+	case FeatureLinks:
+		err = when(b != BackendNetns, ErrNeedsNetns)
+	case FeatureIntercept:
+		err = when(b != BackendNetns, ErrInterceptNeedsNetns)
+	case FeatureAgentCommand:
+		err = when(b == BackendContainer, ErrAgentCommandInContainer)
+	case FeatureAgentImage:
+		err = when(b != BackendContainer, ErrAgentImageNeedsContainer)
+	case FeatureOwnNetworkStack:
+		err = when(b == BackendLocal, ErrSharedNetworkStack)
+	case FeatureBench:
+		err = when(b != BackendLocal && b != BackendNetns, ErrBenchBackend)
+	default:
+		err = fmt.Errorf("lab: unknown feature %d", f)
+	}
+	if err != nil {
+		return fmt.Errorf("%w (this run: %q)", err, string(b))
+	}
+	return nil
+}
+
+func when(cond bool, err error) error {
+	if cond {
+		return err
+	}
+	return nil
+}
