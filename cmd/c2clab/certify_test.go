@@ -117,7 +117,10 @@ func checkFailed(t *testing.T, r certify.Report, fails []string) {
 	t.Helper()
 	var failed []string
 	for _, res := range r.Requirements {
-		if res.Verdict != report.VerdictPassed {
+		// An optional requirement may skip where the backend cannot run it
+		// (NET-1's interception needs netns): reported, not failed.
+		skippedOptional := !res.Mandatory && res.Verdict == report.VerdictSkipped
+		if res.Verdict != report.VerdictPassed && !skippedOptional {
 			failed = append(failed, res.ID)
 		}
 	}
@@ -134,7 +137,7 @@ func checkPairings(t *testing.T, r certify.Report, where failsWhere) {
 	t.Helper()
 	failed := map[string]int{}
 	for _, p := range r.Pairings {
-		failed[p.Pairing] = p.Failed + p.Skipped
+		failed[p.Pairing] = p.Failed
 	}
 	if len(r.Pairings) != 3 || r.Pairings[1].Passed+r.Pairings[1].Failed == 0 {
 		t.Fatalf("pairings %+v: want T->T, T->R and R->T, the latter two with scenarios", r.Pairings)
