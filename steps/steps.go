@@ -134,6 +134,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the user activity record of the connection counts (\d+) MiB from the client$`, activityCountsBytes)
 	sc.Step(`^the broker logged nothing for the connection$`, brokerLoggedNothing)
 	registerRA(sc)
+	registerPull(sc)
 }
 
 // keepLogs prints the tail of every node's log, and keeps the whole logs

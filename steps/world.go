@@ -81,6 +81,8 @@ type world struct {
 	perf perf
 	// restartedAt is when the broker was last restarted.
 	restartedAt time.Time
+	// linkRestoredAt is when a device's link was last restored.
+	linkRestoredAt time.Time
 	// rtts holds the round trips measured per target, sorted.
 	rtts map[string][]time.Duration
 	// carried is set when the scenario ends: whether it carried a
