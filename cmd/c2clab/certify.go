@@ -141,7 +141,7 @@ func runPairings(cmd *cobra.Command, f certifyFlags, cfg steps.Config, prof cert
 	}
 	var runs []certify.Run
 	var paths []string // after the first pairing: the scenarios that carried a connection
-	for i, p := range steps.Pairings {
+	for i, p := range steps.Pairings() {
 		if i > 0 && len(paths) == 0 {
 			runs = append(runs, certify.Run{Pairing: p.String()})
 			continue
