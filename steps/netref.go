@@ -40,8 +40,9 @@ const (
 )
 
 // measuresThroughputAgainstReference moves n MiB per round on the relay
-// from→target and on the reference agents' relay refFrom→refTarget,
-// alternating, throughputRounds rounds each, every byte checked.
+// from→target, on the reference agents' relay refFrom→refTarget and on
+// the direct path to target (for context only), alternating,
+// throughputRoundsRef rounds each, every byte checked.
 func measuresThroughputAgainstReference(ctx context.Context, from, dir, target string, n int, refFrom, refTarget string) error {
 	w := getWorld(ctx)
 	dials, err := w.referencePaths(ctx, from, target, refFrom, refTarget)
