@@ -21,7 +21,9 @@ type Pairing struct {
 
 // Pairings returns the three pairings certification runs, in report
 // order: T->T, T->R, R->T.
-func Pairings() []Pairing { return []Pairing{{}, {ReferenceDestination: true}, {ReferenceSource: true}} }
+func Pairings() []Pairing {
+	return []Pairing{{}, {ReferenceDestination: true}, {ReferenceSource: true}}
+}
 
 // String names the pairing as the report does: T is the agent under test,
 // R the reference, source first.
