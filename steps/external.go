@@ -157,3 +157,13 @@ func agentsRunTheImage(ctx context.Context) error {
 	}
 	return agentsRun(ctx, w.agentBin, "the binary of image "+w.cfg.AgentImage)
 }
+
+// agentOfRunsTheImage checks one device's agent runs the binary of the
+// scenario's agent image.
+func agentOfRunsTheImage(ctx context.Context, device string) error {
+	w := getWorld(ctx)
+	if w.agentBin == "" {
+		return fmt.Errorf("no agent image declared")
+	}
+	return agentsOf(ctx, device, w.agentBin, "the binary of image "+w.cfg.AgentImage)
+}

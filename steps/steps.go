@@ -86,6 +86,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^"([^"]+)" runs the reference agent$`, runsTheReferenceAgent)
 	sc.Step(`^the agent of "([^"]+)" runs the reference agent$`, agentOfRunsTheReference)
 	sc.Step(`^the agent of "([^"]+)" runs that program$`, agentOfRunsTheProgram)
+	sc.Step(`^the agent of "([^"]+)" runs that image$`, agentOfRunsTheImage)
 	sc.Step(`^"([^"]+)" measures (download|upload) throughput from "([^"]+)" over (\d+) MiB, interleaved with "([^"]+)" from "([^"]+)"$`, measuresThroughputAgainstReference)
 	sc.Step(`^the relayed throughput is at least a quarter of the reference agent's$`, relayedThroughputShareOfReference)
 	sc.Step(`^"([^"]+)" measures (\d+) round trips to "([^"]+)", interleaved with "([^"]+)" to "([^"]+)"$`, measuresRoundTripsAgainstReference)
