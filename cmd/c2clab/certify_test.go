@@ -150,6 +150,7 @@ func checkPairings(t *testing.T, r certify.Report, where failsWhere) {
 		t.Fatalf("pairings %+v: want scenarios in T->R and R->T", r.Pairings)
 	}
 	tt, tr, rt := failed[certify.PairingTT], failed[certify.PairingTR], failed[certify.PairingRT]
+	t.Logf("scenarios failed per pairing: %s %d, %s %d, %s %d", certify.PairingTT, tt, certify.PairingTR, tr, certify.PairingRT, rt)
 	switch where {
 	case passesAll:
 		if tt+tr+rt != 0 {
