@@ -12,7 +12,7 @@ Feature: Unmodified clients reach devices by name through the agent's DNS
   # mandatory and runs on loopback with the vendor's agent, where this
   # scenario must skip and DNS/Intercept are optional extensions; a skip
   # under a mandatory requirement would deny every certification.
-  @NET-1
+  @NET-1 @interception
   Scenario: netcat reaches a device by its FQDN through the agent's DNS, without SOCKS or a forward
     Given the tenant:
       """

@@ -52,6 +52,33 @@ func agentsRunTheProgram(ctx context.Context) error {
 // the file at want (compared by SHA-256 of /proc/PID/exe, so a container's
 // binary is recognised too, whatever its path inside the image).
 func agentsRun(ctx context.Context, want, what string) error {
+	return agentsOf(ctx, "", want, what)
+}
+
+// agentOfRunsTheProgram checks one device's agent runs the external
+// program (when a pairing or a step put the reference agent elsewhere).
+func agentOfRunsTheProgram(ctx context.Context, device string) error {
+	w := getWorld(ctx)
+	if len(w.cfg.AgentCommand) == 0 {
+		return fmt.Errorf("no external agent program declared")
+	}
+	return agentsOf(ctx, device, w.cfg.AgentCommand[0], w.cfg.AgentCommand[0])
+}
+
+// agentOfRunsTheReference checks one device's agent runs the lab's own
+// node command: the reference agent.
+func agentOfRunsTheReference(ctx context.Context, device string) error {
+	w := getWorld(ctx)
+	exe := w.cfg.Command[0]
+	if w.cfg.Backend == lab.BackendContainer && w.cfg.ContainerBinary != "" {
+		exe = w.cfg.ContainerBinary // what the lab's image holds
+	}
+	return agentsOf(ctx, device, exe, "the reference agent ("+exe+")")
+}
+
+// agentsOf checks the agent node of device (every agent node when device
+// is "") against the file at want.
+func agentsOf(ctx context.Context, device, want, what string) error {
 	w := getWorld(ctx)
 	wantSum, err := certify.FileSHA256(want)
 	if err != nil {
@@ -63,7 +90,7 @@ func agentsRun(ctx context.Context, want, what string) error {
 	}
 	agents := 0
 	for _, n := range nodes {
-		if !strings.HasSuffix(n.Name, "-agent") {
+		if !strings.HasSuffix(n.Name, "-agent") || (device != "" && n.Name != device+"-agent") {
 			continue
 		}
 		agents++
@@ -76,7 +103,7 @@ func agentsRun(ctx context.Context, want, what string) error {
 		}
 	}
 	if agents == 0 {
-		return fmt.Errorf("the lab runs no agent")
+		return fmt.Errorf("the lab runs no agent %s", device)
 	}
 	note(ctx, "all %d agents run %s (SHA-256 %s)", agents, what, wantSum)
 	return nil
@@ -129,4 +156,14 @@ func agentsRunTheImage(ctx context.Context) error {
 		return fmt.Errorf("no agent image declared")
 	}
 	return agentsRun(ctx, w.agentBin, "the binary of image "+w.cfg.AgentImage)
+}
+
+// agentOfRunsTheImage checks one device's agent runs the binary of the
+// scenario's agent image.
+func agentOfRunsTheImage(ctx context.Context, device string) error {
+	w := getWorld(ctx)
+	if w.agentBin == "" {
+		return fmt.Errorf("no agent image declared")
+	}
+	return agentsOf(ctx, device, w.agentBin, "the binary of image "+w.cfg.AgentImage)
 }

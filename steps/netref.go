@@ -37,11 +37,17 @@ const (
 	// by the best block: load only ever makes them slower.
 	throughputRoundsRef = 5
 	rttBlocks           = 5
+	// roundTimeout bounds each round and block: an agent whose frames the
+	// other end cannot parse leaves a probe waiting for bytes that never
+	// come (a length-first header read as the protocol's announces a
+	// longer frame), and a step must end with an error, not hang.
+	roundTimeout = 30 * time.Second
 )
 
 // measuresThroughputAgainstReference moves n MiB per round on the relay
-// from→target and on the reference agents' relay refFrom→refTarget,
-// alternating, throughputRounds rounds each, every byte checked.
+// from→target, on the reference agents' relay refFrom→refTarget and on
+// the direct path to target (for context only), alternating,
+// throughputRoundsRef rounds each, every byte checked.
 func measuresThroughputAgainstReference(ctx context.Context, from, dir, target string, n int, refFrom, refTarget string) error {
 	w := getWorld(ctx)
 	dials, err := w.referencePaths(ctx, from, target, refFrom, refTarget)
@@ -56,7 +62,9 @@ func measuresThroughputAgainstReference(ctx context.Context, from, dir, target s
 	for round := range throughputRoundsRef {
 		for _, name := range []string{"relay", "reference", "direct"} {
 			w.bulkSeed += 2
-			r, err := throughputOnce(ctx, dials[name], measure.ThroughputConfig{Direction: d, Bytes: int64(n) * mib, Seed: w.bulkSeed})
+			rctx, cancel := context.WithTimeout(ctx, roundTimeout)
+			r, err := throughputOnce(rctx, dials[name], measure.ThroughputConfig{Direction: d, Bytes: int64(n) * mib, Seed: w.bulkSeed})
+			cancel()
 			if err != nil {
 				return fmt.Errorf("%s %s round %d: %w", dir, name, round+1, err)
 			}
@@ -129,6 +137,8 @@ func measuresRoundTripsAgainstReference(ctx context.Context, from string, n int,
 
 // roundTripBlock runs n round trips on a connection of its own.
 func roundTripBlock(ctx context.Context, dial measure.Dialer, n int, seed uint64) (measure.Distribution, error) {
+	ctx, cancel := context.WithTimeout(ctx, roundTimeout)
+	defer cancel()
 	c, err := dial(ctx)
 	if err != nil {
 		return measure.Distribution{}, err

@@ -19,8 +19,11 @@ type Pairing struct {
 	ReferenceDestination bool
 }
 
-// Pairings are the three pairings certification runs, in report order.
-var Pairings = []Pairing{{}, {ReferenceDestination: true}, {ReferenceSource: true}}
+// Pairings returns the three pairings certification runs, in report
+// order: T->T, T->R, R->T.
+func Pairings() []Pairing {
+	return []Pairing{{}, {ReferenceDestination: true}, {ReferenceSource: true}}
+}
 
 // String names the pairing as the report does: T is the agent under test,
 // R the reference, source first.

@@ -37,10 +37,18 @@ func newCertifyCmd() *cobra.Command {
 	var f certifyFlags
 	cmd := &cobra.Command{
 		Use:   "certify --agent-cmd PATH",
-		Short: "Certify a client connector: run the certification profile with it on both ends and write a report",
+		Short: "Certify a client connector: run the certification profile with it on both ends and paired with the reference agent, and write a report",
 		Long: `Run the scenarios of the connector certification profile with the agent
-under test in place of the reference agent, on the admin's side and on every
-device, and write a report a vendor can submit.
+under test (T) in place of the reference agent (R), and judge it requirement
+by requirement. Three pairings, source first:
+  T->T  T on the admins' machines and on every device: every profile scenario
+  T->R  T as source, R as destination  \  every scenario that carried a
+  R->T  R as source, T as destination  /  connection in T->T
+A requirement passes only when every pairing of every one of its scenarios
+passed; CERT-1 passes when every T->R and R->T scenario did. So an agent
+that is wrong the same way on both ends, and talks only to itself, is not
+certified. NET-3 judges T's relay against R's measured interleaved on the
+same path in the same scenario (docs/CERTIFICATION.md section 5).
 
 The lab starts the agent as
   PATH agent --config FILE --ready-file FILE
@@ -51,15 +59,22 @@ profile passed; a failed, skipped or missing mandatory requirement denies it,
 and the report says which and why. Optional requirements are reported too.
 
 Reports go to --report (default ./c2clab-certification):
-  certification.json  for machines: verdict, identity, environment, per
-                      requirement its scenarios and their evidence
+  certification.json  for machines: verdict, product (--vendor, --product,
+                      --version, --url, --contact), mode, c2clab version and
+                      suite hash, environment, pairings, per requirement its
+                      scenarios with their pairing and evidence, and the
+                      command that reproduces the run
   certification.html  the same for people
-  junit.xml, cucumber.json
+  junit.xml           every scenario of every pairing
+  T-T/ T-R/ R-T/      each pairing's cucumber.json and failed scenarios' logs
+Check a report with: c2clab certify verify REPORT.json
 
 Exit codes: 0 certified, 1 not certified, 2 bad input.`,
 		Example: `  go build -o c2clab-agent ./cmd/c2clab-agent     # the reference agent, as a vendor ships one
-  c2clab certify --agent-cmd ./c2clab-agent --name c2clab-agent --version 1.0 --vendor c2clab
-  sudo c2clab certify --agent-cmd /opt/acme/agent --vendor Acme --version 4.5.1 --backend netns`,
+  c2clab certify --agent-cmd ./c2clab-agent --product c2clab-agent --version 1.0 --vendor c2clab
+  sudo c2clab certify --agent-cmd /opt/acme/agent --vendor Acme --product "Acme Connector" --version 4.5.1 \\
+      --url https://acme.example/connector --contact cert@acme.example --backend netns
+  c2clab certify verify c2clab-certification/certification.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCertify(cmd, f) },
 	}
@@ -126,7 +141,7 @@ func runPairings(cmd *cobra.Command, f certifyFlags, cfg steps.Config, prof cert
 	}
 	var runs []certify.Run
 	var paths []string // after the first pairing: the scenarios that carried a connection
-	for i, p := range steps.Pairings {
+	for i, p := range steps.Pairings() {
 		if i > 0 && len(paths) == 0 {
 			runs = append(runs, certify.Run{Pairing: p.String()})
 			continue

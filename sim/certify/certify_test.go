@@ -1,6 +1,7 @@
 package certify
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -86,9 +87,49 @@ func TestFeaturesSHA256(t *testing.T) {
 	}
 }
 
+// matches evaluates a godog tag expression the way godog does: an AND
+// ("&&") of ORs (",").
+func matches(expr string, tags ...string) bool {
+	for _, and := range strings.Split(expr, "&&") {
+		ok := false
+		for _, or := range strings.Split(and, ",") {
+			ok = ok || slices.Contains(tags, strings.TrimSpace(or))
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func TestConnectorProfileTags(t *testing.T) {
-	tags := Connector.Tags()
-	if !strings.HasPrefix(tags, "@HV-2,") || strings.Count(tags, "@") != len(Connector.Requirements)-1 || strings.Contains(tags, Interop) {
-		t.Errorf("Tags() = %q", tags)
+	expr := Connector.Tags()
+	for _, tc := range []struct {
+		tags []string
+		want bool
+	}{
+		{[]string{"@HV-2"}, true},
+		{[]string{"@NET", "@NET-3"}, true},
+		{[]string{"@NET-1"}, false}, // only its interception scenarios count
+		{[]string{"@NET-1", "@interception"}, true},
+		{[]string{"@interception"}, false},
+		{[]string{"@POL-1"}, false},
+		{[]string{"@CERT-1"}, false}, // judged from the pairings, no scenario of its own
+	} {
+		if got := matches(expr, tc.tags...); got != tc.want {
+			t.Errorf("scenario tagged %v selected %v, want %v\nby %q", tc.tags, got, tc.want, expr)
+		}
+	}
+}
+
+// TestJudgeOnly: a requirement with Only counts only the scenarios that
+// carry that tag too.
+func TestJudgeOnly(t *testing.T) {
+	p := Profile{Name: "p", Requirements: []Requirement{{ID: "POL-1", Mandatory: true, Only: "@x"}}}
+	feats := []report.Feature{{URI: "f.feature", Scenarios: []report.Scenario{
+		scenario("with x", report.Passed, "@POL-1", "@x"), scenario("without x", report.Failed, "@POL-1")}}}
+	verdict, denied, results := Judge(p, []Run{{Pairing: PairingTT, Features: feats}}, catalogue)
+	if verdict != Certified || len(results) != 1 || len(results[0].Scenarios) != 1 || results[0].Scenarios[0].Name != "with x" {
+		t.Errorf("verdict %q (denied %v), results %+v: want Certified on the one scenario tagged @x", verdict, denied, results)
 	}
 }

@@ -103,13 +103,18 @@ const Interop = "CERT-1"
 // scenario tagged with it passed in every pairing it ran in.
 func Judge(p Profile, runs []Run, catalogue []report.Requirement) (verdict string, denied []string, results []Result) {
 	feats := Merge(runs)
-	evidence := evidenceByScenario(feats)
+	evidence, tags := evidenceByScenario(feats), tagsByScenario(feats)
 	summaries := map[string]string{}
 	for _, rr := range report.Requirements(feats, catalogue) {
 		summaries[rr.ID] = rr.Summary
 		req, ok := p.Requirement(rr.ID)
 		if !ok || rr.ID == Interop {
 			continue
+		}
+		if req.Only != "" {
+			rr = report.Judge(rr.Requirement, slices.DeleteFunc(rr.Scenarios, func(s report.ScenarioRef) bool {
+				return !req.counts(tags[scenarioKey(s.URI, s.Line, s.Name)])
+			}))
 		}
 		r := Result{Requirement: req, Summary: rr.Summary, Verdict: rr.Verdict, Reason: rr.Reason}
 		for _, s := range rr.Scenarios {
@@ -159,6 +164,17 @@ func evidenceByScenario(feats []report.Feature) map[string][]string {
 				}
 			}
 			out[scenarioKey(f.URI, s.Line, s.Name)] = lines
+		}
+	}
+	return out
+}
+
+// tagsByScenario collects every scenario's tags.
+func tagsByScenario(feats []report.Feature) map[string][]string {
+	out := map[string][]string{}
+	for _, f := range feats {
+		for _, s := range f.Scenarios {
+			out[scenarioKey(f.URI, s.Line, s.Name)] = s.Tags
 		}
 	}
 	return out
