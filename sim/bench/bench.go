@@ -105,8 +105,38 @@ type Result struct {
 	// RoundTrips are back-to-back 64-byte echo round trips, per path.
 	RoundTrips map[string]measure.Distribution `json:"round_trips"`
 	// Setup is new connection to first echoed byte, per path.
-	Setup  map[string]measure.Distribution `json:"setup"`
-	Iperf3 Agreement                       `json:"iperf3"`
+	Setup map[string]measure.Distribution `json:"setup"`
+	// SetupRuns are the setup probes' totals per path: connections per
+	// second (connect, one request, close, like TCP_CRR) and their cost.
+	SetupRuns map[string]SetupRun `json:"setup_runs,omitempty"`
+	Iperf3    Agreement           `json:"iperf3"`
+	// LoadStart and LoadEnd are the machine's load averages (1, 5, 15
+	// minutes) when the run started and ended.
+	LoadStart Load `json:"load_start"`
+	LoadEnd   Load `json:"load_end"`
+}
+
+// SetupRun is one path's setup probe as a whole.
+type SetupRun struct {
+	Count   int           `json:"count"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Cost    *Cost         `json:"cost,omitempty"`
+}
+
+// PerSecond is connections set up, used and closed per second.
+func (s SetupRun) PerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Count) / s.Elapsed.Seconds()
+}
+
+// CPUPer1k is CPU seconds per 1,000 setups; 0 without a cost.
+func (s SetupRun) CPUPer1k() float64 {
+	if s.Cost == nil || s.Count == 0 {
+		return 0
+	}
+	return s.Cost.CPU.Total().Seconds() * 1000 / float64(s.Count)
 }
 
 // Path says whether a path was measured, and why not.
@@ -114,6 +144,9 @@ type Path struct {
 	Name      string `json:"name"`
 	Available bool   `json:"available"`
 	Note      string `json:"note,omitempty"`
+	// CostSource is how its processes' CPU was read (cpuacct.Source...);
+	// empty for a path without processes of its own (direct).
+	CostSource string `json:"cost_source,omitempty"`
 }
 
 // Available lists the paths that were measured.
@@ -139,6 +172,30 @@ type Cell struct {
 type Sample struct {
 	Bytes    int64         `json:"bytes"`
 	Interval time.Duration `json:"interval_ns"`
+	// Moved is every byte of the run, warm-up included, as the Cost
+	// covers the whole run.
+	Moved int64 `json:"moved_bytes,omitempty"`
+	// Cost is what the run cost the path's own processes; nil for direct.
+	Cost *Cost `json:"cost,omitempty"`
+}
+
+// CPUPerGiB is the path's CPU seconds per GiB moved; 0 without a cost.
+func (s Sample) CPUPerGiB() float64 {
+	if s.Cost == nil {
+		return 0
+	}
+	return s.Cost.CPUPerGiB(s.Moved)
+}
+
+// CPUPerGiB returns path's CPU seconds per GiB, one per round that has a cost.
+func (c Cell) CPUPerGiB(path string) []float64 {
+	var out []float64
+	for _, s := range c.Runs[path] {
+		if s.Cost != nil {
+			out = append(out, s.CPUPerGiB())
+		}
+	}
+	return out
 }
 
 // BitsPerSecond is the sample's rate.
@@ -147,6 +204,20 @@ func (s Sample) BitsPerSecond() float64 {
 		return 0
 	}
 	return float64(s.Bytes) * 8 / s.Interval.Seconds()
+}
+
+// AllocPerGiB returns the objects and bytes path's Go processes allocated
+// per GiB, one each per round that has them.
+func (c Cell) AllocPerGiB(path string) (objects, bytes []float64) {
+	for _, s := range c.Runs[path] {
+		if s.Cost == nil || s.Cost.Alloc == nil || s.Moved <= 0 {
+			continue
+		}
+		k := gib / float64(s.Moved)
+		objects = append(objects, float64(s.Cost.Alloc.Objects)*k)
+		bytes = append(bytes, float64(s.Cost.Alloc.Bytes)*k)
+	}
+	return objects, bytes
 }
 
 // Bits returns path's rates, one per round.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strconv"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/measure"
+	"github.com/c2clab/c2clab/sim/measure/cpuacct"
+	"github.com/c2clab/c2clab/sim/node"
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
@@ -42,6 +45,10 @@ type bench struct {
 	bulk    map[string]measure.Dialer // per available path
 	echo    map[string]measure.Dialer
 	stops   []func() // helper processes to end, in reverse
+
+	socatPIDs []int             // socat's listeners; their children join their cgroup
+	meter     map[string]*meter // per path with processes of its own
+	groups    []*cpuacct.Group  // closed after the lab
 }
 
 // start runs the lab: the broker, the desktop with its services, and the
@@ -55,7 +62,9 @@ func start(ctx context.Context, c Config) (*bench, error) {
 		return nil, fmt.Errorf("bench: tenant: %w", err)
 	}
 	pol := t.Policy()
-	l, err := lab.New(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: c.Backend, Dir: c.Dir,
+	// The nodes serve their allocation counters (sim/node.DebugEnv).
+	env := append(slices.Clone(c.Env), node.DebugEnv+"=1")
+	l, err := lab.New(ctx, lab.Spec{Command: c.Command, Env: env, Backend: c.Backend, Dir: c.Dir,
 		Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}}})
 	if err != nil {
 		return nil, err
@@ -83,6 +92,9 @@ func start(ctx context.Context, c Config) (*bench, error) {
 		}
 	}
 	if err := b.routes(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.meters(ctx); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -165,6 +177,7 @@ func (b *bench) startSocat(ctx context.Context) error {
 		if err := b.helper(ctx, cmd, listen.String()); err != nil {
 			return fmt.Errorf("socat: %w", err)
 		}
+		b.socatPIDs = append(b.socatPIDs, cmd.Process.Pid)
 		b.dialers(port)[PathSocat] = b.fromAdmin(listen.String())
 	}
 	return nil
@@ -196,5 +209,9 @@ func (b *bench) close() error {
 		b.stops[i]()
 	}
 	b.stops = nil
-	return b.lab.Close()
+	err := b.lab.Close()
+	for _, g := range b.groups {
+		err = errors.Join(err, g.Close())
+	}
+	return err
 }
