@@ -53,7 +53,7 @@ bench.html (SVG plots) into --out. --quick is one 32 MiB single-stream cell,
 	cmd.Flags().StringVar(&f.backend, "backend", defaultBenchBackend(), "where machines run: local or netns (root)")
 	cmd.Flags().StringVar(&f.out, "out", "bench-out", "directory for bench.txt, bench.json and bench.html")
 	cmd.Flags().IntVar(&f.count, "count", 0, "runs per cell (default 5, 3 with --quick); ci/perf compares with several")
-	cmd.AddCommand(newBenchCompareCmd())
+	cmd.AddCommand(newBenchCompareCmd(), newBenchABCmd())
 	return cmd
 }
 

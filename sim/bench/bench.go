@@ -57,6 +57,8 @@ type Config struct {
 	IperfSeconds int
 	// Progress, if set, is told before each step.
 	Progress func(Progress)
+
+	relayOnly bool // bench ab: no reference paths
 }
 
 // Quick is the configuration of c2clab bench --quick: one 32 MiB single

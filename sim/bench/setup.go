@@ -91,7 +91,7 @@ func start(ctx context.Context, c Config) (*bench, error) {
 			return nil, err
 		}
 	}
-	if err := b.routes(ctx); err != nil {
+	if err := b.routes(ctx, c.relayOnly); err != nil {
 		return nil, err
 	}
 	if err := b.meters(ctx); err != nil {
@@ -124,7 +124,8 @@ func (b *bench) deviceAddr(port uint16) string {
 // Every path starts with a socket in the admin's machine (its network
 // namespace on netns): the relay through the admin agent's forward, the
 // others to the broker's machine or, routed through it, the desktop.
-func (b *bench) routes(ctx context.Context) error {
+// With relayOnly (bench ab) there is only the relay's path.
+func (b *bench) routes(ctx context.Context, relayOnly bool) error {
 	for _, port := range []uint16{bulkPort, echoPort} {
 		m := b.dialers(port)
 		fwd, err := b.admin.ForwardAddr(b.target(port))
@@ -132,6 +133,9 @@ func (b *bench) routes(ctx context.Context) error {
 			return fmt.Errorf("bench: %w", err)
 		}
 		m[PathRelay] = b.fromAdmin(fwd)
+		if relayOnly {
+			continue
+		}
 		m[PathDirect] = b.fromAdmin(b.deviceAddr(port))
 		addrs, err := b.lab.StartOnBroker(ctx, "splice-"+strconv.Itoa(int(port)), "splice",
 			splice.Config{Listen: netip.AddrPortFrom(b.lab.BrokerIP(), 0).String(), To: b.deviceAddr(port)})
@@ -139,6 +143,10 @@ func (b *bench) routes(ctx context.Context) error {
 			return fmt.Errorf("bench: splice relay: %w", err)
 		}
 		m[PathSplice] = b.fromAdmin(addrs["relay"])
+	}
+	if relayOnly {
+		b.paths = []Path{{Name: PathRelay, Available: true}}
+		return nil
 	}
 	b.paths = []Path{{Name: PathRelay, Available: true}, {Name: PathDirect, Available: true}, {Name: PathSplice, Available: true}}
 	socat := Path{Name: PathSocat, Available: true}

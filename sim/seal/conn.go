@@ -150,6 +150,7 @@ func (c *Conn) writeFrame(flags byte, p []byte) error {
 		return c.werr
 	}
 	putHeader(c.wbuf, flags, len(p))
+	extraWork(p) // a no-op outside the c2clab_perfwork test build
 	// Seal into wbuf after the header: in place when p is already there.
 	sealed := c.send.aead.Seal(c.wbuf[HeaderLen:HeaderLen], nonce[:], p, c.wbuf[:HeaderLen])
 	if _, err := c.raw.Write(c.wbuf[:HeaderLen+len(sealed)]); err != nil {

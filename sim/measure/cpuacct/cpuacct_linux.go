@@ -33,8 +33,33 @@ func makeCgroup(name string, pids []int) (string, error) {
 	return dir, nil
 }
 
-// readCgroup sums cpuacct.usage_all, whose lines are "CPU USER_NS SYS_NS".
+// readCgroup reads the total from cpuacct.usage, the scheduler's runtime
+// in nanoseconds, and splits it as cpuacct.usage_all's lines ("CPU USER_NS
+// SYS_NS") do. Those are sampled at the scheduler tick (4 ms at HZ 250),
+// so only the split comes from them, never the total.
 func readCgroup(dir string) (Usage, error) {
+	total, err := os.ReadFile(filepath.Join(dir, "cpuacct.usage"))
+	if err != nil {
+		return Usage{}, fmt.Errorf("cpuacct: %w", err)
+	}
+	ns, err := strconv.ParseInt(strings.TrimSpace(string(total)), 10, 64)
+	if err != nil {
+		return Usage{}, fmt.Errorf("cpuacct: %s/cpuacct.usage: %w", dir, err)
+	}
+	split, err := readSplit(dir)
+	if err != nil {
+		return Usage{}, err
+	}
+	u := Usage{User: time.Duration(ns)}
+	if all := split.Total(); all > 0 {
+		u.System = time.Duration(float64(ns) * float64(split.System) / float64(all))
+		u.User = time.Duration(ns) - u.System
+	}
+	return u, nil
+}
+
+// readSplit sums cpuacct.usage_all's tick-sampled user and system times.
+func readSplit(dir string) (Usage, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "cpuacct.usage_all"))
 	if err != nil {
 		return Usage{}, fmt.Errorf("cpuacct: %w", err)
