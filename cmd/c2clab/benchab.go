@@ -47,7 +47,7 @@ Writes ab.txt (benchstat -col /build ab.txt) and ab.json into --out.
 ci/perf/run builds the two binaries and runs this; see docs/PERFORMANCE.md.`,
 		Example: `  go build -o /tmp/base ./cmd/c2clab        # at the base revision
   go build -o /tmp/cand ./cmd/c2clab        # with the change
-  c2clab bench ab --base /tmp/base --candidate /tmp/cand --rounds 30`,
+  c2clab bench ab --base /tmp/base --candidate /tmp/cand --rounds 200`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchAB(cmd, f) },
 	}
@@ -56,11 +56,11 @@ ci/perf/run builds the two binaries and runs this; see docs/PERFORMANCE.md.`,
 	fl.StringVar(&f.candidate, "candidate", "", "c2clab binary of the candidate build (required)")
 	fl.StringVar(&f.backend, "backend", defaultBenchBackend(), "where machines run: local or netns (root)")
 	fl.StringVar(&f.out, "out", "bench-ab-out", "directory for ab.txt and ab.json")
-	fl.IntVar(&f.rounds, "rounds", 30, "measured rounds, one transfer per side each")
+	fl.IntVar(&f.rounds, "rounds", 200, "measured rounds, one transfer per side each")
 	fl.IntVar(&f.warmup, "warmup", 3, "rounds run first and left out")
 	fl.IntVar(&f.sizeMiB, "size", 64, "MiB each transfer moves")
 	fl.Float64Var(&f.t.Alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
-	fl.Float64Var(&f.t.MinRise, "min-rise", 0.02, "smallest rise of the median CPU per GiB, as a fraction, that fails")
+	fl.Float64Var(&f.t.MinRise, "min-rise", 0.03, "smallest rise of the median CPU per GiB, as a fraction, that fails")
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,17 +70,38 @@ func runSwarm(dir string) int {
 	return 0
 }
 
-// TestScale registers 10, 100 and 1,000 agents from another process and
-// reports registrations per second, the broker's memory per registered
-// agent, and connection setup through the relay with that many registered.
-// A perf run: C2CLAB_PERF=1 go test -run TestScale -v ./sim/agent
+// TestScale registers 10, 100, 1,000 and 10,000 agents from another
+// process and reports registrations per second, the broker's memory per
+// registered agent, and connection setup through the relay with that many
+// registered. A perf run:
+//
+//	C2CLAB_PERF=1 go test -run 'TestScale$' -v ./sim/agent
+//	C2CLAB_PERF=1 C2CLAB_SCALE_N=10,10000 go test -run 'TestScale$' -v ./sim/agent
 func TestScale(t *testing.T) {
 	if os.Getenv("C2CLAB_PERF") == "" {
 		t.Skip("perf run: set C2CLAB_PERF=1")
 	}
-	for _, n := range []int{10, 100, 1000} {
+	for _, n := range scaleSizes(t) {
 		t.Run(strconv.Itoa(n), func(t *testing.T) { scaleRun(t, n) })
 	}
+}
+
+// scaleSizes are the swarm sizes: C2CLAB_SCALE_N (comma-separated), else
+// 10, 100, 1,000 and 10,000.
+func scaleSizes(t *testing.T) []int {
+	v := os.Getenv("C2CLAB_SCALE_N")
+	if v == "" {
+		return []int{10, 100, 1000, 10000}
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			t.Fatalf("C2CLAB_SCALE_N=%q: %q is not a positive number of agents", v, f)
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 func scaleRun(t *testing.T, n int) {

@@ -18,7 +18,7 @@ type ABConfig struct {
 	Env             []string
 	Backend, Dir    string
 	// Rounds are the measured rounds after the warm-up; each runs one
-	// transfer through each lab. 0 is 30.
+	// transfer through each lab. 0 is 200.
 	Rounds int
 	// Warmup rounds are run first and left out of the comparison (caches,
 	// TCP windows, the Go heap growing to its working size). 0 is 3;
@@ -34,7 +34,7 @@ type ABConfig struct {
 }
 
 func (c ABConfig) withDefaults() ABConfig {
-	c.Rounds = orInt(c.Rounds, 30)
+	c.Rounds = orInt(c.Rounds, 200)
 	switch {
 	case c.Warmup == 0:
 		c.Warmup = 3

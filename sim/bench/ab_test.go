@@ -29,8 +29,8 @@ func TestCompareCostFlagsOnlyASignificantRiseAboveMinRise(t *testing.T) {
 		{"unchanged, noise", noisy, costs(2, 40, 2.5, 0.04), false},
 		{"5% more CPU per GiB", noisy, costs(3, 40, 2.625, 0.04), true},
 		{"10% more", noisy, costs(4, 40, 2.75, 0.04), true},
-		// Significant with this little noise, but below MinRise (2%).
-		{"1% more", costs(7, 40, 2.5, 0.001), costs(5, 40, 2.525, 0.001), false},
+		// Significant with this little noise, but below MinRise (3%).
+		{"2% more", costs(7, 40, 2.5, 0.001), costs(5, 40, 2.55, 0.001), false},
 		{"cheaper by 10%", noisy, costs(6, 40, 2.25, 0.04), false},
 		// A rise seen in three rounds a side cannot be significant.
 		{"50% more, 3 rounds", []float64{2.5, 2.52, 2.48}, []float64{3.75, 3.8, 3.7}, false},
