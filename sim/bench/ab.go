@@ -123,7 +123,7 @@ func RunAB(ctx context.Context, c ABConfig) (ABResult, error) {
 			seed += 2
 			var s Sample
 			cost, err := labs[i].measured(ctx, PathRelay, func() (err error) {
-				s, err = throughput(ctx, labs[i].bulk[PathRelay], c.Size, 1, seed)
+				s, err = throughput(ctx, labs[i].bulk[PathRelay], c.Size, 0, 1, seed)
 				return err
 			})
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/linkemu"
 	"github.com/c2clab/c2clab/sim/measure"
 )
 
@@ -55,6 +56,15 @@ type Config struct {
 	Setups int
 	// IperfSeconds is each iperf3 and probe run's length; 0 is 4.
 	IperfSeconds int
+	// UnderLoad adds, per path, round trips taken while a bulk stream
+	// runs each way on the same path (latency under load).
+	UnderLoad bool
+	// Link impairs the desktop's link both ways (netns only), e.g. 10ms
+	// delay and 1% loss each way: every path crosses it. Zero: none.
+	Link linkemu.Impairments
+	// Warmup is the bytes each throughput stream moves before it is
+	// timed; 0 is measure.DefaultWarmup, or 256 KiB on an impaired link.
+	Warmup int64
 	// Progress, if set, is told before each step.
 	Progress func(Progress)
 
@@ -62,16 +72,24 @@ type Config struct {
 }
 
 // Quick is the configuration of c2clab bench --quick: one 32 MiB single
-// stream cell, 3 runs, short latency, setup and iperf3 runs.
+// stream cell, 3 runs, short latency, setup and iperf3 runs (under 30 s).
 func Quick(c Config) Config {
 	c.Sizes, c.Streams, c.Count = []int64{32 << 20}, []int{1}, 3
-	c.RoundTrips, c.Setups, c.IperfSeconds = 300, 30, 2
+	c.RoundTrips, c.Setups, c.IperfSeconds = 300, 30, 1
 	return c
 }
 
 func (c Config) withDefaults() Config {
-	if c.Sizes == nil {
+	impaired := !c.Link.IsZero()
+	switch {
+	case c.Sizes == nil && impaired:
+		// A lossy 20 ms link carries a few Mbit/s a stream.
+		c.Sizes = []int64{4 << 20}
+	case c.Sizes == nil:
 		c.Sizes = []int64{32 << 20, 128 << 20}
+	}
+	if c.Warmup == 0 && impaired {
+		c.Warmup = 256 << 10
 	}
 	if c.Streams == nil {
 		c.Streams = []int{1, 4}
@@ -108,6 +126,11 @@ type Result struct {
 	RoundTrips map[string]measure.Distribution `json:"round_trips"`
 	// Setup is new connection to first echoed byte, per path.
 	Setup map[string]measure.Distribution `json:"setup"`
+	// RoundTripsUnderLoad are round trips while a bulk stream runs each
+	// way on the same path; only with Config.UnderLoad.
+	RoundTripsUnderLoad map[string]measure.Distribution `json:"round_trips_under_load,omitempty"`
+	// Link is the desktop link's impairment, if any.
+	Link string `json:"link,omitempty"`
 	// SetupRuns are the setup probes' totals per path: connections per
 	// second (connect, one request, close, like TCP_CRR) and their cost.
 	SetupRuns map[string]SetupRun `json:"setup_runs,omitempty"`

@@ -74,6 +74,10 @@ func ReadJSON(path string) (Result, error) {
 func (r Result) WriteBenchfmt(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "goos: %s\ngoarch: %s\npkg: github.com/c2clab/c2clab/sim/bench\nbackend: %s\n", runtime.GOOS, runtime.GOARCH, r.Backend)
+	if r.Link != "" {
+		// A configuration line: benchstat keeps impaired runs apart.
+		fmt.Fprintf(&b, "link: %s\n", r.Link)
+	}
 	// Not a configuration line: benchstat would split runs of different
 	// load into tables it does not compare.
 	fmt.Fprintf(&b, "# load average (1, 5, 15 min): %s at the start, %s at the end\n", r.LoadStart, r.LoadEnd)
@@ -99,6 +103,9 @@ func (r Result) WriteBenchfmt(w io.Writer) error {
 	for _, p := range r.Available() {
 		rt, s := r.RoundTrips[p], r.Setup[p]
 		fmt.Fprintf(&b, "BenchmarkRoundTrip/path=%s %d %d ns/op %d p50-ns %d p99-ns\n", p, rt.Count, rt.Mean.Nanoseconds(), rt.P50.Nanoseconds(), rt.P99.Nanoseconds())
+		if ul, ok := r.RoundTripsUnderLoad[p]; ok {
+			fmt.Fprintf(&b, "BenchmarkRoundTripUnderLoad/path=%s %d %d ns/op %d p50-ns %d p99-ns\n", p, ul.Count, ul.Mean.Nanoseconds(), ul.P50.Nanoseconds(), ul.P99.Nanoseconds())
+		}
 		fmt.Fprintf(&b, "BenchmarkSetup/path=%s %d %d ns/op %d p50-ns %d p99-ns", p, s.Count, s.Mean.Nanoseconds(), s.P50.Nanoseconds(), s.P99.Nanoseconds())
 		if run, ok := r.SetupRuns[p]; ok {
 			fmt.Fprintf(&b, " %.1f conn/s", run.PerSecond())

@@ -12,6 +12,9 @@ import (
 func Run(ctx context.Context, c Config) (Result, error) {
 	c = c.withDefaults()
 	res := Result{Backend: c.Backend, Started: time.Now().UTC(), Count: c.Count, LoadStart: readLoad()}
+	if !c.Link.IsZero() {
+		res.Link = c.Link.String()
+	}
 	if res.Backend == "" {
 		res.Backend = "local"
 	}
@@ -22,7 +25,11 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	defer b.close()
 	res.Paths = b.paths
 	paths := res.Available()
-	p := &progress{report: c.Progress, total: len(c.Sizes)*len(c.Streams)*c.Count*len(paths) + 2*len(paths) + 1}
+	perPath := 2
+	if c.UnderLoad {
+		perPath = 3
+	}
+	p := &progress{report: c.Progress, total: len(c.Sizes)*len(c.Streams)*c.Count*len(paths) + perPath*len(paths) + 1}
 	if err := b.matrix(ctx, c, paths, p, &res); err != nil {
 		return res, err
 	}
@@ -63,7 +70,7 @@ func (b *bench) matrix(ctx context.Context, c Config, paths []string, p *progres
 					seed += uint64(2 * streams)
 					var s Sample
 					cost, err := b.measured(ctx, path, func() (err error) {
-						s, err = throughput(ctx, b.bulk[path], size, streams, seed)
+						s, err = throughput(ctx, b.bulk[path], size, c.Warmup, streams, seed)
 						return err
 					})
 					s.Cost = cost
@@ -83,8 +90,9 @@ func mib(n int64) string { return fmt.Sprintf("%dMiB", n>>20) }
 
 // throughput moves size bytes down each of streams connections, every byte
 // checked by the probe.
-func throughput(ctx context.Context, dial measure.Dialer, size int64, streams int, seed uint64) (Sample, error) {
-	cfg := measure.ThroughputConfig{Direction: measure.Down, Bytes: size, Seed: seed}
+// A warmup of 0 is measure's default.
+func throughput(ctx context.Context, dial measure.Dialer, size, warmup int64, streams int, seed uint64) (Sample, error) {
+	cfg := measure.ThroughputConfig{Direction: measure.Down, Bytes: size, Warmup: warmup, Seed: seed}
 	if streams > 1 {
 		r, err := measure.Parallel(ctx, dial, streams, cfg)
 		s := Sample{Bytes: r.Bytes, Interval: r.Interval}
@@ -117,6 +125,17 @@ func (b *bench) latency(ctx context.Context, c Config, paths []string, p *progre
 			return fmt.Errorf("bench: %s round trips: %w", path, err)
 		}
 		res.RoundTrips[path] = r.RoundTrips
+		if c.UnderLoad {
+			p.step("%s %d round trips under load (a bulk stream each way)", path, c.RoundTrips)
+			d, err := b.underLoad(ctx, path, c.RoundTrips, uint64(100+i))
+			if err != nil {
+				return fmt.Errorf("bench: %s round trips under load: %w", path, err)
+			}
+			if res.RoundTripsUnderLoad == nil {
+				res.RoundTripsUnderLoad = map[string]measure.Distribution{}
+			}
+			res.RoundTripsUnderLoad[path] = d
+		}
 		p.step("%s %d connection setups", path, c.Setups)
 		var s measure.SetupResult
 		var elapsed time.Duration

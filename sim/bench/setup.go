@@ -76,7 +76,10 @@ func start(ctx context.Context, c Config) (*bench, error) {
 			b.close()
 		}
 	}()
-	if b.desktop, err = addDevice(ctx, l, pol.Tenant, "desktop", lab.DeviceOptions{}); err != nil {
+	if !c.Link.IsZero() && c.Backend != lab.BackendNetns {
+		return nil, fmt.Errorf("bench: an impaired link (%s) needs the netns backend", c.Link)
+	}
+	if b.desktop, err = addDevice(ctx, l, pol.Tenant, "desktop", lab.DeviceOptions{Link: c.Link}); err != nil {
 		return nil, err
 	}
 	b.fqdn = b.desktop.Profile.ReportedFQDN()

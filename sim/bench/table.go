@@ -48,8 +48,19 @@ func (r Result) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t\n", p, us(rt.P50), us(rt.P99), us(s.P50), us(s.P99), run.PerSecond(), costCell(run.Cost != nil, run.CPUPer1k()), allocs)
 	}
+	if len(r.RoundTripsUnderLoad) > 0 {
+		fmt.Fprintln(tw, "\t")
+		fmt.Fprintf(tw, "path\tround trip p50 under load\tp99 under load\tp50 idle\t\n")
+		for _, p := range paths {
+			ul := r.RoundTripsUnderLoad[p]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", p, us(ul.P50), us(ul.P99), us(r.RoundTrips[p].P50))
+		}
+	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if r.Link != "" {
+		fmt.Fprintf(w, "\nthe desktop's link is impaired both ways: %s\n", r.Link)
 	}
 	fmt.Fprintf(w, "\n(medians of %d runs; ratios are medians of per-round ratios; %s backend; load average %s at the start, %s at the end)\n", r.Count, r.Backend, r.LoadStart, r.LoadEnd)
 	for _, p := range r.Paths {
