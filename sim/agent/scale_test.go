@@ -43,10 +43,11 @@ type swarmSpec struct {
 }
 
 // swarmInFlight bounds the registrations a swarm has under way at once, as
-// a fleet's agents do not all start in the same millisecond: 10,000 TLS
-// handshakes at once on two cores would outlast wire.HelloTimeout and
-// retry forever.
-const swarmInFlight = 256
+// a fleet's agents do not all start in the same millisecond. On the loaded
+// 2-core machine 256 at once collapsed (630 of 10,000 registered in 15
+// minutes: the handshakes outlast wire.HelloTimeout and retry), 64 did not
+// (docs/PERFORMANCE.md).
+const swarmInFlight = 64
 
 // runSwarm registers N agents (certificates a0..aN-1 in dir), at most
 // swarmInFlight at a time, and keeps them registered until its stdin
