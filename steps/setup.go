@@ -65,7 +65,12 @@ func theDeviceFromFixtureWith(ctx context.Context, name, fixture string, table *
 // matches by accident.
 func theAdminLoggedInAs(ctx context.Context, name, user string) error {
 	base := fmt.Sprintf("hostname: %s\nprimaryDnsSuffix: it.example.net\nos: windows\nconnectorVersion: 4.5.0.300\njoinState: ad\nloggedIn: true\nuser: %s\n", name, user)
-	return getWorld(ctx).addDevice(name, []byte(base), nil)
+	w := getWorld(ctx)
+	if err := w.addDevice(name, []byte(base), nil); err != nil {
+		return err
+	}
+	w.devices[len(w.devices)-1].admin = true
+	return nil
 }
 
 // addDevice merges table rows over base (YAML of a profile) and parses the
@@ -242,7 +247,8 @@ func (w *world) startLab(ctx context.Context) error {
 		}
 	}
 	for _, d := range w.devices {
-		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew, Intercept: d.intercept})
+		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew, Intercept: d.intercept,
+			ReferenceAgent: w.cfg.Pairing.reference(d)})
 		if d.skew > pki.Backdate {
 			// Its certificate is not valid yet: it cannot register, and
 			// an agent that checks its own certificate does not start.

@@ -83,6 +83,11 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the relayed throughput is at least (\d+)% of the direct one$`, relayedThroughputShare)
 	sc.Step(`^"([^"]+)" measures (\d+) round trips to "([^"]+)", through the relay and directly$`, measuresRoundTripsBothWays)
 	sc.Step(`^the relayed round trips have p99 below (\d+) ms$`, relayedRoundTripsBelow)
+	sc.Step(`^"([^"]+)" runs the reference agent$`, runsTheReferenceAgent)
+	sc.Step(`^"([^"]+)" measures (download|upload) throughput from "([^"]+)" over (\d+) MiB, interleaved with "([^"]+)" from "([^"]+)"$`, measuresThroughputAgainstReference)
+	sc.Step(`^the relayed throughput is at least a quarter of the reference agent's$`, relayedThroughputShareOfReference)
+	sc.Step(`^"([^"]+)" measures (\d+) round trips to "([^"]+)", interleaved with "([^"]+)" to "([^"]+)"$`, measuresRoundTripsAgainstReference)
+	sc.Step(`^the relayed round trips are within twice the reference agent's$`, relayedRoundTripsWithinReference)
 	sc.Step(`^"([^"]+)" opens (\d+) connections to "([^"]+)" through the relay$`, opensConnections)
 	sc.Step(`^connection setup through the relay has p50 below (\d+) ms$`, setupBelow)
 
@@ -129,6 +134,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the user activity record of the connection counts (\d+) MiB from the client$`, activityCountsBytes)
 	sc.Step(`^the broker logged nothing for the connection$`, brokerLoggedNothing)
 	registerRA(sc)
+	registerPull(sc)
 }
 
 // keepLogs prints the tail of every node's log, and keeps the whole logs

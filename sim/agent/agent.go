@@ -166,6 +166,7 @@ func newAgent(cfg Config) (*agent, error) {
 		Register: reg,
 		Incoming: a.incoming,
 		State:    a.setSession,
+		Seal:     cfg.Faults.Seal,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: %w", cfg.Name, err)
