@@ -64,9 +64,15 @@ func theDeviceFromFixtureWith(ctx context.Context, name, fixture string, table *
 // connector, logged in, on a hostname no workstation regex of the fixtures
 // matches by accident.
 func theAdminLoggedInAs(ctx context.Context, name, user string) error {
+	return theAdminLoggedInAsWith(ctx, name, user, nil)
+}
+
+// theAdminLoggedInAsWith is theAdminLoggedInAs with profile fields (posture,
+// trustedNetworks, country, ...) merged over it.
+func theAdminLoggedInAsWith(ctx context.Context, name, user string, table *godog.Table) error {
 	base := fmt.Sprintf("hostname: %s\nprimaryDnsSuffix: it.example.net\nos: windows\nconnectorVersion: 4.5.0.300\njoinState: ad\nloggedIn: true\nuser: %s\n", name, user)
 	w := getWorld(ctx)
-	if err := w.addDevice(name, []byte(base), nil); err != nil {
+	if err := w.addDevice(name, []byte(base), table); err != nil {
 		return err
 	}
 	w.devices[len(w.devices)-1].admin = true

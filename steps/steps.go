@@ -41,6 +41,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)"$`, theDeviceFromFixture)
 	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)" with:$`, theDeviceFromFixtureWith)
 	sc.Step(`^the admin "([^"]+)" logged in as "([^"]+)"$`, theAdminLoggedInAs)
+	sc.Step(`^the admin "([^"]+)" logged in as "([^"]+)" with:$`, theAdminLoggedInAsWith)
 	sc.Step(`^an App Connector "([^"]+)" for server group "([^"]+)" serving "([^"]+)" with an echo service on port (\d+)$`, anAppConnector)
 	sc.Step(`^the link of "([^"]+)" has:$`, theLinkOfHas)
 	sc.Step(`^the lab starts$`, theLabStarts)
@@ -135,6 +136,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the broker logged nothing for the connection$`, brokerLoggedNothing)
 	registerRA(sc)
 	registerPull(sc)
+	registerImport(sc)
 }
 
 // keepLogs prints the tail of every node's log, and keeps the whole logs

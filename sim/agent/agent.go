@@ -20,6 +20,7 @@ import (
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/domain"
 	"github.com/c2clab/c2clab/sim/peer"
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -78,6 +79,10 @@ type agent struct {
 	sess     *peer.Session
 	segments []wire.Segment
 	index    *domain.Index[int] // domain -> index into segments
+	// router chooses the segment of a connection as the broker would
+	// (SEG-3, SEG-4, SEG-6 Multimatch, SEG-8 bypass): a policy engine
+	// holding only the segments; nil until the first registration.
+	router *policy.Engine
 	recs     recordRing         // the last maxRecords connections
 	localSeq int
 }
@@ -158,7 +163,8 @@ func newAgent(cfg Config) (*agent, error) {
 	platform := string(p.OS)
 	reg := wire.Register{FQDN: p.ReportedFQDN(), OS: string(p.OS), Platform: platform,
 		ConnectorVersion: p.ConnectorVersion, JoinState: string(p.JoinState), MachineTunnel: p.MachineTunnel,
-		LoggedIn: p.LoggedIn, PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture}
+		LoggedIn: p.LoggedIn, PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture,
+		TrustedNetworks: p.TrustedNetworks, Country: p.Country, MachineGroup: p.MachineGroup}
 	cfg.Faults.applyTo(&reg, p)
 	client, err := peer.New(peer.Config{
 		Role: wire.RoleAgent, Broker: cfg.Broker, CAFile: cfg.CAFile, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile,
@@ -263,6 +269,7 @@ func (a *agent) setSession(s *peer.Session) {
 		return
 	}
 	a.segments = s.Registered.Segments
+	a.router = sourceRouter(a.segments, a.log)
 	a.index = &domain.Index[int]{}
 	for i, seg := range a.segments {
 		for _, d := range seg.Domains {
@@ -275,4 +282,28 @@ func (a *agent) setSession(s *peer.Session) {
 			}
 		}
 	}
+}
+
+// sourceRouter builds the source side's segment engine from the broker's
+// segment list; a list it refuses (the broker never sends one) routes
+// nothing, and the agent says why.
+func sourceRouter(segs []wire.Segment, log *slog.Logger) *policy.Engine {
+	ps := make([]policy.Segment, 0, len(segs))
+	for _, s := range segs {
+		p := policy.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, Domains: s.Domains,
+			MatchStyle: s.MatchStyle, BypassType: s.BypassType}
+		for _, r := range s.TCP {
+			p.TCP = append(p.TCP, policy.PortRange{From: r.From, To: r.To})
+		}
+		for _, r := range s.UDP {
+			p.UDP = append(p.UDP, policy.PortRange{From: r.From, To: r.To})
+		}
+		ps = append(ps, p)
+	}
+	e, err := policy.New(policy.Config{Segments: ps})
+	if err != nil {
+		log.Warn("segment list refused; intercepting nothing", "reason", err)
+		return nil
+	}
+	return e
 }

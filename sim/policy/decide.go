@@ -2,14 +2,11 @@ package policy
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/domain"
 )
-
-// maxSkipLines bounds the trace lines about rules passed over because they
-// use operand types the lab does not model.
-const maxSkipLines = 3
 
 // Decide answers one connection request, in ZPA's order, one trace line per
 // step: (1) the most specific segment by domain, ports ignored (SEG-3);
@@ -24,13 +21,30 @@ const maxSkipLines = 3
 // The returned Segment and Rule are shared with the engine and must not be
 // modified.
 func (e *Engine) Decide(req Request) Decision {
+	d := e.decide(&req)
+	switch {
+	case d.Verdict != "":
+	case d.Allowed:
+		d.Verdict = VerdictAllowed
+	default:
+		d.Verdict = VerdictDenied
+	}
+	return d
+}
+
+func (e *Engine) decide(reqp *Request) Decision {
+	req := *reqp
 	d := Decision{Trace: make([]string, 0, 6)}
 	// Normalized once, here: the session map needs the normalized name, and
 	// with it Lookup's own Normalize is a scan that allocates nothing
 	// (about 20 ns; domain.Index has no lookup that skips it).
 	name := domain.Normalize(req.FQDN)
 	dest := e.holder(name)
-	si, pat, ok := e.index.Lookup(name)
+	proto := req.Proto
+	if proto == "" {
+		proto = "tcp"
+	}
+	si, pat, multi, ok := e.route(name, proto, req.Port)
 	if !ok {
 		if dest.found {
 			d.AccessType = ClientToClient
@@ -46,7 +60,11 @@ func (e *Engine) Decide(req Request) Decision {
 		d.AccessType = ClientToServer
 	}
 	// The index accepted req.FQDN, so it has no characters to escape.
-	d.Trace = append(d.Trace, `"`+req.FQDN+`" is in `+seg.name+" by its domain "+pat.String()+", the most specific match", seg.enabledLine)
+	d.Trace = append(d.Trace, seg.segmentLine(req.FQDN, pat, multi, proto, req.Port))
+	if !bypassStep(&d, seg, &req.Device) {
+		return d
+	}
+	d.Trace = append(d.Trace, seg.enabledLine)
 	if !seg.s.Enabled {
 		d.Code = code.BrkNoPolicyFound
 		return d
@@ -80,59 +98,77 @@ func (e *Engine) portStep(d *Decision, seg *segment, req *Request) bool {
 	return true
 }
 
-// ruleStep is POL-1..POL-3: the first matching rule decides; POL-2 decides
-// when none matches. It reports whether the request may go on.
+// ruleStep is POL-1..POL-5: the first rule that matches decides; a rule
+// that may match, depending on an attribute the request does not describe,
+// makes the answer undecided (POL-4); POL-2 decides when none matches. It
+// reports whether the request may go on.
 func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
-	var posture [8]sym
-	q := e.resolve(&e.segs[si], req, posture[:0])
+	var buf [64]byte
+	seg := &e.segs[si]
+	q := e.resolve(seg, req, buf[:])
 	c := e.candidates(si, &q)
-	skipped := 0
 	for rank, ok := c.next(); ok; rank, ok = c.next() {
 		r := &e.rules[rank]
-		matched, possible := r.match(&q)
-		if matched {
+		switch v, why := r.match(&q); v {
+		case yes:
 			d.Rule = r.r
 			d.Trace = append(d.Trace, r.matchLine)
-			if r.deny {
+			switch r.action {
+			case Deny:
 				d.Code = code.BrkRejectedByPolicy
 				return false
+			case RequireApproval:
+				return e.approvalStep(d, seg, req)
 			}
 			return true
-		}
-		if possible {
-			if skipped++; skipped <= maxSkipLines {
-				d.Trace = append(d.Trace, r.skipLine)
-			}
+		case maybe:
+			d.Rule = r.r
+			g := why.group
+			setUndecided(d, r.r, strings.Join(g.types, ", "), kindInfos[g.kind].attr)
+			d.Trace = append(d.Trace, r.name+" may match: its conditions["+strconv.Itoa(why.cond)+"] ("+
+				strings.Join(g.types, ", ")+") needs "+kindInfos[g.kind].attr+", which the question does not describe; "+
+				"no earlier rule decided, so the lab cannot say what ZPA decides (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED)")
+			return false
 		}
 	}
-	if skipped > maxSkipLines {
-		d.Trace = append(d.Trace, "and "+strconv.Itoa(skipped-maxSkipLines)+" more rules passed over for criteria the lab does not model")
+	return e.noRuleMatched(d, seg)
+}
+
+// setUndecided makes d undecided (POL-4).
+func setUndecided(d *Decision, r *Rule, objectType, attr string) {
+	d.Verdict = VerdictUndecided
+	d.Code = code.BrkPolicyUndecided
+	d.Undecided = &Undecided{Rule: r, ObjectType: objectType, Attribute: attr}
+	if objectType == string(RequireApproval) {
+		d.Trace = append(d.Trace, "the request has no time, so the lab cannot tell whether an approval is in force (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED)")
 	}
-	return e.noRuleMatched(d, &e.segs[si])
 }
 
 // resolve turns a request into symbols. Values no rule mentions become
-// noSym or are dropped, as they cannot match anything; buf holds the
-// posture symbols without allocating in the common case.
-func (e *Engine) resolve(seg *segment, req *Request, buf []sym) request {
+// noSym or are dropped, as they cannot match anything; buf is scratch
+// space for keys.
+func (e *Engine) resolve(seg *segment, req *Request, buf []byte) request {
 	ct := req.ClientType
 	if ct == "" {
 		ct = DefaultClientType
 	}
-	for _, p := range req.Posture {
-		if v := e.syms.lookup(p); v != noSym {
-			buf = append(buf, v)
-		}
+	q := request{
+		segID:           seg.id,
+		segGroup:        seg.group,
+		user:            e.syms.lookup(req.User),
+		platform:        e.lookupKey(buf, kindPlatform, string(req.Platform)),
+		clientType:      e.lookupKey(buf, kindClientType, ct),
+		clientConnector: isClientConnector(strings.ToLower(ct)),
 	}
-	return request{
-		segID:      seg.id,
-		segGroup:   seg.group,
-		user:       e.syms.lookup(req.User),
-		groups:     e.userGroups[req.User],
-		platform:   e.syms.lookup(string(req.Platform)),
-		clientType: e.syms.lookup(ct),
-		posture:    buf,
+	if u := e.users[req.User]; u != nil {
+		q.sets = *u
 	}
+	q.sets[kindPosture] = e.deviceSyms(buf, kindPosture, req.Device.Posture)
+	q.sets[kindTrustedNetwork] = e.deviceSyms(buf, kindTrustedNetwork, req.Device.TrustedNetworks)
+	q.sets[kindCountry] = e.deviceSyms(buf, kindCountry, req.Device.Country)
+	q.sets[kindMachineGroup] = e.deviceSyms(buf, kindMachineGroup, req.Device.MachineGroup)
+	q.sets[kindNotClientConnector] = attrSet{known: q.clientConnector}
+	return q
 }
 
 func (e *Engine) noRuleMatched(d *Decision, seg *segment) bool {

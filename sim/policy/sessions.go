@@ -19,6 +19,7 @@ func quote(s string) string { return strconv.Quote(s) }
 // case-insensitively for uniqueness, as DNS compares them.
 func (e *Engine) Register(r Registration) Enrolment {
 	r.Posture = slices.Clone(r.Posture)
+	r.Device = r.Device.clone()
 	en := e.hostname.validate(r.FQDN)
 	gateCode, gateTrace := gates(&r)
 	key := domain.Normalize(r.FQDN)
@@ -83,6 +84,7 @@ func (e *Engine) Registered() []Registered {
 	for _, s := range e.sessions {
 		c := s.Registered
 		c.Posture = slices.Clone(s.Posture)
+		c.Device = s.Device.clone()
 		c.Trace = slices.Clone(s.Trace)
 		out = append(out, c)
 	}

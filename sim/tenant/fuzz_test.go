@@ -110,7 +110,7 @@ func checkTenantValues(t *testing.T, ten *Tenant) {
 		}
 	}
 	for _, r := range ten.Rules {
-		if r.Action != "ALLOW" && r.Action != "DENY" {
+		if r.Action != "ALLOW" && r.Action != "DENY" && r.Action != "REQUIRE_APPROVAL" {
 			t.Fatalf("rule %q kept action %q", r.ID, r.Action)
 		}
 	}

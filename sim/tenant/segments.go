@@ -23,13 +23,11 @@ func (l *loader) segments() []policy.Segment {
 	for i := range l.f.ApplicationSegments {
 		refs = append(refs, segRef{fmt.Sprintf("applicationSegments[%d]", i), &l.f.ApplicationSegments[i]})
 	}
-	for i := range l.f.Application.Value.List {
-		refs = append(refs, segRef{fmt.Sprintf("application.list[%d]", i), &l.f.Application.Value.List[i]})
-	}
+	refs = append(refs, l.pastedSegRefs()...)
 	l.segIDs = map[string]bool{}
-	l.segGroups = idSet(l.f.SegmentGroups)
-	l.srvGroups = idSet(l.f.ServerGroups)
-	listedSegGroups, listedSrvGroups := len(l.f.SegmentGroups) > 0, len(l.f.ServerGroups) > 0
+	l.segGroups = groupIDs(l.segGroupList)
+	l.srvGroups = groupIDs(l.srvGroupList)
+	listedSegGroups, listedSrvGroups := len(l.segGroupList) > 0, len(l.srvGroupList) > 0
 	names := map[string]string{}
 	var out []policy.Segment
 	for _, r := range refs {
@@ -55,14 +53,12 @@ func (l *loader) segments() []policy.Segment {
 	return out
 }
 
-func idSet(gs []fileGroup) map[string]bool {
+// groupIDs is the set of the groups' ids (groups() defaulted each to its
+// name where it had none).
+func groupIDs(gs []Group) map[string]bool {
 	m := map[string]bool{}
 	for _, g := range gs {
-		id := strings.TrimSpace(g.ID)
-		if id == "" {
-			id = strings.TrimSpace(g.Name)
-		}
-		m[id] = true
+		m[g.ID] = true
 	}
 	return m
 }
@@ -95,6 +91,8 @@ func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (s pol
 		}
 	}
 	s.Domains, domainIdx = l.segmentDomains(r)
+	s.MatchStyle = l.oneOf(r.field+".matchStyle", fs.MatchStyle, "EXCLUSIVE (default) or INCLUSIVE (Multimatch, SEG-6)", policy.MatchExclusive, policy.MatchInclusive)
+	s.BypassType = l.oneOf(r.field+".bypassType", fs.BypassType, "NEVER (default), ALWAYS or ON_NET (SEG-8)", policy.BypassNever, policy.BypassAlways, policy.BypassOnNet)
 	s.TCP = l.portRanges(r.field, "tcp", fs.TCPPortRange, fs.TCPPortRanges)
 	s.UDP = l.portRanges(r.field, "udp", fs.UDPPortRange, fs.UDPPortRanges)
 	if len(s.TCP) == 0 && len(s.UDP) == 0 && len(l.errs) == nerr {
@@ -148,6 +146,17 @@ func (l *loader) segmentDomains(r segRef) (out []string, idx []int) {
 		idx = append(idx, i)
 	}
 	return out, idx
+}
+
+// oneOf returns v upper-cased if it is one of the values ("" stays ""),
+// else records an error saying what is accepted.
+func (l *loader) oneOf(field, v, want string, values ...string) string {
+	u := strings.ToUpper(strings.TrimSpace(v))
+	if u == "" || slices.Contains(values, u) {
+		return u
+	}
+	l.errorf(field, "is %q, want %s", v, want)
+	return ""
 }
 
 func isIPOrCIDR(s string) bool {
