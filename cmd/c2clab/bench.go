@@ -12,14 +12,22 @@ import (
 
 	"github.com/c2clab/c2clab/sim/bench"
 	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/linkemu"
 )
 
 type benchFlags struct {
-	quick   bool
-	backend string
-	out     string
-	count   int
+	quick     bool
+	backend   string
+	out       string
+	count     int
+	streams   []int
+	underLoad bool
+	impaired  string
 }
+
+// defaultImpairment is --impaired without a value: 20 ms round trip time
+// and 1% loss, each way, on the desktop's link.
+const defaultImpairment = "delay=10ms,loss=1%"
 
 func newBenchCmd() *cobra.Command {
 	var f benchFlags
@@ -43,9 +51,24 @@ the admin's agent (left out if iperf3 is not installed).
 
 Writes bench.txt (Go benchmark format, for benchstat), bench.json and
 bench.html (SVG plots) into --out. --quick is one 32 MiB single-stream cell,
-3 runs: under a minute. See docs/PERFORMANCE.md.`,
+3 runs: under 30 seconds.
+
+Beside every rate, the cost: CPU seconds per GiB and per 1,000 setups of
+each path's own processes (the relay's broker and agents, the splice node,
+socat), and the Go nodes' allocations. Setup is connect, one request, close
+(like TCP_CRR), so its total gives connections per second.
+
+The fuller matrix, behind flags:
+  --streams 1,4     parallel streams per cell (default 1 and 4; 1 with --quick)
+  --under-load      round trips while a bulk stream runs each way on the path
+  --impaired[=SPEC] the desktop's link through the lab's link emulator, both
+                    ways (netns; default ` + defaultImpairment + `: a 20 ms round trip)
+
+See docs/PERFORMANCE.md.`,
 		Example: `  c2clab bench --quick
   c2clab bench --backend netns --count 10 --out /tmp/bench
+  c2clab bench --quick --under-load --streams 1,4
+  c2clab bench --quick --impaired
   benchstat old/bench.txt /tmp/bench/bench.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, f) },
@@ -54,7 +77,11 @@ bench.html (SVG plots) into --out. --quick is one 32 MiB single-stream cell,
 	cmd.Flags().StringVar(&f.backend, "backend", defaultBenchBackend(), "where machines run: local or netns (root)")
 	cmd.Flags().StringVar(&f.out, "out", "bench-out", "directory for bench.txt, bench.json and bench.html")
 	cmd.Flags().IntVar(&f.count, "count", 0, "runs per cell (default 5, 3 with --quick); ci/perf compares with several")
-	cmd.AddCommand(newBenchCompareCmd())
+	cmd.Flags().IntSliceVar(&f.streams, "streams", nil, "parallel streams per cell, e.g. 1,4 (default 1 and 4; 1 with --quick)")
+	cmd.Flags().BoolVar(&f.underLoad, "under-load", false, "also take round trips while a bulk stream runs each way")
+	cmd.Flags().StringVar(&f.impaired, "impaired", "", "impair the desktop's link both ways through the link emulator (netns), e.g. "+defaultImpairment)
+	cmd.Flags().Lookup("impaired").NoOptDefVal = defaultImpairment
+	cmd.AddCommand(newBenchCompareCmd(), newBenchABCmd())
 	return cmd
 }
 
@@ -92,6 +119,9 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	}
 	if f.count > 0 {
 		cfg.Count = f.count
+	}
+	if err := applyMatrixFlags(&cfg, f); err != nil {
+		return badInput(err)
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -131,4 +161,32 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// applyMatrixFlags puts --streams, --under-load and --impaired into cfg.
+func applyMatrixFlags(cfg *bench.Config, f benchFlags) error {
+	for _, n := range f.streams {
+		if n < 1 || n > 64 {
+			return fmt.Errorf("bench: --streams %d: want between 1 and 64 streams", n)
+		}
+	}
+	if len(f.streams) > 0 {
+		cfg.Streams = f.streams
+	}
+	cfg.UnderLoad = f.underLoad
+	if f.impaired == "" {
+		return nil
+	}
+	if f.backend != lab.BackendNetns {
+		return fmt.Errorf("bench: --impaired needs --backend netns: the link emulator runs in a network namespace")
+	}
+	im, err := linkemu.Parse(f.impaired)
+	if err != nil {
+		return fmt.Errorf("bench: --impaired %q: %w", f.impaired, err)
+	}
+	cfg.Link = im
+	if f.quick {
+		cfg.Sizes = nil // the impaired default: 4 MiB
+	}
+	return nil
 }

@@ -50,3 +50,24 @@ func TestBenchCompareExitStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestBenchABRefusesBadInputWithExit2(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{
+		"no binaries":      {"bench", "ab"},
+		"not a binary":     {"bench", "ab", "--base", t.TempDir(), "--candidate", exe},
+		"too few rounds":   {"bench", "ab", "--base", exe, "--candidate", exe, "--rounds", "3"},
+		"unknown backend":  {"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "k8s"},
+		"impaired locally": {"bench", "--backend", "local", "--impaired"},
+		"zero streams":     {"bench", "--streams", "0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := run(args); got != exitBadInput {
+				t.Fatalf("%v: exit %d, want %d", args, got, exitBadInput)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/linkemu"
 	"github.com/c2clab/c2clab/sim/measure"
 )
 
@@ -58,21 +59,40 @@ type Config struct {
 	// RelayDelay is the broker's test knob (lab.Spec.RelayDelay), zero in
 	// every real run: ci/perf sets it to prove it catches a slower relay.
 	RelayDelay time.Duration
+	// UnderLoad adds, per path, round trips taken while a bulk stream
+	// runs each way on the same path (latency under load).
+	UnderLoad bool
+	// Link impairs the desktop's link both ways (netns only), e.g. 10ms
+	// delay and 1% loss each way: every path crosses it. Zero: none.
+	Link linkemu.Impairments
+	// Warmup is the bytes each throughput stream moves before it is
+	// timed; 0 is measure.DefaultWarmup, or 256 KiB on an impaired link.
+	Warmup int64
 	// Progress, if set, is told before each step.
 	Progress func(Progress)
+
+	relayOnly bool // bench ab: no reference paths
 }
 
 // Quick is the configuration of c2clab bench --quick: one 32 MiB single
-// stream cell, 3 runs, short latency, setup and iperf3 runs.
+// stream cell, 3 runs, short latency, setup and iperf3 runs (under 30 s).
 func Quick(c Config) Config {
 	c.Sizes, c.Streams, c.Count = []int64{32 << 20}, []int{1}, 3
-	c.RoundTrips, c.Setups, c.IperfSeconds = 300, 30, 2
+	c.RoundTrips, c.Setups, c.IperfSeconds = 300, 30, 1
 	return c
 }
 
 func (c Config) withDefaults() Config {
-	if c.Sizes == nil {
+	impaired := !c.Link.IsZero()
+	switch {
+	case c.Sizes == nil && impaired:
+		// A lossy 20 ms link carries a few Mbit/s a stream.
+		c.Sizes = []int64{4 << 20}
+	case c.Sizes == nil:
 		c.Sizes = []int64{32 << 20, 128 << 20}
+	}
+	if c.Warmup == 0 && impaired {
+		c.Warmup = 256 << 10
 	}
 	if c.Streams == nil {
 		c.Streams = []int{1, 4}
@@ -108,8 +128,43 @@ type Result struct {
 	// RoundTrips are back-to-back 64-byte echo round trips, per path.
 	RoundTrips map[string]measure.Distribution `json:"round_trips"`
 	// Setup is new connection to first echoed byte, per path.
-	Setup  map[string]measure.Distribution `json:"setup"`
-	Iperf3 Agreement                       `json:"iperf3"`
+	Setup map[string]measure.Distribution `json:"setup"`
+	// RoundTripsUnderLoad are round trips while a bulk stream runs each
+	// way on the same path; only with Config.UnderLoad.
+	RoundTripsUnderLoad map[string]measure.Distribution `json:"round_trips_under_load,omitempty"`
+	// Link is the desktop link's impairment, if any.
+	Link string `json:"link,omitempty"`
+	// SetupRuns are the setup probes' totals per path: connections per
+	// second (connect, one request, close, like TCP_CRR) and their cost.
+	SetupRuns map[string]SetupRun `json:"setup_runs,omitempty"`
+	Iperf3    Agreement           `json:"iperf3"`
+	// LoadStart and LoadEnd are the machine's load averages (1, 5, 15
+	// minutes) when the run started and ended.
+	LoadStart Load `json:"load_start"`
+	LoadEnd   Load `json:"load_end"`
+}
+
+// SetupRun is one path's setup probe as a whole.
+type SetupRun struct {
+	Count   int           `json:"count"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Cost    *Cost         `json:"cost,omitempty"`
+}
+
+// PerSecond is connections set up, used and closed per second.
+func (s SetupRun) PerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Count) / s.Elapsed.Seconds()
+}
+
+// CPUPer1k is CPU seconds per 1,000 setups; 0 without a cost.
+func (s SetupRun) CPUPer1k() float64 {
+	if s.Cost == nil || s.Count == 0 {
+		return 0
+	}
+	return s.Cost.CPU.Total().Seconds() * 1000 / float64(s.Count)
 }
 
 // Path says whether a path was measured, and why not.
@@ -117,6 +172,9 @@ type Path struct {
 	Name      string `json:"name"`
 	Available bool   `json:"available"`
 	Note      string `json:"note,omitempty"`
+	// CostSource is how its processes' CPU was read (cpuacct.Source...);
+	// empty for a path without processes of its own (direct).
+	CostSource string `json:"cost_source,omitempty"`
 }
 
 // Available lists the paths that were measured.
@@ -142,6 +200,30 @@ type Cell struct {
 type Sample struct {
 	Bytes    int64         `json:"bytes"`
 	Interval time.Duration `json:"interval_ns"`
+	// Moved is every byte of the run, warm-up included, as the Cost
+	// covers the whole run.
+	Moved int64 `json:"moved_bytes,omitempty"`
+	// Cost is what the run cost the path's own processes; nil for direct.
+	Cost *Cost `json:"cost,omitempty"`
+}
+
+// CPUPerGiB is the path's CPU seconds per GiB moved; 0 without a cost.
+func (s Sample) CPUPerGiB() float64 {
+	if s.Cost == nil {
+		return 0
+	}
+	return s.Cost.CPUPerGiB(s.Moved)
+}
+
+// CPUPerGiB returns path's CPU seconds per GiB, one per round that has a cost.
+func (c Cell) CPUPerGiB(path string) []float64 {
+	var out []float64
+	for _, s := range c.Runs[path] {
+		if s.Cost != nil {
+			out = append(out, s.CPUPerGiB())
+		}
+	}
+	return out
 }
 
 // BitsPerSecond is the sample's rate.
@@ -150,6 +232,20 @@ func (s Sample) BitsPerSecond() float64 {
 		return 0
 	}
 	return float64(s.Bytes) * 8 / s.Interval.Seconds()
+}
+
+// AllocPerGiB returns the objects and bytes path's Go processes allocated
+// per GiB, one each per round that has them.
+func (c Cell) AllocPerGiB(path string) (objects, bytes []float64) {
+	for _, s := range c.Runs[path] {
+		if s.Cost == nil || s.Cost.Alloc == nil || s.Moved <= 0 {
+			continue
+		}
+		k := gib / float64(s.Moved)
+		objects = append(objects, float64(s.Cost.Alloc.Objects)*k)
+		bytes = append(bytes, float64(s.Cost.Alloc.Bytes)*k)
+	}
+	return objects, bytes
 }
 
 // Bits returns path's rates, one per round.

@@ -128,3 +128,34 @@ func WriteChanges(w io.Writer, cs []Change, t Thresholds) error {
 }
 
 func (s Summary) String() string { return fmt.Sprintf("%.3f [%.3f, %.3f]", s.Median, s.Lo, s.Hi) }
+
+// CostThresholds decide when a cost (CPU seconds per GiB) rose: the rise
+// must be significant (Mann-Whitney U, p < Alpha, as benchstat) and the
+// median must have risen by more than MinRise. The zero value means Alpha
+// 0.05 and MinRise 0.03: with 200 rounds a side on the loaded 2-core
+// machine the difference of two medians has a standard error of about
+// 1.5% (docs/PERFORMANCE.md), so a 3% floor keeps unchanged builds from
+// failing while a 5% rise still clears it.
+type CostThresholds struct {
+	Alpha   float64 `json:"alpha"`
+	MinRise float64 `json:"min_rise"` // fraction of the base's median
+}
+
+func (t CostThresholds) withDefaults() CostThresholds {
+	if t.Alpha <= 0 {
+		t.Alpha = 0.05
+	}
+	if t.MinRise <= 0 {
+		t.MinRise = 0.03
+	}
+	return t
+}
+
+// CompareCost decides whether cur costs more than base: the decision of
+// ci/perf/run, in one place.
+func CompareCost(name string, base, cur []float64, t CostThresholds) Change {
+	t = t.withDefaults()
+	c := compareSamples(name, base, cur, Thresholds{Alpha: t.Alpha})
+	c.Regressed = c.P < t.Alpha && c.Delta > t.MinRise
+	return c
+}

@@ -74,6 +74,13 @@ func ReadJSON(path string) (Result, error) {
 func (r Result) WriteBenchfmt(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "goos: %s\ngoarch: %s\npkg: github.com/c2clab/c2clab/sim/bench\nbackend: %s\n", runtime.GOOS, runtime.GOARCH, r.Backend)
+	if r.Link != "" {
+		// A configuration line: benchstat keeps impaired runs apart.
+		fmt.Fprintf(&b, "link: %s\n", r.Link)
+	}
+	// Not a configuration line: benchstat would split runs of different
+	// load into tables it does not compare.
+	fmt.Fprintf(&b, "# load average (1, 5, 15 min): %s at the start, %s at the end\n", r.LoadStart, r.LoadEnd)
 	for _, c := range r.Cells {
 		ratios := map[string][]float64{}
 		for _, ref := range References {
@@ -88,6 +95,7 @@ func (r Result) WriteBenchfmt(w io.Writer) error {
 						fmt.Fprintf(&b, " %.4f ratio-to-%s", ratios[ref][i], ref)
 					}
 				}
+				writeCostUnits(&b, s.Cost, s.Moved, gib, "GiB")
 				b.WriteString("\n")
 			}
 		}
@@ -95,7 +103,15 @@ func (r Result) WriteBenchfmt(w io.Writer) error {
 	for _, p := range r.Available() {
 		rt, s := r.RoundTrips[p], r.Setup[p]
 		fmt.Fprintf(&b, "BenchmarkRoundTrip/path=%s %d %d ns/op %d p50-ns %d p99-ns\n", p, rt.Count, rt.Mean.Nanoseconds(), rt.P50.Nanoseconds(), rt.P99.Nanoseconds())
-		fmt.Fprintf(&b, "BenchmarkSetup/path=%s %d %d ns/op %d p50-ns %d p99-ns\n", p, s.Count, s.Mean.Nanoseconds(), s.P50.Nanoseconds(), s.P99.Nanoseconds())
+		if ul, ok := r.RoundTripsUnderLoad[p]; ok {
+			fmt.Fprintf(&b, "BenchmarkRoundTripUnderLoad/path=%s %d %d ns/op %d p50-ns %d p99-ns\n", p, ul.Count, ul.Mean.Nanoseconds(), ul.P50.Nanoseconds(), ul.P99.Nanoseconds())
+		}
+		fmt.Fprintf(&b, "BenchmarkSetup/path=%s %d %d ns/op %d p50-ns %d p99-ns", p, s.Count, s.Mean.Nanoseconds(), s.P50.Nanoseconds(), s.P99.Nanoseconds())
+		if run, ok := r.SetupRuns[p]; ok {
+			fmt.Fprintf(&b, " %.1f conn/s", run.PerSecond())
+			writeCostUnits(&b, run.Cost, int64(run.Count), 1000, "1k-setups")
+		}
+		b.WriteString("\n")
 	}
 	for i, s := range r.Iperf3.Probe {
 		fmt.Fprintf(&b, "BenchmarkAgreement/tool=probe 1 %d ns/op %.1f Mbit/s\n", s.Interval.Nanoseconds(), s.BitsPerSecond()/1e6)
@@ -105,4 +121,19 @@ func (r Result) WriteBenchfmt(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeCostUnits appends the cost of n things (bytes, setups) as extra
+// benchmark units per per things, named per unit: CPU seconds, and the
+// heap bytes and objects the Go processes allocated. Nothing without a
+// cost (the direct path has no processes of its own).
+func writeCostUnits(b *strings.Builder, c *Cost, n int64, per float64, unit string) {
+	if c == nil || n <= 0 {
+		return
+	}
+	k := per / float64(n)
+	fmt.Fprintf(b, " %.4f cpu-s/%s", c.CPU.Total().Seconds()*k, unit)
+	if c.Alloc != nil {
+		fmt.Fprintf(b, " %.0f alloc-B/%s %.0f allocs/%s", float64(c.Alloc.Bytes)*k, unit, float64(c.Alloc.Objects)*k, unit)
+	}
 }

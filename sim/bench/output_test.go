@@ -11,6 +11,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/c2clab/c2clab/sim/measure"
+	"github.com/c2clab/c2clab/sim/measure/cpuacct"
 )
 
 // sampleResult is a result as Run makes it, with made-up figures.
@@ -107,5 +108,42 @@ func TestHTMLIsWellFormedAndPlotsEveryPath(t *testing.T) {
 	}
 	if !strings.Contains(page, "relay/direct") || !strings.Contains(page, "socat: not installed") {
 		t.Errorf("page lacks the ratio table or the note on socat:\n%s", page)
+	}
+}
+
+func TestCostUnitsAreScaledToAGiBAndAThousandSetups(t *testing.T) {
+	r := sampleResult(t)
+	relay := r.Cells[0].Runs[PathRelay]
+	// Half a GiB moved for 0.75 s of CPU and 1,000 allocations: 1.5 s,
+	// 2,000 allocations per GiB.
+	relay[0].Moved = gib / 2
+	relay[0].Cost = &Cost{CPU: cpuacct.Usage{User: 500 * time.Millisecond, System: 250 * time.Millisecond}, Alloc: &Alloc{Bytes: 1 << 20, Objects: 1000}}
+	r.SetupRuns = map[string]SetupRun{PathRelay: {Count: 50, Elapsed: 100 * time.Millisecond,
+		Cost: &Cost{CPU: cpuacct.Usage{User: 100 * time.Millisecond}}}}
+	var buf bytes.Buffer
+	if err := r.WriteBenchfmt(&buf); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	for _, want := range []string{
+		" 1.5000 cpu-s/GiB 2097152 alloc-B/GiB 2000 allocs/GiB\n",
+		"BenchmarkSetup/path=relay ", " 500.0 conn/s 2.0000 cpu-s/1k-setups\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in\n%s", want, text)
+		}
+	}
+	// The direct path has no processes of its own: no cost units at all.
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "path=direct") && strings.Contains(line, "cpu-s/") {
+			t.Errorf("direct line with a cost: %s", line)
+		}
+	}
+	var table strings.Builder
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "1.500") || !strings.Contains(table.String(), "2.000") {
+		t.Errorf("table lacks the relay's 1.500 cpu-s/GiB or 2.000 cpu-s per 1k setups:\n%s", table.String())
 	}
 }

@@ -11,7 +11,10 @@ import (
 // Run starts a lab, measures every available path and stops the lab.
 func Run(ctx context.Context, c Config) (Result, error) {
 	c = c.withDefaults()
-	res := Result{Backend: c.Backend, Started: time.Now().UTC(), Count: c.Count}
+	res := Result{Backend: c.Backend, Started: time.Now().UTC(), Count: c.Count, LoadStart: readLoad()}
+	if !c.Link.IsZero() {
+		res.Link = c.Link.String()
+	}
 	if res.Backend == "" {
 		res.Backend = "local"
 	}
@@ -22,7 +25,11 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	defer b.close()
 	res.Paths = b.paths
 	paths := res.Available()
-	p := &progress{report: c.Progress, total: len(c.Sizes)*len(c.Streams)*c.Count*len(paths) + 2*len(paths) + 1}
+	perPath := 2
+	if c.UnderLoad {
+		perPath = 3
+	}
+	p := &progress{report: c.Progress, total: len(c.Sizes)*len(c.Streams)*c.Count*len(paths) + perPath*len(paths) + 1}
 	if err := b.matrix(ctx, c, paths, p, &res); err != nil {
 		return res, err
 	}
@@ -33,7 +40,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	if res.Iperf3, err = b.agreement(ctx, c); err != nil {
 		return res, err
 	}
-	res.Elapsed = time.Since(res.Started)
+	res.Elapsed, res.LoadEnd = time.Since(res.Started), readLoad()
 	return res, nil
 }
 
@@ -61,7 +68,12 @@ func (b *bench) matrix(ctx context.Context, c Config, paths []string, p *progres
 					path := paths[(i+round)%len(paths)]
 					p.step("%s %s x%d run %d/%d", path, mib(size), streams, round+1, c.Count)
 					seed += uint64(2 * streams)
-					s, err := throughput(ctx, b.bulk[path], size, streams, seed)
+					var s Sample
+					cost, err := b.measured(ctx, path, func() (err error) {
+						s, err = throughput(ctx, b.bulk[path], size, c.Warmup, streams, seed)
+						return err
+					})
+					s.Cost = cost
 					if err != nil {
 						return fmt.Errorf("bench: %s %s x%d run %d: %w", path, mib(size), streams, round+1, err)
 					}
@@ -78,11 +90,16 @@ func mib(n int64) string { return fmt.Sprintf("%dMiB", n>>20) }
 
 // throughput moves size bytes down each of streams connections, every byte
 // checked by the probe.
-func throughput(ctx context.Context, dial measure.Dialer, size int64, streams int, seed uint64) (Sample, error) {
-	cfg := measure.ThroughputConfig{Direction: measure.Down, Bytes: size, Seed: seed}
+// A warmup of 0 is measure's default.
+func throughput(ctx context.Context, dial measure.Dialer, size, warmup int64, streams int, seed uint64) (Sample, error) {
+	cfg := measure.ThroughputConfig{Direction: measure.Down, Bytes: size, Warmup: warmup, Seed: seed}
 	if streams > 1 {
 		r, err := measure.Parallel(ctx, dial, streams, cfg)
-		return Sample{Bytes: r.Bytes, Interval: r.Interval}, err
+		s := Sample{Bytes: r.Bytes, Interval: r.Interval}
+		for _, st := range r.Streams {
+			s.Moved += st.WarmupBytes + st.Bytes
+		}
+		return s, err
 	}
 	conn, err := dial(ctx)
 	if err != nil {
@@ -90,12 +107,12 @@ func throughput(ctx context.Context, dial measure.Dialer, size int64, streams in
 	}
 	defer conn.Close()
 	r, err := measure.Throughput(ctx, conn, cfg)
-	return Sample{Bytes: r.Bytes, Interval: r.Interval}, err
+	return Sample{Bytes: r.Bytes, Interval: r.Interval, Moved: r.WarmupBytes + r.Bytes}, err
 }
 
 // latency takes the round trips and the connection setup of every path.
 func (b *bench) latency(ctx context.Context, c Config, paths []string, p *progress, res *Result) error {
-	res.RoundTrips, res.Setup = map[string]measure.Distribution{}, map[string]measure.Distribution{}
+	res.RoundTrips, res.Setup, res.SetupRuns = map[string]measure.Distribution{}, map[string]measure.Distribution{}, map[string]SetupRun{}
 	for i, path := range paths {
 		p.step("%s %d round trips", path, c.RoundTrips)
 		conn, err := b.echo[path](ctx)
@@ -108,12 +125,31 @@ func (b *bench) latency(ctx context.Context, c Config, paths []string, p *progre
 			return fmt.Errorf("bench: %s round trips: %w", path, err)
 		}
 		res.RoundTrips[path] = r.RoundTrips
+		if c.UnderLoad {
+			p.step("%s %d round trips under load (a bulk stream each way)", path, c.RoundTrips)
+			d, err := b.underLoad(ctx, path, c.RoundTrips, uint64(100+i))
+			if err != nil {
+				return fmt.Errorf("bench: %s round trips under load: %w", path, err)
+			}
+			if res.RoundTripsUnderLoad == nil {
+				res.RoundTripsUnderLoad = map[string]measure.Distribution{}
+			}
+			res.RoundTripsUnderLoad[path] = d
+		}
 		p.step("%s %d connection setups", path, c.Setups)
-		s, err := measure.Setup(ctx, b.echo[path], measure.SetupConfig{Count: c.Setups, Seed: uint64(i)})
+		var s measure.SetupResult
+		var elapsed time.Duration
+		cost, err := b.measured(ctx, path, func() (err error) {
+			start := time.Now()
+			s, err = measure.Setup(ctx, b.echo[path], measure.SetupConfig{Count: c.Setups, Seed: uint64(i)})
+			elapsed = time.Since(start)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("bench: %s setup: %w", path, err)
 		}
 		res.Setup[path] = s.FirstByte
+		res.SetupRuns[path] = SetupRun{Count: c.Setups, Elapsed: elapsed, Cost: cost}
 	}
 	return nil
 }

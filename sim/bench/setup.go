@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strconv"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/measure"
+	"github.com/c2clab/c2clab/sim/measure/cpuacct"
+	"github.com/c2clab/c2clab/sim/node"
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
@@ -42,6 +45,10 @@ type bench struct {
 	bulk    map[string]measure.Dialer // per available path
 	echo    map[string]measure.Dialer
 	stops   []func() // helper processes to end, in reverse
+
+	socatPIDs []int             // socat's listeners; their children join their cgroup
+	meter     map[string]*meter // per path with processes of its own
+	groups    []*cpuacct.Group  // closed after the lab
 }
 
 // start runs the lab: the broker, the desktop with its services, and the
@@ -63,11 +70,16 @@ func start(ctx context.Context, c Config) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !c.Link.IsZero() && c.Backend != lab.BackendNetns {
+		return nil, fmt.Errorf("bench: an impaired link (%s) needs the netns backend", c.Link)
+	}
 	b := &bench{bulk: map[string]measure.Dialer{}, echo: map[string]measure.Dialer{}, fqdn: desktop.ReportedFQDN()}
 	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}, {To: b.target(echoPort)}}}
 	plan := lab.Plan{Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}},
-		Devices: []lab.PlannedDevice{{Tenant: pol.Tenant, Profile: desktop}, {Tenant: pol.Tenant, Profile: admin, Options: fwd}}}
-	if b.lab, err = lab.Start(ctx, lab.Spec{Command: c.Command, Env: c.Env, Backend: lab.Backend(c.Backend), Dir: c.Dir, RelayDelay: c.RelayDelay}, plan); err != nil {
+		Devices: []lab.PlannedDevice{{Tenant: pol.Tenant, Profile: desktop, Options: lab.DeviceOptions{Link: c.Link}}, {Tenant: pol.Tenant, Profile: admin, Options: fwd}}}
+	// The nodes serve their allocation counters (sim/node.DebugEnv).
+	env := append(slices.Clone(c.Env), node.DebugEnv+"=1")
+	if b.lab, err = lab.Start(ctx, lab.Spec{Command: c.Command, Env: env, Backend: lab.Backend(c.Backend), Dir: c.Dir, RelayDelay: c.RelayDelay}, plan); err != nil {
 		return nil, err
 	}
 	ok := false
@@ -86,7 +98,10 @@ func start(ctx context.Context, c Config) (*bench, error) {
 			return nil, err
 		}
 	}
-	if err := b.routes(ctx); err != nil {
+	if err := b.routes(ctx, c.relayOnly); err != nil {
+		return nil, err
+	}
+	if err := b.meters(ctx); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -117,7 +132,8 @@ func (b *bench) deviceAddr(port uint16) string {
 // Every path starts with a socket in the admin's machine (its network
 // namespace on netns): the relay through the admin agent's forward, the
 // others to the broker's machine or, routed through it, the desktop.
-func (b *bench) routes(ctx context.Context) error {
+// With relayOnly (bench ab) there is only the relay's path.
+func (b *bench) routes(ctx context.Context, relayOnly bool) error {
 	for _, port := range []uint16{bulkPort, echoPort} {
 		m := b.dialers(port)
 		fwd, err := b.admin.ForwardAddr(b.target(port))
@@ -125,6 +141,9 @@ func (b *bench) routes(ctx context.Context) error {
 			return fmt.Errorf("bench: %w", err)
 		}
 		m[PathRelay] = b.fromAdmin(fwd)
+		if relayOnly {
+			continue
+		}
 		m[PathDirect] = b.fromAdmin(b.deviceAddr(port))
 		addrs, err := b.lab.StartOnBroker(ctx, "splice-"+strconv.Itoa(int(port)), "splice",
 			splice.Config{Listen: netip.AddrPortFrom(b.lab.BrokerIP(), 0).String(), To: b.deviceAddr(port)})
@@ -132,6 +151,10 @@ func (b *bench) routes(ctx context.Context) error {
 			return fmt.Errorf("bench: splice relay: %w", err)
 		}
 		m[PathSplice] = b.fromAdmin(addrs["relay"])
+	}
+	if relayOnly {
+		b.paths = []Path{{Name: PathRelay, Available: true}}
+		return nil
 	}
 	b.paths = []Path{{Name: PathRelay, Available: true}, {Name: PathDirect, Available: true}, {Name: PathSplice, Available: true}}
 	socat := Path{Name: PathSocat, Available: true}
@@ -170,6 +193,7 @@ func (b *bench) startSocat(ctx context.Context) error {
 		if err := b.helper(ctx, cmd, listen.String()); err != nil {
 			return fmt.Errorf("socat: %w", err)
 		}
+		b.socatPIDs = append(b.socatPIDs, cmd.Process.Pid)
 		b.dialers(port)[PathSocat] = b.fromAdmin(listen.String())
 	}
 	return nil
@@ -201,5 +225,9 @@ func (b *bench) close() error {
 		b.stops[i]()
 	}
 	b.stops = nil
-	return b.lab.Close()
+	err := b.lab.Close()
+	for _, g := range b.groups {
+		err = errors.Join(err, g.Close())
+	}
+	return err
 }

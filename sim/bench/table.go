@@ -37,15 +37,37 @@ func (r Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
 	}
 	fmt.Fprintln(tw, "\t")
-	fmt.Fprintf(tw, "path\tround trip p50\tp99\tsetup p50\tsetup p99\t\n")
+	r.writeCosts(tw, paths)
+	fmt.Fprintln(tw, "\t")
+	fmt.Fprintf(tw, "path\tround trip p50\tp99\tsetup p50\tsetup p99\tconn/s\tcpu-s/1k setups\tallocs/setup\t\n")
 	for _, p := range paths {
-		rt, s := r.RoundTrips[p], r.Setup[p]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", p, us(rt.P50), us(rt.P99), us(s.P50), us(s.P99))
+		rt, s, run := r.RoundTrips[p], r.Setup[p], r.SetupRuns[p]
+		allocs := "-"
+		if run.Cost != nil && run.Cost.Alloc != nil && run.Count > 0 {
+			allocs = fmt.Sprintf("%.0f", float64(run.Cost.Alloc.Objects)/float64(run.Count))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t\n", p, us(rt.P50), us(rt.P99), us(s.P50), us(s.P99), run.PerSecond(), costCell(run.Cost != nil, run.CPUPer1k()), allocs)
+	}
+	if len(r.RoundTripsUnderLoad) > 0 {
+		fmt.Fprintln(tw, "\t")
+		fmt.Fprintf(tw, "path\tround trip p50 under load\tp99 under load\tp50 idle\t\n")
+		for _, p := range paths {
+			ul := r.RoundTripsUnderLoad[p]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", p, us(ul.P50), us(ul.P99), us(r.RoundTrips[p].P50))
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n(medians of %d runs; ratios are medians of per-round ratios; %s backend)\n", r.Count, r.Backend)
+	if r.Link != "" {
+		fmt.Fprintf(w, "\nthe desktop's link is impaired both ways: %s\n", r.Link)
+	}
+	fmt.Fprintf(w, "\n(medians of %d runs; ratios are medians of per-round ratios; %s backend; load average %s at the start, %s at the end)\n", r.Count, r.Backend, r.LoadStart, r.LoadEnd)
+	for _, p := range r.Paths {
+		if p.CostSource != "" {
+			fmt.Fprintf(w, "%s: cost of its own processes read from %s\n", p.Name, p.CostSource)
+		}
+	}
 	for _, p := range r.Paths {
 		if !p.Available {
 			fmt.Fprintf(w, "%s: %s, left out\n", p.Name, p.Note)
@@ -53,6 +75,35 @@ func (r Result) WriteTable(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, r.Iperf3.String())
 	return err
+}
+
+// writeCosts prints per cell the median CPU seconds per GiB of each path
+// with processes of its own, and the relay's allocations per GiB.
+func (r Result) writeCosts(tw io.Writer, paths []string) {
+	head := []string{"cell"}
+	for _, p := range paths {
+		head = append(head, p+" cpu-s/GiB")
+	}
+	fmt.Fprintf(tw, "%s\trelay allocs/GiB\trelay alloc-MiB/GiB\t\n", strings.Join(head, "\t"))
+	for _, c := range r.Cells {
+		row := []string{fmt.Sprintf("%s x%d", mib(c.Size), c.Streams)}
+		for _, p := range paths {
+			v := c.CPUPerGiB(p)
+			row = append(row, costCell(len(v) > 0, Median(v)))
+		}
+		objs, bytes := c.AllocPerGiB(PathRelay)
+		row = append(row, costCell(len(objs) > 0, Median(objs)), costCell(len(bytes) > 0, Median(bytes)/(1<<20)))
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+	}
+}
+
+// costCell is "-" where there is no cost (the direct path's kernel
+// forwarding has no process of its own).
+func costCell(ok bool, v float64) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
 }
 
 func ratioCell(v []float64) string {

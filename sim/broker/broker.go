@@ -47,7 +47,8 @@ type Config struct {
 	// catches a slower relay. The lab sets it from lab.Spec.RelayDelay.
 	RelayDelay time.Duration `json:",omitzero"`
 	// MaxRecords bounds each of User Status and User Activity; the oldest
-	// finished records are dropped first. Zero means 10,000.
+	// finished records are dropped first, open ones (a connected session,
+	// an open connection) never. Zero means 10,000.
 	MaxRecords int `json:",omitzero"`
 	// Logger receives one line per event; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`

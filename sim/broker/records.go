@@ -104,13 +104,16 @@ func (r *records) addActivity(a *Activity) {
 	r.activity.add(a, func(a *Activity) bool { return a.Status == StatusClosed })
 }
 
-// ring holds at most max records, oldest first. Over max it drops the
-// oldest finished record, or the oldest of all when none has finished. The
-// oldest is nearly always finished, so adding is O(1) where a slice would
-// move every record; when open records come first, only those move.
+// ring holds max records, oldest first, more only while all are open. Over max it
+// drops the oldest finished record; when none has finished it grows, so a
+// connected session or an open connection never drops out of view (10,002
+// sessions once hid the two oldest connected devices from User Status; the
+// open records are bounded by the broker's live state anyway). The oldest
+// is nearly always finished, so adding is O(1) where a slice would move
+// every record; when open records come first, only those move.
 type ring[T any] struct {
 	max  int
-	buf  []T // grows to max; then a ring starting at head
+	buf  []T // grows to max (beyond it while every record is open); then a ring starting at head
 	head int // index of the oldest record once full, else 0
 }
 
@@ -126,8 +129,10 @@ func (r *ring[T]) add(v T, finished func(T) bool) {
 	for k < len(r.buf) && !finished(*r.at(k)) {
 		k++
 	}
-	if k == len(r.buf) {
-		k = 0
+	if k == len(r.buf) { // every record is open: keep them all
+		r.buf = append(append(r.buf[r.head:len(r.buf):len(r.buf)], r.buf[:r.head]...), v)
+		r.head = 0
+		return
 	}
 	for i := k; i > 0; i-- { // the open records before it move up by one
 		*r.at(i) = *r.at(i - 1)

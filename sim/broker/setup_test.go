@@ -222,7 +222,8 @@ func TestRing(t *testing.T) {
 		{"under max", []rec{{1, false}, {2, false}}, []int{1, 2}},
 		{"drops the oldest", []rec{{1, false}, {2, false}, {3, false}, {4, false}, {5, false}}, []int{3, 4, 5}},
 		{"keeps open records", []rec{{1, true}, {2, false}, {3, false}, {4, false}}, []int{1, 3, 4}},
-		{"all open: the oldest goes", []rec{{1, true}, {2, true}, {3, true}, {4, true}}, []int{2, 3, 4}},
+		{"all open: all kept", []rec{{1, true}, {2, true}, {3, true}, {4, true}}, []int{1, 2, 3, 4}},
+		{"all open after wrapping, then one finished goes", []rec{{1, false}, {2, true}, {3, true}, {4, true}, {5, true}, {6, false}, {7, false}}, []int{2, 3, 4, 5, 7}},
 		{"wraps", []rec{{1, false}, {2, true}, {3, false}, {4, false}, {5, false}, {6, false}, {7, false}}, []int{2, 6, 7}},
 	}
 	for _, tc := range tests {

@@ -7,4 +7,6 @@ type Node struct {
 	Machine string // the backend's name of its machine
 	PID     int    // its process ID in the host's PID namespace
 	NetNS   string // its network namespace, e.g. "net:[4026532301]"
+	// Addrs are the addresses its ready file announced, by name.
+	Addrs map[string]string
 }

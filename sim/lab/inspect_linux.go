@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 )
@@ -24,7 +25,7 @@ func (l *Lab) Nodes(ctx context.Context) ([]Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lab: node %q: %w", p.name, err)
 		}
-		out = append(out, Node{Name: p.name, Machine: p.machine, PID: pid, NetNS: ns})
+		out = append(out, Node{Name: p.name, Machine: p.machine, PID: pid, NetNS: ns, Addrs: maps.Clone(p.ready.Addrs)})
 	}
 	return out, nil
 }

@@ -83,11 +83,11 @@ func run(ctx context.Context, r runner, cfgPath, readyPath string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var readyErr error // written before cancel, read after r returns
-	err := r(ctx, cfgPath, func(addrs map[string]string) {
+	err := r(ctx, cfgPath, withDebug(ctx, func(addrs map[string]string) {
 		if readyErr = writeReady(readyPath, addrs); readyErr != nil {
 			cancel()
 		}
-	})
+	}))
 	return errors.Join(readyErr, err)
 }
 

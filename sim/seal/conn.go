@@ -151,6 +151,7 @@ func (c *Conn) writeFrame(flags byte, p []byte) error {
 		return c.werr
 	}
 	putHeader(c.wbuf, flags, len(p))
+	extraWork(p) // a no-op outside the c2clab_perfwork test build
 	c.dialect.toWire(c.wbuf[:HeaderLen])
 	if c.dialect.FrameDelay > 0 {
 		time.Sleep(c.dialect.FrameDelay)
