@@ -2,7 +2,10 @@ package steps
 
 import (
 	"errors"
+	"slices"
 	"strings"
+
+	"github.com/cucumber/godog"
 )
 
 // SerialTags select the scenarios that measure rates, round trips or
@@ -12,6 +15,17 @@ import (
 // them for the CPU. Scenarios carry the tags themselves or inherit them
 // from their feature.
 var SerialTags = []string{"@NET-2", "@NET-3", "@load"}
+
+// measures reports whether s carries a SerialTag: it must not share the
+// machine with other scenarios, of this run or another (timingLock).
+func measures(s *godog.Scenario) bool {
+	for _, t := range s.Tags {
+		if slices.Contains(SerialTags, t.Name) {
+			return true
+		}
+	}
+	return false
+}
 
 // phase is one godog run of the suite: the scenarios its tag expression
 // selects, so many at a time.

@@ -11,6 +11,7 @@ import (
 // ones carrying a SerialTag (here inherited from nothing, tagged on the
 // scenario) before the others, and the caller's tag filter still holds.
 func TestConcurrentRunRunsSerialScenariosFirstAndEachOnce(t *testing.T) {
+	privateLocks(t)
 	tenant := "    Given the tenant:\n      \"\"\"\n      name: example\n      clientHostnameValidation: ['.*\\.example\\.com']\n      \"\"\"\n"
 	var b strings.Builder
 	b.WriteString("Feature: phases\n")

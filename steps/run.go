@@ -164,8 +164,16 @@ func runGodog(opts RunOptions, t *tally, format string, paths []string, p phase)
 		Name: "c2clab",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
 			Register(sc, opts.Config)
+			var unlock func()
+			sc.Before(func(ctx context.Context, s *godog.Scenario) (_ context.Context, err error) {
+				unlock, err = timingLock(measures(s))
+				return ctx, err
+			})
 			sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
 				t.record(s, err, getWorld(ctx))
+				if unlock != nil { // after the lab's close: its clean-up is load too
+					unlock()
+				}
 				return ctx, nil
 			})
 		},
