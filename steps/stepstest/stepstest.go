@@ -6,6 +6,7 @@
 package stepstest
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -30,13 +31,20 @@ const nodeEnv = "C2CLAB_TEST_NODE"
 
 var (
 	// Tags selects scenarios: go test ./steps -args -godog.tags=@HV-2.
-	Tags = flag.String("godog.tags", "", "godog tag expression selecting scenarios, e.g. '@HV-2'")
-	seed = flag.Int64("godog.seed", -1, "scenario order: -1 random (printed), 0 file order, N a fixed seed")
-	// concurrency: scenarios mostly wait (for nodes to start, registrations,
-	// the engine), so 3 at a time keep 2 cores busy; steps.SerialTags run
-	// alone first.
-	concurrency = flag.Int("godog.concurrency", 3, "scenarios run at once, after the timing-sensitive ones (steps.SerialTags) ran alone; 1: one at a time")
+	Tags        = flag.String("godog.tags", "", "godog tag expression selecting scenarios, e.g. '@HV-2'")
+	seed        = flag.Int64("godog.seed", -1, "scenario order: -1 random (printed), 0 file order, N a fixed seed")
+	concurrency = flag.Int("godog.concurrency", 0, "scenarios run at once, after the timing-sensitive ones (steps.SerialTags) ran alone; 1: one at a time, 0: the backend's default (loopback and container 3, netns 1)")
 )
+
+// defaultConcurrency is how many scenarios run at once per backend.
+// Loopback and container scenarios mostly wait (for nodes to start, for
+// registrations, for the engine), so 3 at a time keep 2 cores busy: on a
+// machine at load 25, the loopback suite went from 123 s to 55 s, and a
+// container part from over 600 s (go test's limit) to 275 s with its
+// image built once. netns scenarios gained nothing: the kernel's namespace
+// and link set-up serializes them (one A/B side by side at load 24: 159 s
+// one at a time, 220 s three at a time), so they run one at a time.
+var defaultConcurrency = map[string]int{lab.BackendLocal: 3, lab.BackendContainer: 3, lab.BackendNetns: 1}
 
 // Main is the suite binaries' TestMain: it runs as a lab node when
 // re-executed as one, else runs the tests and then fails the binary if
@@ -127,7 +135,7 @@ func RunPaths(t *testing.T, cfg steps.Config, tags string, fixtures fs.FS, paths
 		Paths:       paths,
 		Tags:        tags,
 		Seed:        *seed,
-		Concurrency: *concurrency,
+		Concurrency: cmp.Or(*concurrency, defaultConcurrency[cfg.Backend]),
 	})
 	if err != nil {
 		t.Fatal(err)
