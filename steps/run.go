@@ -32,6 +32,9 @@ type RunOptions struct {
 	// Seed orders scenarios randomly to catch state leaking between them;
 	// 0 keeps file order, -1 picks a seed (printed in the summary).
 	Seed int64
+	// Concurrency, above 1, runs that many scenarios at once, after the
+	// timing-sensitive ones (SerialTags) have run alone; see phases.
+	Concurrency int
 }
 
 // Result counts scenarios the way a reader expects: a skipped scenario is
@@ -123,6 +126,7 @@ func Run(opts RunOptions) (Result, error) {
 	if out == nil {
 		out = os.Stdout
 	}
+	opts.Output = out
 	format := "pretty"
 	if opts.ReportDir != "" {
 		if err := os.MkdirAll(opts.ReportDir, 0o755); err != nil {
@@ -137,21 +141,14 @@ func Run(opts RunOptions) (Result, error) {
 		paths = []string{"."} // godog would look for a "features" folder inside the FS
 	}
 	t := &tally{}
-	suite := godog.TestSuite{
-		Name: "c2clab",
-		ScenarioInitializer: func(sc *godog.ScenarioContext) {
-			Register(sc, opts.Config)
-			sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
-				t.record(s, err, getWorld(ctx))
-				return ctx, nil
-			})
-		},
-		Options: &godog.Options{
-			Format: format, Output: out, FS: opts.Features, Paths: paths, Tags: opts.Tags,
-			Strict: true, NoColors: true, Randomize: opts.Seed, Concurrency: 1,
-		},
+	ph, err := phases(opts)
+	if err != nil {
+		return Result{}, err
 	}
-	t.res.GodogStatus = suite.Run()
+	for _, p := range ph {
+		status := runGodog(opts, t, format, paths, p)
+		t.res.GodogStatus = max(t.res.GodogStatus, status)
+	}
 	res := t.res
 	sort.Strings(res.Skips)
 	for _, s := range res.Skips {
@@ -159,4 +156,31 @@ func Run(opts RunOptions) (Result, error) {
 	}
 	fmt.Fprintln(out, res.Summary())
 	return res, nil
+}
+
+// runGodog runs one phase of the suite, recording into t.
+func runGodog(opts RunOptions, t *tally, format string, paths []string, p phase) int {
+	suite := godog.TestSuite{
+		Name: "c2clab",
+		ScenarioInitializer: func(sc *godog.ScenarioContext) {
+			Register(sc, opts.Config)
+			var unlock func()
+			sc.Before(func(ctx context.Context, s *godog.Scenario) (_ context.Context, err error) {
+				unlock, err = timingLock(measures(s))
+				return ctx, err
+			})
+			sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
+				t.record(s, err, getWorld(ctx))
+				if unlock != nil { // after the lab's close: its clean-up is load too
+					unlock()
+				}
+				return ctx, nil
+			})
+		},
+		Options: &godog.Options{
+			Format: format, Output: opts.Output, FS: opts.Features, Paths: paths, Tags: p.tags,
+			Strict: true, NoColors: true, Randomize: opts.Seed, Concurrency: p.concurrency,
+		},
+	}
+	return suite.Run()
 }

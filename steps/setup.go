@@ -237,7 +237,7 @@ func orLocal(b string) string {
 }
 
 func (w *world) startLab(ctx context.Context) error {
-	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: lab.Backend(w.cfg.Backend), ContainerBinary: w.cfg.ContainerBinary,
+	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: lab.Backend(w.cfg.Backend), ContainerBinary: w.cfg.ContainerBinary, ContainerImage: w.cfg.ContainerImage,
 		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	var plan lab.Plan
 	for _, t := range w.tenants {

@@ -41,6 +41,9 @@ type Config struct {
 	// ContainerBinary is the static c2clab binary the container backend
 	// puts in its image.
 	ContainerBinary string
+	// ContainerImage, when set, is an image of ContainerBinary that every
+	// scenario's lab runs (lab.Spec.ContainerImage), built once.
+	ContainerImage string
 	// Pairing says which ends run the reference agent instead of the
 	// agent under test; the zero value: none.
 	Pairing Pairing

@@ -51,6 +51,11 @@ type Spec struct {
 	// ContainerBinary is a static c2clab binary for BackendContainer's
 	// image; empty means Command[0].
 	ContainerBinary string
+	// ContainerImage, when set, is a local image of ContainerBinary
+	// (image.Build) that BackendContainer runs every node from, instead of
+	// building one per run: a suite of many labs builds it once. The lab
+	// neither builds nor removes it; whoever built it does.
+	ContainerImage string
 	// CNIConfig is the lab network's CNI config list for BackendNetns; nil
 	// means a bridge with host-local addresses on a /24 of 198.18.0.0/15.
 	CNIConfig []byte

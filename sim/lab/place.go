@@ -108,7 +108,7 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 		}
 		return newNetnsPlacer(ctx, runID, spec.CNIBinDir, spec.CNIConfig)
 	case BackendContainer:
-		pl, err := newContainerPlacer(ctx, runID, cmp.Or(spec.ContainerBinary, spec.Command[0]))
+		pl, err := newContainerPlacer(ctx, runID, cmp.Or(spec.ContainerBinary, spec.Command[0]), spec.ContainerImage)
 		if err != nil || spec.AgentImage == "" {
 			return pl, err
 		}

@@ -51,7 +51,10 @@ type containerPlacer struct {
 // network, a container start, a sweep).
 const dockerTimeout = 60 * time.Second
 
-func newContainerPlacer(ctx context.Context, runID, binary string) (placer, error) {
+// newContainerPlacer builds the run's image from binary, or uses the
+// caller's image img when set (Spec.ContainerImage), which must be on the
+// engine already: nothing is pulled.
+func newContainerPlacer(ctx context.Context, runID, binary, img string) (placer, error) {
 	prov, err := connectDocker(ctx)
 	if err != nil {
 		return nil, err
@@ -60,10 +63,17 @@ func newContainerPlacer(ctx context.Context, runID, binary string) (placer, erro
 	start := time.Now()
 	bctx, cancel := context.WithTimeout(ctx, dockerTimeout)
 	defer cancel()
-	if err := image.Build(bctx, prov, binary, p.image, runID); err != nil {
+	if img != "" {
+		if _, err := prov.Client().ImageInspect(bctx, img); err != nil {
+			err = fmt.Errorf("lab: container image %q is not on the Docker engine (nothing is pulled; build it first): %w", img, err)
+			return nil, errors.Join(err, p.close())
+		}
+		p.image = img
+	} else if err := image.Build(bctx, prov, binary, p.image, runID); err != nil {
 		return nil, errors.Join(fmt.Errorf("lab: container backend: %w", err), p.close())
+	} else {
+		debugf("lab: %s: image built in %v", runID, time.Since(start))
 	}
-	debugf("lab: %s: image built in %v", runID, time.Since(start))
 	if err := p.createNetwork(bctx); err != nil {
 		return nil, errors.Join(err, p.close())
 	}

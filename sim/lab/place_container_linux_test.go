@@ -64,7 +64,7 @@ func newContainerLab(ctx context.Context, t *testing.T, spec Spec, binary string
 		t.Fatal(err)
 	}
 	start := time.Now()
-	pl, err := newContainerPlacer(ctx, id, binary)
+	pl, err := newContainerPlacer(ctx, id, binary, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +337,7 @@ func TestContainerFreeze(t *testing.T) {
 // a process the engine it found.
 func TestNoDockerIsErrNoDocker(t *testing.T) {
 	if os.Getenv("C2CLAB_TEST_NO_DOCKER") == "1" {
-		_, err := newContainerPlacer(context.Background(), "c2c000000", "/nonexistent")
+		_, err := newContainerPlacer(context.Background(), "c2c000000", "/nonexistent", "")
 		if !errors.Is(err, ErrNoDocker) {
 			t.Fatalf("err = %v, want ErrNoDocker", err)
 		}

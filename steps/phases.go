@@ -1,0 +1,66 @@
+package steps
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/cucumber/godog"
+)
+
+// SerialTags select the scenarios that measure rates, round trips or
+// resource use against a tolerance (NET-2's shaped links, NET-3's relay
+// against the direct path, the load soak): they run alone, in a serial
+// phase before the others, so that no other scenario's lab competes with
+// them for the CPU. Scenarios carry the tags themselves or inherit them
+// from their feature.
+var SerialTags = []string{"@NET-2", "@NET-3", "@load"}
+
+// measures reports whether s carries a SerialTag: it must not share the
+// machine with other scenarios, of this run or another (timingLock).
+func measures(s *godog.Scenario) bool {
+	for _, t := range s.Tags {
+		if slices.Contains(SerialTags, t.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// phase is one godog run of the suite: the scenarios its tag expression
+// selects, so many at a time.
+type phase struct {
+	tags        string
+	concurrency int
+}
+
+// phases splits a run with Concurrency above 1 into a serial phase (the
+// selected scenarios that carry a SerialTag) and a concurrent one (the
+// rest); every selected scenario is in exactly one. godog's tag
+// expressions are an AND ("&&") of ORs (","), so joining with "&&" keeps
+// the caller's selection whatever it is.
+func phases(opts RunOptions) ([]phase, error) {
+	if opts.Concurrency <= 1 {
+		return []phase{{tags: opts.Tags, concurrency: 1}}, nil
+	}
+	if opts.ReportDir != "" {
+		// Each phase would write its own cucumber.json over the other's.
+		return nil, errors.New("run: a report (ReportDir) needs Concurrency 1")
+	}
+	not := make([]string, len(SerialTags))
+	for i, t := range SerialTags {
+		not[i] = "~" + t
+	}
+	return []phase{
+		{tags: and(opts.Tags, strings.Join(SerialTags, ",")), concurrency: 1},
+		{tags: and(opts.Tags, strings.Join(not, " && ")), concurrency: opts.Concurrency},
+	}, nil
+}
+
+// and joins two godog tag expressions; "" selects everything.
+func and(a, b string) string {
+	if strings.TrimSpace(a) == "" {
+		return b
+	}
+	return a + " && " + b
+}

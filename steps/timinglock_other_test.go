@@ -1,0 +1,7 @@
+//go:build !unix
+
+package steps
+
+import "testing"
+
+func privateLocks(*testing.T) {}
