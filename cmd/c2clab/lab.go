@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/kube"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/linkemu"
 	"github.com/c2clab/c2clab/sim/tenant"
@@ -37,6 +38,7 @@ type labUpFlags struct {
 	devices     []string
 	ignoreLinks bool
 	backend     string
+	kube        kubeFlags // --backend kubernetes only
 }
 
 func newLabUpCmd() *cobra.Command {
@@ -61,6 +63,9 @@ is no link, so a topology with impaired links is refused unless
   nc -X 5 -x ADMIN_SOCKS5 desktop-10B38-AC.example.com 3389`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.backend == kube.Backend {
+				return labUpKube(cmd, f, args)
+			}
 			plan, err := planLab(f, args)
 			if err != nil {
 				return badInput(err)
@@ -71,7 +76,8 @@ is no link, so a topology with impaired links is refused unless
 	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant file (YAML or JSON); overrides the topology's")
 	cmd.Flags().StringArrayVar(&f.devices, "device", nil, "device profile file; repeat for each device")
 	cmd.Flags().BoolVar(&f.ignoreLinks, "ignore-links", false, "run a topology's impaired links unimpaired")
-	cmd.Flags().StringVar(&f.backend, "backend", lab.BackendLocal, "where machines run: local (loopback addresses), netns (a network namespace each on a CNI bridge; root) or container (Docker)")
+	cmd.Flags().StringVar(&f.backend, "backend", lab.BackendLocal, "where machines run: local (loopback addresses), netns (a network namespace each on a CNI bridge; root) or container (Docker), or kubernetes (a cluster from KUBECONFIG; a topology's sites onto nodes)")
+	addKubeFlags(cmd.Flags(), &f.kube, true)
 	return cmd
 }
 
@@ -223,6 +229,8 @@ func newLabStatusCmd() *cobra.Command {
 
 func newLabDownCmd() *cobra.Command {
 	var all bool
+	var backend string
+	var kf kubeFlags
 	cmd := &cobra.Command{
 		Use:   "down [RUN_ID...] | --all",
 		Short: "Remove labs: stop their nodes and delete their run directories and keys",
@@ -231,9 +239,16 @@ process is gone (a live "lab up" is stopped with Ctrl-C in its own shell, or
 named explicitly here). The run's node processes (whose command line names
 its directory) are killed, and so is anything still running inside the
 run's network namespaces when they are removed.`,
-		RunE: func(cmd *cobra.Command, args []string) error { return labDown(cmd, args, all) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if backend == kube.Backend {
+				return labDownKube(cmd, args, all, kf)
+			}
+			return labDown(cmd, args, all)
+		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "remove every run left by a crashed or killed lab")
+	cmd.Flags().StringVar(&backend, "backend", "", "kubernetes: remove runs from the cluster (by their c2clab.io/run label) instead of this machine")
+	addKubeFlags(cmd.Flags(), &kf, false)
 	return cmd
 }
 

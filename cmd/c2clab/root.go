@@ -27,6 +27,7 @@ Exit codes: 0 ok/allowed, 1 failed/denied, 2 bad input.`,
 		newVersionCmd(),
 		newMSRACmd(),
 		newBenchCmd(),
+		newImageCmd(),
 	)
 	return root
 }

@@ -1,0 +1,53 @@
+package kubetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// AddNodes registers kwok nodes, each name with its labels, room for 110
+// Pods, and waits until kwok has made every one Ready. Start must have had
+// Options.KWOK.
+func (e *Env) AddNodes(ctx context.Context, t testing.TB, nodes map[string]map[string]string) {
+	t.Helper()
+	c, err := kubernetes.NewForConfig(e.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := corev1.ResourceList{corev1.ResourcePods: resource.MustParse("110"), corev1.ResourceCPU: resource.MustParse("32"), corev1.ResourceMemory: resource.MustParse("128Gi")}
+	for name, labels := range nodes {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: map[string]string{KWOKAnnotation: "fake"}},
+			Status: corev1.NodeStatus{Allocatable: room, Capacity: room}}
+		if _, err := c.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("kubetest: add node %q: %v", name, err)
+		}
+	}
+	for {
+		list, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready := 0
+		for _, n := range list.Items {
+			for _, cond := range n.Status.Conditions {
+				if _, ours := nodes[n.Name]; ours && cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		if ready == len(nodes) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("kubetest: %d of %d kwok nodes Ready: %v", ready, len(nodes), ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
