@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -53,7 +55,7 @@ func TestLabUpKubernetesCreatesAndDeletesTheWANLab(t *testing.T) {
 		root := newRootCmd()
 		root.SetOut(out)
 		root.SetErr(out)
-		root.SetArgs([]string{"lab", "up", "--backend", "kubernetes", "--ignore-links", "--kubeconfig", env.Kubeconfig, "--image", "c2clab/c2clab:test", "../../topologies/two-sites-wan.yaml"})
+		root.SetArgs([]string{"lab", "up", "--backend", "kubernetes", "--ignore-links", "--kubeconfig", env.Kubeconfig, "--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/two-sites-wan.yaml"})
 		done <- root.ExecuteContext(upCtx)
 	}()
 	for !strings.Contains(out.String(), "Ctrl-C deletes it") {

@@ -28,6 +28,7 @@ Exit codes: 0 ok/allowed, 1 failed/denied, 2 bad input.`,
 		newMSRACmd(),
 		newBenchCmd(),
 		newImageCmd(),
+		newReadyCmd(),
 	)
 	return root
 }

@@ -163,12 +163,17 @@ func (p Plan) pod(ns string, m Machine) (*corev1.Pod, error) {
 
 func (p Plan) container(n Node) corev1.Container {
 	name := strings.TrimSuffix(n.Config, ".json")
+	ready := readyDir + "/" + name + ".ready"
 	return corev1.Container{
 		Name:            n.Role,
 		Image:           p.Image,
 		ImagePullPolicy: corev1.PullPolicy(cmp.Or(p.PullPolicy, string(corev1.PullIfNotPresent))),
 		Command: []string{image.Binary, "node", n.Role,
-			"--config", ConfigDir + "/" + n.Config, "--ready-file", readyDir + "/" + name + ".ready"},
+			"--config", ConfigDir + "/" + n.Config, "--ready-file", ready},
+		// The node writes its ready file once it serves; the image has no
+		// shell, so c2clab itself checks it (c2clab ready FILE).
+		ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{image.Binary, "ready", ready}}},
+			PeriodSeconds: 2, FailureThreshold: 3},
 		VolumeMounts: []corev1.VolumeMount{
 			{Name: "config", MountPath: ConfigDir, ReadOnly: true},
 			{Name: "ready", MountPath: readyDir},

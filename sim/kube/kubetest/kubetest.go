@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // Options say which parts beyond etcd and the apiserver to run.
@@ -53,8 +54,16 @@ type Env struct {
 	Config *rest.Config
 	// Kubeconfig is a kubeconfig file for the same, for commands.
 	Kubeconfig string
-	dir        string
+	// External is set when the tests run against an existing cluster
+	// (C2CLAB_KUBETEST_KUBECONFIG, as ci/kube does): nothing was started,
+	// and there are no kwok nodes.
+	External bool
+	dir      string
 }
+
+// ExternalVar names a kubeconfig of an existing cluster to test against
+// instead of starting a control plane here (ci/kube sets it).
+const ExternalVar = "C2CLAB_KUBETEST_KUBECONFIG"
 
 // ErrNoAssets is why a test cannot start the control plane.
 var ErrNoAssets = errors.New("kubetest: the pinned control-plane binaries are not built")
@@ -91,6 +100,13 @@ func checkAssets(d string) error {
 // instead, since .ci/run builds them first.
 func Start(t testing.TB, opts Options) *Env {
 	t.Helper()
+	if kc := os.Getenv(ExternalVar); kc != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+		if err != nil {
+			t.Fatalf("kubetest: %s=%s: %v", ExternalVar, kc, err)
+		}
+		return &Env{Config: cfg, Kubeconfig: kc, External: true}
+	}
 	assets, err := Assets()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
