@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -22,7 +22,7 @@ import (
 // Cluster is a Kubernetes cluster the backend talks to.
 type Cluster struct {
 	Host    string // the apiserver's URL, for messages
-	core    kubernetes.Interface
+	core    corev1client.CoreV1Interface
 	dynamic dynamic.Interface
 }
 
@@ -47,7 +47,7 @@ const createWorkers = 16
 func FromConfig(cfg *rest.Config) (*Cluster, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 200, 400
-	core, err := kubernetes.NewForConfig(cfg)
+	core, err := corev1client.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kube: client for %s: %w", cfg.Host, err)
 	}
@@ -89,10 +89,10 @@ func (c *Cluster) InstallNADCRD(ctx context.Context) error {
 // and many at once. On error what was created stays; Delete removes it.
 func (c *Cluster) Create(ctx context.Context, o Objects) error {
 	ns := o.Namespace.Name
-	if _, err := c.core.CoreV1().Namespaces().Create(ctx, o.Namespace, metav1.CreateOptions{}); err != nil {
+	if _, err := c.core.Namespaces().Create(ctx, o.Namespace, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("kube: create namespace %q: %w", ns, err)
 	}
-	if _, err := c.core.CoreV1().ServiceAccounts(ns).Create(ctx, o.ServiceAccount, metav1.CreateOptions{}); err != nil {
+	if _, err := c.core.ServiceAccounts(ns).Create(ctx, o.ServiceAccount, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("kube: create service account %q: %w", o.ServiceAccount.Name, err)
 	}
 	for _, nad := range o.NADs {
@@ -104,18 +104,18 @@ func (c *Cluster) Create(ctx context.Context, o Objects) error {
 		}
 	}
 	for _, s := range o.Services {
-		if _, err := c.core.CoreV1().Services(ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
+		if _, err := c.core.Services(ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("kube: create service %q: %w", s.Name, err)
 		}
 	}
 	if err := parallel(ctx, o.Secrets, func(ctx context.Context, s *corev1.Secret) error {
-		_, err := c.core.CoreV1().Secrets(ns).Create(ctx, s, metav1.CreateOptions{})
+		_, err := c.core.Secrets(ns).Create(ctx, s, metav1.CreateOptions{})
 		return wrap(err, "secret", s.Name)
 	}); err != nil {
 		return err
 	}
 	return parallel(ctx, o.Pods, func(ctx context.Context, p *corev1.Pod) error {
-		_, err := c.core.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+		_, err := c.core.Pods(ns).Create(ctx, p, metav1.CreateOptions{})
 		return wrap(err, "pod", p.Name)
 	})
 }
@@ -179,7 +179,7 @@ var ErrPodFailed = errors.New("kube: a pod of the run failed")
 // Wait watches the run's Pods until every one of the want Pods has
 // reached until, and returns their states. A failed Pod ends the wait.
 func (c *Cluster) Wait(ctx context.Context, runID string, want int, until Until) (map[string]PodState, error) {
-	pods := c.core.CoreV1().Pods(Namespace(runID))
+	pods := c.core.Pods(Namespace(runID))
 	list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: LabelRun + "=" + runID})
 	if err != nil {
 		return nil, fmt.Errorf("kube: list pods of %s: %w", runID, err)
@@ -264,7 +264,7 @@ func stateOf(p *corev1.Pod) PodState {
 func (c *Cluster) Delete(ctx context.Context, runID string) error {
 	ns := Namespace(runID)
 	bg := metav1.DeletePropagationBackground
-	err := c.core.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{PropagationPolicy: &bg})
+	err := c.core.Namespaces().Delete(ctx, ns, metav1.DeleteOptions{PropagationPolicy: &bg})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -272,7 +272,7 @@ func (c *Cluster) Delete(ctx context.Context, runID string) error {
 		return fmt.Errorf("kube: delete namespace %q: %w", ns, err)
 	}
 	for {
-		_, err := c.core.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		_, err := c.core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -296,7 +296,7 @@ type Run struct {
 
 // Runs lists the runs on the cluster: namespaces that carry LabelRun.
 func (c *Cluster) Runs(ctx context.Context) ([]Run, error) {
-	list, err := c.core.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: LabelRun})
+	list, err := c.core.Namespaces().List(ctx, metav1.ListOptions{LabelSelector: LabelRun})
 	if err != nil {
 		return nil, fmt.Errorf("kube: list runs: %w", err)
 	}
@@ -332,15 +332,15 @@ func (c *Cluster) Left(ctx context.Context, runID string) (map[string]int, error
 		return nil
 	}
 	opts := metav1.ListOptions{LabelSelector: LabelRun + "=" + runID}
-	pods, err := c.core.CoreV1().Pods(ns).List(ctx, opts)
+	pods, err := c.core.Pods(ns).List(ctx, opts)
 	errs := []error{count("pods", pods, err)}
-	secrets, err := c.core.CoreV1().Secrets(ns).List(ctx, opts)
+	secrets, err := c.core.Secrets(ns).List(ctx, opts)
 	errs = append(errs, count("secrets", secrets, err))
-	svcs, err := c.core.CoreV1().Services(ns).List(ctx, opts)
+	svcs, err := c.core.Services(ns).List(ctx, opts)
 	errs = append(errs, count("services", svcs, err))
 	nads, err := c.dynamic.Resource(NADResource).Namespace(ns).List(ctx, opts)
 	errs = append(errs, count("networks", nads, err))
-	_, err = c.core.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	_, err = c.core.Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	if err == nil {
 		left["namespace"] = 1
 	} else if !apierrors.IsNotFound(err) {

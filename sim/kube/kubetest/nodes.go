@@ -8,7 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 )
 
 // AddNodes registers kwok nodes, each name with its labels, room for 110
@@ -20,7 +20,7 @@ func (e *Env) AddNodes(ctx context.Context, t testing.TB, nodes map[string]map[s
 		t.Logf("kubetest: an existing cluster: its own nodes stand in for %d kwok nodes", len(nodes))
 		return
 	}
-	c, err := kubernetes.NewForConfig(e.Config)
+	c, err := corev1client.NewForConfig(e.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,12 +28,12 @@ func (e *Env) AddNodes(ctx context.Context, t testing.TB, nodes map[string]map[s
 	for name, labels := range nodes {
 		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: map[string]string{KWOKAnnotation: "fake"}},
 			Status: corev1.NodeStatus{Allocatable: room, Capacity: room}}
-		if _, err := c.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
+		if _, err := c.Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("kubetest: add node %q: %v", name, err)
 		}
 	}
 	for {
-		list, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		list, err := c.Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
