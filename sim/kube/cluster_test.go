@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -111,7 +113,7 @@ func TestPlacesAThousandDevicesOverFiftyNodes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	regions := addNodes(ctx, t, env)
-	top := scaleTopology(t, 1000)
+	top := scaleTopology(t, scaleDevices())
 	ten, _, err := tenant.Load("../../fixtures/tenants/shared-namespace.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -131,12 +133,14 @@ func TestPlacesAThousandDevicesOverFiftyNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	created := time.Since(start)
-	states, err := c.Wait(ctx, run, len(o.Pods), Ready)
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+	states, err := c.Wait(wctx, run, len(o.Pods), Ready)
+	wcancel()
 	if err != nil {
-		t.Fatalf("%v (%d of %d pods seen)", err, len(states), len(o.Pods))
+		t.Fatalf("%v: %s", err, describe(ctx, c, run, states))
 	}
-	t.Logf("placed %d pods (1,000 devices, broker, connector and app) over 50 kwok nodes in 3 sites: created in %v, all Running and Ready %v after the first create",
-		len(o.Pods), created.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	t.Logf("placed %d pods (%d devices, broker, App Connector and app server) over 50 kwok nodes in 3 sites: created in %v, all Running and Ready %v after the first create",
+		len(o.Pods), len(o.Pods)-3, created.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	perNode := map[string]int{}
 	for _, s := range states {
 		perNode[s.Node]++
@@ -216,4 +220,36 @@ func deleteQuietly(c *Cluster, runID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c.Delete(ctx, runID)
+}
+
+// describe says how far the run's Pods got, and why one is stuck, for a
+// failed wait.
+func describe(ctx context.Context, c *Cluster, run string, states map[string]PodState) string {
+	bound, ready := 0, 0
+	stuck := ""
+	for _, s := range states {
+		if s.Node != "" {
+			bound++
+		}
+		if s.Ready {
+			ready++
+		} else if stuck == "" {
+			stuck = s.Name
+		}
+	}
+	msg := fmt.Sprintf("%d pods seen, %d bound to a node, %d ready", len(states), bound, ready)
+	if stuck != "" {
+		if p, err := c.core.Pods(Namespace(run)).Get(context.WithoutCancel(ctx), stuck, metav1.GetOptions{}); err == nil {
+			msg += fmt.Sprintf("; pod %s on %q: phase %s, conditions %+v", stuck, p.Spec.NodeName, p.Status.Phase, p.Status.Conditions)
+		}
+	}
+	return msg
+}
+
+// scaleDevices is 1,000, or C2CLAB_KUBE_SCALE_DEVICES for a quicker look.
+func scaleDevices() int {
+	if n, err := strconv.Atoi(os.Getenv("C2CLAB_KUBE_SCALE_DEVICES")); err == nil && n > 0 {
+		return n
+	}
+	return 1000
 }

@@ -2,6 +2,7 @@ package kubetest
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,12 +47,31 @@ func (e *Env) AddNodes(ctx context.Context, t testing.TB, nodes map[string]map[s
 			}
 		}
 		if ready == len(nodes) {
+			untaint(ctx, t, c, nodes)
 			return
 		}
 		select {
 		case <-ctx.Done():
 			t.Fatalf("kubetest: %d of %d kwok nodes Ready: %v", ready, len(nodes), ctx.Err())
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// untaint removes the not-ready taint the apiserver puts on every new
+// Node, once kwok has made it Ready. In a cluster the node lifecycle
+// controller does this; it is not run here because kwok's fast stages
+// send no heartbeats, and that controller would then evict every Pod.
+func untaint(ctx context.Context, t testing.TB, c corev1client.CoreV1Interface, nodes map[string]map[string]string) {
+	t.Helper()
+	for name := range nodes {
+		n, err := c.Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("kubetest: %v", err)
+		}
+		n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, func(tt corev1.Taint) bool { return tt.Key == corev1.TaintNodeNotReady })
+		if _, err := c.Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
+			t.Fatalf("kubetest: untaint node %q: %v", name, err)
 		}
 	}
 }
