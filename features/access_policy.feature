@@ -1,7 +1,10 @@
 @POL
 Feature: Access policy for client-to-client
-  Rules are evaluated by rule order and the first match decides. Criteria
-  of one type are ORed, different types ANDed. With no matching rule, any
+  Rules are evaluated by rule order and the first match decides. A rule's
+  conditions are ANDed; the operands of one condition are ORed (its default
+  operator), so two groups in one condition are either-or, and a segment
+  group and a SCIM group in two conditions are both needed (POL-3 revised,
+  see access_policy_conditions.feature). With no matching rule, any
   user of the organization may reach any enrolled device (the documented
   default), unless the tenant switches to ZPA's implicit block; never
   across organizations.
@@ -66,14 +69,14 @@ Feature: Access policy for client-to-client
       | internalReason | BRK_MT_SETUP_FAIL_REJECTED_BY_POLICY |
 
   @POL-3
-  Scenario: Criteria of different types are ANDed: the right group on the wrong segment group is not enough
+  Scenario: Two conditions are ANDed: the right group on the wrong segment group is not enough
     Given the admin "helpdesk-01" logged in as "admin@example.com"
     When the lab starts
     And "helpdesk-01" connects to "srv1.srv.example.com:3389"
     Then the connection is refused with "BRK_MT_SETUP_FAIL_NO_POLICY_FOUND"
 
   @POL-3
-  Scenario: Criteria of one type are ORed: either group satisfies the rule
+  Scenario: The operands of one OR condition: either group satisfies the rule
     Given the admin "intern-01" logged in as "intern@example.com"
     When the lab starts
     And "intern-01" connects to "ws1.example.com:3389"

@@ -232,7 +232,7 @@ func activityFields(r broker.Activity) map[string]string {
 	return map[string]string{
 		"accessType": r.AccessType, "user": r.User, "source": r.Source, "destination": r.Destination,
 		"fqdn": r.FQDN, "port": strconv.Itoa(r.Port), "segment": r.Segment, "rule": r.Rule,
-		"action": r.Action, "status": r.Status, "internalReason": string(r.Code),
+		"action": r.Action, "status": r.Status, "internalReason": string(r.Code), "undecided": r.Undecided,
 	}
 }
 

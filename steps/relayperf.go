@@ -20,6 +20,9 @@ type perf struct {
 	tput  map[string][]measure.ThroughputResult // "relay", "direct"
 	rtt   map[string]measure.LatencyResult
 	setup *measure.SetupResult
+	// rttBlocks holds the interleaved round-trip blocks per path
+	// ("relay", "reference"), see measuresRoundTripsAgainstReference.
+	rttBlocks map[string][]measure.Distribution
 }
 
 // paths are the two ways to a device service a scenario compares: through

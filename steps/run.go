@@ -64,6 +64,12 @@ type Outcome struct {
 	Status string
 	// Reason says why it failed or was skipped.
 	Reason string
+	// URI and Line locate the scenario (for an outline's example, its
+	// row), Carried says whether it carried a connection between two
+	// agents: certification runs those again in the other pairings.
+	URI     string
+	Line    int64
+	Carried bool
 }
 
 // tally records each scenario's outcome; godog may run scenarios
@@ -73,10 +79,11 @@ type tally struct {
 	res Result
 }
 
-func (t *tally) record(s *godog.Scenario, err error, skipped string) {
+func (t *tally) record(s *godog.Scenario, err error, w *world) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	o := Outcome{Name: s.Name, Status: "passed"}
+	skipped := w.skipReason
+	o := Outcome{Name: s.Name, Status: "passed", URI: s.Uri, Carried: w.carried}
 	switch {
 	case err != nil && !errors.Is(err, godog.ErrSkip):
 		o.Status, o.Reason = "failed", err.Error()
@@ -135,7 +142,7 @@ func Run(opts RunOptions) (Result, error) {
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
 			Register(sc, opts.Config)
 			sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
-				t.record(s, err, getWorld(ctx).skipReason)
+				t.record(s, err, getWorld(ctx))
 				return ctx, nil
 			})
 		},

@@ -64,8 +64,19 @@ func theDeviceFromFixtureWith(ctx context.Context, name, fixture string, table *
 // connector, logged in, on a hostname no workstation regex of the fixtures
 // matches by accident.
 func theAdminLoggedInAs(ctx context.Context, name, user string) error {
+	return theAdminLoggedInAsWith(ctx, name, user, nil)
+}
+
+// theAdminLoggedInAsWith is theAdminLoggedInAs with profile fields (posture,
+// trustedNetworks, country, ...) merged over it.
+func theAdminLoggedInAsWith(ctx context.Context, name, user string, table *godog.Table) error {
 	base := fmt.Sprintf("hostname: %s\nprimaryDnsSuffix: it.example.net\nos: windows\nconnectorVersion: 4.5.0.300\njoinState: ad\nloggedIn: true\nuser: %s\n", name, user)
-	return getWorld(ctx).addDevice(name, []byte(base), nil)
+	w := getWorld(ctx)
+	if err := w.addDevice(name, []byte(base), table); err != nil {
+		return err
+	}
+	w.devices[len(w.devices)-1].admin = true
+	return nil
 }
 
 // addDevice merges table rows over base (YAML of a profile) and parses the
@@ -242,7 +253,8 @@ func (w *world) startLab(ctx context.Context) error {
 		}
 	}
 	for _, d := range w.devices {
-		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew, Intercept: d.intercept})
+		dev, err := l.AddDeviceWith(ctx, d.tenant, d.profile, lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew, Intercept: d.intercept,
+			ReferenceAgent: w.cfg.Pairing.reference(d)})
 		if d.skew > pki.Backdate {
 			// Its certificate is not valid yet: it cannot register, and
 			// an agent that checks its own certificate does not start.

@@ -41,6 +41,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)"$`, theDeviceFromFixture)
 	sc.Step(`^the device "([^"]+)" from fixture "([^"]+)" with:$`, theDeviceFromFixtureWith)
 	sc.Step(`^the admin "([^"]+)" logged in as "([^"]+)"$`, theAdminLoggedInAs)
+	sc.Step(`^the admin "([^"]+)" logged in as "([^"]+)" with:$`, theAdminLoggedInAsWith)
 	sc.Step(`^an App Connector "([^"]+)" for server group "([^"]+)" serving "([^"]+)" with an echo service on port (\d+)$`, anAppConnector)
 	sc.Step(`^the link of "([^"]+)" has:$`, theLinkOfHas)
 	sc.Step(`^the lab starts$`, theLabStarts)
@@ -50,6 +51,8 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 
 	// Connections.
 	sc.Step(`^"([^"]+)" connects to "([^"]+)"$`, connectsTo)
+	sc.Step(`^"([^"]+)" connects to the client IP of "([^"]+)" on port (\d+)$`, connectsToClientIP)
+	sc.Step(`^the user status of "([^"]+)" shows a client IP in "([^"]+)"$`, userStatusClientIP)
 	sc.Step(`^the connection succeeds$`, theConnectionSucceeds)
 	sc.Step(`^the connection is refused with "([^"]+)"$`, theConnectionIsRefusedWith)
 	sc.Step(`^the connection is dropped locally with "([^"]+)"$`, theConnectionIsDroppedLocallyWith)
@@ -83,6 +86,11 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the relayed throughput is at least (\d+)% of the direct one$`, relayedThroughputShare)
 	sc.Step(`^"([^"]+)" measures (\d+) round trips to "([^"]+)", through the relay and directly$`, measuresRoundTripsBothWays)
 	sc.Step(`^the relayed round trips have p99 below (\d+) ms$`, relayedRoundTripsBelow)
+	sc.Step(`^"([^"]+)" runs the reference agent$`, runsTheReferenceAgent)
+	sc.Step(`^"([^"]+)" measures (download|upload) throughput from "([^"]+)" over (\d+) MiB, interleaved with "([^"]+)" from "([^"]+)"$`, measuresThroughputAgainstReference)
+	sc.Step(`^the relayed throughput is at least a quarter of the reference agent's$`, relayedThroughputShareOfReference)
+	sc.Step(`^"([^"]+)" measures (\d+) round trips to "([^"]+)", interleaved with "([^"]+)" to "([^"]+)"$`, measuresRoundTripsAgainstReference)
+	sc.Step(`^the relayed round trips are within twice the reference agent's$`, relayedRoundTripsWithinReference)
 	sc.Step(`^"([^"]+)" opens (\d+) connections to "([^"]+)" through the relay$`, opensConnections)
 	sc.Step(`^connection setup through the relay has p50 below (\d+) ms$`, setupBelow)
 
@@ -129,6 +137,8 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the user activity record of the connection counts (\d+) MiB from the client$`, activityCountsBytes)
 	sc.Step(`^the broker logged nothing for the connection$`, brokerLoggedNothing)
 	registerRA(sc)
+	registerPull(sc)
+	registerImport(sc)
 }
 
 // keepLogs prints the tail of every node's log, and keeps the whole logs

@@ -18,7 +18,7 @@ func TestFeatures(t *testing.T) {
 
 // TestFeaturesNetns runs the same scenarios with every machine in its own
 // network namespace on a CNI network. It needs root and iproute2. The
-// container backend runs in steps/containertest, a test binary of its own,
+// container backend runs in steps/containertest, test binaries of their own,
 // so that each has go test's whole time limit.
 func TestFeaturesNetns(t *testing.T) {
 	if os.Geteuid() != 0 {

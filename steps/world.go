@@ -41,6 +41,9 @@ type Config struct {
 	// ContainerBinary is the static c2clab binary the container backend
 	// puts in its image.
 	ContainerBinary string
+	// Pairing says which ends run the reference agent instead of the
+	// agent under test; the zero value: none.
+	Pairing Pairing
 }
 
 // world is one scenario's state.
@@ -78,8 +81,13 @@ type world struct {
 	perf perf
 	// restartedAt is when the broker was last restarted.
 	restartedAt time.Time
+	// linkRestoredAt is when a device's link was last restored.
+	linkRestoredAt time.Time
 	// rtts holds the round trips measured per target, sorted.
 	rtts map[string][]time.Duration
+	// carried is set when the scenario ends: whether it carried a
+	// connection between two agents (see carriedConnection).
+	carried bool
 }
 
 type tenantDecl struct {
@@ -99,6 +107,10 @@ type deviceDecl struct {
 	// beyond pki.Backdate the broker cannot accept it, so the lab does not
 	// wait for it to register.
 	skew time.Duration
+	// admin: declared as an admin's machine, the source end of a pairing.
+	admin bool
+	// reference: runs the reference agent whatever the pairing.
+	reference bool
 }
 
 // connectorDecl is an App Connector and the app servers behind it.
@@ -159,6 +171,7 @@ func (w *world) close() {
 		w.last.conn.Close()
 	}
 	if w.lab != nil {
+		w.carried = w.carriedConnection(context.Background())
 		w.lab.Close()
 	}
 	for _, f := range w.cleanups {

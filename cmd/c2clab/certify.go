@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +29,7 @@ import (
 
 type certifyFlags struct {
 	agentCmd, agentImage, name, version, vendor, backend, reportDir string
-	containerBinary                                                 string
+	url, contact, containerBinary                                   string
 	seed                                                            int64
 }
 
@@ -63,13 +66,17 @@ Exit codes: 0 certified, 1 not certified, 2 bad input.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.agentCmd, "agent-cmd", "", "the agent program under test (this or --agent-image)")
 	fl.StringVar(&f.agentImage, "agent-image", "", "a local Docker image whose entrypoint is the agent under test; implies --backend container (nothing is pulled)")
-	fl.StringVar(&f.name, "name", "", "the connector's name in the report (default: the program's file name)")
+	fl.StringVar(&f.name, "product", "", "the connector's product name in the report (default: the program's file name)")
+	fl.StringVar(&f.name, "name", "", "same as --product")
+	fl.StringVar(&f.url, "url", "", "the product's web page, in the report")
+	fl.StringVar(&f.contact, "contact", "", "who answers for the product (e-mail), in the report")
 	fl.StringVar(&f.version, "version", "unknown", "the connector's version in the report")
 	fl.StringVar(&f.vendor, "vendor", "unknown", "the connector's vendor in the report")
 	fl.StringVar(&f.containerBinary, "container-binary", "", "with --agent-image: static c2clab binary for the lab's own image (default: this one if static, else one built from the source tree it runs in)")
 	fl.StringVar(&f.backend, "backend", "", "where nodes run: local (default) or netns (root) with --agent-cmd; container with --agent-image")
 	fl.StringVar(&f.reportDir, "report", "c2clab-certification", "directory for the reports")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
+	cmd.AddCommand(newCertifyVerifyCmd())
 	return cmd
 }
 
@@ -83,28 +90,102 @@ func runCertify(cmd *cobra.Command, f certifyFlags) error {
 		return err
 	}
 	defer cleanup()
+	if f.seed < 0 { // pick it here, so that the report can name it
+		f.seed = time.Now().UnixNano() & (1<<62 - 1)
+		fmt.Fprintf(cmd.OutOrStdout(), "scenario order seed: %d\n", f.seed)
+	}
 	prof := certify.Connector
 	start := time.Now()
-	res, err := steps.Run(steps.RunOptions{
-		Config:   cfg,
-		Features: features.FS, Tags: prof.Tags(), ReportDir: f.reportDir, Output: cmd.OutOrStdout(), Seed: f.seed,
-	})
+	runs, err := runPairings(cmd, f, cfg, prof)
 	if err != nil {
-		return badInput(err)
+		return err
 	}
-	rep, feats, cat, err := buildCertification(f, prof, id, start)
+	rep, cat, err := buildCertification(f, prof, id, start, runs)
 	if err != nil {
 		return err
 	}
 	rep.Duration = time.Since(start)
-	if err := writeCertification(f, rep, feats, cat); err != nil {
+	if err := writeCertification(f, rep, certify.Merge(runs), cat); err != nil {
 		return err
 	}
-	printCertification(cmd, rep, res)
+	printCertification(cmd, rep)
 	if rep.Verdict != certify.Certified {
 		return failed(fmt.Errorf("certify: %s: %d mandatory requirements not met", rep.Verdict, len(rep.Denied)))
 	}
 	return nil
+}
+
+// runPairings runs the profile with the agent under test on both ends,
+// then the scenarios of it that carried a connection between two agents
+// again with the reference agent as destination and as source (CERT-1).
+// Each pairing's reports and logs go to a directory of its own.
+func runPairings(cmd *cobra.Command, f certifyFlags, cfg steps.Config, prof certify.Profile) ([]certify.Run, error) {
+	pickles, err := certify.Pickles(features.FS)
+	if err != nil {
+		return nil, fmt.Errorf("certify: %w", err)
+	}
+	var runs []certify.Run
+	var paths []string // after the first pairing: the scenarios that carried a connection
+	for i, p := range steps.Pairings {
+		if i > 0 && len(paths) == 0 {
+			runs = append(runs, certify.Run{Pairing: p.String()})
+			continue
+		}
+		dir := filepath.Join(f.reportDir, pairingDir(p))
+		c := cfg
+		c.Pairing, c.LogDir = p, filepath.Join(dir, "logs")
+		fmt.Fprintf(cmd.OutOrStdout(), "\n== pairing %s: source %s, destination %s\n", p, endName(p.ReferenceSource), endName(p.ReferenceDestination))
+		res, err := steps.Run(steps.RunOptions{
+			Config: c, Features: features.FS, Paths: paths, Tags: prof.Tags(), ReportDir: dir, Output: cmd.OutOrStdout(), Seed: f.seed,
+		})
+		if err != nil {
+			return nil, badInput(err)
+		}
+		feats, err := readCucumber(filepath.Join(dir, "cucumber.json"))
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, certify.Run{Pairing: p.String(), Features: feats})
+		if i == 0 {
+			paths = certify.Paths(pickles, carried(res))
+		}
+	}
+	return runs, nil
+}
+
+// carried lists, per feature file, the scenarios that carried a
+// connection between two agents.
+func carried(res steps.Result) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range res.Scenarios {
+		if o.Carried {
+			uri := certify.StripLine(o.URI)
+			out[uri] = append(out[uri], o.Name)
+		}
+	}
+	return out
+}
+
+// pairingDir is a pairing's directory name under the report: T-T, T-R, R-T.
+func pairingDir(p steps.Pairing) string { return strings.ReplaceAll(p.String(), "->", "-") }
+
+func endName(reference bool) string {
+	if reference {
+		return "reference agent (R)"
+	}
+	return "agent under test (T)"
+}
+
+func readCucumber(path string) ([]report.Feature, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("certify: %w", err)
+	}
+	feats, err := report.ParseCucumber(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("certify: %q: %w", path, err)
+	}
+	return feats, nil
 }
 
 // certifyConfig checks the flags and returns the suite's config with the
@@ -135,7 +216,7 @@ func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Confi
 	}
 	id, err := connectorIdentity(*f)
 	if err != nil {
-		return cfg, id, none, badInput(err)
+		return cfg, id, none, badInput(fmt.Errorf("certify: %w", err))
 	}
 	cfg.Backend, cfg.AgentCommand = f.backend, []string{id.Command}
 	return cfg, id, none, nil
@@ -152,52 +233,81 @@ func imageIdentity(cmd *cobra.Command, f certifyFlags) (certify.Identity, error)
 		return certify.Identity{}, badInput(fmt.Errorf("certify: --agent-image: not on the Docker engine (nothing is pulled): %w", err))
 	}
 	return certify.Identity{Name: cmp.Or(f.name, f.agentImage), Version: f.version, Vendor: f.vendor,
-		Command: f.agentImage, SHA256: strings.TrimPrefix(id, "sha256:")}, nil
+		Command: f.agentImage, SHA256: strings.TrimPrefix(id, "sha256:"), URL: f.url, Contact: f.contact}, nil
 }
 
 // connectorIdentity resolves the agent program and hashes it.
 func connectorIdentity(f certifyFlags) (certify.Identity, error) {
 	path, err := exec.LookPath(f.agentCmd)
 	if err != nil {
-		return certify.Identity{}, fmt.Errorf("certify: --agent-cmd %q: %w", f.agentCmd, err)
+		return certify.Identity{}, fmt.Errorf("--agent-cmd %q: %w", f.agentCmd, err)
 	}
 	if path, err = filepath.Abs(path); err != nil {
-		return certify.Identity{}, fmt.Errorf("certify: --agent-cmd: %w", err)
+		return certify.Identity{}, fmt.Errorf("--agent-cmd: %w", err)
 	}
 	sum, err := certify.FileSHA256(path)
 	if err != nil {
-		return certify.Identity{}, fmt.Errorf("certify: --agent-cmd: %w", err)
+		return certify.Identity{}, fmt.Errorf("--agent-cmd: %w", err)
 	}
 	name := f.name
 	if name == "" {
 		name = filepath.Base(path)
 	}
-	return certify.Identity{Name: name, Version: f.version, Vendor: f.vendor, Command: path, SHA256: sum}, nil
+	return certify.Identity{Name: name, Version: f.version, Vendor: f.vendor, Command: path, SHA256: sum, URL: f.url, Contact: f.contact}, nil
 }
 
-func buildCertification(f certifyFlags, prof certify.Profile, id certify.Identity, start time.Time) (certify.Report, []report.Feature, []report.Requirement, error) {
-	data, err := os.ReadFile(filepath.Join(f.reportDir, "cucumber.json"))
-	if err != nil {
-		return certify.Report{}, nil, nil, fmt.Errorf("certify: %w", err)
-	}
-	feats, err := report.ParseCucumber(bytes.NewReader(data))
-	if err != nil {
-		return certify.Report{}, nil, nil, fmt.Errorf("certify: %w", err)
-	}
+func buildCertification(f certifyFlags, prof certify.Profile, id certify.Identity, start time.Time, runs []certify.Run) (certify.Report, []report.Requirement, error) {
 	cat, err := report.LoadCatalogue(features.Requirements)
 	if err != nil {
-		return certify.Report{}, nil, nil, fmt.Errorf("certify: requirements catalogue: %w", err)
+		return certify.Report{}, nil, fmt.Errorf("certify: requirements catalogue: %w", err)
 	}
 	fsum, err := certify.FeaturesSHA256(features.FS)
 	if err != nil {
-		return certify.Report{}, nil, nil, fmt.Errorf("certify: %w", err)
+		return certify.Report{}, nil, fmt.Errorf("certify: %w", err)
 	}
-	verdict, denied, results := certify.Judge(prof, feats, cat)
+	verdict, denied, results := certify.Judge(prof, runs, cat)
 	return certify.Report{
-		Verdict: verdict, Denied: denied, Connector: id,
+		Verdict: verdict, Denied: denied, Connector: id, Mode: certifyMode(f),
 		Suite:       certify.Suite{Version: c2clabVersion(), FeaturesSHA256: fsum, Profile: prof.Name, Backend: f.backend},
-		Environment: environment(), Started: start, Requirements: results,
-	}, feats, cat, nil
+		Environment: environment(), Started: start, Pairings: certify.Summaries(runs), Requirements: results,
+		Reproduce: reproduceCommand(f),
+	}, cat, nil
+}
+
+func certifyMode(f certifyFlags) string {
+	if f.agentImage != "" {
+		return "agent-image"
+	}
+	return "agent-cmd"
+}
+
+// reproduceCommand is the command line that runs the same certification
+// again: the same agent, backend, scenario order and identity.
+func reproduceCommand(f certifyFlags) string {
+	args := []string{"c2clab", "certify"}
+	add := func(flag, v string) {
+		if v != "" {
+			args = append(args, flag, shellQuote(v))
+		}
+	}
+	add("--agent-cmd", f.agentCmd)
+	add("--agent-image", f.agentImage)
+	add("--backend", f.backend)
+	add("--seed", strconv.FormatInt(f.seed, 10))
+	add("--vendor", f.vendor)
+	add("--product", f.name)
+	add("--version", f.version)
+	add("--url", f.url)
+	add("--contact", f.contact)
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func environment() certify.Environment {
@@ -230,7 +340,7 @@ func writeCertification(f certifyFlags, rep certify.Report, feats []report.Featu
 	return write("junit.xml", func(o *os.File) error { return report.WriteJUnit(o, "c2clab certification", feats) })
 }
 
-func printCertification(cmd *cobra.Command, rep certify.Report, res steps.Result) {
+func printCertification(cmd *cobra.Command, rep certify.Report) {
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "\n%s %s (%s), sha256 %s\n", rep.Connector.Name, rep.Connector.Version, rep.Connector.Vendor, rep.Connector.SHA256)
 	for _, r := range rep.Requirements {
@@ -240,9 +350,76 @@ func printCertification(cmd *cobra.Command, rep certify.Report, res steps.Result
 		}
 		fmt.Fprintf(w, "  %-6s %s  %-7s  %s\n", r.ID, kind, r.Verdict, r.Why)
 	}
-	fmt.Fprintf(w, "scenarios: %s\n", res.Summary())
+	for _, p := range rep.Pairings {
+		fmt.Fprintf(w, "pairing %s (source: %s, destination: %s): %d passed, %d failed, %d skipped\n", p.Pairing, p.Source, p.Destination, p.Passed, p.Failed, p.Skipped)
+	}
 	fmt.Fprintf(w, "verdict: %s\n", rep.Verdict)
 	for _, d := range rep.Denied {
 		fmt.Fprintf(w, "  denied by %s\n", strings.TrimSpace(d))
 	}
+}
+
+func newCertifyVerifyCmd() *cobra.Command {
+	var featuresDir string
+	cmd := &cobra.Command{
+		Use:   "verify REPORT.json",
+		Short: "Check that a certification report follows from its recorded results and this suite",
+		Long: `Check a certification.json that c2clab certify wrote, as a reviewer would
+before accepting it:
+  - the suite hash: the report's features SHA-256 equals the hash of the
+    features here (embedded in this binary, or --features DIR of a checkout);
+  - the profile: every requirement of this c2clab's connector profile is in
+    the report, mandatory where the profile says so;
+  - the scenarios: the first pairing (T->T) lists exactly the scenarios
+    the suite tags with each requirement, the pairings with the reference
+    agent (T->R, R->T) the same ones, all from the suite;
+  - the verdicts: each requirement's verdict, CERT-1's from the pairings,
+    the pairing counts and the report's verdict follow from the recorded
+    scenario results by the rules of docs/CERTIFICATION.md.
+It does not run anything: to check the results themselves, run the
+report's "reproduce" command.
+
+Exit codes: 0 consistent, 1 a check failed (each is listed), 2 unreadable.`,
+		Example: `  c2clab certify verify c2clab-certification/certification.json
+  c2clab certify verify --features ./features report.json   # against a checkout`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runCertifyVerify(cmd, args[0], featuresDir) },
+	}
+	cmd.Flags().StringVar(&featuresDir, "features", "", "the features of a checkout to hash and read (default: the ones embedded in this binary)")
+	return cmd
+}
+
+func runCertifyVerify(cmd *cobra.Command, path, featuresDir string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return badInput(fmt.Errorf("certify verify: %w", err))
+	}
+	var rep certify.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return badInput(fmt.Errorf("certify verify: %q: not a certification report: %w", path, err))
+	}
+	var fsys fs.FS = features.FS
+	where := "embedded in this c2clab"
+	if featuresDir != "" {
+		if _, err := os.Stat(featuresDir); err != nil {
+			return badInput(fmt.Errorf("certify verify: --features: %w", err))
+		}
+		fsys, where = os.DirFS(featuresDir), featuresDir
+	}
+	sum, err := certify.FeaturesSHA256(fsys)
+	if err != nil {
+		return badInput(fmt.Errorf("certify verify: %w", err))
+	}
+	pickles, err := certify.Pickles(fsys)
+	if err != nil {
+		return badInput(fmt.Errorf("certify verify: %w", err))
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "%s: %s, %s %s (%s), c2clab %s, features %s\n", path, rep.Verdict, rep.Connector.Name, rep.Connector.Version, rep.Connector.Vendor, rep.Suite.Version, where)
+	if errs := certify.Verify(rep, certify.Connector, pickles, sum); len(errs) > 0 {
+		fmt.Fprint(w, certify.Problems(errs))
+		return failed(fmt.Errorf("certify verify: %q: %d checks failed", path, len(errs)))
+	}
+	fmt.Fprintf(w, "verified: the verdict follows from the recorded results of this suite (features SHA-256 %s)\n", sum)
+	return nil
 }

@@ -103,3 +103,47 @@ func TestCertifyRefusesBadAgentFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestCertifyTestRunsTheSuiteWithTheAgent checks that `c2clab test
+// --agent-cmd` puts the vendor's agent in every scenario: the HV-6
+// scenario passes with the reference agent and fails with one that
+// reports a bare hostname.
+func TestCertifyTestRunsTheSuiteWithTheAgent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the HV-6 scenario twice on the local backend")
+	}
+	t.Setenv(cliEnv, "1")
+	for _, tt := range []struct {
+		pkg  string
+		want int
+	}{{"../c2clab-agent", exitOK}, {"./testdata/brokenagents/bare-hostname", exitFailed}} {
+		bin := buildAgent(t, tt.pkg)
+		if got := run([]string{"test", "--agent-cmd", bin, "--tags", "@HV-6", "--report", t.TempDir(), "--seed", "0"}); got != tt.want {
+			t.Errorf("test --agent-cmd %s: exit %d, want %d", tt.pkg, got, tt.want)
+		}
+	}
+}
+
+func TestCertifyTestRefusesBadAgentFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"test", "--agent-cmd", "/bin/true", "--agent-image", "x:1"},
+		{"test", "--agent-cmd", "/bin/true", "--backend", "container"},
+		{"test", "--agent-image", "x:1", "--backend", "local"},
+		{"test", "--agent-cmd", filepath.Join(t.TempDir(), "no-such-agent")},
+	} {
+		if got := run(append(args, "--report", t.TempDir())); got != exitBadInput {
+			t.Errorf("%q: exit %d, want %d (bad input)", args, got, exitBadInput)
+		}
+	}
+}
+
+// buildAgent builds the agent program of package pkg into a temporary
+// directory.
+func buildAgent(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "agent")
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}

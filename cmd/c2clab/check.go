@@ -74,7 +74,7 @@ func runCheck(files []string) checkReport {
 	for _, f := range files {
 		tr := tenantReport{File: f, Warnings: []string{}, Results: []check.Result{}}
 		t, warns, err := tenant.Load(f)
-		for _, w := range warns {
+		for _, w := range tenant.DecisionsFirst(warns) {
 			tr.Warnings = append(tr.Warnings, w.String())
 		}
 		if err != nil {

@@ -6,18 +6,20 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/check"
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/tenant"
 	"github.com/spf13/cobra"
 )
 
 type explainFlags struct {
-	tenant, user, from, to, proto string
-	devices                       []string
-	json                          bool
+	tenant, user, from, to, proto, at string
+	devices                           []string
+	json                              bool
 }
 
 func newExplainCmd() *cobra.Command {
@@ -35,9 +37,17 @@ destination firewall blocking its interface IP fails the forward, EP-1), and
 prints the verdict with a numbered trace.
 
 Device paths are relative to the current directory. Without --from, the
-source is a logged-in Windows Client Connector 4.5 with no posture profiles.
+source is a logged-in Windows Client Connector 4.5 with no posture profiles
+and nothing else known about it (trusted networks, country, machine group).
 
-Exit codes: 0 allowed, 1 denied, 2 bad input (errors name file, line, field).`,
+When an access rule needs something the question does not describe (a SAML
+or SCIM attribute of a user not listed in users:, the device's country, ...)
+and no earlier rule decided, the answer is UNDECIDED, naming the rule and the
+attribute: the lab will not guess what ZPA decides. Add the attribute to the
+users: entry or the --from device profile and ask again.
+
+Exit codes: 0 allowed, 1 denied, 2 bad input (errors name file, line, field),
+3 undecided.`,
 		Example: `  # Helpdesk reaches the seed's example desktop under the strict regex:
   c2clab explain --tenant fixtures/tenants/strict.yaml \
       --user admin@example.com --from fixtures/devices/admin-win-4.5.yaml \
@@ -58,6 +68,7 @@ Exit codes: 0 allowed, 1 denied, 2 bad input (errors name file, line, field).`,
 	fl.StringArrayVar(&f.devices, "device", nil, "destination device profile to register first (repeatable)")
 	fl.StringVar(&f.to, "to", "", "destination FQDN:PORT, required")
 	fl.StringVar(&f.proto, "proto", "tcp", "protocol: tcp or udp")
+	fl.StringVar(&f.at, "at", "", "when the connection is asked for, RFC 3339 (default: now); approvals must be in force then (POL-5)")
 	fl.BoolVar(&f.json, "json", false, "print the answer as JSON")
 	return cmd
 }
@@ -81,7 +92,10 @@ func runExplain(cmd *cobra.Command, f explainFlags) error {
 	} else {
 		printAnswer(out, a)
 	}
-	if !a.Allowed {
+	switch {
+	case a.Verdict == policy.VerdictUndecided:
+		return undecided(errors.New(""))
+	case !a.Allowed:
 		return failed(errors.New(""))
 	}
 	return nil
@@ -101,7 +115,12 @@ func explainQuestion(errw io.Writer, f explainFlags) (check.Question, *tenant.Te
 	if q.FQDN, q.Port, err = tenant.ParseTarget(f.to); err != nil {
 		return q, nil, fmt.Errorf("explain: --to: %w", err)
 	}
-	q.User, q.Proto = f.user, f.proto
+	q.User, q.Proto, q.Time = f.user, f.proto, time.Now()
+	if f.at != "" {
+		if q.Time, err = time.Parse(time.RFC3339, f.at); err != nil {
+			return q, nil, fmt.Errorf("explain: --at %q: want an RFC 3339 time such as 2026-12-01T10:00:00Z", f.at)
+		}
+	}
 	if f.from != "" {
 		if q.From, err = device.Load(f.from); err != nil {
 			return q, nil, fmt.Errorf("explain: --from: %w", err)
@@ -120,8 +139,9 @@ func explainQuestion(errw io.Writer, f explainFlags) (check.Question, *tenant.Te
 	return q, t, nil
 }
 
+// printWarnings prints those that can change a decision first.
 func printWarnings(w io.Writer, warns []tenant.Warning) {
-	for _, x := range warns {
+	for _, x := range tenant.DecisionsFirst(warns) {
 		fmt.Fprintln(w, "warning:", x)
 	}
 }
@@ -129,7 +149,13 @@ func printWarnings(w io.Writer, warns []tenant.Warning) {
 // printAnswer writes the answer for a person: verdict, the deciding
 // objects, then the numbered trace.
 func printAnswer(w io.Writer, a check.Answer) {
-	if a.Allowed {
+	if u := a.Undecided; a.Verdict == policy.VerdictUndecided && u != nil {
+		who := fmt.Sprintf("access rule %q", u.Rule)
+		if u.Rule == "" {
+			who = "the segment" // bypassType ON_NET (SEG-8)
+		}
+		fmt.Fprintf(w, "UNDECIDED %s\n  %s needs %s (%s), which the question does not describe\n", a.Code, who, u.Attribute, u.ObjectType)
+	} else if a.Allowed {
 		fmt.Fprintln(w, "ALLOWED")
 	} else {
 		fmt.Fprintf(w, "DENIED %s\n", a.Code)

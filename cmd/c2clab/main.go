@@ -14,6 +14,9 @@ const (
 	exitOK       = 0 // allowed, passed
 	exitFailed   = 1 // denied, failed
 	exitBadInput = 2 // the input could not be used
+	// exitUndecided: explain cannot say, because an access rule needs an
+	// attribute of the user or device the question does not describe (POL-4).
+	exitUndecided = 3
 )
 
 // exitError carries the exit code a command wants.
@@ -30,6 +33,9 @@ func badInput(err error) error { return &exitError{exitBadInput, err} }
 
 // failed marks err as a negative answer or a failed run (exit 1).
 func failed(err error) error { return &exitError{exitFailed, err} }
+
+// undecided marks an undecided answer (exit 3).
+func undecided(err error) error { return &exitError{exitUndecided, err} }
 
 func main() {
 	os.Exit(run(os.Args[1:]))

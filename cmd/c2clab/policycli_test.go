@@ -66,6 +66,13 @@ func TestExplainCLI(t *testing.T) {
 		{name: "missing device", args: []string{"explain", "--tenant", fxTenants + "strict.yaml", "--user", "a", "--device", "nope.yaml", "--to", "a.example.com:1"}, exit: exitBadInput, stderr: []string{"--device"}},
 		{name: "no user anywhere", args: []string{"explain", "--tenant", fxTenants + "strict.yaml", "--to", "a.example.com:1"}, exit: exitBadInput, stderr: []string{"--user is required"}},
 		{name: "unknown flag", args: []string{"explain", "--tenat", "x"}, exit: exitBadInput},
+		{name: "POL-4 undecided exits 3 naming rule and attribute", args: []string{"explain", "--tenant", fxTenants + "conditions.yaml", "--user", "norisk@example.com",
+			"--device", fxDevices + "win-3.9.0.169-ad.yaml", "--to", "desktop-10B38-AC.example.com:3389"}, exit: exitUndecided,
+			stdout: []string{"UNDECIDED BRK_MT_SETUP_FAIL_POLICY_UNDECIDED\n", `access rule "No remote assistance at high risk" needs the user's ZIA risk level (users[].riskLevel) (RISK_FACTOR_TYPE)`}},
+		{name: "POL-4 undecided as JSON", args: []string{"explain", "--tenant", fxTenants + "conditions.yaml", "--user", "jdoe@example.com",
+			"--device", fxDevices + "win-3.9.0.169-ad.yaml", "--to", "desktop-10B38-AC.example.com:3389", "--json"}, exit: exitUndecided, isJSON: true,
+			stdout: []string{`"verdict": "undecided"`, `"objectType": "RISK_FACTOR_TYPE"`, `"rule": "No remote assistance at high risk"`}},
+		{name: "bad --at", args: []string{"explain", "--tenant", fxTenants + "strict.yaml", "--user", "a", "--at", "tomorrow", "--to", "a.example.com:1"}, exit: exitBadInput, stderr: []string{"--at \"tomorrow\": want an RFC 3339 time"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +105,7 @@ func TestExplainCLI(t *testing.T) {
 
 func TestExplainHelpTeachesWithFixtures(t *testing.T) {
 	_, out, _ := runPolicyCLI(t, "explain", "--help")
-	for _, s := range []string{"fixtures/tenants/strict.yaml", "fixtures/devices/win-3.9.0.169-ad.yaml", "--to desktop-10B38-AC.example.com:3389", "Exit codes: 0 allowed, 1 denied, 2 bad input"} {
+	for _, s := range []string{"fixtures/tenants/strict.yaml", "fixtures/devices/win-3.9.0.169-ad.yaml", "--to desktop-10B38-AC.example.com:3389", "Exit codes: 0 allowed, 1 denied, 2 bad input", "3 undecided"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("help lacks %q:\n%s", s, out)
 		}
@@ -122,7 +129,7 @@ func TestCheckCLI(t *testing.T) {
 			[]string{"PASS  laptop is not found", "FAIL  helpdesk expects the laptop  (" + failing + ":11)", "expected: allow", "got:      deny C2C_CLIENT_NOT_FOUND", "trace:", "1 passed, 1 failed"}, nil},
 		{"a broken tenant", []string{"check", fxTenants + "broken/bad-test.yaml", fxTenants + "no-regex.yaml"}, exitBadInput,
 			[]string{"PASS  with no regex nothing is enrolled (HV-1)", "1 passed, 0 failed, 1 file(s) could not be used"},
-			[]string{`bad-test.yaml:17: tests[1].expect: is "maybe", want allow or deny`}},
+			[]string{`bad-test.yaml:17: tests[1].expect: is "maybe", want allow, deny or undecided`}},
 		{"no files", []string{"check"}, exitBadInput, nil, nil},
 	}
 	for _, tt := range tests {

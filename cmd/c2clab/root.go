@@ -29,6 +29,7 @@ Exit codes: 0 ok/allowed, 1 failed/denied, 2 bad input.`,
 		newBenchCmd(),
 		newImageCmd(),
 		newReadyCmd(),
+		newTenantCmd(),
 	)
 	return root
 }

@@ -21,7 +21,7 @@ import (
 
 type testFlags struct {
 	tags, reportDir, featuresDir, fixturesDir, backend string
-	containerBinary                                    string
+	containerBinary, agentCmd, agentImage              string
 	seed                                               int64
 }
 
@@ -57,12 +57,23 @@ subdirectory per backend):
   report.html     one self-contained page for people
   requirements.txt the per-requirement table
 
+A vendor's agent runs the whole suite, not only the certification profile:
+  --agent-cmd PATH    starts PATH agent --config FILE --ready-file FILE for
+                      every agent (local and netns backends)
+  --agent-image IMAGE runs a local Docker image's entrypoint the same way
+                      (container backend; nothing is pulled)
+as docs/PROTOCOL.md section 12 describes. Scenarios that pin an agent of
+their own (the reference agent as a yardstick, NET-3) still do; the
+certification verdict comes only from c2clab certify (docs/CERTIFICATION.md).
+
 Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 		Example: `  c2clab test                          # the whole suite, embedded features and fixtures
   c2clab test --tags '@HV-2,@HV-6'     # only the scenarios proving HV-2 or HV-6
   c2clab test --tags '@SEG && ~@SEG-5' # tag expressions: ',' or, '&&' and, '~' not
   c2clab test --features ./features --fixtures ./fixtures   # edited copies on disk
-  sudo c2clab test --backend all       # loopback, namespaces and containers`,
+  sudo c2clab test --backend all       # loopback, namespaces and containers
+  c2clab test --agent-cmd /opt/acme/agent          # the whole suite with a vendor's agent
+  c2clab test --agent-image acme/agent:4.5 --backend container`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTest(cmd, f) },
 	}
@@ -74,7 +85,36 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 	fl.StringVar(&f.backend, "backend", lab.BackendLocal, "where nodes run: local, netns (root), container (Docker) or all")
 	fl.StringVar(&f.containerBinary, "container-binary", "", "static c2clab binary for the container image (default: this one if static, else one built from the source tree it runs in)")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
+	fl.StringVar(&f.agentCmd, "agent-cmd", "", "run every agent as this program (a vendor's; local and netns backends)")
+	fl.StringVar(&f.agentImage, "agent-image", "", "run every agent from this local Docker image (a vendor's; container backend)")
 	return cmd
+}
+
+// testAgent checks --agent-cmd and --agent-image against the backends and
+// puts the agent in cfg; it returns what the run reports about it.
+func testAgent(f testFlags, backends []string) (func(*steps.Config), string, error) {
+	none := func(*steps.Config) {}
+	switch {
+	case f.agentCmd != "" && f.agentImage != "":
+		return none, "", errors.New("test: give --agent-cmd or --agent-image, not both")
+	case f.agentCmd != "":
+		for _, b := range backends {
+			if b == lab.BackendContainer {
+				return none, "", fmt.Errorf("test: --agent-cmd runs on --backend %s or %s, not %s (use --agent-image there)", lab.BackendLocal, lab.BackendNetns, b)
+			}
+		}
+		id, err := connectorIdentity(certifyFlags{agentCmd: f.agentCmd})
+		if err != nil {
+			return none, "", fmt.Errorf("test: %w", err)
+		}
+		return func(c *steps.Config) { c.AgentCommand = []string{id.Command} }, fmt.Sprintf("agent under test: %s (SHA-256 %s)", id.Command, id.SHA256), nil
+	case f.agentImage != "":
+		if len(backends) != 1 || backends[0] != lab.BackendContainer {
+			return none, "", fmt.Errorf("test: --agent-image runs on --backend %s only", lab.BackendContainer)
+		}
+		return func(c *steps.Config) { c.AgentImage = f.agentImage }, "agent under test: image " + f.agentImage, nil
+	}
+	return none, "", nil
 }
 
 func runTest(cmd *cobra.Command, f testFlags) error {
@@ -85,6 +125,14 @@ func runTest(cmd *cobra.Command, f testFlags) error {
 	feats, fixt, err := suiteFS(f)
 	if err != nil {
 		return badInput(err)
+	}
+	if f.agentCmd != "" && f.backend == backendAll {
+		backends = []string{lab.BackendLocal, lab.BackendNetns}
+	}
+	if _, about, err := testAgent(f, backends); err != nil {
+		return badInput(err)
+	} else if about != "" {
+		fmt.Fprintln(cmd.OutOrStdout(), about)
 	}
 	var failedOn []string
 	summaries := make([]string, 0, len(backends))
@@ -130,6 +178,11 @@ func runSuite(cmd *cobra.Command, f testFlags, feats, fixt fs.FS) (steps.Result,
 		return steps.Result{}, fmt.Errorf("test: %w", err)
 	}
 	cfg := steps.Config{Command: []string{exe, "node"}, Fixtures: fixt, LogDir: filepath.Join(f.reportDir, "logs"), Backend: f.backend}
+	useAgent, _, err := testAgent(f, []string{f.backend})
+	if err != nil {
+		return steps.Result{}, badInput(err)
+	}
+	useAgent(&cfg)
 	if f.backend == lab.BackendContainer {
 		bin, cleanup, err := containerBinary(cmd, exe, f.containerBinary)
 		if err != nil {
@@ -222,6 +275,9 @@ func writeHTML(f testFlags, feats []report.Feature, reqs []report.RequirementRes
 	meta := []report.Field{{Name: "Scenarios", Value: res.Summary()}}
 	if f.tags != "" {
 		meta = append(meta, report.Field{Name: "Tags", Value: f.tags})
+	}
+	if a := f.agentCmd + f.agentImage; a != "" {
+		meta = append(meta, report.Field{Name: "Agent under test", Value: a})
 	}
 	for _, s := range res.Skips {
 		meta = append(meta, report.Field{Name: "Skipped", Value: s})

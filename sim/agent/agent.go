@@ -20,6 +20,7 @@ import (
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/domain"
 	"github.com/c2clab/c2clab/sim/peer"
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -78,7 +79,11 @@ type agent struct {
 	sess     *peer.Session
 	segments []wire.Segment
 	index    *domain.Index[int] // domain -> index into segments
-	recs     recordRing         // the last maxRecords connections
+	// router chooses the segment of a connection as the broker would
+	// (SEG-3, SEG-4, SEG-6 Multimatch, SEG-8 bypass): a policy engine
+	// holding only the segments; nil until the first registration.
+	router   *policy.Engine
+	recs     recordRing // the last maxRecords connections
 	localSeq int
 }
 
@@ -158,7 +163,8 @@ func newAgent(cfg Config) (*agent, error) {
 	platform := string(p.OS)
 	reg := wire.Register{FQDN: p.ReportedFQDN(), OS: string(p.OS), Platform: platform,
 		ConnectorVersion: p.ConnectorVersion, JoinState: string(p.JoinState), MachineTunnel: p.MachineTunnel,
-		LoggedIn: p.LoggedIn, PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture}
+		LoggedIn: p.LoggedIn, PrivateAccess: p.PrivateAccessEnabled(), User: p.User, Posture: p.Posture,
+		TrustedNetworks: p.TrustedNetworks, Country: p.Country, MachineGroup: p.MachineGroup}
 	cfg.Faults.applyTo(&reg, p)
 	client, err := peer.New(peer.Config{
 		Role: wire.RoleAgent, Broker: cfg.Broker, CAFile: cfg.CAFile, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile,
@@ -166,6 +172,7 @@ func newAgent(cfg Config) (*agent, error) {
 		Register: reg,
 		Incoming: a.incoming,
 		State:    a.setSession,
+		Seal:     cfg.Faults.Seal,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %q: %w", cfg.Name, err)
@@ -262,9 +269,11 @@ func (a *agent) setSession(s *peer.Session) {
 		return
 	}
 	a.segments = s.Registered.Segments
+	a.router = sourceRouter(a.segments, a.log)
 	a.index = &domain.Index[int]{}
 	for i, seg := range a.segments {
-		for _, d := range seg.Domains {
+		names, _ := policy.SplitDomainNames(seg.Domains) // addresses are the router's (SEG-9)
+		for _, d := range names {
 			p, err := domain.Parse(d)
 			if err == nil {
 				err = a.index.Add(p, i)
@@ -274,4 +283,28 @@ func (a *agent) setSession(s *peer.Session) {
 			}
 		}
 	}
+}
+
+// sourceRouter builds the source side's segment engine from the broker's
+// segment list; a list it refuses (the broker never sends one) routes
+// nothing, and the agent says why.
+func sourceRouter(segs []wire.Segment, log *slog.Logger) *policy.Engine {
+	ps := make([]policy.Segment, 0, len(segs))
+	for _, s := range segs {
+		p := policy.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, MatchStyle: s.MatchStyle, BypassType: s.BypassType}
+		p.Domains, p.Addrs = policy.SplitDomainNames(s.Domains)
+		for _, r := range s.TCP {
+			p.TCP = append(p.TCP, policy.PortRange{From: r.From, To: r.To})
+		}
+		for _, r := range s.UDP {
+			p.UDP = append(p.UDP, policy.PortRange{From: r.From, To: r.To})
+		}
+		ps = append(ps, p)
+	}
+	e, err := policy.New(policy.Config{Segments: ps})
+	if err != nil {
+		log.Warn("segment list refused; intercepting nothing", "reason", err)
+		return nil
+	}
+	return e
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/c2clab/c2clab/sim/device"
+	"github.com/c2clab/c2clab/sim/seal"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -27,6 +28,9 @@ type Faults struct {
 	// CorruptEvery, when positive, flips one byte in every CorruptEvery
 	// bytes the local service sends back through the relay.
 	CorruptEvery int64
+	// Seal changes the data path's key schedule or frame format, or slows
+	// it (seal.Dialect): wrong the same way on both ends (CERT-2).
+	Seal seal.Dialect
 }
 
 // corrupter relays a local service's connection through a loopback proxy

@@ -8,6 +8,7 @@ import (
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/peer"
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -53,6 +54,17 @@ func (a *agent) segment(fqdn string) (wire.Segment, bool) {
 	return a.segments[i], true
 }
 
+// route is the source side's segment choice (policy.Engine.Route).
+func (a *agent) route(fqdn string, port uint16) policy.SourceRoute {
+	a.mu.Lock()
+	e := a.router
+	a.mu.Unlock()
+	if e == nil {
+		return policy.SourceRoute{Code: code.BrkAppNotFound}
+	}
+	return e.Route(fqdn, "tcp", port, policy.DeviceAttrsFromProfile(&a.cfg.Profile))
+}
+
 // open sets up a relayed connection to fqdn:port for a local client. It
 // returns the tunnel, or nil and the code of the failure, which it has
 // already recorded.
@@ -70,12 +82,10 @@ func (a *agent) open(ctx context.Context, fqdn string, port uint16) (*peer.Tunne
 	// with or without a session. Before the first registration there is no
 	// list, so nothing is intercepted; after a lost session the last list
 	// stays in force while the agent reconnects.
-	seg, ok := a.segment(fqdn)
-	if !ok {
-		return fail(code.BrkAppNotFound, true) // not intercepted
-	}
-	if !seg.HasTCP(port) {
-		return fail(code.CltPortNotInSegment, true) // SEG-4: nothing goes to the broker
+	// SEG-3, SEG-4, SEG-6, SEG-8: the segment as the broker would choose
+	// it; not covered, bypassed or a port outside it stops here.
+	if r := a.route(fqdn, port); r.Code != "" {
+		return fail(r.Code, true)
 	}
 	wctx, cancel := context.WithTimeout(ctx, wire.ConnectTimeout)
 	s, err := a.client.Session(wctx)

@@ -24,8 +24,10 @@ func (b *broker) connect(src *session, m *wire.Connect) {
 		}
 	}()
 	start := time.Now()
-	d := src.t.engine.Decide(policy.Request{User: src.reg.User, Platform: device.OS(src.reg.Platform),
-		ClientType: src.reg.ClientType, Posture: src.reg.Posture, FQDN: m.FQDN, Port: m.Port, Proto: m.Proto})
+	req := policy.SourceRequest(&src.preg)
+	req.Platform = device.OS(src.reg.Platform)
+	req.FQDN, req.Port, req.Proto, req.Time = m.FQDN, m.Port, m.Proto, start
+	d := src.t.engine.Decide(req)
 	act := b.newActivity(src, m, &d, start)
 	res := &wire.ConnectResult{ID: m.ID, Segment: act.Segment, Rule: act.Rule}
 	if !d.Allowed {
@@ -92,6 +94,9 @@ func (b *broker) newActivity(src *session, m *wire.Connect, d *policy.Decision, 
 	}
 	if !d.Allowed {
 		act.Action = string(policy.Deny)
+	}
+	if u := d.Undecided; u != nil {
+		act.Action, act.Undecided = "UNDECIDED", u.Attribute+" for "+u.ObjectType
 	}
 	b.logs.addActivity(act)
 	return act

@@ -28,12 +28,15 @@ type UserStatus struct {
 	ClientToClientEnrolled bool `json:"clientToClientEnrolled"`
 	Available              bool
 	Code                   code.Code
-	OS, ConnectorVersion   string
-	ServerGroups           []string `json:",omitempty"`
-	Connected              bool
-	ConnectedAt            time.Time
-	DisconnectedAt         time.Time `json:",omitzero"`
-	Trace                  []string
+	// ClientIP is the device's address from the tenant's client-to-client
+	// IP ranges (SEG-9), if it has one.
+	ClientIP             string `json:"clientIP,omitempty"`
+	OS, ConnectorVersion string
+	ServerGroups         []string `json:",omitempty"`
+	Connected            bool
+	ConnectedAt          time.Time
+	DisconnectedAt       time.Time `json:",omitzero"`
+	Trace                []string
 }
 
 // Activity statuses (LOG-1).
@@ -58,9 +61,12 @@ type Activity struct {
 	Proto       string
 	Segment     string
 	Rule        string
-	Action      string    // ALLOW or DENY
-	Status      string    // Open, Active, Closed
-	Code        code.Code `json:"internalReason"`
+	Action      string // ALLOW, DENY, or UNDECIDED when the policy could not be decided (POL-4)
+	// Undecided names what the rule in Rule needed that the lab was not
+	// told, e.g. "the source device's country (country)" (POL-4).
+	Undecided string    `json:"undecided,omitempty"`
+	Status    string    // Open, Active, Closed
+	Code      code.Code `json:"internalReason"`
 	// StartUs and EndUs are Unix times in microseconds; EndUs is 0 while open.
 	StartUs, EndUs int64
 	// SetupUs is the time from connect received to both data sides paired.

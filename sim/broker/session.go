@@ -33,11 +33,12 @@ type session struct {
 	conn     *wire.Conn
 	remoteIP string
 	reg      wire.Register
-	status   *UserStatus   // changed only under broker.logs.update
-	log      *slog.Logger  // with session, tenant and device
-	ready    chan struct{} // closed once registered was sent: incoming may follow
-	done     chan struct{} // closed when the session has ended
-	seq      uint64        // registration order; set under broker.mu before publishing
+	preg     policy.Registration // reg as the policy engine sees it (agents)
+	status   *UserStatus         // changed only under broker.logs.update
+	log      *slog.Logger        // with session, tenant and device
+	ready    chan struct{}       // closed once registered was sent: incoming may follow
+	done     chan struct{}       // closed when the session has ended
+	seq      uint64              // registration order; set under broker.mu before publishing
 
 	mu       sync.Mutex                           // guards pending, inflight and waits
 	pending  map[string]bool                      // outstanding connect IDs from this source
@@ -185,14 +186,20 @@ func (b *broker) register(s *session, m *wire.Register) {
 		Connected: true, ConnectedAt: time.Now()}
 	b.publish(s)
 	if s.ident.Kind == pki.KindAgent {
-		en := s.t.engine.Register(policy.Registration{ID: s.id, FQDN: m.FQDN, OS: device.OS(m.OS),
+		s.preg = policy.Registration{ID: s.id, FQDN: m.FQDN, OS: device.OS(m.OS),
 			ConnectorVersion: m.ConnectorVersion, JoinState: device.JoinState(m.JoinState),
 			MachineTunnel: m.MachineTunnel, LoggedIn: m.LoggedIn, PrivateAccess: m.PrivateAccess,
-			User: m.User, Posture: slices.Clone(m.Posture)})
+			User: m.User, Posture: slices.Clone(m.Posture), ClientType: m.ClientType,
+			Device: policy.DeviceAttrs{Posture: policy.AttrOf(m.Posture), TrustedNetworks: policy.AttrOfList(m.TrustedNetworks),
+				Country: policy.AttrOfPtr(m.Country), MachineGroup: policy.AttrOfPtr(m.MachineGroup)}}
+		en := s.t.engine.Register(s.preg)
 		st.FQDNRegistered, st.FQDNRegisteredError = en.FQDNRegistered, en.FQDNRegisteredError
 		st.ValidHostname = en.FQDNRegisteredError == code.FQDNMatch
 		st.ClientToClientEnrolled = en.FQDNRegistered
 		st.Available, st.Code, st.Trace = en.Available, en.Code, en.Trace
+		if en.ClientIP.IsValid() {
+			st.ClientIP = en.ClientIP.String()
+		}
 	} else {
 		st.Available = true
 		st.Trace = []string{fmt.Sprintf("App Connector serving server groups %q", m.ServerGroups)}

@@ -17,10 +17,17 @@ func (r Report) WriteHTML(w io.Writer, feats []report.Feature, catalogue []repor
 		{Name: "Connector", Value: fmt.Sprintf("%s %s by %s", r.Connector.Name, r.Connector.Version, r.Connector.Vendor)},
 		{Name: "Agent command", Value: r.Connector.Command},
 		{Name: "Agent SHA-256", Value: r.Connector.SHA256},
+		{Name: "Product page", Value: r.Connector.URL},
+		{Name: "Contact", Value: r.Connector.Contact},
+		{Name: "Mode", Value: r.Mode},
 		{Name: "Profile", Value: r.Suite.Profile},
 		{Name: "Features SHA-256", Value: r.Suite.FeaturesSHA256},
 		{Name: "Environment", Value: fmt.Sprintf("%s/%s, kernel %s, %d CPUs, %s", r.Environment.OS, r.Environment.Arch, r.Environment.Kernel, r.Environment.CPUs, r.Environment.GoVersion)},
 	}
+	for _, p := range r.Pairings {
+		meta = append(meta, report.Field{Name: "Pairing " + p.Pairing, Value: fmt.Sprintf("source: %s, destination: %s; %d passed, %d failed, %d skipped", p.Source, p.Destination, p.Passed, p.Failed, p.Skipped)})
+	}
+	meta = append(meta, report.Field{Name: "Reproduce", Value: r.Reproduce})
 	for _, d := range r.Denied {
 		meta = append(meta, report.Field{Name: "Denied by", Value: d})
 	}
@@ -38,7 +45,7 @@ func (r Report) WriteHTML(w io.Writer, feats []report.Feature, catalogue []repor
 		req.Summary = fmt.Sprintf("[%s] %s. Judged: the agent %s.", kind, req.Summary, res.Why)
 		rr := report.RequirementResult{Requirement: req, Verdict: res.Verdict, Reason: res.Reason}
 		for _, s := range res.Scenarios {
-			rr.Scenarios = append(rr.Scenarios, report.ScenarioRef{Feature: s.Feature, URI: s.File, Name: s.Name, Line: s.Line, Status: s.Status, Reason: s.Reason})
+			rr.Scenarios = append(rr.Scenarios, report.ScenarioRef{Feature: s.Feature, URI: s.File, Name: s.Name + pairingSuffix(s.Pairing), Line: s.Line, Status: s.Status, Reason: s.Reason})
 		}
 		rows = append(rows, rr)
 	}

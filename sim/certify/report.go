@@ -29,6 +29,9 @@ type Identity struct {
 	// Command is the agent command the lab started; SHA256 is its binary's.
 	Command string `json:"command"`
 	SHA256  string `json:"sha256"`
+	// URL is the product's page, Contact who answers for it.
+	URL     string `json:"url,omitempty"`
+	Contact string `json:"contact,omitempty"`
 }
 
 // Suite identifies what judged it: c2clab's version and the feature files.
@@ -50,7 +53,9 @@ type Environment struct {
 
 // Scenario is one scenario's result with what it recorded.
 type Scenario struct {
-	Name     string        `json:"name"`
+	Name string `json:"name"`
+	// Pairing is the pairing it ran in (PairingTT, PairingTR, PairingRT).
+	Pairing  string        `json:"pairing"`
 	Feature  string        `json:"feature"`
 	File     string        `json:"file"`
 	Line     int           `json:"line"`
@@ -73,34 +78,56 @@ type Report struct {
 	Verdict string `json:"verdict"`
 	// Denied lists, for a report that is not Certified, each mandatory
 	// requirement that did not pass and why.
-	Denied       []string      `json:"denied,omitempty"`
-	Connector    Identity      `json:"connector"`
-	Suite        Suite         `json:"c2clab"`
-	Environment  Environment   `json:"environment"`
-	Started      time.Time     `json:"started"`
-	Duration     time.Duration `json:"durationNs"`
-	Requirements []Result      `json:"requirements"`
+	Denied    []string `json:"denied,omitempty"`
+	Connector Identity `json:"connector"`
+	// Mode is how the agent was given: "agent-cmd" or "agent-image".
+	Mode        string        `json:"mode"`
+	Suite       Suite         `json:"c2clab"`
+	Environment Environment   `json:"environment"`
+	Started     time.Time     `json:"started"`
+	Duration    time.Duration `json:"durationNs"`
+	// Pairings counts the scenarios of each pairing (PairingTT first).
+	Pairings     []PairingSummary `json:"pairings"`
+	Requirements []Result         `json:"requirements"`
+	// Reproduce is a command line that runs this certification again.
+	Reproduce string `json:"reproduce"`
 }
 
-// Judge gives each requirement of p its verdict from the scenarios run,
-// and the report its verdict: Certified only when every mandatory
-// requirement passed.
-func Judge(p Profile, feats []report.Feature, catalogue []report.Requirement) (verdict string, denied []string, results []Result) {
+// Interop is the requirement judged from the pairings with the reference
+// agent rather than from scenario tags (REQUIREMENTS.md CERT-1).
+const Interop = "CERT-1"
+
+// Judge gives each requirement of p its verdict from the scenarios run in
+// every pairing, and the report its verdict: Certified only when every
+// mandatory requirement passed. A requirement passes only when every
+// scenario tagged with it passed in every pairing it ran in.
+func Judge(p Profile, runs []Run, catalogue []report.Requirement) (verdict string, denied []string, results []Result) {
+	feats := Merge(runs)
 	evidence := evidenceByScenario(feats)
+	summaries := map[string]string{}
 	for _, rr := range report.Requirements(feats, catalogue) {
+		summaries[rr.ID] = rr.Summary
 		req, ok := p.Requirement(rr.ID)
-		if !ok {
+		if !ok || rr.ID == Interop {
 			continue
 		}
 		r := Result{Requirement: req, Summary: rr.Summary, Verdict: rr.Verdict, Reason: rr.Reason}
 		for _, s := range rr.Scenarios {
-			r.Scenarios = append(r.Scenarios, Scenario{Name: s.Name, Feature: s.Feature, File: s.URI, Line: s.Line,
+			name, pairing := unmark(s.Name)
+			r.Scenarios = append(r.Scenarios, Scenario{Name: name, Pairing: pairing, Feature: s.Feature, File: s.URI, Line: s.Line,
 				Status: s.Status, Reason: s.Reason, Evidence: evidence[scenarioKey(s.URI, s.Line, s.Name)]})
 		}
-		if req.Mandatory && r.Verdict != report.VerdictPassed {
+		results = append(results, r)
+	}
+	if req, ok := p.Requirement(Interop); ok {
+		if _, known := summaries[Interop]; known {
+			results = append(results, interop(req, summaries[Interop], results))
+		}
+	}
+	for _, r := range results {
+		if r.Mandatory && r.Verdict != report.VerdictPassed {
 			denied = append(denied, fmt.Sprintf("%s %s: %s", r.ID, r.Verdict, r.Reason))
 		}
-		results = append(results, r)
 	}
 	for _, req := range p.Requirements {
 		if !slices.ContainsFunc(results, func(r Result) bool { return r.ID == req.ID }) {
@@ -141,6 +168,7 @@ func evidenceByScenario(feats []report.Feature) map[string][]string {
 func (r Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // pairings read "T->R"
 	if err := enc.Encode(r); err != nil {
 		return fmt.Errorf("certification report: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
@@ -33,6 +34,9 @@ type Question struct {
 	Port    uint16
 	// Proto is "tcp" (default when empty) or "udp".
 	Proto string
+	// Time is when the connection is asked for, for approvals (POL-5);
+	// zero: a REQUIRE_APPROVAL rule that matches is undecided.
+	Time time.Time
 }
 
 // Answer is the explained outcome.
@@ -43,6 +47,12 @@ type Answer struct {
 	// PolicyAllowed is the broker's decision alone.
 	PolicyAllowed bool              `json:"policyAllowed"`
 	AccessType    policy.AccessType `json:"accessType,omitempty"`
+	// Verdict is "allowed", "denied" or "undecided": undecided when an
+	// access rule needs an attribute the question does not describe and no
+	// earlier rule decided (POL-4); Allowed is then false.
+	Verdict policy.Verdict `json:"verdict"`
+	// Undecided names the rule and the attribute when Verdict is undecided.
+	Undecided *Undecided `json:"undecided,omitempty"`
 	// Code is why the connection fails; empty when Allowed.
 	Code    code.Code `json:"code,omitempty"`
 	Meaning string    `json:"meaning,omitempty"`
@@ -65,6 +75,13 @@ type Answer struct {
 	// Trace says, in order, what decided: source, destination registration,
 	// segment, port, rule, destination, in words an admin understands.
 	Trace []string `json:"trace"`
+}
+
+// Undecided says which rule needed which attribute of the user or device.
+type Undecided struct {
+	Rule       string `json:"rule"`
+	ObjectType string `json:"objectType"`
+	Attribute  string `json:"attribute"`
 }
 
 // Segment names the chosen application segment.
@@ -100,6 +117,7 @@ func DefaultSource(user string) *device.Profile {
 	return &device.Profile{
 		Name: "default source", Hostname: "admin-workstation", PrimaryDNSSuffix: "example.com",
 		OS: device.Windows, ConnectorVersion: "4.5", JoinState: device.JoinAD, LoggedIn: true, User: user,
+		Posture: []string{},
 	}
 }
 
@@ -135,6 +153,14 @@ func answer(e *policy.Engine, q Question) Answer {
 	a := Answer{User: q.User, Source: q.From.Name, FQDN: q.FQDN, Port: q.Port, Proto: q.Proto}
 	a.register(e, q)
 	a.follow(e, q)
+	switch {
+	case a.Allowed:
+		a.Verdict = policy.VerdictAllowed
+	case a.Undecided != nil && a.Code == code.BrkPolicyUndecided:
+		a.Verdict = policy.VerdictUndecided
+	default:
+		a.Verdict = policy.VerdictDenied
+	}
 	if i, ok := code.Lookup(a.Code); ok && a.Code != "" {
 		a.Meaning = i.Meaning
 	}
@@ -148,7 +174,10 @@ func (a *Answer) follow(e *policy.Engine, q Question) {
 		return
 	}
 	a.traceDestination(q)
-	d := e.Decide(policy.Request{User: q.User, Platform: q.From.OS, Posture: q.From.Posture, FQDN: q.FQDN, Port: q.Port, Proto: q.Proto})
+	src := policy.RegistrationFromProfile(q.From.Name, q.From)
+	req := policy.SourceRequest(&src)
+	req.User, req.FQDN, req.Port, req.Proto, req.Time = q.User, q.FQDN, q.Port, q.Proto, q.Time
+	d := e.Decide(req)
 	a.decision(d)
 	a.sourceAgent(d)
 	if a.Allowed && d.AccessType == policy.ClientToClient {
@@ -262,6 +291,12 @@ func (a *Answer) decision(d policy.Decision) {
 	}
 	if r := d.Rule; r != nil {
 		a.Rule = &Rule{ID: r.ID, Name: r.Name, Order: r.Order, Action: r.Action}
+	}
+	if u := d.Undecided; u != nil {
+		a.Undecided = &Undecided{ObjectType: u.ObjectType, Attribute: u.Attribute}
+		if u.Rule != nil {
+			a.Undecided.Rule = u.Rule.Name
+		}
 	}
 	a.Trace = append(a.Trace, d.Trace...)
 }

@@ -271,3 +271,25 @@ func BenchmarkExplain(b *testing.B) {
 		})
 	}
 }
+
+// POL-4: an expectation of undecided passes only on an undecided answer,
+// and an undecided answer fails an expectation of allow or deny.
+func TestRunUndecidedExpectations(t *testing.T) {
+	ten, _, err := tenant.Load("../../fixtures/tenants/conditions.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ten.Tests {
+		tt := &ten.Tests[i]
+		flip := policy.VerdictUndecided
+		if tt.Expect == policy.VerdictUndecided {
+			flip, tt.Code = policy.VerdictDenied, ""
+		}
+		tt.Expect, tt.ExpectAllow = flip, false
+	}
+	for _, r := range Run(ten) {
+		if r.Pass {
+			t.Errorf("%s: passes with the wrong expectation %s (got %s)", r.Name, r.Expected, r.Got)
+		}
+	}
+}

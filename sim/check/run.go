@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
@@ -32,23 +33,39 @@ func Run(t *tenant.Tenant) []Result {
 			out = append(out, r)
 			continue
 		}
-		a, err := explainOn(e, Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto})
+		a, err := explainOn(e, Question{User: tt.User, From: tt.From, Devices: tt.Devices, FQDN: tt.FQDN, Port: tt.Port, Proto: tt.Proto, Time: tt.At})
 		if err != nil {
 			r.Error, r.Got = err.Error(), "error"
 			out = append(out, r)
 			continue
 		}
 		r.Answer, r.Got = &a, Verdict(a)
-		r.Pass = a.Allowed == tt.ExpectAllow && (tt.Code == "" || tt.Code == a.Code)
+		r.Pass = a.Verdict == expectOf(tt) && (tt.Code == "" || tt.Code == a.Code)
 		out = append(out, r)
 	}
 	return out
 }
 
-func expected(t tenant.Test) string {
+// expectOf is the verdict t expects; a Test built in code may set only
+// ExpectAllow.
+func expectOf(t tenant.Test) policy.Verdict {
 	switch {
+	case t.Expect != "":
+		return t.Expect
 	case t.ExpectAllow:
+		return policy.VerdictAllowed
+	}
+	return policy.VerdictDenied
+}
+
+func expected(t tenant.Test) string {
+	switch expectOf(t) {
+	case policy.VerdictAllowed:
 		return "allow"
+	case policy.VerdictUndecided:
+		return "undecided"
+	}
+	switch {
 	case t.Code != "":
 		return "deny " + string(t.Code)
 	}
@@ -59,6 +76,11 @@ func expected(t tenant.Test) string {
 func Verdict(a Answer) string {
 	if a.Allowed {
 		return fmt.Sprintf("allow (%s)", a.AccessType)
+	}
+	if u := a.Undecided; a.Verdict == policy.VerdictUndecided && u != nil && u.Rule != "" {
+		return fmt.Sprintf("undecided: rule %q needs %s", u.Rule, u.Attribute)
+	} else if a.Verdict == policy.VerdictUndecided && u != nil {
+		return fmt.Sprintf("undecided: %s needs %s", u.ObjectType, u.Attribute)
 	}
 	return "deny " + string(a.Code)
 }

@@ -49,6 +49,15 @@ const (
 	// CltNoBrokerSession: the source agent had no registered session with
 	// the broker in time and dropped the connection locally.
 	CltNoBrokerSession Code = "CLT_NO_BROKER_SESSION"
+	// CltSegmentBypassed: the segment's bypassType makes the source send
+	// the connection direct, outside Private Access (SEG-8).
+	CltSegmentBypassed Code = "CLT_SEGMENT_BYPASSED"
+	// BrkPolicyUndecided: an access rule needs an attribute of the user or
+	// device that the lab is not told, and no earlier rule decided (POL-4).
+	BrkPolicyUndecided Code = "BRK_MT_SETUP_FAIL_POLICY_UNDECIDED"
+	// BrkApprovalRequired: a REQUIRE_APPROVAL rule matched and no approval
+	// for the user and segment is in force (POL-5).
+	BrkApprovalRequired Code = "BRK_MT_SETUP_FAIL_APPROVAL_REQUIRED"
 )
 
 // Codes above marked Lab in their Info are the lab's own, named in ZPA's style
@@ -91,6 +100,9 @@ var infos = []Info{
 	{BrkProtocolError, true, "A peer sent a malformed or out-of-order protocol message.", ""},
 	{MtClosedTLSConnGoneClientClosed, false, "The source Client Connector's session with the broker was gone before the broker could answer its connection request.", "LOG-1"},
 	{BrkCannotSendMtComplete, false, "Both sides' data connections arrived, but the broker could not send one of them the pairing answer; nothing was relayed.", "LOG-1"},
+	{CltSegmentBypassed, true, "The chosen segment's bypassType is ALWAYS, or ON_NET while the source is on a trusted network: the source's Client Connector sends the connection direct, outside Private Access, so there is no client-to-client through it.", "SEG-8"},
+	{BrkPolicyUndecided, true, "An access rule needs an attribute of the user or device (country, SAML attribute, posture, ...) that the lab is not told, and no earlier rule decided: the lab cannot say what ZPA would decide, so it refuses rather than guess.", "POL-4"},
+	{BrkApprovalRequired, true, "The matching access rule's action is REQUIRE_APPROVAL and no approval for this user and segment is in force now.", "POL-5"},
 	{CltNoBrokerSession, true, "The source agent had no registered session with the broker within the connect timeout and dropped the connection locally; nothing reached the broker.", ""},
 }
 

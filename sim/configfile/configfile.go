@@ -352,3 +352,30 @@ type laxer interface{ laxType() reflect.Type }
 func (*Lax[T]) laxType() reflect.Type { return reflect.TypeFor[T]() }
 
 var laxerType = reflect.TypeFor[laxer]()
+
+// Index reads data as YAML (or JSON) without decoding it into a type, so
+// that errors about a document the lab took apart itself (such as a saved
+// ZPA API response recognized by its shape) can still name their lines.
+// It returns the document's top-level value.
+func Index(path string, data []byte) (*Doc, *yaml.Node, error) {
+	d := &Doc{Path: path}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, nil, d.fromYAMLError(err)
+	}
+	if root.Kind == 0 || (root.Kind == yaml.DocumentNode && len(root.Content) == 0) {
+		return nil, nil, &Error{File: path, Msg: "file is empty"}
+	}
+	d.root = &root
+	d.index(&root, "")
+	d.sortPaths()
+	return d, d.top(), nil
+}
+
+// Line returns the line of field (or of its nearest present parent).
+func (d *Doc) Line(field string) int {
+	if n := d.Node(field); n != nil {
+		return n.Line
+	}
+	return 0
+}

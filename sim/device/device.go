@@ -59,8 +59,20 @@ type Profile struct {
 	// User is the ZPA identity logged in to the connector, e.g.
 	// admin@example.com. Empty with a machine tunnel means the machine itself.
 	User string `yaml:"user" json:"user"`
-	// Posture lists the names of the posture profiles the device satisfies.
+	// Posture lists the posture profiles (names or UDIDs) the device
+	// satisfies. Absent: unknown (a rule with POSTURE criteria is then
+	// undecided, POL-4); an empty list: none.
 	Posture []string `yaml:"posture" json:"posture"`
+	// TrustedNetworks are the trusted networks (names or network IDs) the
+	// device is on (TRUSTED_NETWORK criteria; SEG-8 ON_NET bypass).
+	// Absent: unknown; []: on none.
+	TrustedNetworks *[]string `yaml:"trustedNetworks" json:"trustedNetworks,omitempty"`
+	// Country is the ISO 3166-1 alpha-2 code of where the device connects
+	// from (COUNTRY_CODE criteria). Absent: unknown; "": none known to ZPA.
+	Country *string `yaml:"country" json:"country,omitempty"`
+	// MachineGroup is the machine group (name or ID) of the device's
+	// machine tunnel (MACHINE_GRP criteria). Absent: unknown; "": none.
+	MachineGroup *string `yaml:"machineGroup" json:"machineGroup,omitempty"`
 	// InterfaceIP is the device's own interface address (EP-1). Empty: the
 	// lab assigns one from the device's network.
 	InterfaceIP string `yaml:"interfaceIP" json:"interfaceIP"`
@@ -252,6 +264,9 @@ func (p *Profile) validate(d *configfile.Doc) error {
 			return d.Errorf(fmt.Sprintf("services[%d].port", i), "is %d, want 1-65535", s.Port)
 		}
 	}
+	if c := p.Country; c != nil && *c != "" && !isAlpha2(*c) {
+		return d.Errorf("country", "is %q, want an ISO 3166-1 alpha-2 code such as US or DE (or \"\" for none)", *c)
+	}
 	if sp := p.RDP.ShadowPolicy; sp != nil && (*sp < 0 || *sp > 4) {
 		return d.Errorf("rdp.shadowPolicy", "is %d, want 0-4", *sp)
 	}
@@ -261,6 +276,20 @@ func (p *Profile) validate(d *configfile.Doc) error {
 		return d.Errorf("rdp.consent", "is %q, want accept, refuse or timeout", p.RDP.Consent)
 	}
 	return nil
+}
+
+// isAlpha2 reports whether c is two ASCII letters; which pairs ISO 3166
+// assigns is ZPA's to check, and an unassigned one simply matches no rule.
+func isAlpha2(c string) bool {
+	if len(c) != 2 {
+		return false
+	}
+	for i := 0; i < 2; i++ {
+		if x := c[i] | 0x20; x < 'a' || x > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func baseName(path string) string {

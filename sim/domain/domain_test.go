@@ -24,9 +24,12 @@ func TestParse(t *testing.T) {
 		{name: "only dot", in: ".", wantErr: "empty"},
 		{name: "lone star", in: "*", wantErr: "lone '*'"},
 		{name: "star dot", in: "*.", wantErr: "lone '*'"},
-		{name: "star inside label", in: "a*.example.com", wantErr: "'*' that is not the whole first label"},
-		{name: "star not first", in: "a.*.example.com", wantErr: "'*' that is not the whole first label"},
-		{name: "double star", in: "**.example.com", wantErr: "'*'"},
+		{name: "SEG-7 star inside label is a pattern", in: "a*.example.com", want: "a*.example.com"},
+		{name: "SEG-7 star label not first is a pattern", in: "a.*.example.com", want: "a.*.example.com"},
+		{name: "SEG-7 question marks", in: "desktop-?????-AC.example.com", want: "desktop-?????-ac.example.com"},
+		{name: "SEG-7 glob in the last label", in: "a.example.c?m", wantErr: "must be literal"},
+		{name: "SEG-7 glob single label", in: "a*", wantErr: "literal last label"},
+		{name: "SEG-7 glob with a bad character", in: "a*b!.example.com", wantErr: "has '!'"},
 		{name: "empty label", in: "a..example.com", wantErr: "empty label"},
 		{name: "leading dot", in: ".example.com", wantErr: "empty label"},
 		{name: "space", in: "a b.example.com", wantErr: "has ' '"},
@@ -133,6 +136,51 @@ func TestLookupMostSpecific(t *testing.T) {
 				t.Fatalf("Lookup(%q) = %q, %q, %v; want %q", tc.fqdn, v, p, ok, tc.want)
 			}
 		})
+	}
+}
+
+// SEG-7: pattern domains match label by label and rank between exact
+// names and wildcards.
+func TestPatternDomains(t *testing.T) {
+	var x Index[string]
+	for _, d := range []string{"*.example.com", "desktop-?????-ac.example.com", "desktop-*.example.com",
+		"desktop-10b38-ac.example.com", "*-ac.example.com", "ws?.*.example.com", "*.hr.example.com"} {
+		if err := x.Add(MustParse(d), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct{ name, fqdn, want string }{
+		{"exact beats every pattern", "desktop-10B38-AC.example.com", "desktop-10b38-ac.example.com"},
+		{"? is exactly one character: more literals wins", "desktop-ABCDE-AC.example.com", "desktop-?????-ac.example.com"},
+		{"too many characters for ?????", "desktop-ABCDEF-AC.example.com", "desktop-*.example.com"},
+		{"* within a label", "kiosk-AC.example.com", "*-ac.example.com"},
+		{"a pattern never crosses a dot", "desktop-a.b.example.com", "*.example.com"},
+		{"a pattern beats a longer wildcard", "ws1.hr.example.com", "ws?.*.example.com"},
+		{"wildcard when no pattern matches", "laptop.hr.example.com", "*.hr.example.com"},
+		{"? needs one character", "ws.hr.example.com", "*.hr.example.com"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, p, ok := x.Lookup(tc.fqdn)
+			if !ok || v != tc.want || p.String() != tc.want {
+				t.Fatalf("Lookup(%q) = %q, %q, %v; want %q", tc.fqdn, v, p, ok, tc.want)
+			}
+			all := x.All(nil, tc.fqdn)
+			if len(all) == 0 || all[0].Value != tc.want {
+				t.Fatalf("All(%q)[0] = %+v, want %q first", tc.fqdn, all, tc.want)
+			}
+			for i := 1; i < len(all); i++ {
+				if !MoreSpecific(all[i-1].Pattern, all[i].Pattern) {
+					t.Fatalf("All(%q) out of order at %d: %+v", tc.fqdn, i, all)
+				}
+			}
+		})
+	}
+	if all := x.All(nil, "desktop-ABCDE-AC.example.com"); len(all) != 4 {
+		t.Fatalf("All = %+v, want the two desktop patterns, *-ac and *.example.com", all)
+	}
+	if err := x.Add(MustParse("DESKTOP-*.example.com"), "again"); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate pattern: %v", err)
 	}
 }
 

@@ -143,7 +143,7 @@ func (m *machine) request(name string, join *containerNode, n nodeRun) testconta
 		env[key] = val
 	}
 	img, cmd := p.image, append([]string{"node"}, n.args...)
-	if p.agentImage != "" && len(n.args) > 0 && n.args[0] == "agent" {
+	if p.agentImage != "" && len(n.args) > 0 && n.args[0] == "agent" && !n.reference {
 		// A vendor's image: its own entrypoint is the agent command.
 		img, cmd = p.agentImage, n.args
 	}

@@ -138,6 +138,11 @@ type DeviceOptions struct {
 	// connections it tunnels, so unmodified clients connect by name
 	// (netns backend only: ErrInterceptNeedsNetns elsewhere).
 	Intercept bool
+	// ReferenceAgent runs the lab's own agent (Spec.Command) on this device
+	// even when Spec.AgentCommand or Spec.AgentImage sets a vendor's, so
+	// certification can pair the agent under test with the reference
+	// (CERT-1).
+	ReferenceAgent bool
 }
 
 // Forward is one local listener of a device's agent.
@@ -176,7 +181,7 @@ func (l *Lab) AddDeviceWith(ctx context.Context, tenantID string, p *device.Prof
 	if err := d.startServices(ctx); err != nil {
 		return nil, err
 	}
-	if err := d.startAgent(ctx, ca, opts.Forwards, opts.Intercept); err != nil {
+	if err := d.startAgent(ctx, ca, opts.Forwards, opts.Intercept, opts.ReferenceAgent); err != nil {
 		return nil, err
 	}
 	if opts.Intercept {
@@ -204,7 +209,7 @@ func (d *Device) startServices(ctx context.Context) error {
 	return err
 }
 
-func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward, intercept bool) error {
+func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward, intercept, reference bool) error {
 	l := d.lab
 	cert, key, err := l.issueAt(time.Now().Add(d.skew), ca, pki.Identity{Tenant: d.Tenant, Name: d.Name, Kind: pki.KindAgent}, false)
 	if err != nil {
@@ -227,11 +232,14 @@ func (d *Device) startAgent(ctx context.Context, ca *pki.CA, forwards []Forward,
 		listen := netip.AddrPortFrom(d.InterfaceIP, f.Port).String()
 		cfg.Forwards = append(cfg.Forwards, agent.Forward{Listen: listen, To: f.To})
 	}
-	command := l.spec.Command
-	if len(l.spec.AgentCommand) > 0 {
+	command, h := l.spec.Command, d.host
+	switch {
+	case reference:
+		h.referenceAgent = true
+	case len(l.spec.AgentCommand) > 0:
 		command = l.spec.AgentCommand
 	}
-	p, err := l.startWith(ctx, d.host, command, d.Name+"-agent", "agent", cfg)
+	p, err := l.startWith(ctx, h, command, d.Name+"-agent", "agent", cfg)
 	d.agent = p
 	return err
 }

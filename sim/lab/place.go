@@ -37,6 +37,9 @@ type host struct {
 	// start runs a node on the host; nil starts the node as a process of
 	// the lab, wrapped by wrap. The container backend starts containers.
 	start func(ctx context.Context, n nodeRun) (runner, error)
+	// referenceAgent marks an agent node that runs the lab's own agent
+	// even where Spec.AgentImage is set (DeviceOptions.ReferenceAgent).
+	referenceAgent bool
 }
 
 func (h host) command(cmd []string) []string {

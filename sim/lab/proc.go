@@ -69,6 +69,8 @@ type nodeRun struct {
 	env     []string
 	dir     string // the run directory, which holds CFG and READY
 	logPath string
+	// reference: the lab's own agent, not Spec.AgentImage's (container backend).
+	reference bool
 }
 
 // startNode runs `command... ROLE --config CFG --ready-file READY` on h, with
@@ -83,7 +85,7 @@ func startNode(ctx context.Context, sp *spawner, h host, command []string, env [
 	n := nodeRun{
 		command: command, env: env, dir: dir,
 		args:    []string{role, "--config", cfgPath, "--ready-file", readyPath},
-		logPath: filepath.Join(dir, name+".log"),
+		logPath: filepath.Join(dir, name+".log"), reference: h.referenceAgent,
 	}
 	var r runner
 	var err error

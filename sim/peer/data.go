@@ -154,7 +154,7 @@ func (c *Client) DialSource(ctx context.Context, res *wire.ConnectResult, pre *P
 	// seal.Records: the TLS stack must not read into the frames behind
 	// the handshake.
 	t := tls.Client(seal.Records(raw), c.peerTLS(identity(res.Peer)))
-	return c.handshake(ctx, t, raw, seal.Client, res.ConnID)
+	return c.handshake(ctx, t, raw, c.cfg.Seal.Client, res.ConnID)
 }
 
 // DialDestination opens the destination side of an incoming connection:
@@ -166,7 +166,7 @@ func (c *Client) DialDestination(ctx context.Context, m *wire.Incoming) (*Tunnel
 		return nil, failCode(err), err
 	}
 	t := tls.Server(seal.Records(raw), c.peerTLS(identity(&m.Source)))
-	return c.handshake(ctx, t, raw, seal.Server, m.ConnID)
+	return c.handshake(ctx, t, raw, c.cfg.Seal.Server, m.ConnID)
 }
 
 // handshake waits for the pairing answer, at most pairTimeout, and then

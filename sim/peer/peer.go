@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/sim/pki"
+	"github.com/c2clab/c2clab/sim/seal"
 	"github.com/c2clab/c2clab/sim/wire"
 )
 
@@ -53,6 +54,9 @@ type Config struct {
 	// State is called with each new registered session, and with nil when
 	// it is lost, before Session sees the change.
 	State func(s *Session)
+	// Seal is the data path's dialect: the protocol's when zero, which
+	// only the certification self-test's broken agents change.
+	Seal seal.Dialect `json:"-"`
 }
 
 // Client keeps one registered control session with the broker up while

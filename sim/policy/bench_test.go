@@ -16,10 +16,11 @@ import (
 // with a nested *.db and *.lab wildcard), in 50 segment groups. Rules: most
 // name segments (APP) or segment groups (APP_GROUP) and SCIM groups; some
 // are identity-only (SCIM_GROUP, USER, PLATFORM); a few cannot be indexed
-// (negated, POSTURE) or use operand types the lab does not model (IDP).
+// (negated, POSTURE) or use an identity attribute (IDP). Users 2000-2099
+// are not listed, so rules on their groups are undecided.
 // 2,000 users in 1-4 of 200 groups; 3,000 enrolled workstations.
 func zpaLimitsTenant(rng *rand.Rand, unscoped bool) (Config, []Registration, []Request) {
-	cfg := Config{Tenant: "bench", HostnameRegexes: []string{`.*\.example\.com`}, Groups: map[string][]string{}}
+	cfg := Config{Tenant: "bench", HostnameRegexes: []string{`.*\.example\.com`}}
 	c2c := []PortRange{{3389, 3389}, {445, 445}}
 	for i := range 700 {
 		cfg.Segments = append(cfg.Segments, Segment{ID: fmt.Sprint("app", i), Name: fmt.Sprint("App ", i), Enabled: i%97 != 0,
@@ -34,9 +35,15 @@ func zpaLimitsTenant(rng *rand.Rand, unscoped bool) (Config, []Registration, []R
 		}
 	}
 	for u := range 2000 {
+		var groups []string
 		for range 1 + rng.IntN(4) {
-			cfg.Groups[fmt.Sprint("user", u)] = append(cfg.Groups[fmt.Sprint("user", u)], fmt.Sprint("g", rng.IntN(200)))
+			groups = append(groups, fmt.Sprint("g", rng.IntN(200)))
 		}
+		idp := Known("okta")
+		if u%2 == 0 {
+			idp = Known("azure")
+		}
+		cfg.Users = append(cfg.Users, User{Name: fmt.Sprint("user", u), Groups: Known(groups...), IdP: idp})
 	}
 	for i := range 2000 {
 		cfg.Rules = append(cfg.Rules, benchRule(rng, &cfg, i, unscoped))
@@ -92,7 +99,8 @@ func benchRule(rng *rand.Rand, cfg *Config, i int, unscoped bool) Rule {
 }
 
 func benchRequest(rng *rand.Rand, cfg *Config, regs []Registration) Request {
-	r := Request{User: fmt.Sprint("user", rng.IntN(2100)), Platform: device.Windows, Port: 3389}
+	r := Request{User: fmt.Sprint("user", rng.IntN(2100)), Platform: device.Windows, Port: 3389,
+		Device: DeviceAttrs{Posture: Known()}}
 	switch n := rng.IntN(10); {
 	case n < 5:
 		r.FQDN = regs[rng.IntN(len(regs))].FQDN
@@ -104,7 +112,7 @@ func benchRequest(rng *rand.Rand, cfg *Config, regs []Registration) Request {
 		r.FQDN = fmt.Sprintf("host%d.nowhere.test", rng.IntN(100))
 	}
 	if rng.IntN(20) == 0 {
-		r.Posture = []string{"edr"}
+		r.Device.Posture = Known("edr")
 	}
 	return r
 }

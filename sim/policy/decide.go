@@ -1,15 +1,13 @@
 package policy
 
 import (
+	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/domain"
 )
-
-// maxSkipLines bounds the trace lines about rules passed over because they
-// use operand types the lab does not model.
-const maxSkipLines = 3
 
 // Decide answers one connection request, in ZPA's order, one trace line per
 // step: (1) the most specific segment by domain, ports ignored (SEG-3);
@@ -24,13 +22,32 @@ const maxSkipLines = 3
 // The returned Segment and Rule are shared with the engine and must not be
 // modified.
 func (e *Engine) Decide(req Request) Decision {
+	d := e.decide(&req)
+	switch {
+	case d.Verdict != "":
+	case d.Allowed:
+		d.Verdict = VerdictAllowed
+	default:
+		d.Verdict = VerdictDenied
+	}
+	return d
+}
+
+func (e *Engine) decide(req *Request) Decision {
 	d := Decision{Trace: make([]string, 0, 6)}
 	// Normalized once, here: the session map needs the normalized name, and
 	// with it Lookup's own Normalize is a scan that allocates nothing
 	// (about 20 ns; domain.Index has no lookup that skips it).
+	proto := req.Proto
+	if proto == "" {
+		proto = "tcp"
+	}
+	if a, ok := parseIP(req.FQDN); ok {
+		return e.decideAddr(req, a, proto)
+	}
 	name := domain.Normalize(req.FQDN)
 	dest := e.holder(name)
-	si, pat, ok := e.index.Lookup(name)
+	si, pat, multi, ok := e.route(name, proto, req.Port)
 	if !ok {
 		if dest.found {
 			d.AccessType = ClientToClient
@@ -46,13 +63,17 @@ func (e *Engine) Decide(req Request) Decision {
 		d.AccessType = ClientToServer
 	}
 	// The index accepted req.FQDN, so it has no characters to escape.
-	d.Trace = append(d.Trace, `"`+req.FQDN+`" is in `+seg.name+" by its domain "+pat.String()+", the most specific match", seg.enabledLine)
+	d.Trace = append(d.Trace, seg.segmentLine(req.FQDN, pat, multi, proto, req.Port))
+	if !bypassStep(&d, seg, &req.Device) {
+		return d
+	}
+	d.Trace = append(d.Trace, seg.enabledLine)
 	if !seg.s.Enabled {
 		d.Code = code.BrkNoPolicyFound
 		return d
 	}
-	if e.portStep(&d, seg, &req) && e.ruleStep(&d, si, &req) {
-		destinationStep(&d, seg, dest, &req)
+	if e.portStep(&d, seg, req) && e.ruleStep(&d, si, req) {
+		destinationStep(&d, seg, dest, req)
 	}
 	return d
 }
@@ -80,59 +101,76 @@ func (e *Engine) portStep(d *Decision, seg *segment, req *Request) bool {
 	return true
 }
 
-// ruleStep is POL-1..POL-3: the first matching rule decides; POL-2 decides
-// when none matches. It reports whether the request may go on.
+// ruleStep is POL-1..POL-5: the first rule that matches decides; a rule
+// that may match, depending on an attribute the request does not describe,
+// makes the answer undecided (POL-4); POL-2 decides when none matches. It
+// reports whether the request may go on.
 func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
-	var posture [8]sym
-	q := e.resolve(&e.segs[si], req, posture[:0])
+	var buf [64]byte
+	seg := &e.segs[si]
+	q := e.resolve(seg, req, buf[:])
 	c := e.candidates(si, &q)
-	skipped := 0
 	for rank, ok := c.next(); ok; rank, ok = c.next() {
 		r := &e.rules[rank]
-		matched, possible := r.match(&q)
-		if matched {
+		switch v, why := r.match(&q); v {
+		case yes:
 			d.Rule = r.r
 			d.Trace = append(d.Trace, r.matchLine)
-			if r.deny {
+			switch r.action {
+			case Deny:
 				d.Code = code.BrkRejectedByPolicy
 				return false
+			case RequireApproval:
+				return e.approvalStep(d, seg, req)
 			}
 			return true
-		}
-		if possible {
-			if skipped++; skipped <= maxSkipLines {
-				d.Trace = append(d.Trace, r.skipLine)
-			}
+		case maybe:
+			d.Rule = r.r
+			g := why.group
+			setUndecided(d, r.r, strings.Join(g.types, ", "), kindInfos[g.kind].attr)
+			d.Trace = append(d.Trace, r.name+" may match: its conditions["+strconv.Itoa(why.cond)+"] ("+
+				strings.Join(g.types, ", ")+") needs "+kindInfos[g.kind].attr+", which the question does not describe; "+
+				"no earlier rule decided, so the lab cannot say what ZPA decides (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED)")
+			return false
 		}
 	}
-	if skipped > maxSkipLines {
-		d.Trace = append(d.Trace, "and "+strconv.Itoa(skipped-maxSkipLines)+" more rules passed over for criteria the lab does not model")
+	return e.noRuleMatched(d, seg)
+}
+
+// setUndecided makes d undecided (POL-4).
+func setUndecided(d *Decision, r *Rule, objectType, attr string) {
+	d.Verdict = VerdictUndecided
+	d.Code = code.BrkPolicyUndecided
+	d.Undecided = &Undecided{Rule: r, ObjectType: objectType, Attribute: attr}
+	if objectType == string(RequireApproval) {
+		d.Trace = append(d.Trace, "the request has no time, so the lab cannot tell whether an approval is in force (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED)")
 	}
-	return e.noRuleMatched(d, &e.segs[si])
 }
 
 // resolve turns a request into symbols. Values no rule mentions become
-// noSym or are dropped, as they cannot match anything; buf holds the
-// posture symbols without allocating in the common case.
-func (e *Engine) resolve(seg *segment, req *Request, buf []sym) request {
+// noSym or are dropped, as they cannot match anything; buf is scratch
+// space for keys.
+func (e *Engine) resolve(seg *segment, req *Request, buf []byte) request {
 	ct := req.ClientType
 	if ct == "" {
 		ct = DefaultClientType
 	}
-	for _, p := range req.Posture {
-		if v := e.syms.lookup(p); v != noSym {
-			buf = append(buf, v)
-		}
+	q := request{
+		segID:           seg.id,
+		segGroup:        seg.group,
+		user:            e.syms.lookup(req.User),
+		platform:        e.lookupKey(buf, kindPlatform, string(req.Platform)),
+		clientType:      e.lookupKey(buf, kindClientType, ct),
+		clientConnector: isClientConnector(strings.ToLower(ct)),
 	}
-	return request{
-		segID:      seg.id,
-		segGroup:   seg.group,
-		user:       e.syms.lookup(req.User),
-		groups:     e.userGroups[req.User],
-		platform:   e.syms.lookup(string(req.Platform)),
-		clientType: e.syms.lookup(ct),
-		posture:    buf,
+	if u := e.users[req.User]; u != nil {
+		q.ident = u
 	}
+	q.dev[kindPosture-kindPosture] = e.deviceSyms(buf, kindPosture, req.Device.Posture)
+	q.dev[kindTrustedNetwork-kindPosture] = e.deviceSyms(buf, kindTrustedNetwork, req.Device.TrustedNetworks)
+	q.dev[kindCountry-kindPosture] = e.deviceSyms(buf, kindCountry, req.Device.Country)
+	q.dev[kindMachineGroup-kindPosture] = e.deviceSyms(buf, kindMachineGroup, req.Device.MachineGroup)
+	return q
 }
 
 func (e *Engine) noRuleMatched(d *Decision, seg *segment) bool {
@@ -172,4 +210,36 @@ func destinationStep(d *Decision, seg *segment, dest destination, req *Request) 
 		d.Code = code.C2CClientNotFound
 		d.Trace = append(d.Trace, `no enrolled client of this organization holds "`+req.FQDN+`" (C2C_CLIENT_NOT_FOUND)`)
 	}
+}
+
+// decideAddr is Decide for a destination IP address (SEG-9): the segment
+// whose IP or CIDR covers it, then the same steps, the destination being
+// the enrolled device holding the address as its client IP.
+func (e *Engine) decideAddr(req *Request, a netip.Addr, proto string) Decision {
+	d := Decision{Trace: make([]string, 0, 6)}
+	dest := e.ipHolder(a)
+	si, p, ok := e.addrSegment(a)
+	if !ok {
+		d.Code = code.BrkAppNotFound
+		d.Trace = append(d.Trace, "no application segment covers the address "+a.String()+" (BRK_MT_SETUP_FAIL_APP_NOT_FOUND)")
+		return d
+	}
+	seg := &e.segs[si]
+	d.Segment, d.AccessType = seg.s, ClientToClient
+	if !dest.found && len(seg.s.ServerGroups) > 0 {
+		d.AccessType = ClientToServer
+	}
+	d.Trace = append(d.Trace, a.String()+" is in "+seg.name+" by its address range "+p.String()+" (SEG-9)")
+	if !bypassStep(&d, seg, &req.Device) {
+		return d
+	}
+	d.Trace = append(d.Trace, seg.enabledLine)
+	if !seg.s.Enabled {
+		d.Code = code.BrkNoPolicyFound
+		return d
+	}
+	if e.portStep(&d, seg, req) && e.ruleStep(&d, si, req) {
+		destinationStep(&d, seg, dest, req)
+	}
+	return d
 }

@@ -1,8 +1,10 @@
 package policy
 
 import (
-	"fmt"
+	"net/netip"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
@@ -181,7 +183,8 @@ func TestDecideClientBeatsServerGroup(t *testing.T) {
 
 // policyTenant has one client-to-client segment, an unrelated app segment and
 // the given rules; users alice (helpdesk, admins), carol (helpdesk,
-// contractors), dave (contractors) and bob (no group).
+// contractors), dave (contractors) and bob (no group); other attributes
+// unknown.
 func policyTenant(t *testing.T, implicitBlock bool, rules ...Rule) *Engine {
 	other := Segment{ID: "other", Name: "Other", Enabled: true, Domains: []string{"*.other.test"},
 		TCP: []PortRange{{1, 65535}}, GroupID: "grp-other"}
@@ -191,8 +194,9 @@ func policyTenant(t *testing.T, implicitBlock bool, rules ...Rule) *Engine {
 		ImplicitBlock:   implicitBlock,
 		Segments:        []Segment{c2cSegment("ws", "*.example.com"), other},
 		Rules:           rules,
-		Groups: map[string][]string{
-			"alice": {"helpdesk", "admins"}, "carol": {"helpdesk", "contractors"}, "dave": {"contractors"},
+		Users: []User{
+			{Name: "alice", Groups: Known("helpdesk", "admins")}, {Name: "carol", Groups: Known("helpdesk", "contractors")},
+			{Name: "dave", Groups: Known("contractors")}, {Name: "bob", Groups: Known()},
 		},
 	})
 	e.Register(goodWindows("s1", "testPC.example.com"))
@@ -208,7 +212,15 @@ func TestDecideRules(t *testing.T) {
 	req := func(user string) Request {
 		return Request{User: user, Platform: device.Windows, FQDN: "testPC.example.com", Port: 3389}
 	}
+	reqPosture := func(user string) Request {
+		r := req(user)
+		r.Device.Posture = Known()
+		return r
+	}
 	allowed := func(rule string) want { return want{allowed: true, rule: rule, dest: "s1"} }
+	undecided := func(rule, attr string) want {
+		return want{code: code.BrkPolicyUndecided, rule: rule, trace: attr}
+	}
 	denied := func(rule string) want {
 		return want{code: code.BrkRejectedByPolicy, rule: rule, trace: "matches: DENY"}
 	}
@@ -238,8 +250,12 @@ func TestDecideRules(t *testing.T) {
 		{"POL-3 APP ORed within type", false, []Rule{rule("apps", 1, Deny, cnd(op(ObjApp, "", "other"), op(ObjApp, "", "ws")))}, req("bob"), denied("apps")},
 		{"POL-3 APP_GROUP", false, []Rule{rule("grp", 1, Deny, cnd(op(ObjAppGroup, "", "grp-c2c")))}, req("bob"), denied("grp")},
 		{"POL-3 APP_GROUP other group", false, []Rule{rule("grp", 1, Deny, cnd(op(ObjAppGroup, "", "grp-other")))}, req("bob"), allowed("")},
-		{"POL-3 types ANDed in one condition", false, []Rule{rule("and", 1, Allow, cnd(op(ObjApp, "", "ws"), op(ObjSCIMGroup, "", "helpdesk")))}, req("dave"), noPolicy},
-		{"POL-3 types ANDed, all match", false, []Rule{rule("and", 1, Allow, cnd(op(ObjApp, "", "ws"), op(ObjSCIMGroup, "", "helpdesk")))}, req("carol"), allowed("and")},
+		{"POL-3 one condition's operator combines all its operands (OR)", false, []Rule{rule("or", 1, Allow, cnd(op(ObjApp, "", "other"), op(ObjSCIMGroup, "", "helpdesk")))}, req("carol"), allowed("or")},
+		{"POL-3 OR condition: neither operand", false, []Rule{rule("or", 1, Allow, cnd(op(ObjApp, "", "other"), op(ObjSCIMGroup, "", "helpdesk")))}, req("dave"), noPolicy},
+		{"POL-3 APP and APP_GROUP in one OR condition: either", false, []Rule{rule("seg", 1, Deny, cnd(op(ObjApp, "", "other"), op(ObjAppGroup, "", "grp-c2c")))}, req("bob"), denied("seg")},
+		{"POL-3 AND condition over types", false, []Rule{rule("and", 1, Allow, Condition{Operator: "AND", Operands: []Operand{op(ObjApp, "", "ws"), op(ObjSCIMGroup, "", "helpdesk")}})}, req("dave"), noPolicy},
+		{"POL-3 AND condition over types, all match", false, []Rule{rule("and", 1, Allow, Condition{Operator: "AND", Operands: []Operand{op(ObjApp, "", "ws"), op(ObjSCIMGroup, "", "helpdesk")}})}, req("carol"), allowed("and")},
+		{"POL-3 conditions ANDed by the rule", false, []Rule{rule("and", 1, Allow, cnd(op(ObjApp, "", "ws")), cnd(op(ObjSCIMGroup, "", "helpdesk")))}, req("dave"), noPolicy},
 		{"POL-3 groups ORed", false, []Rule{rule("or", 1, Deny, cnd(op(ObjSCIMGroup, "", "admins"), op(ObjSCIMGroup, "", "contractors")))}, req("dave"), denied("or")},
 		{"POL-3 condition operator AND needs every group", false, []Rule{rule("both", 1, Allow, Condition{Operator: "AND",
 			Operands: []Operand{op(ObjSCIMGroup, "", "helpdesk"), op(ObjSCIMGroup, "", "admins")}})}, req("carol"), noPolicy},
@@ -256,21 +272,32 @@ func TestDecideRules(t *testing.T) {
 		{"POL-3 negated APP", false, []Rule{rule("not-other", 1, Deny, Condition{Negated: true,
 			Operands: []Operand{op(ObjApp, "", "other")}})}, req("bob"), denied("not-other")},
 		{"POL-3 USER", false, []Rule{rule("u", 1, Deny, cnd(op(ObjUser, "", "bob")))}, req("bob"), denied("u")},
-		{"POL-3 SCIM is the user name", false, []Rule{rule("u", 1, Deny, cnd(op(ObjSCIM, "email", "bob")))}, req("bob"), denied("u")},
+		{"POL-3 SCIM without lhs is the user name", false, []Rule{rule("u", 1, Deny, cnd(op(ObjSCIM, "", "bob")))}, req("bob"), denied("u")},
 		{"POL-3 PLATFORM", false, []Rule{rule("win", 1, Deny, cnd(op(ObjPlatform, "windows", "true")))}, req("bob"), denied("win")},
 		{"POL-3 PLATFORM other", false, []Rule{rule("mac", 1, Deny, cnd(op(ObjPlatform, "mac", "true")))}, req("bob"), noPolicy},
 		{"POL-3 PLATFORM false means not", false, []Rule{rule("not-mac", 1, Deny, cnd(op(ObjPlatform, "mac", "false")))}, req("bob"), denied("not-mac")},
 		{"POL-3 CLIENT_TYPE default is the client connector", false, []Rule{rule("zapp", 1, Deny, cnd(op(ObjClientType, "id", DefaultClientType)))}, req("bob"), denied("zapp")},
 		{"POL-3 CLIENT_TYPE other", false, []Rule{rule("ba", 1, Deny, cnd(op(ObjClientType, "id", "zpn_client_type_browser_isolation")))}, req("bob"), noPolicy},
-		{"POL-3 POSTURE required and missing", false, []Rule{rule("p", 1, Allow, cnd(op(ObjPosture, "crowdstrike", "true")))}, req("bob"), noPolicy},
-		{"POL-3 POSTURE must be absent", false, []Rule{rule("p", 1, Allow, cnd(op(ObjPosture, "crowdstrike", "false")))}, req("bob"), allowed("p")},
+		{"POL-4 POSTURE required and missing", false, []Rule{rule("p", 1, Allow, cnd(op(ObjPosture, "crowdstrike", "true")))}, reqPosture("bob"), noPolicy},
+		{"POL-4 POSTURE must be absent", false, []Rule{rule("p", 1, Allow, cnd(op(ObjPosture, "crowdstrike", "false")))}, reqPosture("bob"), allowed("p")},
+		{"POL-4 POSTURE unknown is undecided", false, []Rule{rule("p", 1, Allow, cnd(op(ObjPosture, "crowdstrike", "false")))}, req("bob"), undecided("p", "posture")},
 		{"rule without conditions matches all", false, []Rule{rule("all", 1, Deny)}, req("bob"), denied("all")},
-		{"unmodelled operand never matches", false, []Rule{rule("idp", 1, Deny, cnd(op(ObjApp, "", "ws")), cnd(op("IDP", "", "okta")))}, req("bob"),
-			want{code: code.BrkNoPolicyFound, rule: "-", trace: `access rule "idp" (order 1) might match, but it uses IDP, which the lab does not model`}},
-		{"unmodelled operand negated never matches", false, []Rule{rule("idp", 1, Deny, Condition{Negated: true, Operands: []Operand{op("COUNTRY_CODE", "", "US")}}),
+		{"POL-4 unknown attribute: undecided, naming rule and attribute", false, []Rule{rule("idp", 1, Deny, cnd(op(ObjApp, "", "ws")), cnd(op(ObjIDP, "", "okta")))}, req("bob"),
+			undecided("idp", "IdP (users[].idp)")},
+		{"POL-4 negated unknown is still undecided", false, []Rule{rule("c", 1, Deny, Condition{Negated: true, Operands: []Operand{op(ObjCountry, "US", "true")}}),
+			rule("then", 2, Allow)}, req("bob"), undecided("c", "country")},
+		{"POL-4 unknown in an OR rule does not matter when another condition decides", false, []Rule{{ID: "or", Name: "or", Order: 1, Action: Deny, Operator: "OR",
+			Conditions: []Condition{cnd(op(ObjSAML, "attr-dept", "IT")), cnd(op(ObjUser, "", "bob"))}}}, req("bob"), denied("or")},
+		{"POL-4 unknown in an AND rule does not matter when another condition fails", false, []Rule{rule("and", 1, Deny, cnd(op(ObjSAML, "attr-dept", "IT")), cnd(op(ObjUser, "", "alice"))),
 			rule("then", 2, Allow)}, req("bob"), allowed("then")},
-		{"unmodelled operand in OR rule does not block the rest", false, []Rule{{ID: "or", Name: "or", Order: 1, Action: Deny, Operator: "OR",
-			Conditions: []Condition{cnd(op("SAML", "", "x")), cnd(op(ObjUser, "", "bob"))}}}, req("bob"), denied("or")},
+		{"POL-4 unknown in one OR condition does not matter when an operand matches", false, []Rule{rule("or", 1, Deny, cnd(op(ObjCountry, "US", "true"), op(ObjApp, "", "ws")))}, req("bob"), denied("or")},
+		{"POL-4 a user not listed has unknown groups", false, []Rule{rule("g", 1, Allow, cnd(op(ObjSCIMGroup, "", "helpdesk")))}, req("eve"), undecided("g", "SCIM groups")},
+		{"POL-4 an earlier rule decides before the unknown one", false, []Rule{rule("first", 1, Deny, cnd(op(ObjUser, "", "bob"))), rule("c", 2, Allow, cnd(op(ObjCountry, "US", "true")))}, req("bob"), denied("first")},
+		{"POL-4 LOCATION is none for a Client Connector", false, []Rule{rule("loc", 1, Deny, cnd(op(ObjLocation, "id", "72058304855015574"))), rule("then", 2, Allow)}, req("bob"), allowed("then")},
+		{"POL-4 CHROME_ENTERPRISE is never known", false, []Rule{rule("chrome", 1, Deny, cnd(op(ObjChromeEnterprise, "managed", "true")))}, req("bob"), undecided("chrome", "Chrome")},
+		{"POL-4 an unknown object type is undecided", false, []Rule{rule("odd", 1, Deny, cnd(op("FUTURE_THING", "id", "1")))}, req("bob"), undecided("odd", "does not know")},
+		{"POL-4 CLIENT_TYPE machine tunnel", false, []Rule{rule("mt", 1, Deny, cnd(op(ObjClientType, "id", ClientTypeMachineTunnel)))},
+			Request{User: "bob", ClientType: ClientTypeMachineTunnel, FQDN: "testPC.example.com", Port: 3389}, denied("mt")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,22 +317,8 @@ func TestDecideRules(t *testing.T) {
 func TestDecidePostureHeld(t *testing.T) {
 	e := policyTenant(t, false, Rule{ID: "p", Name: "p", Order: 1, Action: Allow,
 		Conditions: []Condition{cnd(op(ObjPosture, "crowdstrike", "true"))}})
-	d := e.Decide(Request{User: "bob", FQDN: "testPC.example.com", Port: 3389, Posture: []string{"disk-encrypted", "crowdstrike"}})
+	d := e.Decide(Request{User: "bob", FQDN: "testPC.example.com", Port: 3389, Device: DeviceAttrs{Posture: Known("disk-encrypted", "CrowdStrike")}})
 	checkDecision(t, d, want{allowed: true, rule: "p", dest: "s1"})
-}
-
-func TestDecideSkipLinesCapped(t *testing.T) {
-	var rules []Rule
-	for i := range 10 {
-		rules = append(rules, Rule{ID: fmt.Sprint(i), Name: fmt.Sprint("idp", i), Order: i, Action: Allow,
-			Conditions: []Condition{cnd(op("IDP", "", "okta"))}})
-	}
-	e := policyTenant(t, false, rules...)
-	d := e.Decide(Request{User: "bob", FQDN: "testPC.example.com", Port: 3389})
-	checkDecision(t, d, want{code: code.BrkNoPolicyFound, trace: "and 7 more rules passed over"})
-	if len(d.Trace) > 8 {
-		t.Fatalf("trace has %d lines, want the skipped rules capped:%s", len(d.Trace), traceText(d.Trace))
-	}
 }
 
 func TestDecideDoesNotAllocateMuch(t *testing.T) {
@@ -315,5 +328,184 @@ func TestDecideDoesNotAllocateMuch(t *testing.T) {
 	// The trace slice and the three lines that name the request.
 	if allocs > 5 {
 		t.Fatalf("Decide allocates %.0f times, want at most 5", allocs)
+	}
+}
+
+// SEG-6, SEG-7, SEG-8: the example of ZPA's "Using Application Segment
+// Multimatch" page (App_Seg1 *.example.com TCP 1-52, 54-65535; App_Seg2
+// server1.example.com TCP 443, 3389), pattern domains and bypass types.
+func TestDecideMultimatchPatternsBypass(t *testing.T) {
+	seg1 := Segment{ID: "seg1", Name: "App_Seg1", Enabled: true, Domains: []string{"*.example.com"},
+		TCP: []PortRange{{1, 52}, {54, 65535}}}
+	seg2 := Segment{ID: "seg2", Name: "App_Seg2", Enabled: true, Domains: []string{"server1.example.com"},
+		TCP: []PortRange{{443, 443}, {3389, 3389}}}
+	desk := Segment{ID: "desk", Name: "Desktops", Enabled: true, Domains: []string{"desktop-?????-AC.example.com"},
+		TCP: []PortRange{{3389, 3389}}}
+	always := Segment{ID: "always", Name: "Bypassed", Enabled: true, Domains: []string{"*.direct.example.com"},
+		TCP: []PortRange{{3389, 3389}}, BypassType: BypassAlways}
+	onnet := Segment{ID: "onnet", Name: "Office", Enabled: true, Domains: []string{"*.office.example.com"},
+		TCP: []PortRange{{3389, 3389}}, BypassType: "on_net"}
+	build := func(style string) *Engine {
+		s1, s2 := seg1, seg2
+		s1.MatchStyle, s2.MatchStyle = style, style
+		e := newEngine(t, Config{HostnameRegexes: []string{`.*\.example\.com`}, Segments: []Segment{s1, s2, desk, always, onnet}})
+		for _, f := range []string{"server1.example.com", "desktop-10B38-AC.example.com", "desktop-10B38X-AC.example.com", "pc.direct.example.com", "pc.office.example.com"} {
+			e.Register(goodWindows(f, f))
+		}
+		return e
+	}
+	on, off := DeviceAttrs{TrustedNetworks: Known("HQ")}, DeviceAttrs{TrustedNetworks: Known()}
+	tests := []struct {
+		name  string
+		style string
+		req   Request
+		want  want
+	}{
+		{"SEG-3 exclusive: the specific segment's ports only", MatchExclusive, Request{FQDN: "server1.example.com", Port: 22},
+			want{code: code.BrkPortNotInSegment, segment: "seg2"}},
+		{"SEG-6 inclusive: the wildcard carries a port the specific segment lacks", MatchInclusive, Request{FQDN: "server1.example.com", Port: 22},
+			want{allowed: true, segment: "seg1", dest: "server1.example.com", trace: "Multimatch"}},
+		{"SEG-6 inclusive: the specific segment when it has the port", MatchInclusive, Request{FQDN: "server1.example.com", Port: 3389},
+			want{allowed: true, segment: "seg2", dest: "server1.example.com", trace: "the most specific match"}},
+		{"SEG-6 inclusive: no inclusive segment has the port", MatchInclusive, Request{FQDN: "server1.example.com", Port: 53},
+			want{code: code.BrkPortNotInSegment, segment: "seg2"}},
+		{"SEG-7 a pattern beats the wildcard", MatchExclusive, Request{FQDN: "desktop-10B38-AC.example.com", Port: 3389},
+			want{allowed: true, segment: "desk", dest: "desktop-10B38-AC.example.com", trace: "desktop-?????-ac.example.com"}},
+		{"SEG-7 ? is one character: the wildcard takes the rest", MatchExclusive, Request{FQDN: "desktop-10B38X-AC.example.com", Port: 3389},
+			want{allowed: true, segment: "seg1", dest: "desktop-10B38X-AC.example.com"}},
+		{"SEG-8 ALWAYS is never carried", MatchExclusive, Request{FQDN: "pc.direct.example.com", Port: 3389, Device: off},
+			want{code: code.CltSegmentBypassed, segment: "always", trace: "bypassType ALWAYS"}},
+		{"SEG-8 ON_NET on a trusted network is bypassed", MatchExclusive, Request{FQDN: "pc.office.example.com", Port: 3389, Device: on},
+			want{code: code.CltSegmentBypassed, segment: "onnet", trace: `trusted network "HQ"`}},
+		{"SEG-8 ON_NET off every trusted network is carried", MatchExclusive, Request{FQDN: "pc.office.example.com", Port: 3389, Device: off},
+			want{allowed: true, segment: "onnet", dest: "pc.office.example.com"}},
+		{"SEG-8 ON_NET with trusted networks unknown is undecided", MatchExclusive, Request{FQDN: "pc.office.example.com", Port: 3389},
+			want{code: code.BrkPolicyUndecided, segment: "onnet", trace: "does not say whether"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.want.rule == "" {
+				tc.want.rule = "-"
+			}
+			checkDecision(t, build(tc.style).Decide(tc.req), tc.want)
+		})
+	}
+	// The source side routes the same way.
+	e := build(MatchInclusive)
+	for _, c := range []struct {
+		fqdn string
+		port uint16
+		dev  DeviceAttrs
+		seg  string
+		code code.Code
+	}{
+		{"server1.example.com", 22, off, "seg1", ""},
+		{"server1.example.com", 53, off, "seg2", code.CltPortNotInSegment},
+		{"pc.direct.example.com", 3389, off, "always", code.CltSegmentBypassed},
+		{"pc.office.example.com", 3389, on, "onnet", code.CltSegmentBypassed},
+		{"pc.office.example.com", 3389, DeviceAttrs{}, "onnet", ""},
+		{"elsewhere.test", 3389, off, "", code.BrkAppNotFound},
+	} {
+		r := e.Route(c.fqdn, "", c.port, c.dev)
+		id := ""
+		if r.Segment != nil {
+			id = r.Segment.ID
+		}
+		if id != c.seg || r.Code != c.code || (r.Code != "") != (r.Line != "") {
+			t.Errorf("Route(%s:%d) = %+v, want segment %q code %q", c.fqdn, c.port, r, c.seg, c.code)
+		}
+	}
+}
+
+// POL-5: REQUIRE_APPROVAL needs an approval in force for the user and the
+// segment; without a time the lab cannot tell.
+func TestDecideRequireApproval(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	rules := []Rule{{ID: "ra", Name: "Approval needed", Order: 1, Action: RequireApproval, Conditions: []Condition{cnd(op(ObjApp, "id", "ws"))}}}
+	e := newEngine(t, Config{HostnameRegexes: []string{`.*\.example\.com`}, Segments: []Segment{c2cSegment("ws", "*.example.com"), c2cSegment("other", "*.other.example.com")},
+		Rules: rules, Approvals: []Approval{
+			{ID: "a1", Emails: []string{"Alice@example.com"}, Segments: []string{"ws"}, Start: t0.Add(-time.Hour), End: t0.Add(time.Hour)},
+			{ID: "a2", Emails: []string{"bob@example.com"}, Segments: []string{"other"}, Start: t0.Add(-time.Hour), End: t0.Add(time.Hour)},
+		}})
+	e.Register(goodWindows("s1", "pc.example.com"))
+	req := func(user string, at time.Time) Request {
+		return Request{User: user, FQDN: "pc.example.com", Port: 3389, Time: at}
+	}
+	checkDecision(t, e.Decide(req("alice@example.com", t0)), want{allowed: true, rule: "ra", dest: "s1", trace: `approval "a1"`})
+	checkDecision(t, e.Decide(req("alice@example.com", t0.Add(2*time.Hour))), want{code: code.BrkApprovalRequired, rule: "ra", trace: `approval "a1" is for`})
+	checkDecision(t, e.Decide(req("bob@example.com", t0)), want{code: code.BrkApprovalRequired, rule: "ra"})
+	checkDecision(t, e.Decide(req("alice@example.com", time.Time{})), want{code: code.BrkPolicyUndecided, rule: "ra", trace: "no time"})
+	if _, err := New(Config{Segments: []Segment{c2cSegment("ws", "*.example.com")}, Approvals: []Approval{{Emails: []string{"a"}, Segments: []string{"gone"}}}}); err == nil ||
+		!strings.Contains(err.Error(), `approvals[0].applications[0].id: "gone" is no application segment`) || !strings.Contains(err.Error(), "approvals[0].endTime") {
+		t.Fatalf("bad approval: %v", err)
+	}
+}
+
+// POL-4: IDs and names meet through Objects: an operand with a SCIM group
+// ID matches a user listing the group by name, a posture UDID a device
+// listing the profile by name, and an operand naming an object by name
+// matches a user listing its ID.
+func TestDecideObjectsResolveIDsAndNames(t *testing.T) {
+	e := newEngine(t, Config{
+		HostnameRegexes: []string{`.*\.example\.com`},
+		Segments:        []Segment{c2cSegment("ws", "*.example.com")},
+		Objects: []Object{
+			{Type: ObjSCIMGroup, ID: "255066", Name: "Helpdesk", IdpID: "72058304855015574"},
+			{Type: ObjPosture, ID: "d1c6d9c1-fa2b-4b43-9f1c-2b8f1c8c1e4d", Name: "CrowdStrike ZTA", Aliases: []string{"216196257331285825"}},
+			{Type: ObjIDP, ID: "72058304855015574", Name: "Okta"},
+		},
+		Users:         []User{{Name: "alice", Groups: Known("helpdesk"), IdP: Known("72058304855015574")}, {Name: "bob", Groups: Known("255066"), IdP: Known("okta")}},
+		ImplicitBlock: true,
+		Rules: []Rule{{ID: "r", Name: "r", Order: 1, Action: Allow, Conditions: []Condition{
+			cnd(op(ObjSCIMGroup, "72058304855015574", "255066")),
+			cnd(op(ObjPosture, "d1c6d9c1-fa2b-4b43-9f1c-2b8f1c8c1e4d", "true")),
+			cnd(op(ObjIDP, "id", "OKTA")),
+		}}},
+	})
+	e.Register(goodWindows("s1", "pc.example.com"))
+	for _, tc := range []struct {
+		user    string
+		posture Attr
+		allowed bool
+	}{
+		{"alice", Known("crowdstrike zta"), true},
+		{"bob", Known("216196257331285825"), true},
+		{"bob", Known("CrowdStrike"), false},
+	} {
+		d := e.Decide(Request{User: tc.user, FQDN: "pc.example.com", Port: 3389, Device: DeviceAttrs{Posture: tc.posture}})
+		if d.Allowed != tc.allowed {
+			t.Errorf("%s with posture %v: allowed=%v, want %v:%s", tc.user, tc.posture, d.Allowed, tc.allowed, traceText(d.Trace))
+		}
+	}
+}
+
+// SEG-9: every enrolled, available device gets the lowest free address of
+// the client-to-client IP ranges; a connection to it goes Client to Client
+// through the segment whose CIDR covers it; the address is freed with the
+// session.
+func TestDecideClientIPs(t *testing.T) {
+	ips := Segment{ID: "ips", Name: "Client IPs", Enabled: true, Addrs: []netip.Prefix{netip.MustParsePrefix("100.64.9.0/24")},
+		TCP: []PortRange{{3389, 3389}}}
+	e := newEngine(t, Config{HostnameRegexes: []string{`.*\.example\.com`}, Segments: []Segment{c2cSegment("ws", "*.example.com"), ips},
+		C2CIPRanges: []netip.Prefix{netip.MustParsePrefix("100.64.9.0/30")}})
+	a := e.Register(goodWindows("s1", "a.example.com"))
+	away := goodWindows("s2", "b.example.com")
+	away.LoggedIn = false
+	b := e.Register(away)
+	c := e.Register(goodWindows("s3", "c.example.com"))
+	d := e.Register(goodWindows("s4", "d.example.com"))
+	if a.ClientIP.String() != "100.64.9.1" || b.ClientIP.IsValid() || c.ClientIP.String() != "100.64.9.2" || d.ClientIP.IsValid() {
+		t.Fatalf("client IPs %v %v %v %v, want .1, none (not available), .2, none (the /30 has two)", a.ClientIP, b.ClientIP, c.ClientIP, d.ClientIP)
+	}
+	checkDecision(t, e.Decide(Request{FQDN: "100.64.9.2", Port: 3389}), want{allowed: true, segment: "ips", dest: "s3", rule: "-", trace: "by its address range 100.64.9.0/24"})
+	checkDecision(t, e.Decide(Request{FQDN: "100.64.9.2", Port: 22}), want{code: code.BrkPortNotInSegment, segment: "ips"})
+	checkDecision(t, e.Decide(Request{FQDN: "100.64.9.3", Port: 3389}), want{code: code.C2CClientNotFound, segment: "ips"})
+	checkDecision(t, e.Decide(Request{FQDN: "100.64.10.1", Port: 3389}), want{code: code.BrkAppNotFound, segment: "-"})
+	e.Unregister("s1")
+	if again := e.Register(goodWindows("s4", "d.example.com")); again.ClientIP.String() != "100.64.9.1" {
+		t.Fatalf("after s1 left, s4 got %v, want the freed 100.64.9.1", again.ClientIP)
+	}
+	if r := e.Route("100.64.9.1", "", 3389, DeviceAttrs{}); r.Segment == nil || r.Segment.ID != "ips" || r.Code != "" {
+		t.Fatalf("Route by address = %+v", r)
 	}
 }

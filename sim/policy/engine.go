@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -24,14 +25,20 @@ type Engine struct {
 	// criteria (APP, APP_GROUP) that can match segment i.
 	segRules [][]int32
 	global   ruleIndex // rules without segment criteria
-	// userGroups holds, per user symbol, the user's groups that some rule
-	// mentions (Config.Groups resolved to symbols).
-	userGroups map[string][]sym
-	warnings   []Warning
+	// dir maps the key of each spelling of an Object (ID, Name, aliases)
+	// to the Object's canonical key (see appendKey).
+	dir map[string]string
+	// users holds each listed user's identity attributes as symbols (only
+	// the values some rule mentions).
+	users map[string]*[numKinds]attrSet
+	// ambiguous lists names two Objects of one type share (for Lint).
+	ambiguous []string
+	warnings  []Warning
 
 	mu       sync.RWMutex
-	sessions map[string]*session // by session ID; guarded by mu
-	holders  map[string]*session // normalized FQDN -> the enrolled session holding it; guarded by mu
+	sessions map[string]*session     // by session ID; guarded by mu
+	holders  map[string]*session     // normalized FQDN -> the enrolled session holding it; guarded by mu
+	byIP     map[netip.Addr]*session // client IP (SEG-9) -> the session holding it; guarded by mu
 }
 
 // Registered is one session as the broker's User Status shows it.
@@ -90,10 +97,15 @@ func New(cfg Config) (*Engine, error) {
 		cfg:      cfg.Clone(),
 		sessions: make(map[string]*session),
 		holders:  make(map[string]*session),
+		byIP:     make(map[netip.Addr]*session),
 	}
 	e.hostname = compileHostname(e.cfg.HostnameRegexes)
+	e.compileObjects()
 	errs := e.compileSegments()
 	errs = append(errs, e.compileRules()...)
+	errs = append(errs, e.compileApprovals()...)
+	errs = append(errs, e.checkAddrs()...)
+	e.compileUsers()
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -141,6 +153,7 @@ func (c Config) Clone() Config {
 		s.TCP = slices.Clone(s.TCP)
 		s.UDP = slices.Clone(s.UDP)
 		s.ServerGroups = slices.Clone(s.ServerGroups)
+		s.Addrs = slices.Clone(s.Addrs)
 	}
 	c.Rules = slices.Clone(c.Rules)
 	for i := range c.Rules {
@@ -150,12 +163,21 @@ func (c Config) Clone() Config {
 			r.Conditions[j].Operands = slices.Clone(r.Conditions[j].Operands)
 		}
 	}
-	if c.Groups != nil {
-		g := make(map[string][]string, len(c.Groups))
-		for u, gs := range c.Groups {
-			g[u] = slices.Clone(gs)
-		}
-		c.Groups = g
+	c.Users = slices.Clone(c.Users)
+	for i := range c.Users {
+		u := &c.Users[i]
+		u.IdP, u.Groups, u.Risk = u.IdP.clone(), u.Groups.clone(), u.Risk.clone()
+		u.SCIM, u.SAML = u.SCIM.clone(), u.SAML.clone()
 	}
+	c.Objects = slices.Clone(c.Objects)
+	for i := range c.Objects {
+		c.Objects[i].Aliases = slices.Clone(c.Objects[i].Aliases)
+	}
+	c.Approvals = slices.Clone(c.Approvals)
+	for i := range c.Approvals {
+		a := &c.Approvals[i]
+		a.Emails, a.Segments = slices.Clone(a.Emails), slices.Clone(a.Segments)
+	}
+	c.C2CIPRanges = slices.Clone(c.C2CIPRanges)
 	return c
 }

@@ -2,58 +2,119 @@ package policy
 
 import "slices"
 
+// tri is a truth value that may be unknown (POL-4: Kleene's logic, so that
+// an unknown attribute decides only where it could change the answer).
+type tri int8
+
+const (
+	no tri = iota
+	maybe
+	yes
+)
+
+func (t tri) not() tri { return yes - t }
+
+// attrSet is one attribute of the request that may be unknown.
+type attrSet struct {
+	known bool
+	vals  []sym // the values some rule mentions
+}
+
 // request is what rule evaluation looks at, resolved to symbols once per
 // Decide.
 type request struct {
 	segID, segGroup sym
 	user            sym
-	groups          []sym // the user's groups that some rule mentions
 	platform        sym
 	clientType      sym
-	posture         []sym // the device's posture profiles that some rule mentions
+	clientConnector bool // the source is a Client Connector (zapp or machine tunnel)
+	// ident holds the listed user's identity attributes; nil when the
+	// user is not listed (every one unknown). Shared with the engine: read only.
+	ident *[numKinds]attrSet
+	dev   [kindMachineGroup - kindPosture + 1]attrSet // the device's, kindPosture first
 }
 
-// match evaluates the rule. matched is the real answer; possible is whether
-// it could match if the conditions the lab cannot evaluate (unmodelled
-// operand types) matched, so the trace can say a rule was passed over for
-// that reason.
-func (r *rule) match(q *request) (matched, possible bool) {
-	matched = r.eval(q, false)
-	if matched || !r.unmodelled {
-		return matched, matched
+// set returns the request's attribute of a set kind.
+func (q *request) set(k objKind) *attrSet {
+	switch {
+	case k >= kindPosture && k <= kindMachineGroup:
+		return &q.dev[k-kindPosture]
+	case k == kindNotClientConnector && q.clientConnector:
+		return &knownNone
+	case k < kindPosture && q.ident != nil:
+		return &q.ident[k]
 	}
-	return false, r.eval(q, true)
+	return &unknownSet
 }
 
-// eval combines the conditions with the rule's operator; a rule without
-// conditions matches everything. assume is the value of conditions with
-// unmodelled operands.
-func (r *rule) eval(q *request, assume bool) bool {
+// knownNone and unknownSet are shared, never written.
+var knownNone, unknownSet = attrSet{known: true}, attrSet{}
+
+// match evaluates the rule. When the answer is maybe, why is the kind and
+// condition that left it open (the first in the file's order).
+func (r *rule) match(q *request) (v tri, why unknownAt) {
+	if len(r.conds) == 0 {
+		return yes, why
+	}
+	v = yes
+	if r.or {
+		v = no
+	}
+	why.cond = -1
 	for i := range r.conds {
 		c := &r.conds[i]
-		v := assume
-		if c.unmodelled == "" {
-			v = c.eval(q)
-		}
-		if v == r.or {
-			return v
+		cv, g := c.eval(q)
+		switch {
+		case r.or && cv == yes, !r.or && cv == no:
+			return cv, unknownAt{cond: -1}
+		case cv == maybe:
+			v = maybe
+			if why.cond < 0 || c.pos < why.cond {
+				why = unknownAt{cond: c.pos, group: g}
+			}
 		}
 	}
-	return !r.or || len(r.conds) == 0
+	return v, why
 }
 
-// eval is the AND of the condition's type groups (POL-3), inverted when
-// Negated. A condition without operands matches.
-func (c *cond) eval(q *request) bool {
+// unknownAt is where an evaluation met an unknown attribute.
+type unknownAt struct {
+	cond  int      // Rule.Conditions index, -1 if none
+	group *opGroup // the group that was unknown
+}
+
+// eval combines the condition's operands with its operator, then negates.
+// A condition without operands matches.
+func (c *cond) eval(q *request) (tri, *opGroup) {
+	if len(c.groups) == 0 {
+		return yes, nil
+	}
+	v := no
+	if c.and {
+		v = yes
+	}
+	var why *opGroup
 	for i := range c.groups {
-		if !c.groups[i].eval(q) {
-			return c.negated
+		g := &c.groups[i]
+		gv := g.eval(q)
+		if c.and && gv == no || !c.and && gv == yes {
+			v, why = gv, nil
+			break
+		}
+		if gv == maybe {
+			if why == nil {
+				why = g
+			}
+			v = maybe
 		}
 	}
-	return !c.negated
+	if c.negated {
+		v = v.not()
+	}
+	return v, why
 }
 
-func (g *opGroup) eval(q *request) bool {
+func (g *opGroup) eval(q *request) tri {
 	switch g.kind {
 	case kindApp:
 		return g.single(q.segID)
@@ -63,27 +124,39 @@ func (g *opGroup) eval(q *request) bool {
 		return g.single(q.user)
 	case kindClientType:
 		return g.single(q.clientType)
-	case kindSCIMGroup:
-		return g.multi(q.groups)
 	case kindPlatform:
 		return g.flags(func(v sym) bool { return v == q.platform })
-	case kindPosture:
-		return g.flags(func(v sym) bool { return containsSym(q.posture, v) })
+	case kindOther, kindChrome:
+		return maybe
 	}
-	return false
+	s := q.set(g.kind)
+	if !s.known {
+		return maybe
+	}
+	if kindInfos[g.kind].shape != flagInRHS && !g.all {
+		return g.multi(s.vals)
+	}
+	return g.flags(func(v sym) bool { return containsSym(s.vals, v) })
+}
+
+func boolTri(b bool) tri {
+	if b {
+		return yes
+	}
+	return no
 }
 
 // single matches one request value against the operands.
-func (g *opGroup) single(x sym) bool {
+func (g *opGroup) single(x sym) tri {
 	if g.all {
 		for _, v := range g.vals {
 			if v != x {
-				return false
+				return no
 			}
 		}
-		return true
+		return yes
 	}
-	return g.has(x)
+	return boolTri(g.has(x))
 }
 
 func (g *opGroup) has(x sym) bool {
@@ -94,43 +167,26 @@ func (g *opGroup) has(x sym) bool {
 	return containsSym(g.vals, x)
 }
 
-// multi matches a set of request values (the user's groups).
-func (g *opGroup) multi(xs []sym) bool {
-	if g.all {
-		for _, v := range g.vals {
-			if !containsSym(xs, v) {
-				return false
-			}
-		}
-		return true
-	}
+// multi reports whether the request has any of the operands' values.
+func (g *opGroup) multi(xs []sym) tri {
 	for _, x := range xs {
 		if g.has(x) {
-			return true
+			return yes
 		}
 	}
-	return false
+	return no
 }
 
-// flags matches operands that each say "has" (RHS true) or "has not".
-func (g *opGroup) flags(has func(sym) bool) bool {
+// flags matches operands that each say "has" (want true) or "has not".
+func (g *opGroup) flags(has func(sym) bool) tri {
 	for i, v := range g.vals {
 		ok := has(v) == g.want[i]
 		if ok != g.all {
-			return ok
+			return boolTri(ok)
 		}
 	}
-	return g.all
+	return boolTri(g.all)
 }
-
-// tri is a partly known truth value.
-type tri int8
-
-const (
-	no tri = iota
-	maybe
-	yes
-)
 
 // forSegment evaluates the rule knowing only the segment: no means the rule
 // can never match a request to s, so it is not a candidate for s and does
@@ -139,13 +195,12 @@ func (r *rule) forSegment(s *segment) tri {
 	if len(r.conds) == 0 {
 		return yes
 	}
-	q := request{segID: s.id, segGroup: s.group}
 	res := yes
 	if r.or {
 		res = no
 	}
 	for i := range r.conds {
-		v := r.conds[i].forSegment(&q)
+		v := r.conds[i].forSegment(s)
 		switch {
 		case r.or && v > res, !r.or && v < res:
 			res = v
@@ -154,24 +209,28 @@ func (r *rule) forSegment(s *segment) tri {
 	return res
 }
 
-func (c *cond) forSegment(q *request) tri {
-	if c.unmodelled != "" {
-		return maybe
+func (c *cond) forSegment(s *segment) tri {
+	if len(c.groups) == 0 {
+		return boolTri(!c.negated)
 	}
-	res := yes
+	q := request{segID: s.id, segGroup: s.group}
+	res := no
+	if c.and {
+		res = yes
+	}
 	for i := range c.groups {
 		g := &c.groups[i]
-		if !g.kind.isSegmentKind() {
-			res = maybe
-			continue
+		v := maybe
+		if g.kind.isSegmentKind() {
+			v = g.eval(&q)
 		}
-		if !g.eval(q) {
-			res = no
-			break
+		switch {
+		case c.and && v < res, !c.and && v > res:
+			res = v
 		}
 	}
-	if c.negated && res != maybe {
-		res = yes - res
+	if c.negated {
+		res = res.not()
 	}
 	return res
 }

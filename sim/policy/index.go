@@ -1,5 +1,7 @@
 package policy
 
+import "slices"
+
 // Decide must not evaluate 2,000 rules per request (DESIGN: p99 <= 20 µs at
 // ZPA's limits). New therefore sorts every rule into lists that hold only
 // rules that can match: per segment, the rules with segment criteria
@@ -18,7 +20,9 @@ type ruleIndex struct {
 	always []int32 // no identity criterion that every match needs
 	// byKey[v] lists the rules a request can match only if its user, one
 	// of its groups, its client type or its platform is symbol v. Kinds
-	// share the symbol space; a collision only adds candidates.
+	// share the symbol space; a collision only adds candidates. A user
+	// whose groups are unknown may make any rule filed by group undecided,
+	// so candidates then takes all.
 	byKey [][]int32
 	all   []int32
 }
@@ -39,8 +43,7 @@ func (k objKind) idRank() int {
 	return 0
 }
 
-// indexRules fills segRules, global, userGroups and each segment's covered
-// flag.
+// indexRules fills segRules, global and each segment's covered flag.
 func (e *Engine) indexRules() {
 	e.segRules = make([][]int32, len(e.segs))
 	byID := make(map[sym][]int, len(e.segs))
@@ -53,6 +56,7 @@ func (e *Engine) indexRules() {
 	seen := make([]int, len(e.segs)) // rank+1 of the last rule that visited each segment
 	for rank := range e.rules {
 		r := &e.rules[rank]
+		r.segmentCriteria = r.hasSegmentKind()
 		if !r.segmentCriteria {
 			e.global.add(int32(rank), r)
 			continue
@@ -82,29 +86,43 @@ func (e *Engine) indexRules() {
 	for i := range e.rules {
 		e.rules[i].keyLast()
 	}
-	e.userGroups = make(map[string][]sym, len(e.cfg.Groups))
-	for u, gs := range e.cfg.Groups {
-		var known []sym
-		for _, g := range gs {
-			if v := e.syms.lookup(g); v != noSym && !containsSym(known, v) {
-				known = append(known, v)
-			}
-		}
-		e.userGroups[u] = known
-	}
 }
 
 // segmentScope returns a superset of the segments the rule can match, from
-// its positive APP or APP_GROUP conditions, or scoped=false if it may match
+// its conditions that bound the segment, or scoped=false if it may match
 // any segment.
 func (r *rule) segmentScope(byID, byGroup map[sym][]int) (segs []int, scoped bool) {
 	for i := range r.conds {
-		c := &r.conds[i]
-		g := c.segmentGroup()
+		these, ok := r.conds[i].segmentVals(byID, byGroup)
 		switch {
-		case g == nil && r.or:
+		case !ok && r.or:
 			return nil, false // this condition alone can match anywhere
-		case g == nil:
+		case !ok:
+			continue
+		case !r.or:
+			return these, true // AND: this condition alone bounds the rule
+		}
+		segs = append(segs, these...)
+	}
+	return segs, r.or && len(r.conds) > 0
+}
+
+// segmentVals returns the segments outside of which the condition is
+// certainly false: an AND condition is bounded by any of its APP or
+// APP_GROUP groups, an OR condition only if all its groups are APP or
+// APP_GROUP. A negated condition is never bounded.
+func (c *cond) segmentVals(byID, byGroup map[sym][]int) ([]int, bool) {
+	if c.negated || len(c.groups) == 0 {
+		return nil, false
+	}
+	var segs []int
+	bounded := false
+	for i := range c.groups {
+		g := &c.groups[i]
+		if !g.kind.isSegmentKind() {
+			if !c.and {
+				return nil, false
+			}
 			continue
 		}
 		m := byID
@@ -115,42 +133,37 @@ func (r *rule) segmentScope(byID, byGroup map[sym][]int) (segs []int, scoped boo
 		for _, v := range g.vals {
 			these = append(these, m[v]...)
 		}
-		if !r.or {
-			return these, true // AND: this condition alone bounds the rule
+		if c.and {
+			return these, true
 		}
-		segs = append(segs, these...)
+		segs, bounded = append(segs, these...), true
 	}
-	return segs, r.or && len(r.conds) > 0
+	return segs, bounded
 }
 
-// segmentGroup returns the condition's first APP or APP_GROUP group if the
-// condition is modelled and not negated (only then does a match need it).
-func (c *cond) segmentGroup() *opGroup {
-	if c.negated || c.unmodelled != "" {
-		return nil
+// identityVals returns identity values of which a request must have one
+// for the condition to be anything but false, and the rank of their kind:
+// an AND condition's most selective indexable group, or all the groups of
+// an OR condition if every one is indexable.
+func (c *cond) identityVals() (keys []sym, rank int, ok bool) {
+	if c.negated || len(c.groups) == 0 {
+		return nil, 0, false
 	}
-	for i := range c.groups {
-		if c.groups[i].kind.isSegmentKind() {
-			return &c.groups[i]
-		}
-	}
-	return nil
-}
-
-// identityGroup returns the condition's most selective group that a match
-// needs and that can be indexed, or nil.
-func (c *cond) identityGroup() *opGroup {
-	if c.negated || c.unmodelled != "" {
-		return nil
-	}
-	var best *opGroup
 	for i := range c.groups {
 		g := &c.groups[i]
-		if g.indexable() && (best == nil || g.kind.idRank() < best.kind.idRank()) {
-			best = g
+		r := g.kind.idRank()
+		switch {
+		case !g.indexable() && c.and:
+			continue
+		case !g.indexable():
+			return nil, 0, false
+		case c.and && (!ok || r < rank):
+			keys, rank, ok = g.vals, r, true
+		case !c.and:
+			keys, rank, ok = append(slices.Clip(keys), g.vals...), max(rank, r), true
 		}
 	}
-	return best
+	return keys, rank, ok
 }
 
 // keyLast moves, in an AND rule, the condition the rule index files the
@@ -165,19 +178,18 @@ func (r *rule) keyLast() {
 	if r.or {
 		return
 	}
-	key := -1
-	var best *opGroup
+	key, best := -1, 0
 	for i := range r.conds {
 		c := &r.conds[i]
 		if r.segmentCriteria {
-			if c.segmentGroup() != nil {
-				key = i // segmentScope's choice: the first positive one
+			if _, ok := c.segmentVals(nil, nil); ok {
+				key = i // segmentScope's choice: the first that bounds
 				break
 			}
 			continue
 		}
-		if g := c.identityGroup(); g != nil && (best == nil || g.kind.idRank() < best.kind.idRank()) {
-			best, key = g, i // identityScope's choice
+		if _, rank, ok := c.identityVals(); ok && (key < 0 || rank < best) {
+			key, best = i, rank // identityScope's choice
 		}
 	}
 	if key >= 0 {
@@ -213,18 +225,19 @@ func (x *ruleIndex) key(v sym) []int32 {
 // identityScope returns identity values of which a request must have at
 // least one for the rule to match, or scoped=false.
 func (r *rule) identityScope() (keys []sym, scoped bool) {
-	var best *opGroup
+	var best []sym
+	bestRank := 0
 	for i := range r.conds {
-		g := r.conds[i].identityGroup()
+		vals, rank, ok := r.conds[i].identityVals()
 		switch {
-		case g == nil && r.or:
+		case !ok && r.or:
 			return nil, false // this condition alone can match anyone
-		case g == nil:
+		case !ok:
 			continue
 		case r.or:
-			keys = append(keys, g.vals...)
-		case best == nil || g.kind.idRank() < best.kind.idRank():
-			best = g
+			keys = append(keys, vals...)
+		case best == nil || rank < bestRank:
+			best, bestRank = vals, rank
 		}
 	}
 	if r.or {
@@ -233,7 +246,7 @@ func (r *rule) identityScope() (keys []sym, scoped bool) {
 	if best == nil {
 		return nil, false
 	}
-	return best.vals, true
+	return best, true
 }
 
 // indexable: a match needs the request to have one of the group's values.
@@ -266,13 +279,14 @@ func (e *Engine) candidates(si int, q *request) candidates {
 	c.add(x.key(q.user))
 	c.add(x.key(q.clientType))
 	c.add(x.key(q.platform))
-	if c.n+len(q.groups) > maxLists {
+	groups := q.set(kindSCIMGroup)
+	if !groups.known || c.n+len(groups.vals) > maxLists {
 		c.n = 0
 		c.add(e.segRules[si])
 		c.add(x.all)
 		return c
 	}
-	for _, g := range q.groups {
+	for _, g := range groups.vals {
 		c.add(x.key(g))
 	}
 	return c
@@ -304,4 +318,16 @@ func (c *candidates) next() (int32, bool) {
 			return rank, true
 		}
 	}
+}
+
+// hasSegmentKind: some condition has APP or APP_GROUP operands.
+func (r *rule) hasSegmentKind() bool {
+	for i := range r.conds {
+		for j := range r.conds[i].groups {
+			if r.conds[i].groups[j].kind.isSegmentKind() {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
 )
 
@@ -12,17 +13,25 @@ import (
 // negation, both operators and unmodelled types, to check the rule index
 // against a plain scan.
 func randomTenant(rng *rand.Rand) Config {
-	cfg := Config{HostnameRegexes: []string{`.*`}, Groups: map[string][]string{}}
+	cfg := Config{HostnameRegexes: []string{`.*`}}
 	for i := range 6 {
 		cfg.Segments = append(cfg.Segments, Segment{ID: fmt.Sprint("s", i), Name: fmt.Sprint("s", i), Enabled: true,
 			Domains: []string{fmt.Sprintf("*.d%d.test", i)}, TCP: []PortRange{{1, 65535}}, GroupID: fmt.Sprint("sg", i%3)})
 	}
 	for u := range 5 {
+		usr := User{Name: fmt.Sprint("u", u), Groups: Known()}
+		if u == 4 {
+			usr.Groups = Attr{} // unknown: rules on groups may be undecided
+		}
 		for g := range 4 {
-			if rng.IntN(2) == 0 {
-				cfg.Groups[fmt.Sprint("u", u)] = append(cfg.Groups[fmt.Sprint("u", u)], fmt.Sprint("g", g))
+			if rng.IntN(2) == 0 && usr.Groups.Known {
+				usr.Groups.Values = append(usr.Groups.Values, fmt.Sprint("g", g))
 			}
 		}
+		if rng.IntN(2) == 0 {
+			usr.Risk = Known([]string{"LOW", "HIGH"}[rng.IntN(2)])
+		}
+		cfg.Users = append(cfg.Users, usr)
 	}
 	for i := range 12 {
 		r := Rule{ID: fmt.Sprint(i), Name: fmt.Sprint("r", i), Order: rng.IntN(8), Action: Allow}
@@ -63,7 +72,8 @@ func randomCondition(rng *rand.Rand) Condition {
 		case 6:
 			o = op(ObjPosture, fmt.Sprint("p", rng.IntN(2)), []string{"true", "false"}[rng.IntN(2)])
 		case 7:
-			o = op("IDP", "", "x")
+			o = []Operand{op(ObjIDP, "id", "x"), op(ObjCountry, "US", "true"), op(ObjCountry, "DE", "false"),
+				op(ObjRiskFactor, "ZIA", "LOW"), op(ObjLocation, "id", "1"), op(ObjChromeEnterprise, "managed", "true")}[rng.IntN(6)]
 		default:
 			o = op(ObjApp, "", fmt.Sprint("s", rng.IntN(6)))
 		}
@@ -82,10 +92,16 @@ func randomRequest(rng *rand.Rand) Request {
 	if rng.IntN(3) == 0 {
 		r.ClientType = "zpn_client_type_exporter"
 	}
-	for p := range 2 {
-		if rng.IntN(2) == 0 {
-			r.Posture = append(r.Posture, fmt.Sprint("p", p))
+	if rng.IntN(4) != 0 {
+		r.Device.Posture = Known()
+		for p := range 2 {
+			if rng.IntN(2) == 0 {
+				r.Device.Posture.Values = append(r.Device.Posture.Values, fmt.Sprint("p", p))
+			}
 		}
+	}
+	if rng.IntN(2) == 0 {
+		r.Device.Country = Known([]string{"US", "DE"}[rng.IntN(2)])
 	}
 	return r
 }
@@ -104,7 +120,7 @@ func TestRuleIndexMatchesScan(t *testing.T) {
 		// conditions in the file's order (Decide's are reordered by keyLast).
 		scan := make([]rule, len(e.rules))
 		for rank := range e.rules {
-			scan[rank], _ = compileRule(0, e.rules[rank].r, &e.syms)
+			scan[rank], _ = e.compileRule(0, e.rules[rank].r)
 		}
 		for si := range e.segs {
 			covered := len(e.global.all) > 0
@@ -119,20 +135,21 @@ func TestRuleIndexMatchesScan(t *testing.T) {
 			req := randomRequest(rng)
 			d := e.Decide(req)
 			si, _, _ := e.index.Lookup(req.FQDN)
-			q := e.resolve(&e.segs[si], &req, nil)
+			q := e.resolve(&e.segs[si], &req, make([]byte, 64))
 			var want *Rule
+			var wantUndecided bool
 			for rank := range scan {
-				m, possible := scan[rank].match(&q)
-				if gm, gp := e.rules[rank].match(&q); gm != m || gp != possible {
-					t.Fatalf("rule %+v: engine says match=%v possible=%v, compiled alone %v %v", e.rules[rank].r, gm, gp, m, possible)
+				m, mwhy := scan[rank].match(&q)
+				if gm, gwhy := e.rules[rank].match(&q); gm != m || gwhy.cond != mwhy.cond {
+					t.Fatalf("rule %+v: engine says %v (condition %d), compiled alone %v (%d)", e.rules[rank].r, gm, gwhy.cond, m, mwhy.cond)
 				}
-				if m {
-					want = scan[rank].r
+				if m != no {
+					want, wantUndecided = scan[rank].r, m == maybe
 					break
 				}
 			}
-			if d.Rule != want {
-				t.Fatalf("request %+v decided by %+v, scan says %+v; rules %+v", req, d.Rule, want, e.cfg.Rules)
+			if d.Segment != nil && d.Segment.Enabled && d.Code != code.BrkPortNotInSegment && (d.Rule != want || (d.Verdict == VerdictUndecided) != wantUndecided) {
+				t.Fatalf("request %+v decided by %+v (%s), scan says %+v (undecided %v); rules %+v", req, d.Rule, d.Verdict, want, wantUndecided, e.cfg.Rules)
 			}
 			checkCandidates(t, e, si, &q)
 		}
@@ -153,8 +170,7 @@ func checkCandidates(t *testing.T, e *Engine, si int, q *request) {
 	}
 	for rank := range e.rules {
 		r := &e.rules[rank]
-		_, possible := r.match(q)
-		if possible && !isCandidate[int32(rank)] {
+		if v, _ := r.match(q); v != no && !isCandidate[int32(rank)] {
 			t.Fatalf("rule %+v can match %+v but is no candidate", r.r, q)
 		}
 	}

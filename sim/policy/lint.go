@@ -20,6 +20,11 @@ type Warning struct {
 	// "clientHostnameValidation[i]" (an index into Config.HostnameRegexes).
 	Field string
 	Msg   string
+	// NoDecision: what the warning is about cannot change any decision
+	// (a domain listed twice in one segment counts once). Every other
+	// warning names something that decides differently from what the admin
+	// probably meant, or that the lab cannot decide (IMP-2, issue 12 item 7).
+	NoDecision bool
 }
 
 func (w Warning) String() string { return place(w.Segment, w.Rule, w.Field) + ": " + w.Msg }
@@ -102,23 +107,25 @@ func (e *Engine) lintSegments() {
 			}
 			if first, dup := seen[p]; dup {
 				e.warn(i, -1, field, "%q is listed twice in this segment (domainNames[%d]); it counts once", d, first)
+				e.warnings[len(e.warnings)-1].NoDecision = true
 				continue
 			} else if seen != nil {
 				seen[p] = k
 			}
 			switch {
 			case !c2c:
-			case p.Wildcard() && wildcardCannotMatch(p.Suffix(), req):
+			case (p.Wildcard() || p.Glob()) && wildcardCannotMatch(p.Suffix(), req):
 				e.warn(i, -1, field, "no name under %q can match the client hostname validation regex '%s': no device is reachable through this segment (SEG-1)", d, e.hostname.text)
-			case !p.Wildcard() && !re.MatchString(strings.TrimSuffix(d, ".")):
+			case p.Exact() && !re.MatchString(strings.TrimSuffix(d, ".")):
 				e.warn(i, -1, field, "%q does not match the client hostname validation regex '%s': no device with this FQDN can be enrolled, so it is not reachable client-to-client (SEG-1)", d, e.hostname.text)
 			}
 		}
 	}
 }
 
-// lintRules names operands that refer to no segment or segment group and
-// operand types the lab does not model.
+// lintRules names operands that refer to no segment or segment group,
+// operand types whose criteria the lab can never know (a rule using one is
+// undecided whenever it is reached, POL-4), and names two objects share.
 func (e *Engine) lintRules() {
 	ids := make(map[string]bool, len(e.segs))
 	groups := make(map[string]bool)
@@ -126,16 +133,21 @@ func (e *Engine) lintRules() {
 		ids[e.segs[i].s.ID] = true
 		groups[e.segs[i].s.GroupID] = true
 	}
+	for _, n := range e.ambiguous {
+		e.warn(-1, -1, "objects", "%s names two objects; users and devices that use this name match neither, write the id instead", n)
+	}
 	for i := range e.cfg.Rules {
 		for j, c := range e.cfg.Rules[i].Conditions {
 			for k, op := range c.Operands {
 				field := fmt.Sprintf("conditions[%d].operands[%d].", j, k)
 				typ := strings.ToUpper(op.ObjectType)
-				switch kind, ok := kinds[typ]; {
+				switch kind := kindOf(typ); {
 				case typ == "":
 					// An error already.
-				case !ok:
-					e.warn(-1, i, field+"objectType", "the lab does not model %s operands: a condition using one never matches, negated or not (docs/TENANT.md)", typ)
+				case kind == kindOther:
+					e.warn(-1, i, field+"objectType", "%s is not an object type of ZPA's access-policy API the lab knows: the rule is undecided whenever it is reached (POL-4)", typ)
+				case kind == kindChrome:
+					e.warn(-1, i, field+"objectType", "the lab models no Chrome browser, so %s is never known: the rule is undecided whenever it is reached (POL-4)", typ)
 				case kind == kindApp && !ids[op.RHS]:
 					e.warn(-1, i, field+"rhs", "APP %q is no segment of this tenant, so this operand never matches", op.RHS)
 				case kind == kindAppGroup && !groups[op.RHS]:

@@ -7,6 +7,8 @@ import (
 	"github.com/c2clab/c2clab/sim/device"
 )
 
+func ptr[T any](v T) *T { return &v }
+
 func TestRegistrationFromProfile(t *testing.T) {
 	no := false
 	base := func(change func(*device.Profile)) *device.Profile {
@@ -20,10 +22,11 @@ func TestRegistrationFromProfile(t *testing.T) {
 	}
 	full := Registration{ID: "s1", FQDN: "desktop-10B38-AC.example.com", OS: device.Windows, ConnectorVersion: "4.5.0.286",
 		JoinState: device.JoinHybrid, MachineTunnel: true, LoggedIn: true, PrivateAccess: true,
-		User: "enduser@example.com", Posture: []string{"corp-compliant"}}
+		User: "enduser@example.com", Posture: []string{"corp-compliant"}, Device: DeviceAttrs{Posture: Known("corp-compliant")}}
 	with := func(change func(*Registration)) Registration {
 		r := full
 		r.Posture = append([]string(nil), full.Posture...)
+		r.Device.Posture = Known("corp-compliant")
 		change(&r)
 		return r
 	}
@@ -39,7 +42,13 @@ func TestRegistrationFromProfile(t *testing.T) {
 			with(func(r *Registration) { r.FQDN = "" })},
 		{"no primary DNS suffix reports the bare hostname (HV-4)", base(func(p *device.Profile) { p.PrimaryDNSSuffix = "" }),
 			with(func(r *Registration) { r.FQDN = "desktop-10B38-AC" })},
-		{"no posture", base(func(p *device.Profile) { p.Posture = nil }), with(func(r *Registration) { r.Posture = nil })},
+		{"posture absent is unknown (POL-4)", base(func(p *device.Profile) { p.Posture = nil }), with(func(r *Registration) { r.Posture, r.Device.Posture = nil, Attr{} })},
+		{"posture empty is none", base(func(p *device.Profile) { p.Posture = []string{} }), with(func(r *Registration) { r.Posture, r.Device.Posture = []string{}, Known() })},
+		{"trusted networks, country, machine group", base(func(p *device.Profile) {
+			p.TrustedNetworks, p.Country, p.MachineGroup = &[]string{"HQ"}, ptr("DE"), ptr("")
+		}), with(func(r *Registration) {
+			r.Device.TrustedNetworks, r.Device.Country, r.Device.MachineGroup = Known("HQ"), Known("DE"), Known()
+		})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

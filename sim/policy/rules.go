@@ -8,61 +8,38 @@ import (
 	"strings"
 )
 
-// objKind is an operand object type the engine models.
-type objKind uint8
-
-const (
-	kindUnmodelled objKind = iota
-	kindApp
-	kindAppGroup
-	kindSCIMGroup
-	kindUser
-	kindPlatform
-	kindClientType
-	kindPosture
-)
-
-var kinds = map[string]objKind{
-	ObjApp: kindApp, ObjAppGroup: kindAppGroup, ObjSCIMGroup: kindSCIMGroup,
-	ObjUser: kindUser, ObjSCIM: kindUser, ObjPlatform: kindPlatform,
-	ObjClientType: kindClientType, ObjPosture: kindPosture,
-}
-
-// isSegmentKind: the operand depends only on the chosen segment.
-func (k objKind) isSegmentKind() bool { return k == kindApp || k == kindAppGroup }
-
 // rule is a Rule compiled for evaluation.
 type rule struct {
-	r     *Rule // &Engine.cfg.Rules[i]
-	or    bool  // Operator "OR": any condition; otherwise all
-	deny  bool
-	conds []cond
-	// unmodelled: some condition uses an operand type the lab does not model.
-	unmodelled bool
-	// segmentCriteria: some modelled condition has APP or APP_GROUP operands.
+	r         *Rule // &Engine.cfg.Rules[i]
+	or        bool  // Operator "OR": any condition; otherwise all
+	action    Action
+	conds     []cond
+	name      string // `access rule "Name" (order N)`
+	matchLine string // trace line when the rule decides
+	// segmentCriteria: some condition bounds the segments the rule can
+	// match (see cond.segmentVals), so the rule is filed per segment.
 	segmentCriteria bool
-	name            string // `access rule "Name" (order N)`
-	matchLine       string // trace line when the rule decides
-	skipLine        string // trace line when only unmodelled criteria kept it from matching
 }
 
-// cond is a Condition: its operands grouped by object type.
+// cond is a Condition: its operands grouped by kind. Grouping changes
+// nothing: the condition's operator combines every operand, so it combines
+// the groups and, within each group, the operands (POL-3 revised).
 type cond struct {
+	and     bool // Operator "AND": every operand; otherwise any
 	negated bool
-	groups  []opGroup // one per object type, ANDed
-	// unmodelled is the first operand type the lab does not model, "" if
-	// none. Such a condition never matches (whatever Negated says): the lab
-	// cannot know, and says so in the trace.
-	unmodelled string
+	pos     int       // index in Rule.Conditions, for traces
+	groups  []opGroup // in order of first appearance
 }
 
-// opGroup is the operands of one object type in a condition: ORed, or all
-// required when the condition's operator is AND.
+// opGroup is the operands of one kind in a condition.
 type opGroup struct {
 	kind objKind
-	all  bool
-	vals []sym  // RHS, or LHS for PLATFORM and POSTURE; sorted when sorted is set
-	want []bool // PLATFORM and POSTURE: RHS "true" (true) or "false"
+	all  bool   // the condition's operator is AND
+	vals []sym  // the operands' values (see kindInfo.shape); sorted when sorted is set
+	want []bool // flagInRHS kinds: rhs "true" (true) or "false"; otherwise all true
+	// types names the object types of the group, for traces
+	// ("COUNTRY_CODE"); kindOther and kindNotClientConnector hold several.
+	types []string
 	// sorted: vals are sorted for binary search (many values, OR).
 	sorted bool
 }
@@ -88,25 +65,28 @@ func (e *Engine) compileRules() []error {
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(e.cfg.Rules[a].Order, e.cfg.Rules[b].Order) })
 	e.rules = make([]rule, 0, len(order))
 	for _, i := range order {
-		cr, rerrs := compileRule(i, &e.cfg.Rules[i], &e.syms)
+		cr, rerrs := e.compileRule(i, &e.cfg.Rules[i])
 		errs = append(errs, rerrs...)
 		e.rules = append(e.rules, cr)
 	}
 	return errs
 }
 
-func compileRule(i int, r *Rule, syms *symbols) (rule, []error) {
+var actionLines = map[Action]string{
+	Allow:           "ALLOW",
+	Deny:            "DENY, which rejects the connection (BRK_MT_SETUP_FAIL_REJECTED_BY_POLICY)",
+	RequireApproval: "REQUIRE_APPROVAL, which allows only with an approval in force (POL-5)",
+}
+
+func (e *Engine) compileRule(i int, r *Rule) (rule, []error) {
 	var errs []error
 	bad := func(field, msg string) {
 		errs = append(errs, &ConfigError{Segment: -1, Rule: i, Field: field, Msg: msg})
 	}
 	cr := rule{r: r, name: "access rule " + quote(r.Name) + " (order " + strconv.Itoa(r.Order) + ")"}
-	switch Action(strings.ToUpper(string(r.Action))) {
-	case Allow:
-	case Deny:
-		cr.deny = true
-	default:
-		bad("action", fmt.Sprintf("is %q, want ALLOW or DENY", r.Action))
+	cr.action = Action(strings.ToUpper(string(r.Action)))
+	if _, ok := actionLines[cr.action]; !ok {
+		bad("action", fmt.Sprintf("is %q, want ALLOW, DENY or REQUIRE_APPROVAL", r.Action))
 	}
 	switch strings.ToUpper(r.Operator) {
 	case "", "AND":
@@ -115,67 +95,55 @@ func compileRule(i int, r *Rule, syms *symbols) (rule, []error) {
 	default:
 		bad("operator", fmt.Sprintf("is %q, want AND or OR", r.Operator))
 	}
-	var unmodelled []string
 	for j := range r.Conditions {
-		c, msgs := compileCond(&r.Conditions[j], syms)
-		if c.unmodelled != "" && !slices.Contains(unmodelled, c.unmodelled) {
-			unmodelled = append(unmodelled, c.unmodelled)
-		}
+		c, msgs := e.compileCond(&r.Conditions[j])
+		c.pos = j
 		for _, m := range msgs {
 			bad(fmt.Sprintf("conditions[%d].%s", j, m[0]), m[1])
 		}
-		cr.unmodelled = cr.unmodelled || c.unmodelled != ""
-		cr.segmentCriteria = cr.segmentCriteria || c.unmodelled == "" && c.hasSegmentKind()
 		cr.conds = append(cr.conds, c)
 	}
-	action := "ALLOW"
-	if cr.deny {
-		action = "DENY, which rejects the connection (BRK_MT_SETUP_FAIL_REJECTED_BY_POLICY)"
-	}
-	cr.matchLine = cr.name + " matches: " + action
-	cr.skipLine = cr.name + " might match, but it uses " + strings.Join(unmodelled, ", ") +
-		", which the lab does not model, so it is treated as not matching"
+	cr.matchLine = cr.name + " matches: " + actionLines[cr.action]
 	return cr, errs
 }
 
-// compileCond groups a condition's operands by type. It returns problems as
+// compileCond groups a condition's operands by kind. It returns problems as
 // (field, message) pairs.
-func compileCond(c *Condition, syms *symbols) (cond, [][2]string) {
+func (e *Engine) compileCond(c *Condition) (cond, [][2]string) {
 	var msgs [][2]string
 	out := cond{negated: c.Negated}
-	all := false
 	switch strings.ToUpper(c.Operator) {
 	case "", "OR":
 	case "AND":
-		all = true
+		out.and = true
 	default:
 		msgs = append(msgs, [2]string{"operator", fmt.Sprintf("is %q, want OR or AND", c.Operator)})
 	}
 	for k, op := range c.Operands {
 		typ := strings.ToUpper(op.ObjectType)
-		kind, modelled := kinds[typ]
 		field := fmt.Sprintf("operands[%d]", k)
-		switch {
-		case typ == "":
+		if typ == "" {
 			msgs = append(msgs, [2]string{field + ".objectType", "is empty, want an object type such as APP or SCIM_GROUP"})
 			continue
-		case !modelled:
-			if out.unmodelled == "" {
-				out.unmodelled = typ
-			}
-			continue
 		}
-		val, want, msg := operandValue(kind, op)
+		kind := kindOf(typ)
+		if kind == kindSCIM && op.LHS == "" {
+			kind = kindUser // the lab's older spelling: SCIM with the user name in rhs
+		}
+		key, want, msg := e.operandKey(kind, op)
 		if msg[0] != "" {
 			msgs = append(msgs, [2]string{field + "." + msg[0], msg[1]})
 			continue
 		}
-		g := out.group(kind, all)
-		g.vals = append(g.vals, syms.intern(val))
+		g := out.group(kind, out.and)
+		g.vals = append(g.vals, e.syms.intern(key))
 		g.want = append(g.want, want)
+		if !slices.Contains(g.types, typ) {
+			g.types = append(g.types, typ)
+		}
 	}
 	for i := range out.groups {
-		if g := &out.groups[i]; len(g.vals) > 8 && !g.all && g.kind != kindPlatform && g.kind != kindPosture {
+		if g := &out.groups[i]; len(g.vals) > 8 && !g.all && kindInfos[g.kind].shape != flagInRHS {
 			slices.Sort(g.vals)
 			g.sorted = true
 		}
@@ -183,28 +151,29 @@ func compileCond(c *Condition, syms *symbols) (cond, [][2]string) {
 	return out, msgs
 }
 
-// operandValue returns the value an operand compares and, for PLATFORM and
-// POSTURE, whether the request must have it.
-func operandValue(kind objKind, op Operand) (string, bool, [2]string) {
-	switch kind {
-	case kindPlatform, kindPosture:
+// operandKey returns the key an operand compares and, for flag kinds,
+// whether the request must have it.
+func (e *Engine) operandKey(kind objKind, op Operand) (string, bool, [2]string) {
+	switch kindInfos[kind].shape {
+	case flagInRHS:
 		if op.LHS == "" {
-			return "", false, [2]string{"lhs", "is empty, want the platform (windows, mac, linux, ios, android) or posture profile"}
+			return "", false, [2]string{"lhs", "is empty, want the " + strings.ToUpper(op.ObjectType) + " value (platform, posture UDID, network ID or country code)"}
 		}
 		rhs := strings.ToLower(op.RHS)
 		if rhs != "true" && rhs != "false" {
 			return "", false, [2]string{"rhs", fmt.Sprintf("is %q, want true or false", op.RHS)}
 		}
-		lhs := op.LHS
-		if kind == kindPlatform {
-			lhs = strings.ToLower(lhs)
+		return e.canon(kind, op.LHS), rhs == "true", [2]string{}
+	case pairLHSRHS:
+		if op.RHS == "" {
+			return "", false, [2]string{"rhs", "is empty, want the attribute's value"}
 		}
-		return lhs, rhs == "true", [2]string{}
+		return e.pairKey(kind, op.LHS, op.RHS), true, [2]string{}
 	}
 	if op.RHS == "" {
 		return "", false, [2]string{"rhs", "is empty, want the " + strings.ToUpper(op.ObjectType) + " value to match"}
 	}
-	return op.RHS, true, [2]string{}
+	return e.canon(kind, op.RHS), true, [2]string{}
 }
 
 func (c *cond) group(kind objKind, all bool) *opGroup {
@@ -215,13 +184,4 @@ func (c *cond) group(kind objKind, all bool) *opGroup {
 	}
 	c.groups = append(c.groups, opGroup{kind: kind, all: all})
 	return &c.groups[len(c.groups)-1]
-}
-
-func (c *cond) hasSegmentKind() bool {
-	for i := range c.groups {
-		if c.groups[i].kind.isSegmentKind() {
-			return true
-		}
-	}
-	return false
 }

@@ -19,6 +19,10 @@ type segment struct {
 	// covered: some access rule can apply to this segment, so POL-2's
 	// default allow does not (set by indexRules).
 	covered bool
+	// inclusive: matchStyle INCLUSIVE (SEG-6).
+	inclusive bool
+	// bypass is bypassType, upper-cased once (SEG-8).
+	bypass string
 }
 
 // Allows reports whether the segment includes port for proto ("tcp", the
@@ -77,6 +81,18 @@ func (e *Engine) compileSegments() []error {
 					bad(i, fmt.Sprintf("domainNames[%d]", k), fmt.Sprintf("%q is also a domain of segment %q (id %s); a domain belongs to one segment (SEG-3 picks the segment by domain alone)", d, o.Name, o.ID), err)
 				}
 			}
+		}
+		switch strings.ToUpper(s.MatchStyle) {
+		case "", MatchExclusive:
+		case MatchInclusive:
+			e.segs[i].inclusive = true
+		default:
+			bad(i, "matchStyle", fmt.Sprintf("is %q, want EXCLUSIVE (default) or INCLUSIVE", s.MatchStyle), nil)
+		}
+		switch e.segs[i].bypass = strings.ToUpper(s.BypassType); e.segs[i].bypass {
+		case "", BypassNever, BypassAlways, BypassOnNet:
+		default:
+			bad(i, "bypassType", fmt.Sprintf("is %q, want NEVER (default), ALWAYS or ON_NET", s.BypassType), nil)
 		}
 		errs = append(errs, checkRanges(i, "tcpPortRange", s.TCP)...)
 		errs = append(errs, checkRanges(i, "udpPortRange", s.UDP)...)

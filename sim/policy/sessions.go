@@ -19,6 +19,7 @@ func quote(s string) string { return strconv.Quote(s) }
 // case-insensitively for uniqueness, as DNS compares them.
 func (e *Engine) Register(r Registration) Enrolment {
 	r.Posture = slices.Clone(r.Posture)
+	r.Device = r.Device.clone()
 	en := e.hostname.validate(r.FQDN)
 	gateCode, gateTrace := gates(&r)
 	key := domain.Normalize(r.FQDN)
@@ -47,6 +48,11 @@ func (e *Engine) Register(r Registration) Enrolment {
 		en.Trace = append(en.Trace, "enrolled as "+quote(r.FQDN)+" and available for client-to-client")
 	}
 	s := &session{Registered: Registered{Registration: r, Enrolment: en}, quotedID: quote(r.ID)}
+	e.assignIP(s)
+	if s.ClientIP.IsValid() {
+		s.Trace = append(s.Trace, "client IP "+s.ClientIP.String()+" from the tenant's client-to-client IP ranges (SEG-9)")
+	}
+	en = s.Enrolment
 	e.sessions[r.ID] = s
 	if en.FQDNRegistered {
 		e.holders[key] = s
@@ -70,6 +76,7 @@ func (e *Engine) unregisterLocked(id string) {
 		return
 	}
 	delete(e.sessions, id)
+	e.releaseIP(s)
 	key := domain.Normalize(s.FQDN)
 	if e.holders[key] == s {
 		delete(e.holders, key)
@@ -83,6 +90,7 @@ func (e *Engine) Registered() []Registered {
 	for _, s := range e.sessions {
 		c := s.Registered
 		c.Posture = slices.Clone(s.Posture)
+		c.Device = s.Device.clone()
 		c.Trace = slices.Clone(s.Trace)
 		out = append(out, c)
 	}

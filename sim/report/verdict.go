@@ -166,3 +166,7 @@ func Count(results []RequirementResult) Counts {
 func (c Counts) String() string {
 	return fmt.Sprintf("%d passed, %d failed, %d skipped, %d missing", c.Passed, c.Failed, c.Skipped, c.Missing)
 }
+
+// Judge gives req its verdict from scenarios by the rules of
+// Requirements; a report checker calls it to recompute a recorded verdict.
+func Judge(req Requirement, scenarios []ScenarioRef) RequirementResult { return judge(req, scenarios) }

@@ -19,7 +19,8 @@ import (
 // CloseWrite first; a peer that sees the connection close without it fails
 // with ErrTruncated.
 type Conn struct {
-	raw net.Conn
+	raw     net.Conn
+	dialect Dialect // the protocol unless a broken agent's (see Dialect)
 
 	wmu  sync.Mutex // held while sealing or writing; guards the fields below
 	send direction
@@ -150,6 +151,10 @@ func (c *Conn) writeFrame(flags byte, p []byte) error {
 		return c.werr
 	}
 	putHeader(c.wbuf, flags, len(p))
+	c.dialect.toWire(c.wbuf[:HeaderLen])
+	if c.dialect.FrameDelay > 0 {
+		time.Sleep(c.dialect.FrameDelay)
+	}
 	// Seal into wbuf after the header: in place when p is already there.
 	sealed := c.send.aead.Seal(c.wbuf[HeaderLen:HeaderLen], nonce[:], p, c.wbuf[:HeaderLen])
 	if _, err := c.raw.Write(c.wbuf[:HeaderLen+len(sealed)]); err != nil {
@@ -207,7 +212,8 @@ func (c *Conn) next() error {
 		if err := c.fill(HeaderLen); err != nil {
 			return c.fail(err)
 		}
-		flags, n, err := parseHeader(c.rbuf[c.r0 : c.r0+HeaderLen])
+		hdr := c.dialect.fromWire(c.rbuf[c.r0 : c.r0+HeaderLen])
+		flags, n, err := parseHeader(hdr[:])
 		if err != nil {
 			return c.fail(err)
 		}

@@ -71,22 +71,7 @@ type Keys struct {
 // connection and returns them as this end uses them: client is true on the
 // TLS client (the source agent).
 func Derive(cs *tls.ConnectionState, client bool) (send, recv Keys, err error) {
-	if cs.Version != tls.VersionTLS13 {
-		return send, recv, fmt.Errorf("derive frame keys: TLS version %#04x, want TLS 1.3", cs.Version)
-	}
-	m, err := cs.ExportKeyingMaterial(Label, nil, ExportLen)
-	if err != nil {
-		return send, recv, fmt.Errorf("derive frame keys: %w", err)
-	}
-	var c2s, s2c Keys
-	copy(c2s.Key[:], m)
-	copy(c2s.IV[:], m[KeyLen:])
-	copy(s2c.Key[:], m[KeyLen+IVLen:])
-	copy(s2c.IV[:], m[2*KeyLen+IVLen:])
-	if client {
-		return c2s, s2c, nil
-	}
-	return s2c, c2s, nil
+	return Dialect{}.Derive(cs, client)
 }
 
 // direction is the AEAD state of one direction.
@@ -94,6 +79,8 @@ type direction struct {
 	aead cipher.AEAD
 	iv   [IVLen]byte
 	seq  uint64 // frames sealed or opened so far: the next frame's number
+	// seqLeft: Dialect.SeqLeft.
+	seqLeft bool
 }
 
 func newDirection(k Keys) (direction, error) {
@@ -116,7 +103,11 @@ func (d *direction) nonce() ([IVLen]byte, error) {
 		return n, ErrExhausted
 	}
 	for i := range 8 {
-		n[IVLen-1-i] ^= byte(d.seq >> (8 * i))
+		if d.seqLeft {
+			n[7-i] ^= byte(d.seq >> (8 * i))
+		} else {
+			n[IVLen-1-i] ^= byte(d.seq >> (8 * i))
+		}
 	}
 	d.seq++
 	return n, nil

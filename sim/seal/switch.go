@@ -53,17 +53,7 @@ func (r *records) Read(b []byte) (int, error) {
 // Server switches the TLS server's side of t to frames on raw, the
 // connection under t (without Records): it sends SwitchRecord through t.
 // t's handshake must be complete and nothing read from t yet.
-func Server(t *tls.Conn, raw net.Conn) (*Conn, error) {
-	cs := t.ConnectionState()
-	send, recv, err := Derive(&cs, false)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := t.Write([]byte(SwitchRecord)); err != nil {
-		return nil, fmt.Errorf("send switch record: %w", err)
-	}
-	return New(raw, send, recv)
-}
+func Server(t *tls.Conn, raw net.Conn) (*Conn, error) { return Dialect{}.Server(t, raw) }
 
 // Client switches the TLS client's side of t to frames on raw, the
 // connection under t (without Records). Frames may be sent at once; the
@@ -71,14 +61,7 @@ func Server(t *tls.Conn, raw net.Conn) (*Conn, error) {
 // handshake up to SwitchRecord, so that its session tickets reach t's
 // session cache and the server's verdict on the client certificate (a TLS
 // alert) reaches the reader.
-func Client(t *tls.Conn, raw net.Conn) (*Conn, error) {
-	cs := t.ConnectionState()
-	send, recv, err := Derive(&cs, true)
-	if err != nil {
-		return nil, err
-	}
-	return New(&tlsTail{Conn: raw, t: t}, send, recv)
-}
+func Client(t *tls.Conn, raw net.Conn) (*Conn, error) { return Dialect{}.Client(t, raw) }
 
 // tlsTail is raw with the TLS client's tail in front of its first Read.
 type tlsTail struct {

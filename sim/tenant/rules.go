@@ -23,9 +23,7 @@ func (l *loader) rules() []policy.Rule {
 	for i := range l.f.Rules {
 		refs = append(refs, ruleRef{fmt.Sprintf("rules[%d]", i), &l.f.Rules[i]})
 	}
-	for i := range l.f.PolicySet.Value.Rules {
-		refs = append(refs, ruleRef{fmt.Sprintf("policySet.rules[%d]", i), &l.f.PolicySet.Value.Rules[i]})
-	}
+	refs = append(refs, l.pastedRuleRefs()...)
 	ids, names, orders := map[string]bool{}, map[string]string{}, map[int]string{}
 	var out []policy.Rule
 	for pos, r := range refs {
@@ -78,10 +76,10 @@ func (l *loader) rule(r ruleRef, pos int) (rule policy.Rule, ok, enabled bool) {
 		rule.Order = n
 	}
 	switch a := policy.Action(strings.ToUpper(strings.TrimSpace(fr.Action))); a {
-	case policy.Allow, policy.Deny:
+	case policy.Allow, policy.Deny, policy.RequireApproval:
 		rule.Action = a
 	default:
-		l.errorf(r.field+".action", "is %q, want ALLOW or DENY", fr.Action)
+		l.errorf(r.field+".action", "is %q, want ALLOW, DENY or REQUIRE_APPROVAL", fr.Action)
 	}
 	rule.Operator = l.operator(r.field+".operator", fr.Operator, "AND")
 	enabled = true
@@ -89,7 +87,7 @@ func (l *loader) rule(r ruleRef, pos int) (rule policy.Rule, ok, enabled bool) {
 	case "", "0", "false":
 	case "1", "true":
 		enabled = false
-		l.warnf(r.field+".disabled", "rule %q is disabled; the lab leaves it out", rule.Name)
+		l.notef(r.field+".disabled", "rule %q is disabled; ZPA does not evaluate it and the lab leaves it out", rule.Name)
 	default:
 		l.errorf(r.field+".disabled", "is %q, want 0 or 1 (or false or true)", fr.Disabled)
 	}
@@ -120,8 +118,9 @@ func (l *loader) condition(field string, c fileCondition) policy.Condition {
 	default:
 		l.errorf(field+".negated", "is %q, want true or false", c.Negated)
 	}
-	for i, o := range c.Operands {
-		if op, ok := l.operand(fmt.Sprintf("%s.operands[%d]", field, i), o); ok {
+	for _, r := range expandOperands(field, c.Operands) {
+		if op, ok := l.operand(r.field, r.op); ok {
+			l.resolveOperand(r.field, &op, r.op)
 			out.Operands = append(out.Operands, op)
 		}
 	}
@@ -139,21 +138,23 @@ func (l *loader) operand(field string, o fileOperand) (policy.Operand, bool) {
 		l.errorf(field+".objectType", "missing; want APP, APP_GROUP, SCIM_GROUP, SCIM, USER, PLATFORM, CLIENT_TYPE or POSTURE")
 		return op, false
 	case policy.ObjApp:
-		return op, l.known(field, op.RHS, l.segIDs, "segment", "an id in applicationSegments or application.list")
+		return op, l.known(field, op.RHS, l.segIDs, "segment", "the id of a segment given (applicationSegments, or a body of GET /application: give every page)")
 	case policy.ObjAppGroup:
 		return op, l.known(field, op.RHS, l.segGroups, "segment group", "an id in segmentGroups or a segment's segmentGroupId")
 	case policy.ObjSCIMGroup:
 		if !l.needRHS(field, op.RHS, "the group's name or id") {
 			return op, false
 		}
-		if len(l.users) > 0 && !l.userGroups[op.RHS] {
+		if len(l.users) > 0 && !l.userGroups[op.RHS] && !l.userGroups[l.objectName(op.ObjectType, op.RHS)] {
 			l.warnf(field+".rhs", "no user in users is in group %q, so this operand matches nobody the tenant lists", op.RHS)
 		}
 	case policy.ObjSCIM, policy.ObjUser:
 		if !l.needRHS(field, op.RHS, "the user's name") {
 			return op, false
 		}
-		if len(l.users) > 0 && !l.users[op.RHS] {
+		// A SCIM operand with an attribute (lhs) compares its value, not
+		// a user name; only USER and the old lhs-less SCIM name users.
+		if len(l.users) > 0 && !l.users[op.RHS] && (op.ObjectType == policy.ObjUser || op.LHS == "") {
 			l.warnf(field+".rhs", "user %q is not in users", op.RHS)
 		}
 	case policy.ObjPlatform:

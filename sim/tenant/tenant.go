@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/configfile"
@@ -45,13 +47,21 @@ type Tenant struct {
 	// rules are left out. The engine sorts by Order.
 	Rules []policy.Rule
 	Tests []Test
+	// Objects are what operands point at (IdPs, SCIM groups and
+	// attributes, SAML attributes, posture profiles, trusted networks,
+	// machine groups), from the bodies ZPA's API returns for them; the
+	// engine resolves IDs and names through them (POL-4, IMP-1).
+	Objects []policy.Object
+	// Approvals are the approvals: section (POL-5).
+	Approvals []policy.Approval
+	// C2CIPRanges is c2cIpRanges (SEG-9).
+	C2CIPRanges []netip.Prefix
 }
 
-// User is a ZPA identity and the groups (SCIM_GROUP values) it belongs to.
-type User struct {
-	Name   string
-	Groups []string
-}
+// User is a ZPA identity as the IdP and the SCIM directory describe it:
+// its SCIM groups, SCIM and SAML attributes, IdP and ZIA risk level, each
+// unknown when the users: entry leaves it out (POL-4).
+type User = policy.User
 
 // Group is a segment group or a server group.
 type Group struct{ ID, Name string }
@@ -73,8 +83,13 @@ type Test struct {
 	Proto string // "tcp" or "udp"
 	// Devices are the destination devices registered before the test.
 	Devices []*device.Profile
-	// ExpectAllow is expect: allow; false is expect: deny.
+	// ExpectAllow is expect: allow; false is expect: deny or undecided.
 	ExpectAllow bool
+	// Expect is the verdict expected: allowed (expect: allow), denied
+	// (deny) or undecided (undecided, POL-4).
+	Expect policy.Verdict
+	// At is the test's at: time (approvals, POL-5); zero when absent.
+	At time.Time
 	// Code, if set, is the code the answer must carry.
 	Code code.Code
 }
@@ -87,10 +102,34 @@ type Warning struct {
 	Line  int
 	Field string
 	Msg   string
+	// NoDecision is true when what the warning is about cannot change an
+	// answer (a field that only names or describes something); false, the
+	// default, means it can, and explain and check show those first.
+	NoDecision bool
 }
 
 func (w Warning) String() string {
-	return (&configfile.Error{File: w.File, Line: w.Line, Field: w.Field, Msg: w.Msg}).Error()
+	s := (&configfile.Error{File: w.File, Line: w.Line, Field: w.Field, Msg: w.Msg}).Error()
+	if w.NoDecision {
+		return s + " (cannot change a decision)"
+	}
+	return s + " (can change a decision)"
+}
+
+// DecisionsFirst orders warnings so that those that can change a decision
+// come first, each group in its own order, as explain and check print them.
+func DecisionsFirst(ws []Warning) []Warning {
+	out := slices.Clone(ws)
+	slices.SortStableFunc(out, func(a, b Warning) int {
+		switch {
+		case a.NoDecision == b.NoDecision:
+			return 0
+		case !a.NoDecision:
+			return -1
+		}
+		return 1
+	})
+	return out
 }
 
 // Load reads and validates a tenant file (YAML or JSON). Device files named
@@ -123,18 +162,25 @@ func ParseFS(fsys fs.FS, name string) (*Tenant, []Warning, error) {
 // parse is Parse with the device files injected, so that fuzzing never
 // reads files a random input names.
 func parse(name string, data []byte, files deviceFiles) (*Tenant, []Warning, error) {
+	t, _, warns, err := parseFile(name, data, files)
+	return t, warns, err
+}
+
+// parseFile is parse that also returns the decoded file, for tenant
+// import to write it out again; the file is nil when it did not decode.
+func parseFile(name string, data []byte, files deviceFiles) (*Tenant, *fileTenant, []Warning, error) {
 	var f fileTenant
 	doc, err := configfile.Parse(name, data, &f)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	l := &loader{doc: doc, f: &f, files: files, devices: map[string]*device.Profile{}}
 	t := l.load()
 	if len(l.errs) > 0 {
-		return nil, l.warns, errors.Join(l.errs...)
+		return nil, &f, l.warns, errors.Join(l.errs...)
 	}
 	t.Path = name
-	return t, l.warns, nil
+	return t, &f, l.warns, nil
 }
 
 // Policy returns the tenant's policy as the engine takes it. The result
@@ -156,10 +202,10 @@ func (t *Tenant) config() policy.Config {
 		ImplicitBlock:   t.ImplicitBlock,
 		Segments:        t.Segments,
 		Rules:           t.Rules,
-		Groups:          make(map[string][]string, len(t.Users)),
-	}
-	for _, u := range t.Users {
-		c.Groups[u.Name] = u.Groups // names are unique (usersAndGroups)
+		Users:           t.Users,
+		Objects:         t.Objects,
+		Approvals:       t.Approvals,
+		C2CIPRanges:     t.C2CIPRanges,
 	}
 	return c
 }
@@ -184,11 +230,19 @@ type loader struct {
 	srvGroups  map[string]bool
 	userGroups map[string]bool
 	users      map[string]bool
+
+	// Pasted bodies and the objects operands point at (bodies.go, objects.go).
+	segGroupList, srvGroupList []Group
+	objs                       []policy.Object
+	objIndex                   map[string]map[string]int // by Type, then ID or alias: index in objs
+	unnamed                    map[string]*unnamedRefs   // by operand type
+	unnamedOrder               []string
 }
 
 // errorf records an error at field. The format may wrap an error with %w,
 // as fmt.Errorf does; see fail.
 func (l *loader) errorf(field, format string, args ...any) {
+	field = v2Field(field)
 	msg := fmt.Errorf(format, args...)
 	var cause error
 	switch msg.(type) {
@@ -220,9 +274,18 @@ func (e *fileError) Error() string   { return e.err.Error() }
 func (e *fileError) Unwrap() []error { return []error{e.err, e.cause} }
 
 func (l *loader) warnf(field, format string, args ...any) {
+	field = v2Field(field)
 	var ce *configfile.Error
 	if errors.As(l.doc.Errorf(field, format, args...), &ce) {
 		l.warns = append(l.warns, Warning{File: ce.File, Line: ce.Line, Field: ce.Field, Msg: ce.Msg})
+	}
+}
+
+// notef is warnf for what cannot change a decision.
+func (l *loader) notef(field, format string, args ...any) {
+	l.warnf(field, format, args...)
+	if n := len(l.warns); n > 0 {
+		l.warns[n-1].NoDecision = true
 	}
 }
 
@@ -246,11 +309,19 @@ func (l *loader) load() *Tenant {
 		l.errorf("implicitPolicy", "is %q, want allow (default: any user of the organization may reach any enrolled client, POL-2) or block", f.ImplicitPolicy)
 	}
 	t.Users = l.usersAndGroups()
-	t.SegmentGroups = l.groups("segmentGroups", f.SegmentGroups)
-	t.ServerGroups = l.groups("serverGroups", f.ServerGroups)
+	l.checkPasted()
+	t.SegmentGroups = l.pastedGroups(kindSegmentGroup, l.groups("segmentGroups", f.SegmentGroups))
+	t.ServerGroups = l.pastedGroups(kindServerGroup, l.groups("serverGroups", f.ServerGroups))
+	l.segGroupList, l.srvGroupList = t.SegmentGroups, t.ServerGroups
 	t.Segments = l.segments()
+	l.checkGroupApps()
+	t.Objects = l.objects()
+	l.objs = t.Objects
 	t.Rules = l.rules()
+	l.noteUnnamed()
 	t.Tests = l.tests()
+	t.Approvals = l.approvals()
+	t.C2CIPRanges = l.c2cIPRanges()
 	l.engineAccepts(t)
 	// Warnings come from the loader and the engine; show them in file order.
 	slices.SortStableFunc(l.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
@@ -274,6 +345,10 @@ func (l *loader) engineAccepts(t *Tenant) {
 	}
 	for _, w := range e.Lint() {
 		if hadErrors && w.Rule >= 0 {
+			continue
+		}
+		if w.NoDecision {
+			l.notef(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
 			continue
 		}
 		l.warnf(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
@@ -334,6 +409,8 @@ func domainIndex(field string) (k int, rest string, ok bool) {
 	return k, rest, err == nil && k >= 0
 }
 
+// usersAndGroups converts users:. A field left out is unknown, so that a
+// rule needing it is undecided (POL-4); written empty it is none.
 func (l *loader) usersAndGroups() []User {
 	l.users = map[string]bool{}
 	l.userGroups = map[string]bool{}
@@ -353,9 +430,57 @@ func (l *loader) usersAndGroups() []User {
 		for _, g := range u.Groups {
 			l.userGroups[g] = true
 		}
-		out = append(out, User{Name: name, Groups: append([]string(nil), u.Groups...)})
+		pu := User{Name: name, SCIM: l.attrs(field+".scimAttributes", u.SCIMAttributes), SAML: l.attrs(field+".samlAttributes", u.SAMLAttributes)}
+		if l.doc.Has(field + ".groups") {
+			pu.Groups = policy.Known(clone(u.Groups)...)
+		}
+		pu.IdP = policy.AttrOfPtr(trimmed(u.IdP))
+		pu.Risk = l.riskLevel(field+".riskLevel", u.RiskLevel)
+		out = append(out, pu)
 	}
 	return out
+}
+
+// riskLevels are RISK_FACTOR_TYPE's values (terraform-provider-zpa
+// zpa/common.go): ZIA's own UNKNOWN is a level, not the lab not knowing.
+var riskLevels = []string{"UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+
+func (l *loader) riskLevel(field string, v *string) policy.Attr {
+	v = trimmed(v)
+	if v == nil {
+		return policy.Attr{}
+	}
+	r := strings.ToUpper(*v)
+	if !slices.Contains(riskLevels, r) {
+		l.errorf(field, "is %q, want one of %s (ZIA's levels; leave it out when unknown)", *v, strings.Join(riskLevels, ", "))
+		return policy.Attr{}
+	}
+	return policy.Known(r)
+}
+
+// attrs converts SCIM or SAML attributes: absent is unknown; a map, even
+// an empty one, says the user has exactly these.
+func (l *loader) attrs(field string, m map[string][]string) policy.Attrs {
+	if !l.doc.Has(field) {
+		return policy.Attrs{}
+	}
+	out := policy.Attrs{Known: true, Values: make(map[string][]string, len(m))}
+	for k, vs := range m {
+		if strings.TrimSpace(k) == "" {
+			l.errorf(field, "has an empty attribute name; want the attribute's name or id")
+			continue
+		}
+		out.Values[strings.TrimSpace(k)] = clone(vs)
+	}
+	return out
+}
+
+func trimmed(v *string) *string {
+	if v == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*v)
+	return &t
 }
 
 func (l *loader) groups(field string, in []fileGroup) []Group {

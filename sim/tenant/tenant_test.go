@@ -33,7 +33,6 @@ func TestShippedTenantsLoad(t *testing.T) {
 		{"two-regexes.yaml", []string{"clientHostnameValidation: 2 regexes"}},
 		{"bad-regex.yaml", []string{"clientHostnameValidation[0]: regex", "FQDN_BAD_REGEX"}},
 		{"zpa-export.json", []string{
-			`application.list[1].domainNames[1]: "10.20.30.40" is an IP address`,
 			`policySet.rules[3].disabled: rule "Temporary Vendor Access" is disabled`,
 		}},
 	}
@@ -107,17 +106,17 @@ func TestBrokenTenants(t *testing.T) {
 	}{
 		{"unknown-field.yaml", []string{"unknown-field.yaml:7: applicationSegments[0].domainName: field domainName not found"}},
 		{"duplicate-segment.yaml", []string{`duplicate-segment.yaml:9: applicationSegments[1].id: segment id "seg1" is used twice`}},
-		{"bad-wildcard.yaml", []string{`bad-wildcard.yaml:8: applicationSegments[0].domainNames[1]: parse domain "desktop-*.example.com"`, "'*' only as the whole first label"}},
+		{"bad-wildcard.yaml", []string{`bad-wildcard.yaml:9: applicationSegments[0].domainNames[1]: parse domain "desktop-*.example.c*m"`, "'*' and '?' inside labels before the last"}},
 		{"bad-port.yaml", []string{
 			`bad-port.yaml:8: applicationSegments[0].tcpPortRange[0].to: is "70000", want a port 1-65535`,
 			`bad-port.yaml:9: applicationSegments[0].tcpPortRange[1]: from 445 is greater than to 139`,
 		}},
 		{"bad-enabled.yaml", []string{`bad-enabled.yaml:6: applicationSegments[0].enabled: is "sometimes", want true or false`}},
-		{"unknown-action.yaml", []string{`unknown-action.yaml:12: rules[0].action: is "PERMIT", want ALLOW or DENY`}},
+		{"unknown-action.yaml", []string{`unknown-action.yaml:12: rules[0].action: is "PERMIT", want ALLOW, DENY or REQUIRE_APPROVAL`}},
 		{"unknown-operand-ref.yaml", []string{`unknown-operand-ref.yaml:14: rules[0].conditions[0].operands[0].rhs: segment "seg2" does not exist`}},
 		{"bad-test.yaml", []string{
 			`bad-test.yaml:12: tests[0].to: "desktop-10B38-AC.example.com" is not host:port`,
-			`bad-test.yaml:17: tests[1].expect: is "maybe", want allow or deny`,
+			`bad-test.yaml:17: tests[1].expect: is "maybe", want allow, deny or undecided`,
 			`bad-test.yaml:22: tests[2].code: "C2C_SOMETHING_ELSE" is not a code the lab knows`,
 		}},
 		{"missing-device.yaml", []string{`missing-device.yaml:12: tests[0].devices[0]: device file "../../devices/no-such-device.yaml"`, "does not exist"}},
@@ -165,8 +164,8 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 			`t.yaml:9: applicationSegments[1].name: segment name "S1" is already used`, ""},
 		{"duplicate domain", head + seg + "  - id: s2\n    domainNames: [\"*.EXAMPLE.com\"]\n    tcpPortRange: [{from: 1}]\n",
 			`t.yaml:9: applicationSegments[1].domainNames[0]: "*.EXAMPLE.com" is also a domain of segment "S1" (id s1); a domain belongs to one segment (SEG-3 picks the segment by domain alone)`, ""},
-		{"duplicate domain after a dropped IP address", head + seg + "application:\n  list:\n    - {id: s2, domainNames: [\"10.0.0.1\", \"*.example.com\"], tcpPortRanges: [\"1\", \"1\"]}\n",
-			`t.yaml:10: application.list[0].domainNames[1]: "*.example.com" is also a domain of segment "S1" (id s1)`, `application.list[0].domainNames[0]: "10.0.0.1" is an IP address`},
+		{"duplicate domain after an IP address", head + seg + "application:\n  list:\n    - {id: s2, domainNames: [\"10.0.0.1\", \"*.example.com\"], tcpPortRanges: [\"1\", \"1\"]}\n",
+			`t.yaml:10: application.list[0].domainNames[1]: "*.example.com" is also a domain of segment "S1" (id s1)`, ""},
 		{"duplicate domain reported with the other errors", head + seg + "  - id: s2\n    domainNames: [\"*.example.com\"]\n    tcpPortRange: [{from: 1}]\nimplicitPolicy: maybe\n",
 			`t.yaml:9: applicationSegments[1].domainNames[0]: "*.example.com" is also a domain of segment "S1"`, ""},
 		{"domain twice in one segment warns", head + "applicationSegments:\n  - name: S\n    domainNames: [a.example.com, A.example.com]\n    tcpPortRange: [{from: 1}]\n", "",
@@ -198,10 +197,10 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 			`operands[0].rhs: is "yes", want true`, ""},
 		{"bad posture rhs", head + seg + "rules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: POSTURE, lhs: p, rhs: maybe}]}]\n",
 			`operands[0].rhs: is "maybe", want true`, ""},
-		{"unmodeled operand warns", head + seg + "rules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: COUNTRY_CODE, lhs: DE, rhs: \"true\"}]}]\n",
-			"", "t.yaml:11: rules[0].conditions[0].operands[0].objectType: the lab does not model COUNTRY_CODE operands"},
-		{"unmodeled operand in an export warns at its line", head + seg + "rules:\n  - {name: Off, action: allow, disabled: \"1\"}\npolicySet:\n  rules:\n    - name: R\n      action: allow\n      conditions:\n        - operands:\n            - {objectType: IDP, rhs: \"1\"}\n",
-			"", "t.yaml:16: policySet.rules[0].conditions[0].operands[0].objectType: the lab does not model IDP operands"},
+		{"an operand type never known warns", head + seg + "rules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: CHROME_ENTERPRISE, lhs: managed, rhs: \"true\"}]}]\n",
+			"", "t.yaml:11: rules[0].conditions[0].operands[0].objectType: the lab models no Chrome browser, so CHROME_ENTERPRISE is never known"},
+		{"an unknown operand type in an export warns at its line", head + seg + "rules:\n  - {name: Off, action: allow, disabled: \"1\"}\npolicySet:\n  rules:\n    - name: R\n      action: allow\n      conditions:\n        - operands:\n            - {objectType: NEW_THING, rhs: \"1\"}\n",
+			"", "t.yaml:16: policySet.rules[0].conditions[0].operands[0].objectType: NEW_THING is not an object type"},
 		{"two regexes warn", "name: t\nclientHostnameValidation: ['a', '(']\n", "",
 			"t.yaml:2: clientHostnameValidation: 2 regexes: ZPA accepts exactly one"},
 		{"a bad regex among two warns at its index", "name: t\nclientHostnameValidation:\n  - a\n  - (\n", "",
@@ -209,7 +208,10 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 		{"unknown scim group warns", head + seg + "users: [{name: a@example.com, groups: [g]}]\nrules:\n  - name: R\n    action: allow\n    conditions: [{operands: [{objectType: SCIM_GROUP, rhs: other}]}]\n",
 			"", `no user in users is in group "other"`},
 		{"strict outside export", head + "policy: {rules: []}\n", "t.yaml:3: policy: field policy not found", ""},
-		{"lax inside export", head + "application:\n  list:\n    - {id: \"1\", name: A, domainNames: [a.example.com], tcpPortRanges: [\"1\", \"1\"], icmpAccessType: PING}\npolicySet: {id: \"9\", sorted: true, rules: [{name: R, action: ALLOW, priority: \"1\"}]}\n", "", ""},
+		{"lax inside export", head + "application:\n  list:\n    - {id: \"1\", name: A, domainNames: [a.example.com], tcpPortRanges: [\"1\", \"1\"], icmpAccessType: PING}\npolicySet: {id: \"9\", sorted: true, rules: [{name: R, action: ALLOW, priority: \"1\"}]}\n", "",
+			"t.yaml:5: application.list[0].icmpAccessType: fields of application segments the lab ignores, none of which can change a decision: icmpAccessType (cannot change a decision)"},
+		{"unknown field inside export can change a decision", head + "application:\n  list:\n    - {id: \"1\", name: A, domainNames: [a.example.com], tcpPortRanges: [\"1\", \"1\"], newThing: on}\n", "",
+			`application.list[0].newThing: newThing of an application segment is "on" and is ignored: a field the lab does not know, so it cannot say it is harmless (can change a decision)`},
 		{"test without user", head + seg + "tests: [{name: x, to: \"a.example.com:1\", expect: allow}]\n", "tests[0].user: missing", ""},
 		{"test allow with code", head + seg + "tests: [{name: x, user: u, to: \"a.example.com:1\", expect: allow, code: C2C_NOT_AVAILABLE}]\n",
 			`tests[0].code: is "C2C_NOT_AVAILABLE" but expect is allow`, ""},
@@ -287,7 +289,7 @@ tests:
 				Conditions: []policy.Condition{{Operator: "OR", Negated: true, Operands: []policy.Operand{{ObjectType: "APP", LHS: "id", RHS: "WS"}}}}},
 			{ID: "no order", Name: "no order", Order: 2, Action: policy.Allow, Operator: "AND"},
 		},
-		Groups: map[string][]string{"a@example.com": {"helpdesk"}},
+		Users: []policy.User{{Name: "a@example.com", Groups: policy.Known("helpdesk")}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("Policy() =\n%+v\nwant\n%+v", cfg, want)
@@ -349,7 +351,7 @@ func TestZPAExportImport(t *testing.T) {
 		t.Fatalf("rules = %v, want %v (the disabled rule left out)", rules, want)
 	}
 	op := ten.Rules[0].Conditions[1].Operands[0]
-	if op != (policy.Operand{ObjectType: "SCIM_GROUP", LHS: "216196257331281933", RHS: "1102380"}) {
+	if op != (policy.Operand{ObjectType: "SCIM_GROUP", LHS: "216196257331281933", RHS: "1102380", IdpID: "216196257331281933", Name: "Contractors"}) {
 		t.Errorf("operand = %+v", op)
 	}
 	if len(ten.Tests) != 5 || ten.Tests[0].From == nil || ten.Tests[0].From.User != "admin@example.com" {

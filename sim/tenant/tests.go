@@ -13,6 +13,7 @@ import (
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/domain"
+	"github.com/c2clab/c2clab/sim/policy"
 )
 
 // tests converts the tests: section, loading each device file once.
@@ -73,10 +74,20 @@ func (l *loader) testTarget(field string, ft fileTest, t *Test) {
 func (l *loader) testExpect(field string, ft fileTest, t *Test) {
 	switch strings.ToLower(strings.TrimSpace(ft.Expect)) {
 	case "allow":
-		t.ExpectAllow = true
+		t.ExpectAllow, t.Expect = true, policy.VerdictAllowed
 	case "deny":
+		t.Expect = policy.VerdictDenied
+	case "undecided":
+		t.Expect = policy.VerdictUndecided
 	default:
-		l.errorf(field+".expect", "is %q, want allow or deny", ft.Expect)
+		l.errorf(field+".expect", "is %q, want allow, deny or undecided (an access rule needs an attribute the test does not describe, POL-4)", ft.Expect)
+	}
+	if s := strings.TrimSpace(ft.At); s != "" {
+		at, err := parseTime(s)
+		if err != nil {
+			l.errorf(field+".at", "is %q, want an RFC 3339 time such as 2026-12-01T10:00:00Z or epoch seconds", ft.At)
+		}
+		t.At = at
 	}
 	c := code.Code(strings.TrimSpace(ft.Code))
 	switch {
@@ -85,6 +96,8 @@ func (l *loader) testExpect(field string, ft fileTest, t *Test) {
 		l.errorf(field+".code", "%q is not a code the lab knows; want one of docs/CODES.md, e.g. %s", string(c), code.C2CClientNotFound)
 	case t.ExpectAllow:
 		l.errorf(field+".code", "is %q but expect is allow; an allowed connection has no code", string(c))
+	case t.Expect == policy.VerdictUndecided && c != code.BrkPolicyUndecided:
+		l.errorf(field+".code", "is %q but expect is undecided, whose code is %s", string(c), code.BrkPolicyUndecided)
 	}
 	t.Code = c
 }
@@ -160,8 +173,8 @@ func ParseTarget(s string) (fqdn string, port uint16, err error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("%q is not host:port; %s", s, want)
 	}
-	if strings.Contains(host, "*") {
-		return "", 0, fmt.Errorf("%q: a destination is one host, not a wildcard; %s", s, want)
+	if strings.ContainsAny(host, "*?") {
+		return "", 0, fmt.Errorf("%q: a destination is one host, not a wildcard or pattern; %s", s, want)
 	}
 	if !domain.ValidName(host) {
 		_, err := domain.Parse(host)

@@ -80,17 +80,22 @@ type Welcome struct {
 
 // Register carries the device profile as the connector reports it.
 type Register struct {
-	FQDN             string   `json:"fqdn"` // "" when it collects no hostname
-	OS               string   `json:"os"`   // windows, mac or linux
-	Platform         string   `json:"platform,omitempty"`
-	ConnectorVersion string   `json:"connectorVersion"`
-	JoinState        string   `json:"joinState"`
-	MachineTunnel    bool     `json:"machineTunnel"`
-	LoggedIn         bool     `json:"loggedIn"`
-	PrivateAccess    bool     `json:"privateAccess"`
-	User             string   `json:"user"`
-	Posture          []string `json:"posture"`
-	ClientType       string   `json:"clientType,omitempty"`
+	FQDN             string `json:"fqdn"` // "" when it collects no hostname
+	OS               string `json:"os"`   // windows, mac or linux
+	Platform         string `json:"platform,omitempty"`
+	ConnectorVersion string `json:"connectorVersion"`
+	JoinState        string `json:"joinState"`
+	MachineTunnel    bool   `json:"machineTunnel"`
+	LoggedIn         bool   `json:"loggedIn"`
+	PrivateAccess    bool   `json:"privateAccess"`
+	User             string `json:"user"`
+	// Posture: null is unknown, [] none (POL-4); likewise the three below,
+	// which are left out when unknown.
+	Posture         []string  `json:"posture"`
+	TrustedNetworks *[]string `json:"trustedNetworks,omitempty"`
+	Country         *string   `json:"country,omitempty"`
+	MachineGroup    *string   `json:"machineGroup,omitempty"`
+	ClientType      string    `json:"clientType,omitempty"`
 	// ServerGroups are the server groups an App Connector serves.
 	ServerGroups []string `json:"serverGroups,omitempty"`
 }
@@ -113,6 +118,11 @@ type Segment struct {
 	Domains []string    `json:"domains"`
 	TCP     []PortRange `json:"tcp"`
 	UDP     []PortRange `json:"udp,omitempty"`
+	// MatchStyle is EXCLUSIVE (default when empty) or INCLUSIVE
+	// (Multimatch, SEG-6); BypassType NEVER (default), ALWAYS or ON_NET
+	// (SEG-8). The source side needs both to choose the segment.
+	MatchStyle string `json:"matchStyle,omitempty"`
+	BypassType string `json:"bypassType,omitempty"`
 }
 
 // PortRange is an inclusive port range.

@@ -1,8 +1,8 @@
 // Package stepstest runs the conformance suite as Go tests: one subtest per
 // scenario, a skipped scenario a real skip with its reason, and a check at
 // the end of the test binary that its labs left nothing on the machine.
-// The suite's test binaries (steps, and steps/containertest/half1 and
-// half2) share it, so each has go test's whole time limit of its own.
+// The suite's test binaries (steps, and steps/containertest/part1 to
+// part3) share it, so each has go test's whole time limit of its own.
 package stepstest
 
 import (
@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,18 +57,53 @@ func Run(t *testing.T, backend, containerBinary, tags string, fixtures fs.FS) {
 	RunPaths(t, backend, containerBinary, tags, fixtures, nil)
 }
 
-// Part returns the feature files of part i of n (0-based): every n-th
-// file in name order, so a slow backend can spread the suite over several
-// test binaries, each with go test's whole time limit.
+// Part returns the feature files of part i of n (0-based), so a slow
+// backend can spread the suite over several test binaries, each with go
+// test's whole time limit. Files are dealt largest first, each to the part
+// with the fewest scenarios so far (an Examples row counts as a scenario),
+// so the parts take about as long as each other whatever files are added.
 func Part(i, n int) []string {
 	files, _ := fs.Glob(features.FS, "*.feature")
+	weight := make(map[string]int, len(files))
+	for _, f := range files {
+		weight[f] = scenarioCount(f)
+	}
+	slices.SortStableFunc(files, func(a, b string) int { return weight[b] - weight[a] })
+	load := make([]int, n)
 	var out []string
-	for k, f := range files {
-		if k%n == i {
+	for _, f := range files {
+		k := slices.Index(load, slices.Min(load))
+		load[k] += weight[f]
+		if k == i {
 			out = append(out, f)
 		}
 	}
+	slices.Sort(out)
 	return out
+}
+
+// scenarioCount is how many scenarios a feature file runs: its Scenario
+// lines plus the rows under its Examples tables (less each table's header).
+func scenarioCount(name string) int {
+	data, _ := fs.ReadFile(features.FS, name)
+	n, inExamples, header := 0, false, false
+	for _, line := range strings.Split(string(data), "\n") {
+		l := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(l, "Scenario:"):
+			n, inExamples = n+1, false
+		case strings.HasPrefix(l, "Examples:"):
+			inExamples, header = true, true
+		case inExamples && strings.HasPrefix(l, "|"):
+			if !header {
+				n++
+			}
+			header = false
+		case strings.HasPrefix(l, "Scenario Outline:"), strings.HasPrefix(l, "@"):
+			inExamples = false
+		}
+	}
+	return n
 }
 
 // RunPaths is Run over the feature files in paths (nil: all).
@@ -117,9 +153,9 @@ func RunPaths(t *testing.T, backend, containerBinary, tags string, fixtures fs.F
 }
 
 // ContainerSuite runs part i of n of the suite on the container backend:
-// the whole suite takes about 400 s there on 2 cores, too close to go
-// test's 10-minute limit for one test binary, so steps/containertest has
-// a binary per part. root is the module's source tree, for the static
+// the whole suite took 444 s there on 2 cores when quiet and over 600 s
+// when busy, beyond go test's 10-minute limit for one test binary, so
+// steps/containertest has a binary per part. root is the module's source tree, for the static
 // binary the image holds. Without a Docker engine it skips.
 func ContainerSuite(t *testing.T, i, n int, root string, fixtures fs.FS) {
 	if _, err := image.Connect(t.Context()); err != nil {

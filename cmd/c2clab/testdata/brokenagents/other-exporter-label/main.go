@@ -1,0 +1,20 @@
+// Command other-exporter-label is the reference agent broken on purpose, the same way on
+// both ends of a connection: it derives its frame keys with the exporter label "c2c/1 frames" instead of "c2c/1 data frames". Two copies of it
+// talk to each other without a flaw; paired with the reference agent it
+// fails. The certification self-test
+// (TestCertifyFailsExactlyWhatABrokenAgentBreaks) proves that c2clab
+// certify does not certify it (CERT-2) and fails only the pairings with
+// the reference agent.
+package main
+
+import (
+	"os"
+
+	"github.com/c2clab/c2clab/sim/agent"
+	"github.com/c2clab/c2clab/sim/node"
+	"github.com/c2clab/c2clab/sim/seal"
+)
+
+func main() {
+	os.Exit(node.MainAgent(os.Args[1:], func(c *agent.Config) { c.Faults = agent.Faults{Seal: seal.Dialect{Label: "c2c/1 frames"}} }))
+}
