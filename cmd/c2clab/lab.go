@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/c2clab/c2clab/sim/kube"
 	"github.com/c2clab/c2clab/sim/lab"
 )
 
@@ -40,6 +41,7 @@ type labUpFlags struct {
 	// detachedChild: this process is that lab's own process; it reports
 	// the table, or why it failed, on file descriptor 3 (labdetach.go).
 	detachedChild bool
+	kube        kubeFlags // --backend kubernetes only
 }
 
 func newLabUpCmd() *cobra.Command {
@@ -75,6 +77,9 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
   c2clab lab down "$run"`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.backend == kube.Backend {
+				return labUpKube(cmd, f, args)
+			}
 			plan, err := planLab(f, args)
 			if err != nil {
 				return badInput(err)
@@ -88,11 +93,12 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
 	cmd.Flags().StringVar(&f.tenant, "tenant", "", "tenant file (YAML or JSON); overrides the topology's")
 	cmd.Flags().StringArrayVar(&f.devices, "device", nil, "device profile file; repeat for each device")
 	cmd.Flags().BoolVar(&f.ignoreLinks, "ignore-links", false, "run a topology's impaired links unimpaired")
-	cmd.Flags().StringVar(&f.backend, "backend", lab.BackendLocal, "where machines run: local (loopback addresses), netns (a network namespace each on a CNI bridge; root) or container (Docker)")
+	cmd.Flags().StringVar(&f.backend, "backend", lab.BackendLocal, "where machines run: local (loopback addresses), netns (a network namespace each on a CNI bridge; root) or container (Docker), or kubernetes (a cluster from KUBECONFIG; a topology's sites onto nodes)")
 	cmd.Flags().BoolVarP(&f.detach, "detach", "d", false, "start the lab in the background, print its table and return; lab down RUN stops it")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the table as JSON (for scripts)")
 	cmd.Flags().BoolVar(&f.detachedChild, detachedChildFlag, false, "")
 	cmd.Flags().MarkHidden(detachedChildFlag)
+	addKubeFlags(cmd.Flags(), &f.kube, true)
 	return cmd
 }
 
@@ -273,6 +279,8 @@ func labTableOf(cmd *cobra.Command, id string, asJSON bool) error {
 
 func newLabDownCmd() *cobra.Command {
 	var all bool
+	var backend string
+	var kf kubeFlags
 	cmd := &cobra.Command{
 		Use:   "down [RUN_ID...] | --all",
 		Short: "Remove labs: stop their nodes and delete their run directories and keys",
@@ -283,9 +291,16 @@ name: its own process gets SIGTERM and closes the lab as Ctrl-C would. What
 is left is swept: the run's node processes (whose command line names its
 directory) are killed, and so is anything still running inside the run's
 network namespaces when they are removed.`,
-		RunE: func(cmd *cobra.Command, args []string) error { return labDown(cmd, args, all) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if backend == kube.Backend {
+				return labDownKube(cmd, args, all, kf)
+			}
+			return labDown(cmd, args, all)
+		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "remove every run left by a crashed or killed lab")
+	cmd.Flags().StringVar(&backend, "backend", "", "kubernetes: remove runs from the cluster (by their c2clab.io/run label) instead of this machine")
+	addKubeFlags(cmd.Flags(), &kf, false)
 	return cmd
 }
 

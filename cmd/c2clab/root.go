@@ -27,6 +27,8 @@ Exit codes: 0 ok/allowed, 1 failed/denied, 2 bad input.`,
 		newVersionCmd(),
 		newMSRACmd(),
 		newBenchCmd(),
+		newImageCmd(),
+		newReadyCmd(),
 		newTenantCmd(),
 	)
 	return root

@@ -31,6 +31,9 @@ type Topology struct {
 	// Network is the network every node is attached to.
 	Network Network `yaml:"network"`
 	Nodes   []Node  `yaml:"nodes"`
+	// Sites name where machines run on a cluster (the kubernetes
+	// backend); other backends run every site on this machine.
+	Sites map[string]Site `yaml:"sites"`
 
 	// Path is the file it was read from; Dir its directory.
 	Path string `yaml:"-"`
@@ -58,6 +61,8 @@ type Node struct {
 	Apps         []App    `yaml:"apps"`
 	// Link impairs the node's attachment to the network, both ways.
 	Link Link `yaml:"link"`
+	// Site is one of the topology's sites; empty means anywhere.
+	Site string `yaml:"site"`
 
 	// Profile is the loaded device profile of an agent.
 	Profile *device.Profile `yaml:"-"`

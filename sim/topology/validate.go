@@ -39,6 +39,7 @@ func (t *Topology) validate(d *configfile.Doc, load deviceLoader) error {
 		errs = append(errs, d.Errorf("nodes", "has %d nodes with role broker; want exactly one", brokers))
 	}
 	errs = append(errs, t.validateNetwork(d)...)
+	errs = append(errs, t.validateSites(d)...)
 	return errors.Join(errs...)
 }
 

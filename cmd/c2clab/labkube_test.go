@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/kube"
+	"github.com/c2clab/c2clab/sim/kube/kubetest"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the command writes it.
+type syncBuffer struct {
+	mu sync.Mutex // guards b
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLabUpKubernetesCreatesAndDeletesTheWANLab runs the README's command,
+// lab up --backend kubernetes topologies/two-sites-wan.yaml, against a
+// real apiserver with a scheduler and a kwok node, and proves that the
+// run's objects are there while it is up and all gone after Ctrl-C.
+func TestLabUpKubernetesCreatesAndDeletesTheWANLab(t *testing.T) {
+	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true, KWOK: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := kube.FromConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.InstallNADCRD(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env.AddNodes(ctx, t, map[string]map[string]string{"kwok-0": {"type": "kwok"}})
+	upCtx, stop := context.WithCancel(ctx)
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		root := newRootCmd()
+		root.SetOut(out)
+		root.SetErr(out)
+		root.SetArgs([]string{"lab", "up", "--backend", "kubernetes", "--ignore-links", "--kubeconfig", env.Kubeconfig, "--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/two-sites-wan.yaml"})
+		done <- root.ExecuteContext(upCtx)
+	}()
+	for !strings.Contains(out.String(), "Ctrl-C deletes it") {
+		select {
+		case err := <-done:
+			stop()
+			t.Fatalf("lab up ended before it was up: %v\n%s", err, out)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	runs, err := c.Runs(ctx)
+	if err != nil || len(runs) != 1 {
+		stop()
+		t.Fatalf("runs on the cluster while up: %v, %v", runs, err)
+	}
+	left, err := c.Left(ctx, runs[0].ID)
+	if err != nil || left["pods"] != 6 || left["networks"] != 1 || left["services"] != 1 || left["secrets"] != 6 {
+		t.Errorf("while up, the run has %v, %v; want 6 pods and secrets, the network and the broker service", left, err)
+	}
+	t.Logf("lab up printed:\n%s", out)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("lab up: %v\n%s", err, out)
+	}
+	left, err = c.Left(ctx, runs[0].ID)
+	for kind, n := range left {
+		if n != 0 {
+			t.Errorf("after lab up ended: %d %s of %s left", n, kind, runs[0].ID)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLabDownKubernetesAllRemovesCrashedRunsOnly leaves two runs on the
+// cluster as a crashed lab up would: one started on this host by a process
+// that is gone, one started on another host. lab down --all removes the
+// first and keeps the second, which naming it then removes.
+func TestLabDownKubernetesAllRemovesCrashedRunsOnly(t *testing.T) {
+	env := kubetest.Start(t, kubetest.Options{Controllers: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := kube.FromConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.InstallNADCRD(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	crashed := leaveRun(ctx, t, c, host+"/"+strconv.Itoa(dead.Process.Pid))
+	foreign := leaveRun(ctx, t, c, "another-host/1")
+	down := func(args ...string) string {
+		var out bytes.Buffer
+		root := newRootCmd()
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs(append([]string{"lab", "down", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig}, args...))
+		if err := root.ExecuteContext(ctx); err != nil {
+			t.Fatalf("lab down %v: %v\n%s", args, err, &out)
+		}
+		return out.String()
+	}
+	out := down("--all")
+	if !strings.Contains(out, "removing "+crashed) || !strings.Contains(out, "keeping "+foreign+": started on host another-host") {
+		t.Errorf("lab down --all said:\n%s\nwant %s removed and %s kept", out, crashed, foreign)
+	}
+	assertRuns(ctx, t, c, foreign)
+	down(foreign)
+	assertRuns(ctx, t, c)
+}
+
+// leaveRun creates the objects of a run of two-sites-wan owned by owner,
+// as a lab up that died would leave them, and returns its ID.
+func leaveRun(ctx context.Context, t *testing.T, c *kube.Cluster, owner string) string {
+	t.Helper()
+	l, _, err := planKube(labUpFlags{ignoreLinks: true, kube: kubeFlags{image: "c2clab/c2clab:test"}}, []string{"../../topologies/two-sites-wan.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := kube.Build(l.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Namespace.Annotations = map[string]string{kube.AnnotationOwner: owner}
+	t.Cleanup(func() { deleteQuietly(c, l.Plan.RunID) })
+	if err := c.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	return l.Plan.RunID
+}
+
+func assertRuns(ctx context.Context, t *testing.T, c *kube.Cluster, want ...string) {
+	t.Helper()
+	runs, err := c.Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.ID)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("runs on the cluster: %v; want %v", got, want)
+	}
+}
+
+// deleteQuietly is the cleanup of a test's run, bounded so that a control
+// plane that cannot finish a deletion does not hang the test binary.
+func deleteQuietly(c *kube.Cluster, runID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c.Delete(ctx, runID)
+}

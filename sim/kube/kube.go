@@ -1,0 +1,112 @@
+// Package kube runs a lab on a Kubernetes cluster: it turns the lab's
+// machines into Pods (one per machine, a container per node, from the
+// static image the container backend builds), the topology's CNI network
+// into a Multus NetworkAttachmentDefinition carrying that config as it is,
+// and the broker into a Service, all in one namespace per run that is
+// named and labelled with the run ID, so deleting it cleans up and a label
+// query finds what a crashed run left.
+//
+// Building the objects (Build) is pure and separate from talking to a
+// cluster (Cluster), so the mapping is tested without one and the apiserver
+// tests check that every object Build makes is accepted.
+package kube
+
+import (
+	"net/netip"
+)
+
+// Labels and annotations the backend puts on what it makes.
+const (
+	// LabelRun carries the run ID on the namespace and every object in it;
+	// `c2clab lab down --all` lists namespaces by it.
+	LabelRun = "c2clab.io/run"
+	// LabelMachine, LabelRole and LabelSite say what a Pod stands for.
+	LabelMachine = "c2clab.io/machine"
+	LabelRole    = "c2clab.io/role"
+	LabelSite    = "c2clab.io/site"
+	// AnnotationOwner on the namespace is HOST/PID of the process that
+	// runs the lab, so lab down --all on that host can tell a crashed run.
+	AnnotationOwner = "c2clab.io/owner"
+	// labelManagedBy is the recommended label naming the tool.
+	labelManagedBy = "app.kubernetes.io/managed-by"
+	managedBy      = "c2clab"
+)
+
+// Backend is the kubernetes backend's name on the command line.
+const Backend = "kubernetes"
+
+// Roles of a machine's Pod.
+const (
+	RoleBroker    = "broker"
+	RoleDevice    = "device"    // a device: its services and its agent
+	RoleConnector = "connector" // an App Connector
+	RoleApp       = "app"       // an app server behind a connector
+)
+
+// Plan is one run's lab on a cluster. The zero value is not usable: RunID,
+// Image, Network and at least one machine are required.
+type Plan struct {
+	// RunID names the namespace and labels everything (lab.NewRunID).
+	RunID string
+	// Image is the c2clab image every container runs (sim/image's, or
+	// one loaded from `c2clab image save`'s tar).
+	Image string
+	// PullPolicy is the containers' image pull policy; empty means
+	// IfNotPresent, which uses an image loaded onto the nodes.
+	PullPolicy string
+	// Network is the lab network every machine is attached to.
+	Network Network
+	// Sites map a site name to the node labels its machines need.
+	Sites map[string]map[string]string
+	// Machines are the lab's machines, broker first.
+	Machines []Machine
+}
+
+// Network is the lab network as Multus sees it.
+type Network struct {
+	// Name is the NetworkAttachmentDefinition's name.
+	Name string
+	// CNI is the topology's CNI config list (JSON), carried verbatim
+	// except for node-local IPAM; see attachConfig.
+	CNI []byte
+	// Prefix is the network's subnet; each machine's Addr is in it.
+	Prefix netip.Prefix
+}
+
+// Machine is one machine of the lab: a Pod.
+type Machine struct {
+	Name string
+	Role string
+	// Site is a key of Plan.Sites; empty means any node.
+	Site string
+	// Addr is the machine's static address on the lab network.
+	Addr netip.Addr
+	// Nodes are the c2clab node processes it runs, one container each.
+	Nodes []Node
+	// Files are what its Secret holds (configs, certificates, keys),
+	// mounted read-only at ConfigDir.
+	Files map[string][]byte
+	// Ports are the TCP ports it serves to other machines or the user,
+	// by name (control, data, admin, socks, status).
+	Ports map[string]int32
+}
+
+// Node is one c2clab node process: c2clab node ROLE --config FILE.
+type Node struct {
+	// Role is the node role (broker, services, agent, connector).
+	Role string
+	// Config is the name of its config file among the machine's Files.
+	Config string
+}
+
+// Paths inside every container.
+const (
+	// ConfigDir is where a machine's Secret is mounted.
+	ConfigDir = "/etc/c2clab"
+	// readyDir is an emptyDir for the nodes' ready files.
+	readyDir = "/run/c2clab"
+)
+
+// Namespace is the run's namespace name: the run ID itself, already a
+// valid DNS label (c2c and 6 hex characters).
+func Namespace(runID string) string { return runID }
