@@ -41,7 +41,7 @@ type labUpFlags struct {
 	// detachedChild: this process is that lab's own process; it reports
 	// the table, or why it failed, on file descriptor 3 (labdetach.go).
 	detachedChild bool
-	kube        kubeFlags // --backend kubernetes only
+	kube          kubeFlags // --backend kubernetes only
 }
 
 func newLabUpCmd() *cobra.Command {
