@@ -52,7 +52,7 @@ Exit codes: 0 written, 2 bad input, a failed sign-in or a failed request
 (nothing is written).`,
 		Example: `  ZPA_CLIENT_ID=... ZPA_CLIENT_SECRET=... ZPA_CUSTOMER_ID=... \
     c2clab tenant pull fixtures/zpa-import/helpdesk.yaml -o helpdesk.yaml --save helpdesk-bodies/ \
-    --without approval   # approvals carry workingHours, which the lab refuses for now
+    --without approval   # fetch and save the approvals, but leave them out of the tenant
   c2clab tenant pull --flow oneapi --vanity-domain acme --client-id ID --client-secret-file secret.txt \
     --customer-id 216199618143191040 -o acme.yaml`,
 		Args: cobra.MaximumNArgs(1),
@@ -102,7 +102,7 @@ Exit codes: 0 written, 2 bad input, a failed sign-in or a failed request
 	fl.StringVar(&p.baseURL, "base-url", "", "API base URL instead of the cloud's (a local replay server in tests)")
 	fl.StringVar(&p.tokenURL, "token-url", "", "OneAPI token URL instead of the vanity domain's")
 	fl.StringVar(&p.save, "save", "", "also write the bodies fetched to this new directory, as import reads them")
-	fl.StringSliceVar(&p.without, "without", nil, "resources fetched but not imported, e.g. approval (whose workingHours the lab refuses); names as docs/ZPA_API.md lists them")
+	fl.StringSliceVar(&p.without, "without", nil, "resources fetched but not imported, e.g. approval; names as docs/ZPA_API.md lists them")
 	return cmd
 }
 

@@ -12,9 +12,9 @@ import (
 	"github.com/c2clab/c2clab/sim/zpaapi/zpaapitest"
 )
 
-// helpdeskBodies copies fixtures/zpa/helpdesk without its approval page:
-// approvals: does not yet take ZPA's /approval items as they are (NOTES),
-// and the pull then skips the endpoint the replay server lacks.
+// helpdeskBodies copies fixtures/zpa/helpdesk without its approval page,
+// so that the pull meets an endpoint the replay server lacks and skips it,
+// and --without approval has a saved import to equal.
 func helpdeskBodies(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()

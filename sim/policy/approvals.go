@@ -12,6 +12,7 @@ import (
 // one segment of this tenant and a time range.
 func (e *Engine) compileApprovals() []error {
 	var errs []error
+	e.hours = make([]*hours, len(e.cfg.Approvals))
 	ids := make(map[string]bool, len(e.cfg.Segments))
 	for i := range e.cfg.Segments {
 		ids[e.cfg.Segments[i].ID] = true
@@ -31,6 +32,13 @@ func (e *Engine) compileApprovals() []error {
 			if !ids[s] {
 				bad(fmt.Sprintf("applications[%d].id", j), fmt.Sprintf("%q is no application segment of this tenant", s))
 			}
+		}
+		if a.Hours != nil {
+			h, field, err := parseHours(a.Hours)
+			if err != nil {
+				bad("workingHours."+field, err.Error())
+			}
+			e.hours[i] = h
 		}
 		switch {
 		case a.Start.IsZero() || a.End.IsZero():
@@ -55,7 +63,7 @@ func (e *Engine) approvalStep(d *Decision, seg *segment, req *Request) bool {
 		if !a.covers(req.User, seg.s.ID) {
 			continue
 		}
-		if !req.Time.Before(a.Start) && req.Time.Before(a.End) {
+		if !req.Time.Before(a.Start) && req.Time.Before(a.End) && (e.hours[i] == nil || e.hours[i].contains(req.Time)) {
 			d.Trace = append(d.Trace, "approval "+quote(a.ID)+" for "+quote(req.User)+" on "+seg.name+" is in force ("+a.span()+")")
 			return true
 		}
@@ -87,5 +95,9 @@ func (a *Approval) covers(user, segID string) bool {
 }
 
 func (a *Approval) span() string {
-	return a.Start.UTC().Format(time.RFC3339) + " to " + a.End.UTC().Format(time.RFC3339)
+	s := a.Start.UTC().Format(time.RFC3339) + " to " + a.End.UTC().Format(time.RFC3339)
+	if a.Hours != nil {
+		s += ", working hours " + a.Hours.String()
+	}
+	return s
 }

@@ -509,3 +509,55 @@ func TestDecideClientIPs(t *testing.T) {
 		t.Fatalf("Route by address = %+v", r)
 	}
 }
+
+// POL-5 with ZPA's workingHours: an approval holds only on its days and
+// hours, in its own time zone, and hours past midnight belong to the day
+// they start on.
+func TestDecideApprovalWorkingHours(t *testing.T) {
+	berlin := &WorkingHours{Days: []string{"MON", "TUE", "WED", "THU", "FRI"}, From: "08:00", To: "17:00", TimeZone: "Europe/Berlin"}
+	night := &WorkingHours{Days: []string{"FRI"}, From: "22:00", To: "02:00", TimeZone: "UTC"}
+	start, end := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	rules := []Rule{{ID: "ra", Name: "Approval needed", Order: 1, Action: RequireApproval, Conditions: []Condition{cnd(op(ObjApp, "id", "ws"))}}}
+	e := newEngine(t, Config{HostnameRegexes: []string{`.*\.example\.com`}, Segments: []Segment{c2cSegment("ws", "*.example.com")},
+		Rules: rules, Approvals: []Approval{
+			{ID: "day", Emails: []string{"alice@example.com"}, Segments: []string{"ws"}, Start: start, End: end, Hours: berlin},
+			{ID: "night", Emails: []string{"bob@example.com"}, Segments: []string{"ws"}, Start: start, End: end, Hours: night},
+		}})
+	e.Register(goodWindows("s1", "pc.example.com"))
+	for _, tc := range []struct {
+		name, user string
+		at         time.Time
+		allowed    bool
+	}{
+		{"Thursday 11:00 in Berlin (10:00 UTC, winter)", "alice@example.com", time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), true},
+		{"Thursday 08:00 in Berlin, the first minute", "alice@example.com", time.Date(2026, 1, 15, 7, 0, 0, 0, time.UTC), true},
+		{"Thursday 17:00 in Berlin, the end is not in", "alice@example.com", time.Date(2026, 1, 15, 16, 0, 0, 0, time.UTC), false},
+		{"Thursday 07:30 UTC in summer is 09:30 in Berlin", "alice@example.com", time.Date(2026, 7, 16, 7, 30, 0, 0, time.UTC), true},
+		{"Saturday noon in Berlin", "alice@example.com", time.Date(2026, 1, 17, 11, 0, 0, 0, time.UTC), false},
+		{"Friday 23:00, in the night window", "bob@example.com", time.Date(2026, 1, 16, 23, 0, 0, 0, time.UTC), true},
+		{"Saturday 01:00, the Friday window past midnight", "bob@example.com", time.Date(2026, 1, 17, 1, 0, 0, 0, time.UTC), true},
+		{"Friday 01:00 belongs to Thursday's window, which there is none of", "bob@example.com", time.Date(2026, 1, 16, 1, 0, 0, 0, time.UTC), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := e.Decide(Request{User: tc.user, FQDN: "pc.example.com", Port: 3389, Time: tc.at})
+			if tc.allowed {
+				checkDecision(t, d, want{allowed: true, rule: "ra", dest: "s1", trace: "working hours"})
+			} else {
+				checkDecision(t, d, want{code: code.BrkApprovalRequired, rule: "ra"})
+			}
+		})
+	}
+	for _, bad := range []struct {
+		h     WorkingHours
+		field string
+	}{
+		{WorkingHours{Days: []string{"MONDAY"}, From: "08:00", To: "17:00", TimeZone: "UTC"}, "workingHours.days"},
+		{WorkingHours{Days: []string{"MON"}, From: "8am", To: "17:00", TimeZone: "UTC"}, "workingHours.startTime"},
+		{WorkingHours{Days: []string{"MON"}, From: "08:00", To: "17:00", TimeZone: "Mars/Olympus"}, "workingHours.timeZone"},
+	} {
+		_, err := New(Config{Segments: []Segment{c2cSegment("ws", "*.example.com")}, Approvals: []Approval{{ID: "x", Emails: []string{"a"}, Segments: []string{"ws"}, Start: start, End: end, Hours: &bad.h}}})
+		if err == nil || !strings.Contains(err.Error(), "approvals[0]."+bad.field) {
+			t.Errorf("working hours %+v: got %v, want an error at approvals[0].%s", bad.h, err, bad.field)
+		}
+	}
+}

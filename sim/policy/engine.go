@@ -34,6 +34,7 @@ type Engine struct {
 	// ambiguous lists names two Objects of one type share (for Lint).
 	ambiguous []string
 	warnings  []Warning
+	hours     []*hours // parallel to cfg.Approvals: nil when all day
 
 	mu       sync.RWMutex
 	sessions map[string]*session     // by session ID; guarded by mu
@@ -177,6 +178,11 @@ func (c Config) Clone() Config {
 	for i := range c.Approvals {
 		a := &c.Approvals[i]
 		a.Emails, a.Segments = slices.Clone(a.Emails), slices.Clone(a.Segments)
+		if a.Hours != nil {
+			h := *a.Hours
+			h.Days = slices.Clone(h.Days)
+			a.Hours = &h
+		}
 	}
 	c.C2CIPRanges = slices.Clone(c.C2CIPRanges)
 	return c

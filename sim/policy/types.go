@@ -217,6 +217,20 @@ type Approval struct {
 	Segments []string
 	Start    time.Time
 	End      time.Time
+	// Hours, if set, narrows the approval to working hours (ZPA's
+	// workingHours); nil means all day, every day between Start and End.
+	Hours *WorkingHours
+}
+
+// WorkingHours is ZPA's workingHours of an approval: the days (MON ... SUN)
+// and the local time of day, From up to To ("HH:MM"), in TimeZone (an IANA
+// name such as Europe/Berlin). A To at or before From runs past midnight
+// into the next day. ZPA also sends the same hours as startTimeCron and
+// endTimeCron; the lab reads these fields, which say it plainly.
+type WorkingHours struct {
+	Days     []string
+	From, To string
+	TimeZone string
 }
 
 // Segment is an application segment.

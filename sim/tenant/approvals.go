@@ -13,9 +13,8 @@ import (
 // approvals converts approvals: (POL-5), spelled as ZPA's /approval API
 // returns them (help.zscaler.com/zpa/configuring-privileged-approvals-using-api):
 // emailIds, applications[].id, startTime and endTime (epoch seconds, or
-// RFC 3339 when written by hand). workingHours narrows an approval to
-// certain hours; the lab does not model it, so one that has it is refused
-// rather than taken as wider than it is.
+// RFC 3339 when written by hand), and workingHours (days, startTime and
+// endTime in timeZone), which narrows the approval to those hours.
 func (l *loader) approvals() []policy.Approval {
 	var out []policy.Approval
 	for i, a := range l.f.Approvals {
@@ -24,7 +23,7 @@ func (l *loader) approvals() []policy.Approval {
 		if pa.ID == "" {
 			pa.ID = strconv.Itoa(i)
 		}
-		for _, app := range a.Applications {
+		for _, app := range a.Applications.Value {
 			pa.Segments = append(pa.Segments, strings.TrimSpace(app.ID))
 		}
 		var err error
@@ -34,8 +33,8 @@ func (l *loader) approvals() []policy.Approval {
 		if pa.End, err = parseTime(a.EndTime); err != nil {
 			l.errorf(field+".endTime", "is %q, want epoch seconds (as ZPA returns it) or an RFC 3339 time", a.EndTime)
 		}
-		if l.doc.Has(field + ".workingHours") {
-			l.errorf(field+".workingHours", "the lab does not model working hours, which can refuse a connection the time range allows; remove it to treat the approval as in force all day")
+		if h := a.WorkingHours.Value; h != nil {
+			pa.Hours = &policy.WorkingHours{Days: clone(h.Days), From: h.StartTime, To: h.EndTime, TimeZone: h.TimeZone}
 		}
 		out = append(out, pa)
 	}

@@ -173,16 +173,28 @@ type fileTest struct {
 // fileApproval is one item of ZPA's GET .../approval; fields the lab does
 // not model besides workingHours (status, modifiedTime, ...) are ignored.
 type fileApproval struct {
-	ID           string                         `yaml:"id"`
-	EmailIDs     []string                       `yaml:"emailIds"`
-	Applications []fileGroup                    `yaml:"applications"`
-	StartTime    string                         `yaml:"startTime"`
-	EndTime      string                         `yaml:"endTime"`
-	WorkingHours configfile.Lax[map[string]any] `yaml:"workingHours"`
-	Status       string                         `yaml:"status"`
-	ModifiedTime string                         `yaml:"modifiedTime"`
-	CreationTime string                         `yaml:"creationTime"`
-	ModifiedBy   string                         `yaml:"modifiedBy"`
+	ID       string   `yaml:"id"`
+	EmailIDs []string `yaml:"emailIds"`
+	// Applications are full segment objects in ZPA's body; only their id
+	// names the segment, so the rest is taken laxly.
+	Applications configfile.Lax[[]fileGroup]       `yaml:"applications"`
+	StartTime    string                            `yaml:"startTime"`
+	EndTime      string                            `yaml:"endTime"`
+	WorkingHours configfile.Lax[*fileWorkingHours] `yaml:"workingHours"`
+	Status       string                            `yaml:"status"`
+	ModifiedTime string                            `yaml:"modifiedTime"`
+	CreationTime string                            `yaml:"creationTime"`
+	ModifiedBy   string                            `yaml:"modifiedBy"`
+}
+
+// fileWorkingHours is an approval's workingHours as ZPA returns it;
+// startTimeCron and endTimeCron repeat startTime and endTime (in UTC), so
+// they are read laxly and not used.
+type fileWorkingHours struct {
+	Days      []string `yaml:"days"`
+	StartTime string   `yaml:"startTime"`
+	EndTime   string   `yaml:"endTime"`
+	TimeZone  string   `yaml:"timeZone"`
 }
 
 // fileIPRange is a CIDR string or an item of ZPA's GET .../v2/ipRanges,

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/policy"
@@ -301,5 +302,44 @@ func TestImportErrorsPointAtSources(t *testing.T) {
 	_, err = Import([]Source{{Name: "a.yaml", Data: []byte("name: a\n")}, {Name: "b.yaml", Data: []byte("name: b\n")}}, ImportOptions{})
 	if err == nil || !strings.Contains(err.Error(), "b.yaml: is a tenant file, and so is a.yaml") {
 		t.Errorf("two tenant files: err = %v", err)
+	}
+}
+
+// TestImportApprovalsWithWorkingHours: the whole helpdesk set, its
+// /approval page as ZPA returns it (workingHours, full application
+// objects) included, imports; the contractor's REQUIRE_APPROVAL rule then
+// allows within the approval's working hours (weekdays 08:00-17:00
+// Europe/Berlin) and refuses outside them (POL-5).
+func TestImportApprovalsWithWorkingHours(t *testing.T) {
+	srcs := readSources(t, "../../fixtures/zpa-import/helpdesk.yaml", zpaFixtures+"helpdesk")
+	im, err := Import(srcs, ImportOptions{Output: filepath.Join(t.TempDir(), "helpdesk.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(im.Tenant.Policy().Approvals); n != 1 {
+		t.Fatalf("%d approvals imported, want the page's 1", n)
+	}
+	e, err := im.Tenant.Engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := policy.Registration{ID: "s1", FQDN: "laptop-4711.example.com", OS: device.Windows, ConnectorVersion: "4.5.0.286",
+		JoinState: device.JoinAD, LoggedIn: true, PrivateAccess: true, User: "bwong@example.com"}
+	if en := e.Register(reg); !en.Available {
+		t.Fatalf("laptop not enrolled: %v", en.Trace)
+	}
+	for _, tc := range []struct {
+		at      time.Time
+		allowed bool
+	}{
+		{time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), true},  // Thursday 11:00 in Berlin
+		{time.Date(2026, 1, 15, 18, 0, 0, 0, time.UTC), false}, // Thursday 19:00 in Berlin
+		{time.Date(2026, 1, 17, 10, 0, 0, 0, time.UTC), false}, // Saturday
+	} {
+		d := e.Decide(policy.Request{User: "contractor@example.com", Platform: device.Windows, FQDN: "laptop-4711.example.com", Port: 3389, Time: tc.at,
+			Device: policy.DeviceAttrs{Posture: policy.Known(), TrustedNetworks: policy.Known(), Country: policy.Known("DE"), MachineGroup: policy.Known()}})
+		if d.Allowed != tc.allowed || d.Rule == nil || d.Rule.Name != "Contractors need approval" {
+			t.Errorf("at %s: allowed %v by %v (%s), want allowed %v by rule 2\n%s", tc.at, d.Allowed, d.Rule, d.Code, tc.allowed, strings.Join(d.Trace, "\n"))
+		}
 	}
 }
