@@ -56,26 +56,31 @@ func (e *Engine) decide(req *Request) Decision {
 		d.Trace = append(d.Trace, "no application segment covers "+quote(req.FQDN)+" (BRK_MT_SETUP_FAIL_APP_NOT_FOUND)")
 		return d
 	}
+	// The index accepted req.FQDN, so it has no characters to escape.
+	e.inSegment(&d, si, dest, req, e.segs[si].segmentLine(req.FQDN, pat, multi, proto, req.Port))
+	return d
+}
+
+// inSegment decides a request once its segment si is chosen, by name or by
+// address (line says which): bypass, enabled, port, rules, destination.
+func (e *Engine) inSegment(d *Decision, si int, dest destination, req *Request, line string) {
 	seg := &e.segs[si]
-	d.Segment = seg.s
-	d.AccessType = ClientToClient
+	d.Segment, d.AccessType = seg.s, ClientToClient
 	if !dest.found && len(seg.s.ServerGroups) > 0 {
 		d.AccessType = ClientToServer
 	}
-	// The index accepted req.FQDN, so it has no characters to escape.
-	d.Trace = append(d.Trace, seg.segmentLine(req.FQDN, pat, multi, proto, req.Port))
-	if !bypassStep(&d, seg, &req.Device) {
-		return d
+	d.Trace = append(d.Trace, line)
+	if !bypassStep(d, seg, &req.Device) {
+		return
 	}
 	d.Trace = append(d.Trace, seg.enabledLine)
 	if !seg.s.Enabled {
 		d.Code = code.BrkNoPolicyFound
-		return d
+		return
 	}
-	if e.portStep(&d, seg, req) && e.ruleStep(&d, si, req) {
-		destinationStep(&d, seg, dest, req)
+	if e.portStep(d, seg, req) && e.ruleStep(d, si, req) {
+		destinationStep(d, seg, dest, req)
 	}
-	return d
 }
 
 // portStep is SEG-4. A conforming source agent drops a port outside the
@@ -224,22 +229,6 @@ func (e *Engine) decideAddr(req *Request, a netip.Addr, proto string) Decision {
 		d.Trace = append(d.Trace, "no application segment covers the address "+a.String()+" (BRK_MT_SETUP_FAIL_APP_NOT_FOUND)")
 		return d
 	}
-	seg := &e.segs[si]
-	d.Segment, d.AccessType = seg.s, ClientToClient
-	if !dest.found && len(seg.s.ServerGroups) > 0 {
-		d.AccessType = ClientToServer
-	}
-	d.Trace = append(d.Trace, a.String()+" is in "+seg.name+" by its address range "+p.String()+" (SEG-9)")
-	if !bypassStep(&d, seg, &req.Device) {
-		return d
-	}
-	d.Trace = append(d.Trace, seg.enabledLine)
-	if !seg.s.Enabled {
-		d.Code = code.BrkNoPolicyFound
-		return d
-	}
-	if e.portStep(&d, seg, req) && e.ruleStep(&d, si, req) {
-		destinationStep(&d, seg, dest, req)
-	}
+	e.inSegment(&d, si, dest, req, a.String()+" is in "+e.segs[si].name+" by its address range "+p.String()+" (SEG-9)")
 	return d
 }
