@@ -18,7 +18,6 @@ import (
 // perf holds what the relay performance steps measured, per path.
 type perf struct {
 	tput  map[string][]measure.ThroughputResult // "relay", "direct"
-	rtt   map[string]measure.LatencyResult
 	setup *measure.SetupResult
 	// rttBlocks holds the interleaved round-trip blocks per path
 	// ("relay", "reference"), see measuresRoundTripsAgainstReference.
@@ -51,39 +50,6 @@ func (w *world) paths(ctx context.Context, from, target string) (map[string]meas
 	}, nil
 }
 
-// throughputRounds is how many transfers each path gets, alternating, so
-// that a burst of load on the machine hits both alike; the median counts.
-const throughputRounds = 3
-
-// measuresThroughput moves n MiB (after the probe's warm-up) per round in
-// the given direction on each path, every byte checked.
-func measuresThroughput(ctx context.Context, from, dir, target string, n int) error {
-	w := getWorld(ctx)
-	paths, err := w.paths(ctx, from, target)
-	if err != nil {
-		return err
-	}
-	d := measure.Down
-	if dir == "upload" {
-		d = measure.Up
-	}
-	w.perf.tput = map[string][]measure.ThroughputResult{}
-	for round := range throughputRounds {
-		for _, name := range []string{"relay", "direct"} {
-			w.bulkSeed += 2
-			r, err := throughputOnce(ctx, paths[name], measure.ThroughputConfig{Direction: d, Bytes: int64(n) * mib, Seed: w.bulkSeed})
-			if err != nil {
-				return fmt.Errorf("%s %s round %d: %w", dir, name, round+1, err)
-			}
-			w.perf.tput[name] = append(w.perf.tput[name], r)
-		}
-	}
-	for _, name := range []string{"relay", "direct"} {
-		note(ctx, "%s %s: %s Mbit/s over %d rounds of %d MiB, every byte checked", dir, name, mbitsList(w.perf.tput[name]), throughputRounds, n)
-	}
-	return nil
-}
-
 func throughputOnce(ctx context.Context, dial measure.Dialer, cfg measure.ThroughputConfig) (measure.ThroughputResult, error) {
 	c, err := dial(ctx)
 	if err != nil {
@@ -111,65 +77,6 @@ func medianBits(rs []measure.ThroughputResult) float64 {
 	}
 	slices.Sort(v)
 	return v[len(v)/2]
-}
-
-// relayedThroughputShare compares the medians of the two paths.
-func relayedThroughputShare(ctx context.Context, pct int) error {
-	w := getWorld(ctx)
-	if len(w.perf.tput["relay"]) == 0 {
-		return errors.New("measure the throughput first")
-	}
-	relay, direct := medianBits(w.perf.tput["relay"]), medianBits(w.perf.tput["direct"])
-	share := relay / direct
-	note(ctx, "relayed median %.0f Mbit/s is %.2f of the direct median %.0f Mbit/s (want at least %.2f)", relay/1e6, share, direct/1e6, float64(pct)/100)
-	if share*100 < float64(pct) {
-		return fmt.Errorf("the relay carried %.2f of the direct throughput, want at least %d%%", share, pct)
-	}
-	return nil
-}
-
-// measuresRoundTripsBothWays records n echo round trips on each path.
-func measuresRoundTripsBothWays(ctx context.Context, from string, n int, target string) error {
-	w := getWorld(ctx)
-	paths, err := w.paths(ctx, from, target)
-	if err != nil {
-		return err
-	}
-	w.perf.rtt = map[string]measure.LatencyResult{}
-	for _, name := range []string{"relay", "direct"} {
-		c, err := paths[name](ctx)
-		if err != nil {
-			return fmt.Errorf("round trips %s: %w", name, err)
-		}
-		w.bulkSeed++
-		r, err := measure.Latency(ctx, c, measure.LatencyConfig{Count: n, Seed: w.bulkSeed})
-		c.Close()
-		if err != nil {
-			return fmt.Errorf("round trips %s: %w", name, err)
-		}
-		w.perf.rtt[name] = r
-		d := r.RoundTrips
-		note(ctx, "%d round trips %s: p50 %s, p90 %s, p99 %s, max %s", d.Count, name, d.P50, d.P90, d.P99, d.Max)
-	}
-	return nil
-}
-
-// relayedRoundTripsBelow bounds the relayed p99 and notes its ratio to
-// the direct path's.
-func relayedRoundTripsBelow(ctx context.Context, ms int) error {
-	w := getWorld(ctx)
-	relay, ok := w.perf.rtt["relay"]
-	if !ok {
-		return errors.New("measure the round trips first")
-	}
-	direct := w.perf.rtt["direct"]
-	p99 := relay.RoundTrips.P99
-	note(ctx, "relayed p50 %s is %.1f x direct; relayed p99 %s (want below %d ms)", relay.RoundTrips.P50,
-		float64(relay.RoundTrips.P50)/float64(direct.RoundTrips.P50), p99, ms)
-	if p99 >= time.Duration(ms)*time.Millisecond {
-		return fmt.Errorf("relayed round trips have p99 %s, want below %d ms", p99, ms)
-	}
-	return nil
 }
 
 // opensConnections measures the setup of n connections through the relay:

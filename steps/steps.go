@@ -82,10 +82,6 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 	sc.Step(`^the machine of "([^"]+)" retransmitted between ([\d.]+)% and ([\d.]+)% of the TCP segments it sent$`, retransmitsBetween)
 
 	// Relay performance, compared with the direct path in the same scenario.
-	sc.Step(`^"([^"]+)" measures (download|upload) throughput from "([^"]+)" over (\d+) MiB, through the relay and directly$`, measuresThroughput)
-	sc.Step(`^the relayed throughput is at least (\d+)% of the direct one$`, relayedThroughputShare)
-	sc.Step(`^"([^"]+)" measures (\d+) round trips to "([^"]+)", through the relay and directly$`, measuresRoundTripsBothWays)
-	sc.Step(`^the relayed round trips have p99 below (\d+) ms$`, relayedRoundTripsBelow)
 	sc.Step(`^"([^"]+)" runs the reference agent$`, runsTheReferenceAgent)
 	sc.Step(`^the agent of "([^"]+)" runs the reference agent$`, agentOfRunsTheReference)
 	sc.Step(`^the agent of "([^"]+)" runs that program$`, agentOfRunsTheProgram)
