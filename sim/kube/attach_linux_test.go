@@ -47,6 +47,7 @@ func TestNADConfigAddressesMachinesThroughRealPlugins(t *testing.T) {
 	}
 	cni := libcni.NewCNIConfigWithCacheDir([]string{buildPlugins(ctx, t)}, t.TempDir(), nil)
 	t.Cleanup(func() { exec.Command("ip", "link", "del", run).Run() })
+	openBridge(t, run)
 	var addrs []string
 	for _, pod := range o.Pods[:2] {
 		var sel []networkSelection
@@ -69,6 +70,22 @@ func TestNADConfigAddressesMachinesThroughRealPlugins(t *testing.T) {
 		addrs = append(addrs, strings.Split(sel[0].IPs[0], "/")[0])
 	}
 	assertReach(ctx, t, run+"-"+o.Pods[0].Name, run+"-"+o.Pods[1].Name, addrs[1])
+}
+
+// openBridge lets frames cross the bridge: where br_netfilter passes
+// bridged frames through iptables and the FORWARD policy is DROP (any host
+// running Docker), they are dropped otherwise. On a cluster node the CNI
+// setup of the node does this; sim/netlab does it for its own bridges.
+func openBridge(t *testing.T, bridge string) {
+	t.Helper()
+	if _, err := exec.LookPath("iptables"); err != nil {
+		return
+	}
+	rule := []string{"FORWARD", "-i", bridge, "-o", bridge, "-m", "comment", "--comment", "c2clab kube test " + bridge, "-j", "ACCEPT"}
+	if out, err := exec.Command("iptables", append([]string{"-w", "5", "-I"}, rule...)...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("iptables", append([]string{"-w", "5", "-D"}, rule...)...).Run() })
 }
 
 func mustSubnet(t *testing.T, cni []byte) netip.Prefix {
