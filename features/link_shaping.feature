@@ -40,8 +40,9 @@ Feature: Shaped links, verified by measurement through the relay
     A delay drawn uniformly from 10 ms ± 5 ms each way gives round trips
     spread as the sum of two uniforms: a triangle whose interquartile range
     is 2(2-√2) x 5 ms = 5.86 ms. The step estimates the jitter each way from
-    that, less the interquartile range of a device behind the same emulator
-    with the same delay and no jitter, measured in the same run: on a busy
+    that, less (in quadrature) the interquartile range of a device behind
+    the same emulator with the same delay and no jitter, measured in the
+    same run: on a busy
     machine the emulator's own wake-ups spread both alike. Quartiles, unlike
     a variance, hold when a few round trips are late by milliseconds.
     Given the device "steady" from fixture "win-4.5-ad" with:
@@ -58,8 +59,8 @@ Feature: Shaped links, verified by measurement through the relay
       | delay  | 10ms |
       | jitter | 5ms  |
     When the lab starts
-    And "helpdesk-01" measures the round trip to "steady.example.com:7" over 200 echoes
-    And "helpdesk-01" measures the round trip to "far.example.com:7" over 200 echoes
+    And "helpdesk-01" measures the round trip to "steady.example.com:7" over 300 echoes
+    And "helpdesk-01" measures the round trip to "far.example.com:7" over 300 echoes
     Then the round trips to "far.example.com:7" spread beyond those to "steady.example.com:7" as 5 ms of jitter each way ± 20%
 
   @link-loss
