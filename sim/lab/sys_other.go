@@ -35,7 +35,9 @@ func newNetnsPlacer(context.Context, string, string, []byte) (placer, error) { r
 
 func sweepNetwork(string) error { return nil }
 
-func newContainerPlacer(context.Context, string, string, string) (placer, error) { return nil, errNotLinux }
+func newContainerPlacer(context.Context, string, string, string) (placer, error) {
+	return nil, errNotLinux
+}
 
 func sweepContainers(string) error { return nil }
 
