@@ -232,3 +232,33 @@ Feature: Access rule conditions as ZPA's API groups them, every operand type, ap
       | approved@example.com  | succeeds                                                  |
       | expired@example.com   | is refused with "BRK_MT_SETUP_FAIL_APPROVAL_REQUIRED"     |
       | elsewhere@example.com | is refused with "BRK_MT_SETUP_FAIL_APPROVAL_REQUIRED"     |
+
+  @POL-4
+  Scenario Outline: CLIENT_TYPE: a connection over the machine tunnel, no user logged in, is zpn_client_type_machine_tunnel
+    Given the tenant:
+      """
+      name: client-types
+      clientHostnameValidation: ['.*\.example\.com']
+      implicitPolicy: block
+      applicationSegments:
+        - {id: ws, name: Workstations, domainNames: ["*.ws.example.com"], tcpPortRange: [{from: 3389, to: 3389}]}
+      rules:
+        - name: Machine tunnels only
+          action: ALLOW
+          conditions:
+            - operands: [{objectType: CLIENT_TYPE, lhs: id, rhs: zpn_client_type_machine_tunnel}]
+      """
+    And the device "ws6" from fixture "win-4.5-ad" with:
+      | hostname         | ws6            |
+      | primaryDnsSuffix | ws.example.com |
+    And the admin "kiosk-06" logged in as "kiosk@example.com" with:
+      | machineTunnel | true       |
+      | loggedIn      | <loggedIn> |
+    When the lab starts
+    And "kiosk-06" connects to "ws6.ws.example.com:3389"
+    Then the connection <outcome>
+
+    Examples:
+      | loggedIn | outcome                                              |
+      | false    | succeeds                                             |
+      | true     | is refused with "BRK_MT_SETUP_FAIL_NO_POLICY_FOUND"  |

@@ -108,3 +108,27 @@ Feature: Multimatch, pattern domains and bypass types of application segments
       | trustedNetworks | [HQ-LAN] | is dropped locally with "CLT_SEGMENT_BYPASSED"          |
       | trustedNetworks | []       | succeeds                                                |
       | loggedIn        | true     | is refused with "BRK_MT_SETUP_FAIL_POLICY_UNDECIDED"    |
+
+  @SEG-9
+  Scenario: Client IP assignment: each enrolled device gets an address from c2cIpRanges, reached through the segment covering it
+    Given the tenant:
+      """
+      name: client-ips
+      clientHostnameValidation: ['.*\.example\.com']
+      c2cIpRanges: [{id: "1", name: C2C, subnetCidr: 100.64.240.0/24, ipRangeBegin: 100.64.240.0, ipRangeEnd: 100.64.240.255}]
+      applicationSegments:
+        - {id: names, name: Workstations, domainNames: ["*.ws.example.com"], tcpPortRange: [{from: 3389, to: 3389}]}
+        - {id: ips, name: Workstation IPs, domainNames: ["100.64.240.0/24"], tcpPortRange: [{from: 3389, to: 3389}]}
+      """
+    And the device "ws5" from fixture "win-4.5-ad" with:
+      | hostname         | ws5            |
+      | primaryDnsSuffix | ws.example.com |
+    And the admin "helpdesk-05" logged in as "admin@example.com"
+    When the lab starts
+    Then the user status of "ws5" shows a client IP in "100.64.240.0/24"
+    When "helpdesk-05" connects to the client IP of "ws5" on port 3389
+    Then the connection succeeds
+    And the user activity record of the connection has:
+      | segment    | Workstation IPs  |
+      | accessType | Client to Client |
+      | destination | ws5             |

@@ -51,6 +51,8 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 
 	// Connections.
 	sc.Step(`^"([^"]+)" connects to "([^"]+)"$`, connectsTo)
+	sc.Step(`^"([^"]+)" connects to the client IP of "([^"]+)" on port (\d+)$`, connectsToClientIP)
+	sc.Step(`^the user status of "([^"]+)" shows a client IP in "([^"]+)"$`, userStatusClientIP)
 	sc.Step(`^the connection succeeds$`, theConnectionSucceeds)
 	sc.Step(`^the connection is refused with "([^"]+)"$`, theConnectionIsRefusedWith)
 	sc.Step(`^the connection is dropped locally with "([^"]+)"$`, theConnectionIsDroppedLocallyWith)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 func registerImport(sc *godog.ScenarioContext) {
 	sc.Step(`^the tenant that "c2clab tenant import" makes of "([^"]+)" and the bodies in "([^"]+)"(?:, leaving out "([^"]+)")?$`, theImportedTenant)
 	sc.Step(`^"c2clab tenant import" of "([^"]+)" fails with:$`, importFails)
+	sc.Step(`^the tenant that "c2clab tenant import" makes of "([^"]+)" and the pulled bodies(?:, leaving out "([^"]+)")?$`, theImportedPulledTenant)
 }
 
 // importSources reads fixture paths: a file, or a directory standing for
@@ -86,4 +88,27 @@ func importFails(ctx context.Context, dir string, want *godog.DocString) error {
 		errs = append(errs, fmt.Errorf("the error was:\n%w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// theImportedPulledTenant is theImportedTenant over the bodies the
+// scenario's `tenant pull` wrote (IMP-3 through the lab).
+func theImportedPulledTenant(ctx context.Context, base, leave string) error {
+	w := getWorld(ctx)
+	dir, err := pulledDir(ctx)
+	if err != nil {
+		return err
+	}
+	srcs, err := importSources(w.cfg.Fixtures, []string{base}, "")
+	if err != nil {
+		return err
+	}
+	pulled, err := importSources(os.DirFS(dir), []string{"."}, leave)
+	if err != nil {
+		return err
+	}
+	im, err := tenant.Import(append(srcs, pulled...), tenant.ImportOptions{Output: "pulled.yaml", FS: w.cfg.Fixtures})
+	if err != nil {
+		return fmt.Errorf("tenant import of the pulled bodies: %w", err)
+	}
+	return w.addTenant(im.Tenant)
 }

@@ -150,7 +150,11 @@ func printWarnings(w io.Writer, warns []tenant.Warning) {
 // objects, then the numbered trace.
 func printAnswer(w io.Writer, a check.Answer) {
 	if u := a.Undecided; a.Verdict == policy.VerdictUndecided && u != nil {
-		fmt.Fprintf(w, "UNDECIDED %s\n  access rule %q needs %s (%s), which the question does not describe\n", a.Code, u.Rule, u.Attribute, u.ObjectType)
+		who := fmt.Sprintf("access rule %q", u.Rule)
+		if u.Rule == "" {
+			who = "the segment" // bypassType ON_NET (SEG-8)
+		}
+		fmt.Fprintf(w, "UNDECIDED %s\n  %s needs %s (%s), which the question does not describe\n", a.Code, who, u.Attribute, u.ObjectType)
 	} else if a.Allowed {
 		fmt.Fprintln(w, "ALLOWED")
 	} else {

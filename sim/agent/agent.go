@@ -82,8 +82,8 @@ type agent struct {
 	// router chooses the segment of a connection as the broker would
 	// (SEG-3, SEG-4, SEG-6 Multimatch, SEG-8 bypass): a policy engine
 	// holding only the segments; nil until the first registration.
-	router *policy.Engine
-	recs     recordRing         // the last maxRecords connections
+	router   *policy.Engine
+	recs     recordRing // the last maxRecords connections
 	localSeq int
 }
 
@@ -272,7 +272,8 @@ func (a *agent) setSession(s *peer.Session) {
 	a.router = sourceRouter(a.segments, a.log)
 	a.index = &domain.Index[int]{}
 	for i, seg := range a.segments {
-		for _, d := range seg.Domains {
+		names, _ := policy.SplitDomainNames(seg.Domains) // addresses are the router's (SEG-9)
+		for _, d := range names {
 			p, err := domain.Parse(d)
 			if err == nil {
 				err = a.index.Add(p, i)
@@ -290,8 +291,8 @@ func (a *agent) setSession(s *peer.Session) {
 func sourceRouter(segs []wire.Segment, log *slog.Logger) *policy.Engine {
 	ps := make([]policy.Segment, 0, len(segs))
 	for _, s := range segs {
-		p := policy.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, Domains: s.Domains,
-			MatchStyle: s.MatchStyle, BypassType: s.BypassType}
+		p := policy.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, MatchStyle: s.MatchStyle, BypassType: s.BypassType}
+		p.Domains, p.Addrs = policy.SplitDomainNames(s.Domains)
 		for _, r := range s.TCP {
 			p.TCP = append(p.TCP, policy.PortRange{From: r.From, To: r.To})
 		}

@@ -235,7 +235,7 @@ func newTenant(tc Tenant) (*tenant, error) {
 func wireSegments(segs []policy.Segment) []wire.Segment {
 	out := make([]wire.Segment, 0, len(segs))
 	for _, s := range segs {
-		ws := wire.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, Domains: append([]string{}, s.Domains...),
+		ws := wire.Segment{ID: s.ID, Name: s.Name, Enabled: s.Enabled, Domains: s.DomainNames(),
 			MatchStyle: s.MatchStyle, BypassType: s.BypassType}
 		for _, r := range s.TCP {
 			ws.TCP = append(ws.TCP, wire.PortRange{From: r.From, To: r.To})

@@ -28,12 +28,15 @@ type UserStatus struct {
 	ClientToClientEnrolled bool `json:"clientToClientEnrolled"`
 	Available              bool
 	Code                   code.Code
-	OS, ConnectorVersion   string
-	ServerGroups           []string `json:",omitempty"`
-	Connected              bool
-	ConnectedAt            time.Time
-	DisconnectedAt         time.Time `json:",omitzero"`
-	Trace                  []string
+	// ClientIP is the device's address from the tenant's client-to-client
+	// IP ranges (SEG-9), if it has one.
+	ClientIP             string `json:"clientIP,omitempty"`
+	OS, ConnectorVersion string
+	ServerGroups         []string `json:",omitempty"`
+	Connected            bool
+	ConnectedAt          time.Time
+	DisconnectedAt       time.Time `json:",omitzero"`
+	Trace                []string
 }
 
 // Activity statuses (LOG-1).

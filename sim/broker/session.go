@@ -197,6 +197,9 @@ func (b *broker) register(s *session, m *wire.Register) {
 		st.ValidHostname = en.FQDNRegisteredError == code.FQDNMatch
 		st.ClientToClientEnrolled = en.FQDNRegistered
 		st.Available, st.Code, st.Trace = en.Available, en.Code, en.Trace
+		if en.ClientIP.IsValid() {
+			st.ClientIP = en.ClientIP.String()
+		}
 	} else {
 		st.Available = true
 		st.Trace = []string{fmt.Sprintf("App Connector serving server groups %q", m.ServerGroups)}

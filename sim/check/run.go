@@ -77,8 +77,10 @@ func Verdict(a Answer) string {
 	if a.Allowed {
 		return fmt.Sprintf("allow (%s)", a.AccessType)
 	}
-	if u := a.Undecided; a.Verdict == policy.VerdictUndecided && u != nil {
+	if u := a.Undecided; a.Verdict == policy.VerdictUndecided && u != nil && u.Rule != "" {
 		return fmt.Sprintf("undecided: rule %q needs %s", u.Rule, u.Attribute)
+	} else if a.Verdict == policy.VerdictUndecided && u != nil {
+		return fmt.Sprintf("undecided: %s needs %s", u.ObjectType, u.Attribute)
 	}
 	return "deny " + string(a.Code)
 }

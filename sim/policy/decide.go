@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -32,18 +33,20 @@ func (e *Engine) Decide(req Request) Decision {
 	return d
 }
 
-func (e *Engine) decide(reqp *Request) Decision {
-	req := *reqp
+func (e *Engine) decide(req *Request) Decision {
 	d := Decision{Trace: make([]string, 0, 6)}
 	// Normalized once, here: the session map needs the normalized name, and
 	// with it Lookup's own Normalize is a scan that allocates nothing
 	// (about 20 ns; domain.Index has no lookup that skips it).
-	name := domain.Normalize(req.FQDN)
-	dest := e.holder(name)
 	proto := req.Proto
 	if proto == "" {
 		proto = "tcp"
 	}
+	if a, ok := parseIP(req.FQDN); ok {
+		return e.decideAddr(req, a, proto)
+	}
+	name := domain.Normalize(req.FQDN)
+	dest := e.holder(name)
 	si, pat, multi, ok := e.route(name, proto, req.Port)
 	if !ok {
 		if dest.found {
@@ -69,8 +72,8 @@ func (e *Engine) decide(reqp *Request) Decision {
 		d.Code = code.BrkNoPolicyFound
 		return d
 	}
-	if e.portStep(&d, seg, &req) && e.ruleStep(&d, si, &req) {
-		destinationStep(&d, seg, dest, &req)
+	if e.portStep(&d, seg, req) && e.ruleStep(&d, si, req) {
+		destinationStep(&d, seg, dest, req)
 	}
 	return d
 }
@@ -161,13 +164,12 @@ func (e *Engine) resolve(seg *segment, req *Request, buf []byte) request {
 		clientConnector: isClientConnector(strings.ToLower(ct)),
 	}
 	if u := e.users[req.User]; u != nil {
-		q.sets = *u
+		q.ident = u
 	}
-	q.sets[kindPosture] = e.deviceSyms(buf, kindPosture, req.Device.Posture)
-	q.sets[kindTrustedNetwork] = e.deviceSyms(buf, kindTrustedNetwork, req.Device.TrustedNetworks)
-	q.sets[kindCountry] = e.deviceSyms(buf, kindCountry, req.Device.Country)
-	q.sets[kindMachineGroup] = e.deviceSyms(buf, kindMachineGroup, req.Device.MachineGroup)
-	q.sets[kindNotClientConnector] = attrSet{known: q.clientConnector}
+	q.dev[kindPosture-kindPosture] = e.deviceSyms(buf, kindPosture, req.Device.Posture)
+	q.dev[kindTrustedNetwork-kindPosture] = e.deviceSyms(buf, kindTrustedNetwork, req.Device.TrustedNetworks)
+	q.dev[kindCountry-kindPosture] = e.deviceSyms(buf, kindCountry, req.Device.Country)
+	q.dev[kindMachineGroup-kindPosture] = e.deviceSyms(buf, kindMachineGroup, req.Device.MachineGroup)
 	return q
 }
 
@@ -208,4 +210,36 @@ func destinationStep(d *Decision, seg *segment, dest destination, req *Request) 
 		d.Code = code.C2CClientNotFound
 		d.Trace = append(d.Trace, `no enrolled client of this organization holds "`+req.FQDN+`" (C2C_CLIENT_NOT_FOUND)`)
 	}
+}
+
+// decideAddr is Decide for a destination IP address (SEG-9): the segment
+// whose IP or CIDR covers it, then the same steps, the destination being
+// the enrolled device holding the address as its client IP.
+func (e *Engine) decideAddr(req *Request, a netip.Addr, proto string) Decision {
+	d := Decision{Trace: make([]string, 0, 6)}
+	dest := e.ipHolder(a)
+	si, p, ok := e.addrSegment(a)
+	if !ok {
+		d.Code = code.BrkAppNotFound
+		d.Trace = append(d.Trace, "no application segment covers the address "+a.String()+" (BRK_MT_SETUP_FAIL_APP_NOT_FOUND)")
+		return d
+	}
+	seg := &e.segs[si]
+	d.Segment, d.AccessType = seg.s, ClientToClient
+	if !dest.found && len(seg.s.ServerGroups) > 0 {
+		d.AccessType = ClientToServer
+	}
+	d.Trace = append(d.Trace, a.String()+" is in "+seg.name+" by its address range "+p.String()+" (SEG-9)")
+	if !bypassStep(&d, seg, &req.Device) {
+		return d
+	}
+	d.Trace = append(d.Trace, seg.enabledLine)
+	if !seg.s.Enabled {
+		d.Code = code.BrkNoPolicyFound
+		return d
+	}
+	if e.portStep(&d, seg, req) && e.ruleStep(&d, si, req) {
+		destinationStep(&d, seg, dest, req)
+	}
+	return d
 }

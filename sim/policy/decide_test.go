@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -427,7 +428,9 @@ func TestDecideRequireApproval(t *testing.T) {
 			{ID: "a2", Emails: []string{"bob@example.com"}, Segments: []string{"other"}, Start: t0.Add(-time.Hour), End: t0.Add(time.Hour)},
 		}})
 	e.Register(goodWindows("s1", "pc.example.com"))
-	req := func(user string, at time.Time) Request { return Request{User: user, FQDN: "pc.example.com", Port: 3389, Time: at} }
+	req := func(user string, at time.Time) Request {
+		return Request{User: user, FQDN: "pc.example.com", Port: 3389, Time: at}
+	}
 	checkDecision(t, e.Decide(req("alice@example.com", t0)), want{allowed: true, rule: "ra", dest: "s1", trace: `approval "a1"`})
 	checkDecision(t, e.Decide(req("alice@example.com", t0.Add(2*time.Hour))), want{code: code.BrkApprovalRequired, rule: "ra", trace: `approval "a1" is for`})
 	checkDecision(t, e.Decide(req("bob@example.com", t0)), want{code: code.BrkApprovalRequired, rule: "ra"})
@@ -451,7 +454,7 @@ func TestDecideObjectsResolveIDsAndNames(t *testing.T) {
 			{Type: ObjPosture, ID: "d1c6d9c1-fa2b-4b43-9f1c-2b8f1c8c1e4d", Name: "CrowdStrike ZTA", Aliases: []string{"216196257331285825"}},
 			{Type: ObjIDP, ID: "72058304855015574", Name: "Okta"},
 		},
-		Users: []User{{Name: "alice", Groups: Known("helpdesk"), IdP: Known("72058304855015574")}, {Name: "bob", Groups: Known("255066"), IdP: Known("okta")}},
+		Users:         []User{{Name: "alice", Groups: Known("helpdesk"), IdP: Known("72058304855015574")}, {Name: "bob", Groups: Known("255066"), IdP: Known("okta")}},
 		ImplicitBlock: true,
 		Rules: []Rule{{ID: "r", Name: "r", Order: 1, Action: Allow, Conditions: []Condition{
 			cnd(op(ObjSCIMGroup, "72058304855015574", "255066")),
@@ -473,5 +476,36 @@ func TestDecideObjectsResolveIDsAndNames(t *testing.T) {
 		if d.Allowed != tc.allowed {
 			t.Errorf("%s with posture %v: allowed=%v, want %v:%s", tc.user, tc.posture, d.Allowed, tc.allowed, traceText(d.Trace))
 		}
+	}
+}
+
+// SEG-9: every enrolled, available device gets the lowest free address of
+// the client-to-client IP ranges; a connection to it goes Client to Client
+// through the segment whose CIDR covers it; the address is freed with the
+// session.
+func TestDecideClientIPs(t *testing.T) {
+	ips := Segment{ID: "ips", Name: "Client IPs", Enabled: true, Addrs: []netip.Prefix{netip.MustParsePrefix("100.64.9.0/24")},
+		TCP: []PortRange{{3389, 3389}}}
+	e := newEngine(t, Config{HostnameRegexes: []string{`.*\.example\.com`}, Segments: []Segment{c2cSegment("ws", "*.example.com"), ips},
+		C2CIPRanges: []netip.Prefix{netip.MustParsePrefix("100.64.9.0/30")}})
+	a := e.Register(goodWindows("s1", "a.example.com"))
+	away := goodWindows("s2", "b.example.com")
+	away.LoggedIn = false
+	b := e.Register(away)
+	c := e.Register(goodWindows("s3", "c.example.com"))
+	d := e.Register(goodWindows("s4", "d.example.com"))
+	if a.ClientIP.String() != "100.64.9.1" || b.ClientIP.IsValid() || c.ClientIP.String() != "100.64.9.2" || d.ClientIP.IsValid() {
+		t.Fatalf("client IPs %v %v %v %v, want .1, none (not available), .2, none (the /30 has two)", a.ClientIP, b.ClientIP, c.ClientIP, d.ClientIP)
+	}
+	checkDecision(t, e.Decide(Request{FQDN: "100.64.9.2", Port: 3389}), want{allowed: true, segment: "ips", dest: "s3", rule: "-", trace: "by its address range 100.64.9.0/24"})
+	checkDecision(t, e.Decide(Request{FQDN: "100.64.9.2", Port: 22}), want{code: code.BrkPortNotInSegment, segment: "ips"})
+	checkDecision(t, e.Decide(Request{FQDN: "100.64.9.3", Port: 3389}), want{code: code.C2CClientNotFound, segment: "ips"})
+	checkDecision(t, e.Decide(Request{FQDN: "100.64.10.1", Port: 3389}), want{code: code.BrkAppNotFound, segment: "-"})
+	e.Unregister("s1")
+	if again := e.Register(goodWindows("s4", "d.example.com")); again.ClientIP.String() != "100.64.9.1" {
+		t.Fatalf("after s1 left, s4 got %v, want the freed 100.64.9.1", again.ClientIP)
+	}
+	if r := e.Route("100.64.9.1", "", 3389, DeviceAttrs{}); r.Segment == nil || r.Segment.ID != "ips" || r.Code != "" {
+		t.Fatalf("Route by address = %+v", r)
 	}
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -35,8 +36,9 @@ type Engine struct {
 	warnings  []Warning
 
 	mu       sync.RWMutex
-	sessions map[string]*session // by session ID; guarded by mu
-	holders  map[string]*session // normalized FQDN -> the enrolled session holding it; guarded by mu
+	sessions map[string]*session     // by session ID; guarded by mu
+	holders  map[string]*session     // normalized FQDN -> the enrolled session holding it; guarded by mu
+	byIP     map[netip.Addr]*session // client IP (SEG-9) -> the session holding it; guarded by mu
 }
 
 // Registered is one session as the broker's User Status shows it.
@@ -95,12 +97,14 @@ func New(cfg Config) (*Engine, error) {
 		cfg:      cfg.Clone(),
 		sessions: make(map[string]*session),
 		holders:  make(map[string]*session),
+		byIP:     make(map[netip.Addr]*session),
 	}
 	e.hostname = compileHostname(e.cfg.HostnameRegexes)
 	e.compileObjects()
 	errs := e.compileSegments()
 	errs = append(errs, e.compileRules()...)
 	errs = append(errs, e.compileApprovals()...)
+	errs = append(errs, e.checkAddrs()...)
 	e.compileUsers()
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -28,8 +28,27 @@ type request struct {
 	platform        sym
 	clientType      sym
 	clientConnector bool // the source is a Client Connector (zapp or machine tunnel)
-	sets            [numKinds]attrSet
+	// ident holds the listed user's identity attributes; nil when the
+	// user is not listed (every one unknown). Shared with the engine: read only.
+	ident *[numKinds]attrSet
+	dev   [kindMachineGroup - kindPosture + 1]attrSet // the device's, kindPosture first
 }
+
+// set returns the request's attribute of a set kind.
+func (q *request) set(k objKind) *attrSet {
+	switch {
+	case k >= kindPosture && k <= kindMachineGroup:
+		return &q.dev[k-kindPosture]
+	case k == kindNotClientConnector && q.clientConnector:
+		return &knownNone
+	case k < kindPosture && q.ident != nil:
+		return &q.ident[k]
+	}
+	return &unknownSet
+}
+
+// knownNone and unknownSet are shared, never written.
+var knownNone, unknownSet = attrSet{known: true}, attrSet{}
 
 // match evaluates the rule. When the answer is maybe, why is the kind and
 // condition that left it open (the first in the file's order).
@@ -110,7 +129,7 @@ func (g *opGroup) eval(q *request) tri {
 	case kindOther, kindChrome:
 		return maybe
 	}
-	s := &q.sets[g.kind]
+	s := q.set(g.kind)
 	if !s.known {
 		return maybe
 	}

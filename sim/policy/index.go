@@ -279,7 +279,7 @@ func (e *Engine) candidates(si int, q *request) candidates {
 	c.add(x.key(q.user))
 	c.add(x.key(q.clientType))
 	c.add(x.key(q.platform))
-	groups := &q.sets[kindSCIMGroup]
+	groups := q.set(kindSCIMGroup)
 	if !groups.known || c.n+len(groups.vals) > maxLists {
 		c.n = 0
 		c.add(e.segRules[si])

@@ -20,6 +20,11 @@ type Warning struct {
 	// "clientHostnameValidation[i]" (an index into Config.HostnameRegexes).
 	Field string
 	Msg   string
+	// NoDecision: what the warning is about cannot change any decision
+	// (a domain listed twice in one segment counts once). Every other
+	// warning names something that decides differently from what the admin
+	// probably meant, or that the lab cannot decide (IMP-2, issue 12 item 7).
+	NoDecision bool
 }
 
 func (w Warning) String() string { return place(w.Segment, w.Rule, w.Field) + ": " + w.Msg }
@@ -102,6 +107,7 @@ func (e *Engine) lintSegments() {
 			}
 			if first, dup := seen[p]; dup {
 				e.warn(i, -1, field, "%q is listed twice in this segment (domainNames[%d]); it counts once", d, first)
+				e.warnings[len(e.warnings)-1].NoDecision = true
 				continue
 			} else if seen != nil {
 				seen[p] = k

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/domain"
@@ -60,7 +59,7 @@ func (seg *segment) segmentLine(fqdn string, pat domain.Pattern, multi bool, pro
 // the source's trusted networks unknown is undecided. It reports whether
 // the request may go on.
 func bypassStep(d *Decision, seg *segment, dev *DeviceAttrs) bool {
-	switch strings.ToUpper(seg.s.BypassType) {
+	switch seg.bypass {
 	case BypassAlways:
 		d.Code = code.CltSegmentBypassed
 		d.Trace = append(d.Trace, seg.name+" has bypassType ALWAYS: ZPA never carries it, the source's Client Connector sends the connection direct (CLT_SEGMENT_BYPASSED, SEG-8)")
@@ -103,14 +102,20 @@ func (e *Engine) Route(fqdn, proto string, port uint16, dev DeviceAttrs) SourceR
 	if proto == "" {
 		proto = "tcp"
 	}
-	si, _, _, ok := e.route(domain.Normalize(fqdn), proto, port)
+	var si int
+	var ok bool
+	if a, isIP := parseIP(fqdn); isIP {
+		si, _, ok = e.addrSegment(a) // SEG-9
+	} else {
+		si, _, _, ok = e.route(domain.Normalize(fqdn), proto, port)
+	}
 	if !ok {
 		return SourceRoute{Code: code.BrkAppNotFound, Line: "no segment covers " + quote(fqdn) + ": not intercepted"}
 	}
 	seg := &e.segs[si]
 	r := SourceRoute{Segment: seg.s}
 	var d Decision
-	if !dev.TrustedNetworks.Known && strings.EqualFold(seg.s.BypassType, BypassOnNet) {
+	if !dev.TrustedNetworks.Known && seg.bypass == BypassOnNet {
 		return r // the broker decides: undecided
 	}
 	if !bypassStep(&d, seg, &dev) {

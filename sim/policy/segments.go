@@ -21,6 +21,8 @@ type segment struct {
 	covered bool
 	// inclusive: matchStyle INCLUSIVE (SEG-6).
 	inclusive bool
+	// bypass is bypassType, upper-cased once (SEG-8).
+	bypass string
 }
 
 // Allows reports whether the segment includes port for proto ("tcp", the
@@ -87,7 +89,7 @@ func (e *Engine) compileSegments() []error {
 		default:
 			bad(i, "matchStyle", fmt.Sprintf("is %q, want EXCLUSIVE (default) or INCLUSIVE", s.MatchStyle), nil)
 		}
-		switch strings.ToUpper(s.BypassType) {
+		switch e.segs[i].bypass = strings.ToUpper(s.BypassType); e.segs[i].bypass {
 		case "", BypassNever, BypassAlways, BypassOnNet:
 		default:
 			bad(i, "bypassType", fmt.Sprintf("is %q, want NEVER (default), ALWAYS or ON_NET", s.BypassType), nil)

@@ -48,6 +48,11 @@ func (e *Engine) Register(r Registration) Enrolment {
 		en.Trace = append(en.Trace, "enrolled as "+quote(r.FQDN)+" and available for client-to-client")
 	}
 	s := &session{Registered: Registered{Registration: r, Enrolment: en}, quotedID: quote(r.ID)}
+	e.assignIP(s)
+	if s.ClientIP.IsValid() {
+		s.Trace = append(s.Trace, "client IP "+s.ClientIP.String()+" from the tenant's client-to-client IP ranges (SEG-9)")
+	}
+	en = s.Enrolment
 	e.sessions[r.ID] = s
 	if en.FQDNRegistered {
 		e.holders[key] = s
@@ -71,6 +76,7 @@ func (e *Engine) unregisterLocked(id string) {
 		return
 	}
 	delete(e.sessions, id)
+	e.releaseIP(s)
 	key := domain.Normalize(s.FQDN)
 	if e.holders[key] == s {
 		delete(e.holders, key)

@@ -328,7 +328,11 @@ type Enrolment struct {
 	Code      code.Code
 	// Regex is the validation regex used, if any.
 	Regex string
-	Trace []string
+	// ClientIP is the device's address from the tenant's client-to-client
+	// IP ranges (SEG-9); invalid when the tenant has none or the device is
+	// not available.
+	ClientIP netip.Addr
+	Trace    []string
 }
 
 // Request is one connection attempt.

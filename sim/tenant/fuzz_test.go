@@ -39,6 +39,12 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(head + "applicationSegments: [{name: a, domainNames: ['*.x'], tcpPortRanges: ['1']}]"))
+	// POL-4, POL-5, SEG-9: users' attributes, approvals, client IP ranges.
+	f.Add([]byte(head + "users: [{name: u, groups: [], idp: '', scimAttributes: {d: [x]}, samlAttributes: {}, riskLevel: low}]\n" +
+		"applicationSegments: [{id: s, name: a, matchStyle: inclusive, bypassType: ON_NET, domainNames: ['d-??.x.com', '100.64.1.0/24'], tcpPortRanges: ['1', '1']}]\n" +
+		"approvals: [{id: '1', emailIds: [u], applications: [{id: s}], startTime: '1', endTime: '2026-01-01T00:00:00Z'}]\n" +
+		"c2cIpRanges: [100.64.1.0/24, {subnetCidr: 100.64.2.0/24}, {ipRangeBegin: 100.64.3.0, ipRangeEnd: 100.64.3.255}]\n" +
+		"rules: [{name: r, action: REQUIRE_APPROVAL, conditions: [{operands: [{objectType: COUNTRY_CODE, lhs: DE, rhs: 'true'}]}]}]\n"))
 	for _, tc := range badInputs {
 		f.Add([]byte(tc.in))
 	}
@@ -146,7 +152,9 @@ func FuzzParseTarget(f *testing.F) {
 	})
 }
 
-var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+// quotedRE matches what a message echoes from the input: a Go-quoted
+// string, or yaml.v3's backquoted value (a tag such as !%%!x).
+var quotedRE = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
 
 // fmtMistake reports a message fmt got wrong ("%!v(MISSING)", "%!w(<nil>)"),
 // outside the quoted values it echoes from the input.

@@ -476,14 +476,31 @@ func (im *importer) header(warns []Warning) string {
 	var b strings.Builder
 	b.WriteString("# Written by c2clab tenant import from:\n")
 	for _, r := range im.reports {
-		fmt.Fprintf(&b, "#   %s: %s\n", r.Name, r.What)
+		fmt.Fprintf(&b, "#   %s: %s\n", commentSafe(r.Name), commentSafe(r.What))
 	}
 	b.WriteString("# Fields of the bodies that the lab ignores are listed by `c2clab tenant import`.\n")
 	if len(warns) > 0 {
 		b.WriteString("# What the import warned can change a decision:\n")
 	}
 	for _, w := range warns {
-		fmt.Fprintf(&b, "#   %s\n", strings.ReplaceAll(w.String(), "\n", " "))
+		fmt.Fprintf(&b, "#   %s\n", commentSafe(w.String()))
+	}
+	return b.String()
+}
+
+// commentSafe makes s one line a YAML comment can hold: line breaks and
+// control characters (which a body's field names may carry) are escaped.
+func commentSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(" ")
+		case isControl(r) || r == '\t':
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
 	}
 	return b.String()
 }
@@ -569,17 +586,15 @@ func pastedOf(f *fileTenant, kind bodyKind) []*pastedItem {
 }
 
 // prune removes empty values (null, "", [], {}) from mappings, since the
-// file types write every field; it reports whether n itself is empty.
+// file types write every field; it reports whether n itself is empty. A
+// list keeps every entry, empty ones too: a condition without operands is
+// not the same as no condition (it matches nothing).
 func prune(n *yaml.Node) bool {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
-		kept := n.Content[:0]
 		for _, c := range n.Content {
-			if !prune(c) || n.Kind == yaml.SequenceNode && c.Kind == yaml.ScalarNode {
-				kept = append(kept, c)
-			}
+			prune(c)
 		}
-		n.Content = kept
 		return len(n.Content) == 0
 	case yaml.MappingNode:
 		kept := n.Content[:0]
@@ -596,12 +611,22 @@ func prune(n *yaml.Node) bool {
 	return false
 }
 
-// plainStyle writes JSON-born nodes as block YAML, one field a line.
+// plainStyle writes JSON-born nodes as block YAML, one field a line. A
+// scalar with a control character is written double-quoted, the one style
+// in which YAML escapes it (yaml.v3 may otherwise write it raw, which it
+// then cannot read back).
 func plainStyle(n *yaml.Node) {
 	n.Style &^= yaml.FlowStyle
+	if n.Kind == yaml.ScalarNode && strings.IndexFunc(n.Value, isControl) >= 0 {
+		n.Style = yaml.DoubleQuotedStyle
+	}
 	for _, c := range n.Content {
 		plainStyle(c)
 	}
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0xfeff
 }
 
 // rebaseDevices rewrites the device paths of tests: (relative to the

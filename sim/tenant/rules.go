@@ -152,7 +152,9 @@ func (l *loader) operand(field string, o fileOperand) (policy.Operand, bool) {
 		if !l.needRHS(field, op.RHS, "the user's name") {
 			return op, false
 		}
-		if len(l.users) > 0 && !l.users[op.RHS] {
+		// A SCIM operand with an attribute (lhs) compares its value, not
+		// a user name; only USER and the old lhs-less SCIM name users.
+		if len(l.users) > 0 && !l.users[op.RHS] && (op.ObjectType == policy.ObjUser || op.LHS == "") {
 			l.warnf(field+".rhs", "user %q is not in users", op.RHS)
 		}
 	case policy.ObjPlatform:

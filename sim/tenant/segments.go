@@ -44,13 +44,28 @@ func (l *loader) segments() []policy.Segment {
 			continue
 		}
 		l.segIDs[s.ID], names[s.Name] = true, r.field
-		if ok && len(s.Domains) > 0 {
+		if ok && len(s.Domains)+len(s.Addrs) > 0 {
 			out = append(out, s)
 			l.segFields = append(l.segFields, r.field)
 			l.segDomains = append(l.segDomains, domainIdx)
 		}
 	}
+	l.warnAddrsWithoutRanges(out)
 	return out
+}
+
+// warnAddrsWithoutRanges is SEG-9: an IP or CIDR of a client-to-client
+// segment reaches a device only through the client IP it is given from
+// c2cIpRanges.
+func (l *loader) warnAddrsWithoutRanges(segs []policy.Segment) {
+	if len(l.f.C2CIPRanges) > 0 {
+		return
+	}
+	for i, s := range segs {
+		if len(s.Addrs) > 0 && len(s.ServerGroups) == 0 {
+			l.warnf(l.segFields[i]+".domainNames", "segment %q has IP or CIDR domains but the tenant has no c2cIpRanges: no device gets a client IP, so they reach no device client-to-client (SEG-9)", s.Name)
+		}
+	}
 }
 
 // groupIDs is the set of the groups' ids (groups() defaulted each to its
@@ -90,7 +105,7 @@ func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (s pol
 			l.errorf(r.field+".enabled", "is %q, want true or false (absent means true)", *fs.Enabled)
 		}
 	}
-	s.Domains, domainIdx = l.segmentDomains(r)
+	s.Domains, domainIdx, s.Addrs = l.segmentDomains(r)
 	s.MatchStyle = l.oneOf(r.field+".matchStyle", fs.MatchStyle, "EXCLUSIVE (default) or INCLUSIVE (Multimatch, SEG-6)", policy.MatchExclusive, policy.MatchInclusive)
 	s.BypassType = l.oneOf(r.field+".bypassType", fs.BypassType, "NEVER (default), ALWAYS or ON_NET (SEG-8)", policy.BypassNever, policy.BypassAlways, policy.BypassOnNet)
 	s.TCP = l.portRanges(r.field, "tcp", fs.TCPPortRange, fs.TCPPortRanges)
@@ -120,21 +135,21 @@ func (l *loader) segment(r segRef, listedSegGroups, listedSrvGroups bool) (s pol
 	return s, domainIdx, len(l.errs) == nerr
 }
 
-// segmentDomains checks that each of domainNames is an FQDN or a wildcard
-// domain, and returns them with their indexes in the file. IP addresses
-// and CIDRs are valid in ZPA but the lab does not model them: they are
-// dropped with a warning. A domain in two segments and SEG-1 (a name the
-// hostname regex cannot match) are the policy engine's to find (see
+// segmentDomains checks that each of domainNames is an FQDN, a wildcard
+// or a pattern domain, and returns them with their indexes in the file,
+// and the IP addresses and CIDRs apart (SEG-9: they cover the client IPs
+// of c2cIpRanges). A domain in two segments and SEG-1 (a name the hostname
+// regex cannot match) are the policy engine's to find (see
 // engineAccepts), so that the file and the broker agree.
-func (l *loader) segmentDomains(r segRef) (out []string, idx []int) {
+func (l *loader) segmentDomains(r segRef) (out []string, idx []int, addrs []netip.Prefix) {
 	if len(r.seg.DomainNames) == 0 {
 		l.errorf(r.field+".domainNames", "missing; want at least one FQDN or wildcard domain such as *.example.com")
-		return nil, nil
+		return nil, nil, nil
 	}
 	for i, d := range r.seg.DomainNames {
 		field := fmt.Sprintf("%s.domainNames[%d]", r.field, i)
-		if isIPOrCIDR(d) {
-			l.warnf(field, "%q is an IP address or CIDR: the lab models domain names only and ignores it", d)
+		if p, ok := ipOrCIDR(d); ok {
+			addrs = append(addrs, p)
 			continue
 		}
 		if _, err := domain.Parse(d); err != nil {
@@ -145,7 +160,7 @@ func (l *loader) segmentDomains(r segRef) (out []string, idx []int) {
 		out = append(out, d)
 		idx = append(idx, i)
 	}
-	return out, idx
+	return out, idx, addrs
 }
 
 // oneOf returns v upper-cased if it is one of the values ("" stays ""),
@@ -159,12 +174,14 @@ func (l *loader) oneOf(field, v, want string, values ...string) string {
 	return ""
 }
 
-func isIPOrCIDR(s string) bool {
-	if _, err := netip.ParseAddr(s); err == nil {
-		return true
+// ipOrCIDR reads an IP address (as a single-address prefix) or a CIDR.
+func ipOrCIDR(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), true
 	}
-	_, err := netip.ParsePrefix(s)
-	return err == nil
+	p, err := netip.ParsePrefix(s)
+	return p.Masked(), err == nil
 }
 
 // portRanges merges the structured form (tcpPortRange: [{from, to}]) and

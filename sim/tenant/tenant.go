@@ -347,6 +347,10 @@ func (l *loader) engineAccepts(t *Tenant) {
 		if hadErrors && w.Rule >= 0 {
 			continue
 		}
+		if w.NoDecision {
+			l.notef(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
+			continue
+		}
 		l.warnf(l.fileField(w.Segment, w.Rule, w.Field), "%s", w.Msg)
 	}
 }

@@ -33,7 +33,6 @@ func TestShippedTenantsLoad(t *testing.T) {
 		{"two-regexes.yaml", []string{"clientHostnameValidation: 2 regexes"}},
 		{"bad-regex.yaml", []string{"clientHostnameValidation[0]: regex", "FQDN_BAD_REGEX"}},
 		{"zpa-export.json", []string{
-			`application.list[1].domainNames[1]: "10.20.30.40" is an IP address`,
 			`policySet.rules[3].disabled: rule "Temporary Vendor Access" is disabled`,
 		}},
 	}
@@ -165,8 +164,8 @@ func TestParseErrorsAndWarnings(t *testing.T) {
 			`t.yaml:9: applicationSegments[1].name: segment name "S1" is already used`, ""},
 		{"duplicate domain", head + seg + "  - id: s2\n    domainNames: [\"*.EXAMPLE.com\"]\n    tcpPortRange: [{from: 1}]\n",
 			`t.yaml:9: applicationSegments[1].domainNames[0]: "*.EXAMPLE.com" is also a domain of segment "S1" (id s1); a domain belongs to one segment (SEG-3 picks the segment by domain alone)`, ""},
-		{"duplicate domain after a dropped IP address", head + seg + "application:\n  list:\n    - {id: s2, domainNames: [\"10.0.0.1\", \"*.example.com\"], tcpPortRanges: [\"1\", \"1\"]}\n",
-			`t.yaml:10: application.list[0].domainNames[1]: "*.example.com" is also a domain of segment "S1" (id s1)`, `application.list[0].domainNames[0]: "10.0.0.1" is an IP address`},
+		{"duplicate domain after an IP address", head + seg + "application:\n  list:\n    - {id: s2, domainNames: [\"10.0.0.1\", \"*.example.com\"], tcpPortRanges: [\"1\", \"1\"]}\n",
+			`t.yaml:10: application.list[0].domainNames[1]: "*.example.com" is also a domain of segment "S1" (id s1)`, ""},
 		{"duplicate domain reported with the other errors", head + seg + "  - id: s2\n    domainNames: [\"*.example.com\"]\n    tcpPortRange: [{from: 1}]\nimplicitPolicy: maybe\n",
 			`t.yaml:9: applicationSegments[1].domainNames[0]: "*.example.com" is also a domain of segment "S1"`, ""},
 		{"domain twice in one segment warns", head + "applicationSegments:\n  - name: S\n    domainNames: [a.example.com, A.example.com]\n    tcpPortRange: [{from: 1}]\n", "",

@@ -173,8 +173,8 @@ func ParseTarget(s string) (fqdn string, port uint16, err error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("%q is not host:port; %s", s, want)
 	}
-	if strings.Contains(host, "*") {
-		return "", 0, fmt.Errorf("%q: a destination is one host, not a wildcard; %s", s, want)
+	if strings.ContainsAny(host, "*?") {
+		return "", 0, fmt.Errorf("%q: a destination is one host, not a wildcard or pattern; %s", s, want)
 	}
 	if !domain.ValidName(host) {
 		_, err := domain.Parse(host)
