@@ -57,7 +57,7 @@ Feature: User Activity log of client-to-client connections
       | internalReason | C2C_CLIENT_NOT_FOUND |
       | user           | admin@example.com    |
 
-  @LOG-2
+  @LOG-2 @serial
   Scenario: A destination whose connection to the broker expires during setup gives C2C_CLIENT_CONN_EXPIRED
     Given the device "ws1" from fixture "win-4.5-ad" with:
       | hostname         | ws1         |

@@ -30,6 +30,12 @@ func writeOwnerPID(dir string) error {
 	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
 }
 
+// ClaimRunDir marks dir (TMPDIR/c2clab-ID) as the live run of this
+// process, for what is not a lab but carries a run ID: Runs reports it
+// live while the process runs, so lab down --all leaves it alone (a
+// suite's shared container image, which running labs use).
+func ClaimRunDir(dir string) error { return writeOwnerPID(dir) }
+
 // Runs lists the run directories under dir ("" = os.TempDir()).
 func Runs(dir string) ([]Run, error) {
 	matches, err := filepath.Glob(filepath.Join(orTemp(dir), "c2clab-"+RunIDPrefix+"*"))

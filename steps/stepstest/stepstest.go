@@ -181,8 +181,9 @@ func ContainerSuite(t *testing.T, i, n int, root string, fixtures fs.FS) {
 // every lab of the test binary (building it per lab took 3 to 4 s on 2
 // busy cores), and removes both when the test ends. The image carries a
 // run ID of its own, so lab.LeftBehind's sweep and lab down --all find it
-// after a crash; the binary lives in that run's directory, which tells
-// lab.Orphans (and so lab down --all) that the run is alive meanwhile.
+// after a crash; the binary lives in that run's directory, claimed by
+// this process, which tells lab down --all that the run is alive
+// meanwhile (it would remove the image from under running labs).
 func suiteImage(t *testing.T, root string) (bin, img string) {
 	id, err := lab.NewRunID()
 	if err != nil {
@@ -193,6 +194,9 @@ func suiteImage(t *testing.T, root string) (bin, img string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := lab.ClaimRunDir(dir); err != nil {
+		t.Fatal(err)
+	}
 	bin = filepath.Join(dir, "c2clab")
 	if err := image.BuildBinary(t.Context(), root, bin); err != nil {
 		t.Fatal(err)
