@@ -9,26 +9,13 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/c2clab/c2clab/sim/pki"
 )
 
 // tlsPair runs a handshake of version v over a pipe and returns both
 // states.
 func tlsPair(t *testing.T, v uint16) (client, server tls.ConnectionState) {
 	t.Helper()
-	ca, err := pki.NewCA("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM, keyPEM, err := ca.Issue(pki.Identity{Tenant: "t", Name: "dst", Kind: pki.KindAgent}, true, "dst")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := serverCert(t)
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
