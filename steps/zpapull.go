@@ -217,19 +217,35 @@ func resourcePath(name string) (string, error) {
 	return "", fmt.Errorf("no ZPA resource %q (not per IdP) among %v", name, names)
 }
 
-// thePullFetchedPages checks a resource was fetched page by page.
-func thePullFetchedPages(ctx context.Context, resource string, pages int) error {
+// requestsFor is what the replaying server was asked for resource, in
+// order, under either client's path prefix.
+func requestsFor(ctx context.Context, resource string) ([]zpaapitest.Request, error) {
 	p, err := getPull(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	path, err := resourcePath(resource)
+	if err != nil {
+		return nil, err
+	}
+	var out []zpaapitest.Request
+	for _, r := range p.srv.Requests() {
+		if strings.TrimPrefix(r.Path, "/zpa") == path {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// thePullFetchedPages checks a resource was fetched page by page.
+func thePullFetchedPages(ctx context.Context, resource string, pages int) error {
+	reqs, err := requestsFor(ctx, resource)
 	if err != nil {
 		return err
 	}
 	var got []string
-	for _, r := range p.srv.Requests() {
-		if strings.TrimPrefix(r.Path, "/zpa") == path && r.Status == 200 {
+	for _, r := range reqs {
+		if r.Status == 200 {
 			got = append(got, r.Query.Get("page"))
 		}
 	}
@@ -246,19 +262,13 @@ func thePullFetchedPages(ctx context.Context, resource string, pages int) error 
 // thePullRetriedAfter429 checks the server answered a resource 429 and
 // then 200.
 func thePullRetriedAfter429(ctx context.Context, resource string) error {
-	p, err := getPull(ctx)
-	if err != nil {
-		return err
-	}
-	path, err := resourcePath(resource)
+	reqs, err := requestsFor(ctx, resource)
 	if err != nil {
 		return err
 	}
 	var statuses []int
-	for _, r := range p.srv.Requests() {
-		if strings.TrimPrefix(r.Path, "/zpa") == path {
-			statuses = append(statuses, r.Status)
-		}
+	for _, r := range reqs {
+		statuses = append(statuses, r.Status)
 	}
 	i := slices.Index(statuses, 429)
 	if i < 0 || !slices.Contains(statuses[i:], 200) {
