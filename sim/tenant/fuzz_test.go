@@ -83,11 +83,7 @@ func checkTenantErrors(t *testing.T, err error, warns []Warning) {
 	if err == nil {
 		return
 	}
-	leaves := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		leaves = j.Unwrap()
-	}
-	for _, e := range leaves {
+	for _, e := range leafErrors(err) {
 		var ce *configfile.Error
 		switch {
 		case !errors.As(e, &ce):
@@ -160,4 +156,12 @@ var quotedRE = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
 // outside the quoted values it echoes from the input.
 func fmtMistake(msg string) bool {
 	return strings.Contains(quotedRE.ReplaceAllString(msg, `""`), "%!")
+}
+
+// leafErrors is err's joined errors, or err alone.
+func leafErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -65,11 +65,7 @@ func checkImportErrors(t *testing.T, err error) {
 	if err == nil {
 		return
 	}
-	leaves := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		leaves = j.Unwrap()
-	}
-	for _, e := range leaves {
+	for _, e := range leafErrors(err) {
 		var ce *configfile.Error
 		switch {
 		case !errors.As(e, &ce):
