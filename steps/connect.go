@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -21,6 +22,45 @@ import (
 // record of a connection after the client got its answer.
 const recordTimeout = 3 * time.Second
 
+// connectState is the admin's last connection; a new one closes it.
+type connectState struct {
+	last *attempt
+}
+
+// attempt is one connection an admin made through its agent.
+type attempt struct {
+	from      *lab.Device
+	fqdn      string
+	port      uint16
+	conn      net.Conn
+	err       error
+	code      code.Code // from the source agent's record; "" when it succeeded
+	local     bool      // dropped by the source agent, never sent to the broker
+	started   time.Time
+	activityN int // activity records before the attempt
+}
+
+func (c *connectState) close() {
+	if c.last != nil && c.last.conn != nil {
+		c.last.conn.Close()
+	}
+}
+
+// transferSeeds varies the byte stream per transfer, so data replayed from
+// an earlier transfer does not match (within one transfer the pattern
+// repeats every ~4 MiB; see sim/endpoint's bulk service).
+type transferSeeds struct{ last uint64 }
+
+func newTransferSeeds() transferSeeds { return transferSeeds{last: 1} }
+
+// next reserves n consecutive fresh seeds and returns the first: a
+// measured upload uses Seed and Seed+1 (measure.ThroughputConfig.Seed).
+func (s *transferSeeds) next(n uint64) uint64 {
+	first := s.last + 1
+	s.last += n
+	return first
+}
+
 func connectsTo(ctx context.Context, from, target string) error {
 	w := getWorld(ctx)
 	d, err := w.device(from)
@@ -31,8 +71,8 @@ func connectsTo(ctx context.Context, from, target string) error {
 	if err != nil {
 		return fmt.Errorf("target: %w", err)
 	}
-	if w.last != nil && w.last.conn != nil {
-		w.last.conn.Close()
+	if w.connect.last != nil && w.connect.last.conn != nil {
+		w.connect.last.conn.Close()
 	}
 	acts, err := w.lab.Activity(ctx)
 	if err != nil {
@@ -42,7 +82,7 @@ func connectsTo(ctx context.Context, from, target string) error {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	a.conn, a.err = d.Dial(dctx, host, port)
-	w.last = a
+	w.connect.last = a
 	if a.err != nil && !errors.As(a.err, new(*lab.SOCKSError)) {
 		return fmt.Errorf("connect %s to %s: not a SOCKS answer: %w", from, target, a.err)
 	}
@@ -77,10 +117,10 @@ func sourceRecord(ctx context.Context, d *lab.Device, a *attempt) (agent.ConnRec
 }
 
 func (w *world) lastAttempt() (*attempt, error) {
-	if w.last == nil {
+	if w.connect.last == nil {
 		return nil, errors.New("no connection was made in this scenario")
 	}
-	return w.last, nil
+	return w.connect.last, nil
 }
 
 func theConnectionSucceeds(ctx context.Context) error {
@@ -134,7 +174,7 @@ func theConnectionIsDroppedLocallyWith(ctx context.Context, want string) error {
 	if err := theConnectionIsRefusedWith(ctx, want); err != nil {
 		return err
 	}
-	if a := getWorld(ctx).last; !a.local {
+	if a := getWorld(ctx).connect.last; !a.local {
 		return fmt.Errorf("the source agent sent the connection to the broker; want it dropped locally")
 	}
 	return nil
@@ -263,8 +303,8 @@ func sendBulk(ctx context.Context, n int) (*attempt, endpoint.BulkResult, error)
 	if err != nil {
 		return nil, endpoint.BulkResult{}, err
 	}
-	w.bulkSeed++
-	res, err := endpoint.BulkSend(ctx, a.conn, int64(n)*mib, w.bulkSeed)
+	seed := w.seeds.next(1)
+	res, err := endpoint.BulkSend(ctx, a.conn, int64(n)*mib, seed)
 	if err != nil {
 		return nil, res, fmt.Errorf("bulk send through the relay: %w", err)
 	}

@@ -15,18 +15,18 @@ import (
 // Cucumber JSON, where reports (and certification) find it.
 func note(ctx context.Context, format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
-	fmt.Print(indent(strings.TrimRight(line, "\n")))
 	w := getWorld(ctx)
-	w.evidence = append(w.evidence, strings.TrimRight(line, "\n"))
+	fmt.Fprint(w.out, indent(strings.TrimRight(line, "\n")))
+	w.scenario.evidence = append(w.scenario.evidence, strings.TrimRight(line, "\n"))
 }
 
 // attachEvidence moves the step's notes into an attachment.
 func attachEvidence(ctx context.Context) context.Context {
 	w := getWorld(ctx)
-	if len(w.evidence) == 0 {
+	if len(w.scenario.evidence) == 0 {
 		return ctx
 	}
-	body := strings.Join(w.evidence, "\n")
-	w.evidence = nil
+	body := strings.Join(w.scenario.evidence, "\n")
+	w.scenario.evidence = nil
 	return godog.Attach(ctx, godog.Attachment{FileName: report.EvidenceAttachment, MediaType: "text/plain", Body: []byte(body)})
 }

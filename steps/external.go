@@ -13,6 +13,12 @@ import (
 	"github.com/c2clab/c2clab/sim/lab"
 )
 
+// externalState is the agent image a scenario built for its agents.
+type externalState struct {
+	// agentBin is the binary inside the scenario's agent image.
+	agentBin string
+}
+
 // agentsAreExternalProgram makes every agent of the scenario the program
 // built from pkg (a package of this module), started through the contract
 // of docs/PROTOCOL.md section 12 instead of the lab's own node command. The
@@ -27,7 +33,7 @@ func agentsAreExternalProgram(ctx context.Context, pkg string) (context.Context,
 	if err != nil {
 		return ctx, err
 	}
-	w.cleanups = append(w.cleanups, func() { os.RemoveAll(dir) })
+	w.scenario.cleanup(func() { os.RemoveAll(dir) })
 	bin := filepath.Join(dir, "agent")
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = root
@@ -129,7 +135,7 @@ func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
 	if err != nil {
 		return ctx, err
 	}
-	w.cleanups = append(w.cleanups, func() { os.RemoveAll(dir) })
+	w.scenario.cleanup(func() { os.RemoveAll(dir) })
 	bin := filepath.Join(dir, "agent")
 	if err := image.BuildAgent(ctx, root, pkg, bin); err != nil {
 		return ctx, err
@@ -142,8 +148,8 @@ func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
 	if err := image.Build(ctx, prov, bin, tag, id); err != nil {
 		return ctx, err
 	}
-	w.cleanups = append(w.cleanups, func() { image.Remove(context.Background(), prov.Client(), id) })
-	w.cfg.AgentImage, w.agentBin = tag, bin
+	w.scenario.cleanup(func() { image.Remove(context.Background(), prov.Client(), id) })
+	w.cfg.AgentImage, w.external.agentBin = tag, bin
 	return ctx, nil
 }
 
@@ -152,18 +158,18 @@ func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
 // image holds at the same path).
 func agentsRunTheImage(ctx context.Context) error {
 	w := getWorld(ctx)
-	if w.agentBin == "" {
+	if w.external.agentBin == "" {
 		return fmt.Errorf("no agent image declared")
 	}
-	return agentsRun(ctx, w.agentBin, "the binary of image "+w.cfg.AgentImage)
+	return agentsRun(ctx, w.external.agentBin, "the binary of image "+w.cfg.AgentImage)
 }
 
 // agentOfRunsTheImage checks one device's agent runs the binary of the
 // scenario's agent image.
 func agentOfRunsTheImage(ctx context.Context, device string) error {
 	w := getWorld(ctx)
-	if w.agentBin == "" {
+	if w.external.agentBin == "" {
 		return fmt.Errorf("no agent image declared")
 	}
-	return agentsOf(ctx, device, w.agentBin, "the binary of image "+w.cfg.AgentImage)
+	return agentsOf(ctx, device, w.external.agentBin, "the binary of image "+w.cfg.AgentImage)
 }

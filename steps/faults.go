@@ -11,6 +11,15 @@ import (
 	"github.com/c2clab/c2clab/sim/endpoint"
 )
 
+// faultState is when the scenario's faults were injected, for the steps
+// that time the recovery.
+type faultState struct {
+	// restartedAt is when the broker was last restarted.
+	restartedAt time.Time
+	// linkRestoredAt is when a device's link was last restored.
+	linkRestoredAt time.Time
+}
+
 // brokerRestarts kills the broker and starts a new one on the same
 // addresses after down.
 func brokerRestarts(ctx context.Context, secs int) error {
@@ -18,7 +27,7 @@ func brokerRestarts(ctx context.Context, secs int) error {
 	if w.lab == nil {
 		return errors.New("the lab is not running (add \"When the lab starts\")")
 	}
-	w.restartedAt = time.Now()
+	w.faults.restartedAt = time.Now()
 	return w.lab.RestartBroker(ctx, time.Duration(secs)*time.Second)
 }
 
@@ -28,15 +37,15 @@ func brokerRestarts(ctx context.Context, secs int) error {
 func everyAgentRegisteredAgain(ctx context.Context, secs int) error {
 	w := getWorld(ctx)
 	deadline := time.Now().Add(time.Duration(secs) * time.Second)
-	for _, d := range w.devices {
+	for _, d := range w.setup.devices {
 		if !d.profile.PrivateAccessEnabled() {
 			continue
 		}
-		at, err := waitSessionAfter(ctx, d.profile.Name, w.restartedAt, deadline)
+		at, err := waitSessionAfter(ctx, d.profile.Name, w.faults.restartedAt, deadline)
 		if err != nil {
 			return err
 		}
-		note(ctx, "%s registered again %s after the broker was killed", d.profile.Name, at.Sub(w.restartedAt).Round(time.Millisecond))
+		note(ctx, "%s registered again %s after the broker was killed", d.profile.Name, at.Sub(w.faults.restartedAt).Round(time.Millisecond))
 	}
 	return nil
 }
@@ -77,9 +86,9 @@ func fetchWhileAgentKilled(ctx context.Context, n int, name string, secs int) er
 	tripped := make(chan struct{})
 	conn := &tripConn{Conn: a.conn, after: mib, tripped: tripped}
 	done := make(chan error, 1)
-	w.bulkSeed++
+	seed := w.seeds.next(1)
 	go func() {
-		_, err := endpoint.BulkReceive(ctx, conn, int64(n)*mib, w.bulkSeed)
+		_, err := endpoint.BulkReceive(ctx, conn, int64(n)*mib, seed)
 		done <- err
 	}()
 	select {
@@ -161,7 +170,7 @@ func linkOfIs(ctx context.Context, name, state string) error {
 		return err
 	}
 	if state == "restored" {
-		w.linkRestoredAt = time.Now()
+		w.faults.linkRestoredAt = time.Now()
 	}
 	return d.SetLinkUp(state == "restored")
 }
@@ -170,7 +179,7 @@ func linkOfIs(ctx context.Context, name, state string) error {
 // was restored: on a busy machine the agent may register again before
 // this step begins, and that session counts.
 func registeredAgainWithin(ctx context.Context, name string, secs int) error {
-	start := getWorld(ctx).linkRestoredAt
+	start := getWorld(ctx).faults.linkRestoredAt
 	if start.IsZero() {
 		return fmt.Errorf("restore the link of %q first", name)
 	}
@@ -198,9 +207,9 @@ func stalledReaderKeepsMemoryFlat(ctx context.Context, n, secs, limitMiB int, fr
 		return err
 	}
 	stall := &stallConn{Conn: a.conn, until: time.Now().Add(time.Duration(secs) * time.Second)}
-	w.bulkSeed++
+	seed := w.seeds.next(1)
 	done := make(chan error, 1)
-	go func() { _, err := endpoint.BulkReceive(ctx, stall, int64(n)*mib, w.bulkSeed); done <- err }()
+	go func() { _, err := endpoint.BulkReceive(ctx, stall, int64(n)*mib, seed); done <- err }()
 	time.Sleep(time.Duration(secs)*time.Second - 200*time.Millisecond)
 	during, err := rssOf(ctx, nodes)
 	if err != nil {
@@ -250,7 +259,7 @@ func (c *stallConn) Read(p []byte) (int, error) {
 // certificateClockAhead declares that the device's certificate comes from a
 // CA whose clock runs minutes ahead of the broker's.
 func certificateClockAhead(ctx context.Context, name string, minutes int) error {
-	d, ok := getWorld(ctx).declared(name)
+	d, ok := getWorld(ctx).setup.declared(name)
 	if !ok {
 		return fmt.Errorf("no device %q declared before its certificate", name)
 	}
@@ -263,7 +272,7 @@ func certificateClockAhead(ctx context.Context, name string, minutes int) error 
 // node (the broker) logged reason.
 func notRegisteredBecause(ctx context.Context, name, reason string) error {
 	w := getWorld(ctx)
-	if err, ok := w.startErrs[name]; ok && err != nil {
+	if err, ok := w.setup.startErrs[name]; ok && err != nil {
 		if !strings.Contains(err.Error(), reason) {
 			return fmt.Errorf("the agent of %q did not start, but not because %q: %w", name, reason, err)
 		}

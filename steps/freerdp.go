@@ -93,7 +93,7 @@ func freerdpRuns(ctx context.Context, from, options, target string) (context.Con
 	kh, _ := os.ReadFile(filepath.Join(home, ".config", "freerdp", "known_hosts2"))
 	r.knownHosts = string(kh)
 	w.freerdp = r
-	fmt.Printf("    xfreerdp %s through the relay (exit %d, %v): %s\n", options, r.exit, r.took.Round(10*time.Millisecond), r.log.summary())
+	fmt.Fprintf(w.out, "    xfreerdp %s through the relay (exit %d, %v): %s\n", options, r.exit, r.took.Round(10*time.Millisecond), r.log.summary())
 	if len(r.log.attempts) == 0 {
 		return ctx, fmt.Errorf("xfreerdp %s sent no Connection Request (exit %d):\n%s%s", options, r.exit, out, r.raw)
 	}

@@ -25,7 +25,7 @@ func resolvesThroughAgent(ctx context.Context, name string) (context.Context, er
 	if err := lab.Backend(w.cfg.Backend).Supports(lab.FeatureIntercept); err != nil {
 		return skip(ctx, err.Error())
 	}
-	d, ok := w.declared(name)
+	d, ok := w.setup.declared(name)
 	if !ok {
 		return ctx, fmt.Errorf("no device %q declared before its interception", name)
 	}

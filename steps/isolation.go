@@ -85,7 +85,7 @@ func devicesOnLabNetwork(ctx context.Context, prefix string) error {
 		return fmt.Errorf("range %q: %w", prefix, err)
 	}
 	var errs []error
-	for _, decl := range w.devices {
+	for _, decl := range w.setup.devices {
 		d, err := w.device(decl.profile.Name)
 		if err != nil {
 			return err

@@ -97,9 +97,9 @@ func loadRun(ctx context.Context, from string, long, rate, secs int) error {
 	var next atomic.Uint64
 	dial := func(port uint16) measure.Dialer {
 		return func(ctx context.Context) (net.Conn, error) {
-			d := w.devices[int(next.Add(1))%len(w.devices)].profile
+			d := w.setup.devices[int(next.Add(1))%len(w.setup.devices)].profile
 			if d.Name == from {
-				d = w.devices[(int(next.Add(1)))%len(w.devices)].profile
+				d = w.setup.devices[(int(next.Add(1)))%len(w.setup.devices)].profile
 			}
 			return src.Dial(ctx, d.ReportedFQDN(), port)
 		}

@@ -19,6 +19,11 @@ import (
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
+// measureState holds the round trips measured per target, sorted.
+type measureState struct {
+	rtts map[string][]time.Duration
+}
+
 // measuresRoundTrip opens a connection through the admin's agent to an echo
 // service and times n small request/response round trips; they go into
 // the world under the target's name.
@@ -45,10 +50,10 @@ func measuresRoundTrip(ctx context.Context, from, target string, n int) error {
 		return fmt.Errorf("round trips to %s: %w", target, err)
 	}
 	slices.Sort(rtts)
-	if w.rtts == nil {
-		w.rtts = map[string][]time.Duration{}
+	if w.measure.rtts == nil {
+		w.measure.rtts = map[string][]time.Duration{}
 	}
-	w.rtts[target] = rtts
+	w.measure.rtts[target] = rtts
 	note(ctx, "round trip to %s through the relay: min %s, median %s, max %s over %d echoes", target, rtts[0], rtts[len(rtts)/2], rtts[len(rtts)-1], n)
 	return nil
 }
@@ -79,8 +84,8 @@ func roundTrips(c net.Conn, n int) ([]time.Duration, error) {
 // difference with an explicit tolerance, printing what was measured.
 func roundTripExceeds(ctx context.Context, a, b string, wantMs, tolPct int) error {
 	w := getWorld(ctx)
-	ra, okA := w.rtts[a]
-	rb, okB := w.rtts[b]
+	ra, okA := w.measure.rtts[a]
+	rb, okB := w.measure.rtts[b]
 	if !okA || !okB {
 		return fmt.Errorf("measure the round trips to %q and %q first", a, b)
 	}
@@ -144,8 +149,8 @@ func sentArriveAtRate(ctx context.Context, n, mbit, tolPct int) error {
 // than answer.
 func roundTripsJittered(ctx context.Context, a, b string, wantMs, tolPct int) (context.Context, error) {
 	w := getWorld(ctx)
-	ra, okA := w.rtts[a]
-	rb, okB := w.rtts[b]
+	ra, okA := w.measure.rtts[a]
+	rb, okB := w.measure.rtts[b]
 	if !okA || !okB {
 		return ctx, fmt.Errorf("measure the round trips to %q and %q first", a, b)
 	}
@@ -264,8 +269,8 @@ func fetchedArriveIntact(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	w.bulkSeed++
-	res, err := endpoint.BulkReceive(ctx, a.conn, int64(n)*mib, w.bulkSeed)
+	seed := w.seeds.next(1)
+	res, err := endpoint.BulkReceive(ctx, a.conn, int64(n)*mib, seed)
 	if err != nil {
 		return fmt.Errorf("bulk fetch through the relay: %w", err)
 	}

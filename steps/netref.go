@@ -61,9 +61,9 @@ func measuresThroughputAgainstReference(ctx context.Context, from, dir, target s
 	w.perf.tput = map[string][]measure.ThroughputResult{}
 	for round := range throughputRoundsRef {
 		for _, name := range []string{"relay", "reference", "direct"} {
-			w.bulkSeed += 2
+			seed := w.seeds.next(2)
 			rctx, cancel := context.WithTimeout(ctx, roundTimeout)
-			r, err := throughputOnce(rctx, dials[name], measure.ThroughputConfig{Direction: d, Bytes: int64(n) * mib, Seed: w.bulkSeed})
+			r, err := throughputOnce(rctx, dials[name], measure.ThroughputConfig{Direction: d, Bytes: int64(n) * mib, Seed: seed})
 			cancel()
 			if err != nil {
 				return fmt.Errorf("%s %s round %d: %w", dir, name, round+1, err)
@@ -120,8 +120,8 @@ func measuresRoundTripsAgainstReference(ctx context.Context, from string, n int,
 	w.perf.rttBlocks = map[string][]measure.Distribution{}
 	for round := range rttBlocks {
 		for _, name := range []string{"relay", "reference", "direct"} {
-			w.bulkSeed++
-			d, err := roundTripBlock(ctx, dials[name], max(n/rttBlocks, 1), w.bulkSeed)
+			seed := w.seeds.next(1)
+			d, err := roundTripBlock(ctx, dials[name], max(n/rttBlocks, 1), seed)
 			if err != nil {
 				return fmt.Errorf("round trips %s block %d: %w", name, round+1, err)
 			}

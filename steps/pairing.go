@@ -72,7 +72,7 @@ func (w *world) carriedConnection(ctx context.Context) bool {
 // the pairing: the yardstick the agent under test is measured against on
 // the same path in the same run (NET-3).
 func runsTheReferenceAgent(ctx context.Context, name string) error {
-	d, ok := getWorld(ctx).declared(name)
+	d, ok := getWorld(ctx).setup.declared(name)
 	if !ok {
 		return fmt.Errorf("no device %q declared before this step", name)
 	}

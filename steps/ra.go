@@ -16,8 +16,7 @@ import (
 	"github.com/c2clab/c2clab/sim/msra"
 )
 
-// raState is one scenario's remote-assistance state (RA-1, RA-2), kept in
-// the context beside the world.
+// raState is one scenario's remote-assistance state (RA-1, RA-2).
 type raState struct {
 	invitation []byte // the rewritten invitation
 	// sessions, grant and err are the last shadow client's results.
@@ -26,16 +25,10 @@ type raState struct {
 	err      error
 }
 
-type raKey struct{}
-
-func getRA(ctx context.Context) *raState { return ctx.Value(raKey{}).(*raState) }
+func getRA(ctx context.Context) *raState { return &getWorld(ctx).ra }
 
 // registerRA adds the remote-assistance steps; Register calls it.
 func registerRA(sc *godog.ScenarioContext) {
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, raKey{}, &raState{}), nil
-	})
-
 	// RA-1: MSRA invitations.
 	sc.Step(`^the MSRA invitation "([^"]+)" is rewritten for the registered FQDN of "([^"]+)"$`, invitationRewritten)
 	sc.Step(`^the rewritten invitation has no LHTICKET$`, rewrittenHasNoLHTicket)

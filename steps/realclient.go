@@ -17,6 +17,12 @@ import (
 // realClientTimeout bounds a real client's whole run.
 const realClientTimeout = 15 * time.Second
 
+// clientState is what the last real client printed and how it ended.
+type clientState struct {
+	out string
+	err error
+}
+
 // ncSends runs OpenBSD netcat, a client nobody here wrote, on the admin's
 // machine (inside its namespace on the netns backend) through its agent:
 // `nc -N -X 5 -x SOCKS FQDN PORT` with text on stdin. -N half-closes after
@@ -53,20 +59,20 @@ func runNC(ctx context.Context, from, text, target string, socks bool) (context.
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
-	w.clientOut, w.clientErr = out.String(), err
+	w.client.out, w.client.err = out.String(), err
 	if err != nil {
-		w.clientErr = fmt.Errorf("nc: %w: %s", err, strings.TrimSpace(errOut.String()))
+		w.client.err = fmt.Errorf("nc: %w: %s", err, strings.TrimSpace(errOut.String()))
 	}
 	return ctx, nil
 }
 
 func clientPrints(ctx context.Context, want string) error {
 	w := getWorld(ctx)
-	if w.clientErr != nil {
-		return fmt.Errorf("the client failed: %w (printed %q)", w.clientErr, w.clientOut)
+	if w.client.err != nil {
+		return fmt.Errorf("the client failed: %w (printed %q)", w.client.err, w.client.out)
 	}
-	if w.clientOut != want {
-		return fmt.Errorf("the client printed %q, want %q", w.clientOut, want)
+	if w.client.out != want {
+		return fmt.Errorf("the client printed %q, want %q", w.client.out, want)
 	}
 	return nil
 }
@@ -82,7 +88,7 @@ func skip(ctx context.Context, reason string) (context.Context, error) {
 // that its agent tunnels to target; tools that find services by their
 // well-known port (nmap's scripts) need the real port number.
 func forwardsTo(ctx context.Context, from string, port int, target string) error {
-	d, ok := getWorld(ctx).declared(from)
+	d, ok := getWorld(ctx).setup.declared(from)
 	if !ok {
 		return fmt.Errorf("no device %q declared before its forward", from)
 	}

@@ -87,8 +87,8 @@ func opensConnections(ctx context.Context, from string, n int, target string) er
 	if err != nil {
 		return err
 	}
-	w.bulkSeed++
-	r, err := measure.Setup(ctx, paths["relay"], measure.SetupConfig{Count: n, Seed: w.bulkSeed})
+	seed := w.seeds.next(1)
+	r, err := measure.Setup(ctx, paths["relay"], measure.SetupConfig{Count: n, Seed: seed})
 	if err != nil {
 		return fmt.Errorf("setup through the relay: %w", err)
 	}
@@ -111,7 +111,7 @@ func setupBelow(ctx context.Context, ms int) error {
 
 // deviceByFQDN finds the running device that reports fqdn.
 func (w *world) deviceByFQDN(fqdn string) (*lab.Device, error) {
-	for _, decl := range w.devices {
+	for _, decl := range w.setup.devices {
 		if decl.profile.ReportedFQDN() == fqdn {
 			return w.device(decl.profile.Name)
 		}

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,29 @@ import (
 
 	"github.com/cucumber/godog"
 )
+
+// scenarioState is the runner's own bookkeeping of a scenario.
+type scenarioState struct {
+	// evidence holds the running step's notes (figures, codes), attached
+	// to it when it ends.
+	evidence []string
+	// skipReason is set when a step skipped the scenario.
+	skipReason string
+	// carried is set when the scenario ends: whether it carried a
+	// connection between two agents (see carriedConnection).
+	carried bool
+	// cleanups run when the scenario ends, after the lab is closed.
+	cleanups []func()
+}
+
+// cleanup registers f to run when the scenario ends.
+func (s *scenarioState) cleanup(f func()) { s.cleanups = append(s.cleanups, f) }
+
+func (s *scenarioState) runCleanups() {
+	for _, f := range s.cleanups {
+		f()
+	}
+}
 
 // RunOptions configures one run of the suite.
 type RunOptions struct {
@@ -85,8 +109,8 @@ type tally struct {
 func (t *tally) record(s *godog.Scenario, err error, w *world) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	skipped := w.skipReason
-	o := Outcome{Name: s.Name, Status: "passed", URI: s.Uri, Carried: w.carried}
+	skipped := w.scenario.skipReason
+	o := Outcome{Name: s.Name, Status: "passed", URI: s.Uri, Carried: w.scenario.carried}
 	switch {
 	case err != nil && !errors.Is(err, godog.ErrSkip):
 		o.Status, o.Reason = "failed", err.Error()
@@ -122,10 +146,8 @@ func firstLine(s string) string {
 
 // Run runs the suite and prints the summary line with every skip reason.
 func Run(opts RunOptions) (Result, error) {
-	out := opts.Output
-	if out == nil {
-		out = os.Stdout
-	}
+	out := &lockedWriter{w: cmp.Or[io.Writer](opts.Output, os.Stdout)}
+	// godog's formatters and the steps of concurrent scenarios share it.
 	opts.Output = out
 	format := "pretty"
 	if opts.ReportDir != "" {
@@ -163,7 +185,7 @@ func runGodog(opts RunOptions, t *tally, format string, paths []string, p phase)
 	suite := godog.TestSuite{
 		Name: "c2clab",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
-			Register(sc, opts.Config)
+			Register(sc, opts.Config, opts.Output)
 			var unlock func()
 			sc.Before(func(ctx context.Context, s *godog.Scenario) (_ context.Context, err error) {
 				unlock, err = timingLock(measures(s))
@@ -183,4 +205,17 @@ func runGodog(opts RunOptions, t *tally, format string, paths []string, p phase)
 		},
 	}
 	return suite.Run()
+}
+
+// lockedWriter serializes writes to w, so that lines printed at once by
+// godog and by steps of concurrent scenarios do not interleave or race.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -1,11 +1,14 @@
 package steps
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/c2clab/c2clab/fixtures"
 )
 
 // A scenario whose real client is missing must be counted as skipped, with
@@ -42,5 +45,33 @@ func TestSkippedScenarioIsCountedAsSkipped(t *testing.T) {
 	}
 	if len(res.Skips) != 1 || !strings.Contains(res.Skips[0], "nc") {
 		t.Fatalf("skip reasons = %q, want one naming nc", res.Skips)
+	}
+}
+
+// Everything the steps print goes to RunOptions.Output: here a step's note
+// (its evidence) and the summary, from a scenario that needs no lab.
+func TestStepOutputGoesToRunOutput(t *testing.T) {
+	feature := `Feature: output
+  Scenario: a pull notes what it fetched
+    Given a ZPA API replaying "fixtures/zpa/helpdesk"
+    When the tenant is pulled with the legacy API client
+    Then the pull succeeds
+`
+	var out bytes.Buffer
+	res, err := Run(RunOptions{
+		Config:   Config{Fixtures: fixtures.FS},
+		Features: fstest.MapFS{"output.feature": {Data: []byte(feature)}},
+		Output:   &out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Passed != 1 {
+		t.Fatalf("got %s (failures: %v), want 1 passed", res.Summary(), res.Failures)
+	}
+	for _, want := range []string{"bodies pulled", res.Summary()} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the run's output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -13,10 +13,73 @@ import (
 
 	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/sim/linkemu"
 	"github.com/c2clab/c2clab/sim/pki"
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/c2clab/c2clab/sim/tenant"
 	"github.com/c2clab/c2clab/sim/topology"
 )
+
+// setupState is what a scenario declares before its lab starts, and
+// what starting it left for later steps.
+type setupState struct {
+	tenants []tenantDecl
+	devices []deviceDecl
+	conns   []connectorDecl
+	// startErrs holds, per device expected not to register, why its
+	// agent did not start (nil if it started).
+	startErrs map[string]error
+}
+
+func newSetupState() setupState { return setupState{startErrs: map[string]error{}} }
+
+type tenantDecl struct {
+	id     string
+	policy policy.Config
+}
+
+type deviceDecl struct {
+	tenant  string
+	profile *device.Profile
+	link    linkemu.Impairments // the device's link, both ways
+	// forwards are local listeners its agent tunnels to targets.
+	forwards []lab.Forward
+	// intercept makes its agent the resolver of its machine.
+	intercept bool
+	// skew is how far ahead the clock that issued its certificate runs;
+	// beyond pki.Backdate the broker cannot accept it, so the lab does not
+	// wait for it to register.
+	skew time.Duration
+	// admin: declared as an admin's machine, the source end of a pairing.
+	admin bool
+	// reference: runs the reference agent whatever the pairing.
+	reference bool
+}
+
+// connectorDecl is an App Connector and the app servers behind it.
+type connectorDecl struct {
+	tenant, name string
+	groups       []string
+	apps         []lab.App
+}
+
+// currentTenant is the tenant declared last: devices join it, so a
+// scenario can declare one organization, its devices, then another.
+func (s *setupState) currentTenant() (string, error) {
+	if len(s.tenants) == 0 {
+		return "", fmt.Errorf("the scenario declares no tenant before its devices")
+	}
+	return s.tenants[len(s.tenants)-1].id, nil
+}
+
+func (s *setupState) declared(name string) (*deviceDecl, bool) {
+	for i := range s.devices {
+		if s.devices[i].profile.Name == name {
+			return &s.devices[i], true
+		}
+	}
+	return nil, false
+}
 
 func theTenant(ctx context.Context, doc *godog.DocString) error {
 	t, _, err := tenant.Parse("<scenario tenant>", []byte(doc.Content))
@@ -37,7 +100,7 @@ func theTenantFile(ctx context.Context, path string) error {
 
 func (w *world) addTenant(t *tenant.Tenant) error {
 	p := t.Policy()
-	w.tenants = append(w.tenants, tenantDecl{id: p.Tenant, policy: p})
+	w.setup.tenants = append(w.setup.tenants, tenantDecl{id: p.Tenant, policy: p})
 	return nil
 }
 
@@ -75,7 +138,7 @@ func theAdminLoggedInAsWith(ctx context.Context, name, user string, table *godog
 	if err := w.addDevice(name, []byte(base), table); err != nil {
 		return err
 	}
-	w.devices[len(w.devices)-1].admin = true
+	w.setup.devices[len(w.setup.devices)-1].admin = true
 	return nil
 }
 
@@ -97,14 +160,14 @@ func (w *world) addDevice(name string, base []byte, table *godog.Table) error {
 	if err != nil {
 		return err
 	}
-	tid, err := w.currentTenant()
+	tid, err := w.setup.currentTenant()
 	if err != nil {
 		return err
 	}
-	if _, dup := w.declared(name); dup {
+	if _, dup := w.setup.declared(name); dup {
 		return fmt.Errorf("device %q declared twice", name)
 	}
-	w.devices = append(w.devices, deviceDecl{tenant: tid, profile: p})
+	w.setup.devices = append(w.setup.devices, deviceDecl{tenant: tid, profile: p})
 	return nil
 }
 
@@ -154,12 +217,12 @@ func setField(m *yaml.Node, key string, val *yaml.Node) {
 // one app server behind it running an echo service (Client to Server).
 func anAppConnector(ctx context.Context, name, group, fqdn string, port int) error {
 	w := getWorld(ctx)
-	tid, err := w.currentTenant()
+	tid, err := w.setup.currentTenant()
 	if err != nil {
 		return err
 	}
 	app := lab.App{FQDN: fqdn, Services: []device.Service{{Kind: "echo", Port: port}}}
-	w.conns = append(w.conns, connectorDecl{tenant: tid, name: name, groups: []string{group}, apps: []lab.App{app}})
+	w.setup.conns = append(w.setup.conns, connectorDecl{tenant: tid, name: name, groups: []string{group}, apps: []lab.App{app}})
 	return nil
 }
 
@@ -178,7 +241,7 @@ const registerTimeout = 10 * time.Second
 // topology link fields (rate, delay, jitter, loss).
 func theLinkOfHas(ctx context.Context, name string, table *godog.Table) error {
 	w := getWorld(ctx)
-	d, ok := w.declared(name)
+	d, ok := w.setup.declared(name)
 	if !ok {
 		return fmt.Errorf("no device %q declared before its link", name)
 	}
@@ -215,7 +278,7 @@ func theLinkOfHas(ctx context.Context, name string, table *godog.Table) error {
 // without links skips the scenario: there is nothing to shape.
 func theLabStarts(ctx context.Context) (context.Context, error) {
 	w := getWorld(ctx)
-	for _, d := range w.devices {
+	for _, d := range w.setup.devices {
 		if err := lab.Backend(w.cfg.Backend).Supports(lab.FeatureLinks); !d.link.IsZero() && err != nil {
 			return skip(ctx, err.Error())
 		}
@@ -240,13 +303,13 @@ func (w *world) startLab(ctx context.Context) error {
 	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: lab.Backend(w.cfg.Backend), ContainerBinary: w.cfg.ContainerBinary, ContainerImage: w.cfg.ContainerImage,
 		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	var plan lab.Plan
-	for _, t := range w.tenants {
+	for _, t := range w.setup.tenants {
 		spec.Tenants = append(spec.Tenants, lab.Tenant{ID: t.id, Policy: t.policy})
 	}
-	for _, c := range w.conns {
+	for _, c := range w.setup.conns {
 		plan.Connectors = append(plan.Connectors, lab.PlannedConnector{Tenant: c.tenant, Name: c.name, ServerGroups: c.groups, Apps: c.apps})
 	}
-	for _, d := range w.devices {
+	for _, d := range w.setup.devices {
 		plan.Devices = append(plan.Devices, lab.PlannedDevice{Tenant: d.tenant, Profile: d.profile,
 			Options: lab.DeviceOptions{Link: d.link, Forwards: d.forwards, ClockSkew: d.skew, Intercept: d.intercept,
 				ReferenceAgent: w.cfg.Pairing.reference(d)},
@@ -255,7 +318,7 @@ func (w *world) startLab(ctx context.Context) error {
 					// Its certificate is not valid yet: it cannot register,
 					// and an agent that checks its own certificate does not
 					// start.
-					w.startErrs[d.profile.Name] = err
+					w.setup.startErrs[d.profile.Name] = err
 					return nil
 				}
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,15 +14,16 @@ import (
 
 // Register adds every step and the per-scenario hooks to sc. All steps are
 // registered here, in one place, so the vocabulary reads as one list.
-func Register(sc *godog.ScenarioContext, cfg Config) {
+// Everything the steps print goes to out.
+func Register(sc *godog.ScenarioContext, cfg Config, out io.Writer) {
 	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, worldKey{}, &world{cfg: cfg, bulkSeed: 1, startErrs: map[string]error{}}), nil
+		return context.WithValue(ctx, worldKey{}, newWorld(cfg, out)), nil
 	})
 	// godog passes the After-scenario hook a nil error when an earlier step
 	// skipped, so skips are caught here, per step, with their reason.
 	sc.StepContext().After(func(ctx context.Context, _ *godog.Step, _ godog.StepResultStatus, err error) (context.Context, error) {
-		if w := getWorld(ctx); errors.Is(err, godog.ErrSkip) && w.skipReason == "" {
-			w.skipReason = skipReason(err)
+		if w := getWorld(ctx); errors.Is(err, godog.ErrSkip) && w.scenario.skipReason == "" {
+			w.scenario.skipReason = skipReason(err)
 		}
 		return attachEvidence(ctx), nil
 	})
@@ -143,7 +145,7 @@ func Register(sc *godog.ScenarioContext, cfg Config) {
 // keepLogs prints the tail of every node's log, and keeps the whole logs
 // in LogDir when one is set, so a failed scenario can be diagnosed.
 func (w *world) keepLogs(s *godog.Scenario) {
-	fmt.Fprintf(os.Stderr, "\n=== node logs of failed scenario %q (run %s)\n%s\n", s.Name, w.lab.ID, w.lab.Logs(25))
+	fmt.Fprintf(w.out, "\n=== node logs of failed scenario %q (run %s)\n%s\n", s.Name, w.lab.ID, w.lab.Logs(25))
 	if w.cfg.LogDir == "" {
 		return
 	}

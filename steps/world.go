@@ -9,15 +9,10 @@ package steps
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
-	"net"
-	"time"
 
-	"github.com/c2clab/c2clab/sim/code"
-	"github.com/c2clab/c2clab/sim/device"
 	"github.com/c2clab/c2clab/sim/lab"
-	"github.com/c2clab/c2clab/sim/linkemu"
-	"github.com/c2clab/c2clab/sim/policy"
 )
 
 // Config is what the suite needs from its runner.
@@ -49,105 +44,40 @@ type Config struct {
 	Pairing Pairing
 }
 
-// world is one scenario's state.
+// world is one scenario's state: its config, the run's output and the
+// running lab, which every step uses, and one state per feature, each
+// declared and owned by the file whose steps use it. newWorld makes them
+// all afresh for each scenario, so nothing leaks from one to the next.
 type world struct {
-	cfg     Config
-	tenants []tenantDecl
-	devices []deviceDecl
-	conns   []connectorDecl
-	lab     *lab.Lab
-	last    *attempt
-	// bulkSeed varies the byte stream per transfer, so data replayed from
-	// an earlier transfer does not match (within one transfer the pattern
-	// repeats every ~4 MiB; see sim/endpoint's bulk service).
-	bulkSeed uint64
-	// clientOut and clientErr are what the last real client printed and how it ended.
-	clientOut string
-	clientErr error
-	// evidence holds the running step's notes (figures, codes), attached
-	// to it when it ends.
-	evidence []string
-	// freerdp is the last xfreerdp run.
-	freerdp *freerdpRun
-	// skipReason is set when a step skipped the scenario.
-	skipReason string
-	// startErrs holds, per device expected not to register, why its
-	// agent did not start (nil if it started).
-	startErrs map[string]error
-	// soak holds what the load steps saw.
-	soak soak
-	// agentBin is the binary inside the scenario's agent image.
-	agentBin string
-	// cleanups run when the scenario ends, after the lab is closed.
-	cleanups []func()
-	// perf holds the relay performance steps' measurements.
-	perf perf
-	// restartedAt is when the broker was last restarted.
-	restartedAt time.Time
-	// linkRestoredAt is when a device's link was last restored.
-	linkRestoredAt time.Time
-	// rtts holds the round trips measured per target, sorted.
-	rtts map[string][]time.Duration
-	// carried is set when the scenario ends: whether it carried a
-	// connection between two agents (see carriedConnection).
-	carried bool
+	cfg Config
+	// out is the run's output (RunOptions.Output): everything the steps
+	// print goes there.
+	out io.Writer
+	// lab is the running lab; nil until "the lab starts".
+	lab *lab.Lab
+
+	setup    setupState    // setup.go: the tenants, devices and connectors declared
+	connect  connectState  // connect.go: the admin's last connection
+	seeds    transferSeeds // connect.go: a fresh byte stream per transfer
+	client   clientState   // realclient.go: the last real client's run
+	measure  measureState  // measure.go: round trips measured
+	perf     perf          // relayperf.go, netref.go: relay performance
+	soak     soak          // load.go: nodes' use before and after load
+	faults   faultState    // faults.go: when faults were injected
+	freerdp  *freerdpRun   // freerdp.go: the last xfreerdp run
+	external externalState // external.go: the agent image under test
+	ra       raState       // ra.go: remote assistance (RA-1, RA-2)
+	pull     *zpaPull      // zpapull.go: the replaying ZPA API; nil until one starts
+	scenario scenarioState // run.go, evidence.go: skips, evidence, clean-ups
 }
 
-type tenantDecl struct {
-	id     string
-	policy policy.Config
-}
-
-type deviceDecl struct {
-	tenant  string
-	profile *device.Profile
-	link    linkemu.Impairments // the device's link, both ways
-	// forwards are local listeners its agent tunnels to targets.
-	forwards []lab.Forward
-	// intercept makes its agent the resolver of its machine.
-	intercept bool
-	// skew is how far ahead the clock that issued its certificate runs;
-	// beyond pki.Backdate the broker cannot accept it, so the lab does not
-	// wait for it to register.
-	skew time.Duration
-	// admin: declared as an admin's machine, the source end of a pairing.
-	admin bool
-	// reference: runs the reference agent whatever the pairing.
-	reference bool
-}
-
-// connectorDecl is an App Connector and the app servers behind it.
-type connectorDecl struct {
-	tenant, name string
-	groups       []string
-	apps         []lab.App
-}
-
-// attempt is one connection an admin made through its agent.
-type attempt struct {
-	from      *lab.Device
-	fqdn      string
-	port      uint16
-	conn      net.Conn
-	err       error
-	code      code.Code // from the source agent's record; "" when it succeeded
-	local     bool      // dropped by the source agent, never sent to the broker
-	started   time.Time
-	activityN int // activity records before the attempt
+func newWorld(cfg Config, out io.Writer) *world {
+	return &world{cfg: cfg, out: out, setup: newSetupState(), seeds: newTransferSeeds()}
 }
 
 type worldKey struct{}
 
 func getWorld(ctx context.Context) *world { return ctx.Value(worldKey{}).(*world) }
-
-// currentTenant is the tenant declared last: devices join it, so a
-// scenario can declare one organization, its devices, then another.
-func (w *world) currentTenant() (string, error) {
-	if len(w.tenants) == 0 {
-		return "", fmt.Errorf("the scenario declares no tenant before its devices")
-	}
-	return w.tenants[len(w.tenants)-1].id, nil
-}
 
 func (w *world) device(name string) (*lab.Device, error) {
 	if w.lab == nil {
@@ -160,24 +90,13 @@ func (w *world) device(name string) (*lab.Device, error) {
 	return d, nil
 }
 
-func (w *world) declared(name string) (*deviceDecl, bool) {
-	for i := range w.devices {
-		if w.devices[i].profile.Name == name {
-			return &w.devices[i], true
-		}
-	}
-	return nil, false
-}
-
+// close ends the scenario: its last connection, then the lab, then every
+// clean-up a step registered.
 func (w *world) close() {
-	if w.last != nil && w.last.conn != nil {
-		w.last.conn.Close()
-	}
+	w.connect.close()
 	if w.lab != nil {
-		w.carried = w.carriedConnection(context.Background())
+		w.scenario.carried = w.carriedConnection(context.Background())
 		w.lab.Close()
 	}
-	for _, f := range w.cleanups {
-		f()
-	}
+	w.scenario.runCleanups()
 }

@@ -17,8 +17,7 @@ import (
 	"github.com/c2clab/c2clab/sim/zpaapi/zpaapitest"
 )
 
-// zpaPull is a scenario's replaying ZPA API and what its pull did. It is
-// kept in the context (pullKey), not in world, as only these steps use it.
+// zpaPull is a scenario's replaying ZPA API and what its pull did.
 type zpaPull struct {
 	srv     *zpaapitest.Server
 	fixture string // the fixtures/ directory the server replays
@@ -28,8 +27,6 @@ type zpaPull struct {
 	err     error
 	dir     string // where the pulled bodies were written
 }
-
-type pullKey struct{}
 
 // registerPull adds the steps of `tenant pull` against a replaying ZPA API
 // (features/tenant_pull.feature).
@@ -47,8 +44,8 @@ func registerPull(sc *godog.ScenarioContext) {
 }
 
 func getPull(ctx context.Context) (*zpaPull, error) {
-	p, ok := ctx.Value(pullKey{}).(*zpaPull)
-	if !ok {
+	p := getWorld(ctx).pull
+	if p == nil {
 		return nil, fmt.Errorf("the scenario starts no ZPA API: begin with `a ZPA API replaying \"fixtures/zpa/...\"`")
 	}
 	return p, nil
@@ -78,8 +75,9 @@ func aZPAAPIReplaying(ctx context.Context, dir string) (context.Context, error) 
 		return ctx, fmt.Errorf("no fixture directory %q: %w", dir, err)
 	}
 	srv := zpaapitest.NewServer(fsys, zpaapitest.Options{})
-	w.cleanups = append(w.cleanups, srv.Close)
-	return context.WithValue(ctx, pullKey{}, &zpaPull{srv: srv, fixture: sub}), nil
+	w.scenario.cleanup(srv.Close)
+	w.pull = &zpaPull{srv: srv, fixture: sub}
+	return ctx, nil
 }
 
 func theZPAAPIRefusesSignIn(ctx context.Context) error {
@@ -124,7 +122,7 @@ func theTenantIsPulled(ctx context.Context, flow string) error {
 	if err != nil {
 		return err
 	}
-	getWorld(ctx).cleanups = append(getWorld(ctx).cleanups, func() { os.RemoveAll(dir) })
+	getWorld(ctx).scenario.cleanup(func() { os.RemoveAll(dir) })
 	p.dir = filepath.Join(dir, "tenant")
 	return zpaapi.WriteDir(p.dir, p.res.Bodies)
 }
