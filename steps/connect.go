@@ -97,23 +97,25 @@ func connectsTo(ctx context.Context, from, target string) error {
 // sourceRecord finds the source agent's record of attempt a.
 func sourceRecord(ctx context.Context, d *lab.Device, a *attempt) (agent.ConnRecord, error) {
 	since := a.started.Add(-time.Millisecond).UnixMicro()
-	deadline := time.Now().Add(recordTimeout)
-	for {
+	var rec agent.ConnRecord
+	err := eventually(ctx, recordTimeout, 5*time.Millisecond, func() error {
 		st, err := d.Status(ctx)
 		if err != nil {
-			return agent.ConnRecord{}, err
+			return err
 		}
 		for i := len(st.Connections) - 1; i >= 0; i-- {
 			r := st.Connections[i]
 			if r.Role == "source" && r.FQDN == a.fqdn && r.Port == int(a.port) && r.StartUs >= since {
-				return r, nil
+				rec = r
+				return nil
 			}
 		}
-		if time.Now().After(deadline) {
-			return agent.ConnRecord{}, fmt.Errorf("agent of %q has no record of its connection to %s:%d", d.Name, a.fqdn, a.port)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return fmt.Errorf("%d records, none of a source connection to %s:%d since it started", len(st.Connections), a.fqdn, a.port)
+	})
+	if err != nil {
+		return agent.ConnRecord{}, fmt.Errorf("agent of %q has no record of its connection to %s:%d: %w", d.Name, a.fqdn, a.port, err)
 	}
+	return rec, nil
 }
 
 func (w *world) lastAttempt() (*attempt, error) {

@@ -170,29 +170,30 @@ func (w *world) activityRecord(ctx context.Context, status string) (broker.Activ
 	if err != nil {
 		return broker.Activity{}, err
 	}
-	deadline := time.Now().Add(logTimeout)
-	for {
+	var rec *broker.Activity
+	err = eventually(ctx, logTimeout, 10*time.Millisecond, func() error {
 		acts, err := w.lab.Activity(ctx)
 		if err != nil {
-			return broker.Activity{}, err
+			return err
 		}
-		var rec *broker.Activity
+		rec = nil
 		for i := min(a.activityN, len(acts)); i < len(acts); i++ {
 			if acts[i].FQDN == a.fqdn && acts[i].Port == int(a.port) && acts[i].Source == a.from.Name {
 				rec = &acts[i]
 			}
 		}
-		if rec != nil && (status == "" || rec.Status == status) {
-			return *rec, nil
+		switch {
+		case rec == nil:
+			return fmt.Errorf("the User Activity log has no record of %s's connection to %s:%d", a.from.Name, a.fqdn, a.port)
+		case status != "" && rec.Status != status:
+			return fmt.Errorf("the User Activity record of %s:%d is %q, want %q", a.fqdn, a.port, rec.Status, status)
 		}
-		if time.Now().After(deadline) {
-			if rec == nil {
-				return broker.Activity{}, fmt.Errorf("the User Activity log has no record of %s's connection to %s:%d", a.from.Name, a.fqdn, a.port)
-			}
-			return *rec, fmt.Errorf("the User Activity record of %s:%d is %q after %s, want %q", a.fqdn, a.port, rec.Status, logTimeout, status)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return nil
+	})
+	if rec == nil {
+		return broker.Activity{}, err
 	}
+	return *rec, err
 }
 
 // activityRecordHas compares the named fields of the record (LOG-1, LOG-2)

@@ -76,8 +76,10 @@ func agentOfRunsTheProgram(ctx context.Context, device string) error {
 func agentOfRunsTheReference(ctx context.Context, device string) error {
 	w := getWorld(ctx)
 	exe := w.cfg.Command[0]
-	if w.cfg.Backend == lab.BackendContainer && w.cfg.ContainerBinary != "" {
-		exe = w.cfg.ContainerBinary // what the lab's image holds
+	if w.cfg.backend().Supports(lab.FeatureAgentImage) == nil && w.cfg.ContainerBinary != "" {
+		// A backend that runs agents from images runs the reference
+		// agent from the lab's own image, which holds ContainerBinary.
+		exe = w.cfg.ContainerBinary
 	}
 	return agentsOf(ctx, device, exe, "the reference agent ("+exe+")")
 }
@@ -120,8 +122,8 @@ func agentsOf(ctx context.Context, device, want, what string) error {
 // (container backend only). The image is removed when the scenario ends.
 func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
 	w := getWorld(ctx)
-	if w.cfg.Backend != lab.BackendContainer {
-		return skip(ctx, fmt.Sprintf("an agent image runs on the container backend (this run: %q)", orLocal(w.cfg.Backend)))
+	if err := w.cfg.backend().Supports(lab.FeatureAgentImage); err != nil {
+		return skip(ctx, err.Error())
 	}
 	root, ok := image.SourceTree()
 	if !ok {

@@ -22,7 +22,7 @@ const resolveTimeout = 10 * time.Second
 // change a machine's resolver and firewall: elsewhere the scenario skips.
 func resolvesThroughAgent(ctx context.Context, name string) (context.Context, error) {
 	w := getWorld(ctx)
-	if err := lab.Backend(w.cfg.Backend).Supports(lab.FeatureIntercept); err != nil {
+	if err := w.cfg.backend().Supports(lab.FeatureIntercept); err != nil {
 		return skip(ctx, err.Error())
 	}
 	d, ok := w.setup.declared(name)

@@ -14,7 +14,7 @@ import (
 // machinesInNamespaces skips the scenario on the local backend, whose
 // machines share the host's network stack on loopback addresses.
 func machinesInNamespaces(ctx context.Context) (context.Context, error) {
-	if err := lab.Backend(getWorld(ctx).cfg.Backend).Supports(lab.FeatureOwnNetworkStack); err != nil {
+	if err := getWorld(ctx).cfg.backend().Supports(lab.FeatureOwnNetworkStack); err != nil {
 		return skip(ctx, err.Error())
 	}
 	return ctx, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/cucumber/godog"
 	messages "github.com/cucumber/messages/go/v21"
 
+	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/measure"
 )
 
@@ -134,25 +135,19 @@ func resourcesSettle(ctx context.Context, secs, fdSlack, memMiB int) error {
 	if w.soak.before == nil {
 		return errors.New("run the load first")
 	}
-	deadline := time.Now().Add(time.Duration(secs) * time.Second)
-	var errs []error
-	for {
+	err := eventually(ctx, time.Duration(secs)*time.Second, 200*time.Millisecond, func() error {
 		after, err := w.nodeUses(ctx)
 		if err != nil {
 			return err
 		}
 		w.soak.after = after
-		errs = w.compareUses(fdSlack, memMiB)
-		if len(errs) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return errors.Join(w.compareUses(fdSlack, memMiB)...)
+	})
 	for name, a := range w.soak.after {
 		b := w.soak.before[name]
 		note(ctx, "%-22s sockets %d -> %d, memory %.1f -> %.1f MiB", name, b.fds, a.fds, float64(b.rss)/mib, float64(a.rss)/mib)
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 func (w *world) compareUses(fdSlack, memMiB int) []error {
@@ -176,10 +171,10 @@ func (w *world) compareUses(fdSlack, memMiB int) []error {
 // Active: every relay was let go.
 func everyActivityClosed(ctx context.Context, secs int) error {
 	w := getWorld(ctx)
-	deadline := time.Now().Add(time.Duration(secs) * time.Second)
-	for {
-		recs, err := w.lab.Activity(ctx)
-		if err != nil {
+	var recs []broker.Activity
+	err := eventually(ctx, time.Duration(secs)*time.Second, 100*time.Millisecond, func() error {
+		var err error
+		if recs, err = w.lab.Activity(ctx); err != nil {
 			return err
 		}
 		open := 0
@@ -188,13 +183,14 @@ func everyActivityClosed(ctx context.Context, secs int) error {
 				open++
 			}
 		}
-		if open == 0 {
-			note(ctx, "all %d connection records the broker keeps are Closed", len(recs))
-			return nil
+		if open > 0 {
+			return fmt.Errorf("%d of %d connection records are not Closed", open, len(recs))
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d connection records are not Closed after %d s", open, len(recs), secs)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	note(ctx, "all %d connection records the broker keeps are Closed", len(recs))
+	return nil
 }

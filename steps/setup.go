@@ -279,7 +279,7 @@ func theLinkOfHas(ctx context.Context, name string, table *godog.Table) error {
 func theLabStarts(ctx context.Context) (context.Context, error) {
 	w := getWorld(ctx)
 	for _, d := range w.setup.devices {
-		if err := lab.Backend(w.cfg.Backend).Supports(lab.FeatureLinks); !d.link.IsZero() && err != nil {
+		if err := w.cfg.backend().Supports(lab.FeatureLinks); !d.link.IsZero() && err != nil {
 			return skip(ctx, err.Error())
 		}
 	}
@@ -292,15 +292,8 @@ func theLabStarts(ctx context.Context) (context.Context, error) {
 	return ctx, err
 }
 
-func orLocal(b string) string {
-	if b == "" {
-		return lab.BackendLocal
-	}
-	return b
-}
-
 func (w *world) startLab(ctx context.Context) error {
-	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: lab.Backend(w.cfg.Backend), ContainerBinary: w.cfg.ContainerBinary, ContainerImage: w.cfg.ContainerImage,
+	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: w.cfg.backend(), ContainerBinary: w.cfg.ContainerBinary, ContainerImage: w.cfg.ContainerImage,
 		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	var plan lab.Plan
 	for _, t := range w.setup.tenants {

@@ -44,6 +44,10 @@ type Config struct {
 	Pairing Pairing
 }
 
+// backend is the typed backend, which says what the run can do
+// (lab.Backend.Supports).
+func (c Config) backend() lab.Backend { return lab.Backend(c.Backend) }
+
 // world is one scenario's state: its config, the run's output and the
 // running lab, which every step uses, and one state per feature, each
 // declared and owned by the file whose steps use it. newWorld makes them
