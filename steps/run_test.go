@@ -49,25 +49,32 @@ func TestSkippedScenarioIsCountedAsSkipped(t *testing.T) {
 }
 
 // Everything the steps print goes to RunOptions.Output: here a step's note
-// (its evidence) and the summary, from a scenario that needs no lab.
+// (its evidence) and the summary, from scenarios that need no lab, two at
+// once so that -race sees godog and both scenarios' steps write to it.
 func TestStepOutputGoesToRunOutput(t *testing.T) {
 	feature := `Feature: output
-  Scenario: a pull notes what it fetched
+  Scenario Outline: a pull notes what it fetched
     Given a ZPA API replaying "fixtures/zpa/helpdesk"
-    When the tenant is pulled with the legacy API client
+    When the tenant is pulled with the <client> API client
     Then the pull succeeds
+
+    Examples:
+      | client |
+      | legacy |
+      | OneAPI |
 `
 	var out bytes.Buffer
 	res, err := Run(RunOptions{
-		Config:   Config{Fixtures: fixtures.FS},
-		Features: fstest.MapFS{"output.feature": {Data: []byte(feature)}},
-		Output:   &out,
+		Config:      Config{Fixtures: fixtures.FS},
+		Features:    fstest.MapFS{"output.feature": {Data: []byte(feature)}},
+		Output:      &out,
+		Concurrency: 2,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.OK() || res.Passed != 1 {
-		t.Fatalf("got %s (failures: %v), want 1 passed", res.Summary(), res.Failures)
+	if !res.OK() || res.Passed != 2 {
+		t.Fatalf("got %s (failures: %v), want 2 passed", res.Summary(), res.Failures)
 	}
 	for _, want := range []string{"bodies pulled", res.Summary()} {
 		if !strings.Contains(out.String(), want) {
