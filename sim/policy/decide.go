@@ -130,7 +130,7 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 			d.Rule = r.r
 			g := why.group
 			setUndecided(d, r.r, strings.Join(g.types, ", "), kindInfos[g.kind].attr)
-			d.Trace = append(d.Trace, code.BrkPolicyUndecided.Sentence(r.name+" may match: its conditions["+strconv.Itoa(why.cond)+"] ("+
+			d.Trace = append(d.Trace, d.Code.Sentence(r.name+" may match: its conditions["+strconv.Itoa(why.cond)+"] ("+
 				strings.Join(g.types, ", ")+") needs "+kindInfos[g.kind].attr+", which the question does not describe; "+
 				"no earlier rule decided, so the lab cannot say what ZPA decides"))
 			return false
@@ -145,7 +145,7 @@ func setUndecided(d *Decision, r *Rule, objectType, attr string) {
 	d.Code = code.BrkPolicyUndecided
 	d.Undecided = &Undecided{Rule: r, ObjectType: objectType, Attribute: attr}
 	if objectType == string(RequireApproval) {
-		d.Trace = append(d.Trace, code.BrkPolicyUndecided.Sentence("the request has no time, so the lab cannot tell whether an approval is in force"))
+		d.Trace = append(d.Trace, d.Code.Sentence("the request has no time, so the lab cannot tell whether an approval is in force"))
 	}
 }
 

@@ -68,7 +68,7 @@ func bypassStep(d *Decision, seg *segment, dev *DeviceAttrs) bool {
 		switch {
 		case !tn.Known:
 			setUndecided(d, nil, "bypassType ON_NET", kindInfos[kindTrustedNetwork].attr)
-			d.Trace = append(d.Trace, code.BrkPolicyUndecided.Sentence(seg.name+" has bypassType ON_NET, which bypasses it when the source is on a trusted network, and the question does not say whether it is", "SEG-8"))
+			d.Trace = append(d.Trace, d.Code.Sentence(seg.name+" has bypassType ON_NET, which bypasses it when the source is on a trusted network, and the question does not say whether it is", "SEG-8"))
 			return false
 		case len(tn.Values) > 0:
 			d.refuse(code.CltSegmentBypassed, seg.name+" has bypassType ON_NET and the source is on the trusted network "+quote(tn.Values[0])+": the Client Connector sends the connection direct", "SEG-8")
