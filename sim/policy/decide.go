@@ -120,7 +120,7 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 		switch v, why := r.match(&q); v {
 		case yes:
 			d.Rule = r.r
-			d.Trace = append(d.Trace, r.matchLine)
+			d.Trace = append(d.Trace, r.matchLine, r.because(&q))
 			switch r.action {
 			case Deny:
 				d.Code = code.BrkRejectedByPolicy
@@ -133,8 +133,8 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 			d.Rule = r.r
 			g := why.group
 			setUndecided(d, r.r, strings.Join(g.types, ", "), kindInfos[g.kind].attr)
-			d.Trace = append(d.Trace, r.name+" may match: its conditions["+strconv.Itoa(why.cond)+"] ("+
-				strings.Join(g.types, ", ")+") needs "+kindInfos[g.kind].attr+", which the question does not describe; "+
+			d.Trace = append(d.Trace, r.name+" may match: its "+r.condLabel(why.cond)+" ("+
+				strings.Join(g.types, ", ")+": "+g.unknownOperands(&q)+") needs "+kindInfos[g.kind].attr+", which the question does not describe; "+
 				"no earlier rule decided, so the lab cannot say what ZPA decides (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED)")
 			return false
 		}

@@ -28,6 +28,7 @@ type cond struct {
 	and     bool // Operator "AND": every operand; otherwise any
 	negated bool
 	pos     int       // index in Rule.Conditions, for traces
+	label   string    // "conditions[N]" or "conditions[N] (id X)", for traces
 	groups  []opGroup // in order of first appearance
 }
 
@@ -40,6 +41,9 @@ type opGroup struct {
 	// types names the object types of the group, for traces
 	// ("COUNTRY_CODE"); kindOther and kindNotClientConnector hold several.
 	types []string
+	// texts name each operand as the API spells it, parallel to vals,
+	// written once here so that a decision only picks them (because.go).
+	texts []string
 	// sorted: vals are sorted for binary search (many values, OR).
 	sorted bool
 }
@@ -98,6 +102,10 @@ func (e *Engine) compileRule(i int, r *Rule) (rule, []error) {
 	for j := range r.Conditions {
 		c, msgs := e.compileCond(&r.Conditions[j])
 		c.pos = j
+		c.label = "conditions[" + strconv.Itoa(j) + "]"
+		if id := r.Conditions[j].ID; id != "" {
+			c.label += " (id " + id + ")"
+		}
 		for _, m := range msgs {
 			bad(fmt.Sprintf("conditions[%d].%s", j, m[0]), m[1])
 		}
@@ -138,13 +146,14 @@ func (e *Engine) compileCond(c *Condition) (cond, [][2]string) {
 		g := out.group(kind, out.and)
 		g.vals = append(g.vals, e.syms.intern(key))
 		g.want = append(g.want, want)
+		g.texts = append(g.texts, operandText(typ, op))
 		if !slices.Contains(g.types, typ) {
 			g.types = append(g.types, typ)
 		}
 	}
 	for i := range out.groups {
 		if g := &out.groups[i]; len(g.vals) > 8 && !g.all && kindInfos[g.kind].shape != flagInRHS {
-			slices.Sort(g.vals)
+			sortGroup(g)
 			g.sorted = true
 		}
 	}

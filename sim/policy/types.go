@@ -273,6 +273,9 @@ type Rule struct {
 // Condition is a group of operands, combined by Operator over all of them
 // (POL-3 revised), then inverted when Negated.
 type Condition struct {
+	// ID is the condition's id in the ZPA API, for traces; "" when the
+	// tenant file gives none.
+	ID       string
 	Operator string // "OR" (default) or "AND"
 	Negated  bool
 	Operands []Operand

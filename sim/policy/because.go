@@ -1,0 +1,184 @@
+package policy
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Operand names in traces: the line after a rule's verdict says which of
+// its conditions and operands made it match, or which operand needs what
+// the question does not describe. The operand texts are written when the
+// rule is compiled; a decision only walks the one rule that decided and
+// joins a few of them, so the rules that did not decide cost nothing.
+
+// maxNamed bounds the operands one trace line lists; the rest are counted.
+const maxNamed = 4
+
+// operandText is an operand as the API spells it: objectType, lhs, rhs
+// and, when the tenant gives one, the name of what it points at.
+func operandText(typ string, op Operand) string {
+	var b strings.Builder
+	b.WriteString(typ)
+	if op.LHS != "" {
+		b.WriteString(" lhs " + quote(op.LHS))
+	}
+	b.WriteString(" rhs " + quote(op.RHS))
+	if op.Name != "" {
+		b.WriteString(" (" + quote(op.Name) + ")")
+	}
+	return b.String()
+}
+
+// sortGroup sorts g's values for binary search, keeping each operand's
+// text and flag beside its value.
+func sortGroup(g *opGroup) {
+	idx := make([]int, len(g.vals))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return int(g.vals[a]) - int(g.vals[b]) })
+	vals, want, texts := slices.Clone(g.vals), slices.Clone(g.want), slices.Clone(g.texts)
+	for i, j := range idx {
+		g.vals[i], g.want[i], g.texts[i] = vals[j], want[j], texts[j]
+	}
+}
+
+// holds is operand i of g for request q, as eval combines them.
+func (g *opGroup) holds(i int, q *request) tri {
+	v := g.vals[i]
+	switch g.kind {
+	case kindApp:
+		return boolTri(v == q.segID)
+	case kindAppGroup:
+		return boolTri(v == q.segGroup)
+	case kindUser:
+		return boolTri(v == q.user)
+	case kindClientType:
+		return boolTri(v == q.clientType)
+	case kindPlatform:
+		return boolTri((v == q.platform) == g.want[i])
+	case kindOther, kindChrome:
+		return maybe
+	}
+	s := q.set(g.kind)
+	if !s.known {
+		return maybe
+	}
+	return boolTri(containsSym(s.vals, v) == g.want[i])
+}
+
+// operands lists the texts of c's operands whose value for q is want, at
+// most maxNamed of them, and how many there are.
+func (c *cond) operands(q *request, want tri) (names []string, n int) {
+	for gi := range c.groups {
+		g := &c.groups[gi]
+		for i := range g.vals {
+			if g.holds(i, q) != want {
+				continue
+			}
+			if n++; n <= maxNamed {
+				names = append(names, g.texts[i])
+			}
+		}
+	}
+	return names, n
+}
+
+func listed(names []string, n int) string {
+	s := strings.Join(names, ", ")
+	if n > len(names) {
+		s += " and " + strconv.Itoa(n-len(names)) + " more"
+	}
+	return s
+}
+
+// because says why c holds for q: the operand that holds (OR), every
+// operand (AND), and for a negated condition the operands that do not.
+func (c *cond) because(q *request) string {
+	if len(c.groups) == 0 {
+		return c.label + " has no operands"
+	}
+	neg := ""
+	if c.negated {
+		neg = "negated "
+	}
+	op := "OR"
+	if c.and {
+		op = "AND"
+	}
+	l := c.label + " (" + neg + op + ")"
+	switch {
+	case !c.negated && !c.and:
+		names, _ := c.operands(q, yes)
+		return l + " holds by " + first(names)
+	case !c.negated:
+		names, n := c.operands(q, yes)
+		return l + " holds: every operand holds: " + listed(names, n)
+	case !c.and:
+		names, n := c.operands(q, no)
+		return l + " holds: none of its operands holds: " + listed(names, n)
+	}
+	names, _ := c.operands(q, no)
+	return l + " holds: " + first(names) + " does not"
+}
+
+// first is names[0]; eval and holds agree, so names is never empty, but a
+// trace must not take the broker down if they ever do not.
+func first(names []string) string {
+	if len(names) == 0 {
+		return "(no operand found)"
+	}
+	return names[0]
+}
+
+// because is the trace line after r's match line: the conditions that
+// made r match q, in the file's order (the engine may evaluate ANDed
+// conditions in another, index.go): every one when the rule's operator is
+// AND, the first that holds when OR.
+func (r *rule) because(q *request) string {
+	if len(r.conds) == 0 {
+		return r.name + " has no conditions, so it matches every request"
+	}
+	held := make([]*cond, 0, len(r.conds))
+	for i := range r.conds {
+		if v, _ := r.conds[i].eval(q); v == yes {
+			held = append(held, &r.conds[i])
+		}
+	}
+	slices.SortFunc(held, func(a, b *cond) int { return a.pos - b.pos })
+	if r.or && len(held) > 1 {
+		held = held[:1]
+	}
+	parts := make([]string, len(held))
+	for i, c := range held {
+		parts[i] = c.because(q)
+	}
+	return r.name + ": " + strings.Join(parts, "; ")
+}
+
+// unknownOperands names the operands of group g, which the question does
+// not describe, for the trace of an undecided answer.
+func (g *opGroup) unknownOperands(q *request) string {
+	var names []string
+	n := 0
+	for i := range g.vals {
+		if g.holds(i, q) != maybe {
+			continue
+		}
+		if n++; n <= maxNamed {
+			names = append(names, g.texts[i])
+		}
+	}
+	return listed(names, n)
+}
+
+// condLabel is the label of the condition at pos in the file's order.
+func (r *rule) condLabel(pos int) string {
+	for i := range r.conds {
+		if r.conds[i].pos == pos {
+			return r.conds[i].label
+		}
+	}
+	return "conditions[" + strconv.Itoa(pos) + "]"
+}

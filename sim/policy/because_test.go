@@ -1,0 +1,74 @@
+package policy
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestTraceNamesOperands: the line after a rule's match line names the
+// conditions (by index and API id) and the operands (objectType, lhs, rhs,
+// name) that made the rule match, in the file's order; an undecided answer
+// names the operands the question does not describe.
+func TestTraceNamesOperands(t *testing.T) {
+	named := func(typ, lhs, rhs, name string) Operand {
+		o := op(typ, lhs, rhs)
+		o.Name = name
+		return o
+	}
+	rule := func(operator string, conds ...Condition) Rule {
+		return Rule{ID: "r", Name: "r", Order: 1, Action: Allow, Operator: operator, Conditions: conds}
+	}
+	many := []Operand{}
+	for i := range 12 {
+		many = append(many, op(ObjSCIMGroup, "idp", fmt.Sprintf("g%02d", i)))
+	}
+	many = append(many, op(ObjSCIMGroup, "idp", "helpdesk"))
+	req := Request{User: "alice", FQDN: "testPC.example.com", Port: 3389}
+	tests := []struct {
+		name string
+		rule Rule
+		req  Request
+		want string
+	}{
+		{"OR condition: the operand that holds, with the condition id and operand name",
+			rule("", Condition{ID: "4630", Operands: []Operand{named(ObjApp, "id", "other", "Other"), named(ObjApp, "id", "ws", "Workstations")}}), req,
+			`access rule "r" (order 1): conditions[0] (id 4630) (OR) holds by APP lhs "id" rhs "ws" ("Workstations")`},
+		{"AND condition: every operand",
+			rule("", Condition{Operator: "AND", Operands: []Operand{op(ObjApp, "id", "ws"), op(ObjSCIMGroup, "idp", "helpdesk")}}), req,
+			`access rule "r" (order 1): conditions[0] (AND) holds: every operand holds: APP lhs "id" rhs "ws", SCIM_GROUP lhs "idp" rhs "helpdesk"`},
+		{"negated OR: the operands that do not hold",
+			rule("", Condition{Negated: true, Operands: []Operand{op(ObjSCIMGroup, "idp", "contractors"), op(ObjSCIMGroup, "idp", "auditors")}}), req,
+			`access rule "r" (order 1): conditions[0] (negated OR) holds: none of its operands holds: SCIM_GROUP lhs "idp" rhs "contractors", SCIM_GROUP lhs "idp" rhs "auditors"`},
+		{"negated AND: the operand that does not hold",
+			rule("", Condition{Negated: true, Operator: "AND", Operands: []Operand{op(ObjSCIMGroup, "idp", "helpdesk"), op(ObjSCIMGroup, "idp", "contractors")}}), req,
+			`access rule "r" (order 1): conditions[0] (negated AND) holds: SCIM_GROUP lhs "idp" rhs "contractors" does not`},
+		{"rule OR: the first condition that holds, in the file's order",
+			rule("OR", cnd(op(ObjSCIMGroup, "idp", "contractors")), cnd(op(ObjSCIMGroup, "idp", "admins")), cnd(op(ObjApp, "id", "ws"))), req,
+			`access rule "r" (order 1): conditions[1] (OR) holds by SCIM_GROUP lhs "idp" rhs "admins"`},
+		{"rule AND: every condition, in the file's order",
+			rule("AND", cnd(op(ObjSCIMGroup, "idp", "admins")), cnd(op(ObjApp, "id", "ws"))), req,
+			`access rule "r" (order 1): conditions[0] (OR) holds by SCIM_GROUP lhs "idp" rhs "admins"; conditions[1] (OR) holds by APP lhs "id" rhs "ws"`},
+		{"many operands, searched sorted: the text stays with its value",
+			rule("", Condition{Operands: many}), Request{User: "carol", FQDN: "testPC.example.com", Port: 3389},
+			`access rule "r" (order 1): conditions[0] (OR) holds by SCIM_GROUP lhs "idp" rhs "helpdesk"`},
+		{"many operands that do not hold: four named, the rest counted",
+			rule("", Condition{Negated: true, Operands: many[:12]}), req,
+			`none of its operands holds: SCIM_GROUP lhs "idp" rhs "g00", SCIM_GROUP lhs "idp" rhs "g01", SCIM_GROUP lhs "idp" rhs "g02", SCIM_GROUP lhs "idp" rhs "g03" and 8 more`},
+		{"no conditions", rule(""), req, `access rule "r" (order 1) has no conditions, so it matches every request`},
+		{"undecided: the unknown operand",
+			rule("", Condition{ID: "77", Operands: []Operand{named(ObjCountry, "DE", "true", "Germany")}}), req,
+			`its conditions[0] (id 77) (COUNTRY_CODE: COUNTRY_CODE lhs "DE" rhs "true" ("Germany")) needs the source device's country`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// r0 never decides (APP other); it makes helpdesk's value sort
+			// before g00's, so a sorted group is not in the file's order.
+			r0 := Rule{ID: "r0", Name: "r0", Order: 0, Action: Deny, Conditions: []Condition{cnd(op(ObjApp, "id", "other")), cnd(op(ObjSCIMGroup, "idp", "helpdesk"))}}
+			e := policyTenant(t, false, r0, tc.rule)
+			d := e.Decide(tc.req)
+			if !hasTrace(d.Trace, tc.want) {
+				t.Fatalf("trace lacks %q:%s", tc.want, traceText(d.Trace))
+			}
+		})
+	}
+}
