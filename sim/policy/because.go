@@ -95,32 +95,32 @@ func listed(names []string, n int) string {
 
 // because says why c holds for q: the operand that holds (OR), every
 // operand (AND), and for a negated condition the operands that do not.
-func (c *cond) because(q *request) string {
+// prefix starts the line. The common form, an OR condition that holds by
+// one operand, was written when the rule was compiled (opGroup.lines).
+func (c *cond) because(prefix string, q *request) string {
 	if len(c.groups) == 0 {
-		return c.label + " has no operands"
+		return prefix + c.label + " has no operands"
 	}
-	neg := ""
-	if c.negated {
-		neg = "negated "
-	}
-	op := "OR"
-	if c.and {
-		op = "AND"
-	}
-	l := c.label + " (" + neg + op + ")"
 	switch {
 	case !c.negated && !c.and:
-		names, _ := c.operands(q, yes)
-		return l + " holds by " + first(names)
+		for gi := range c.groups {
+			g := &c.groups[gi]
+			for i := range g.vals {
+				if g.holds(i, q) == yes {
+					return g.lines[i]
+				}
+			}
+		}
+		return prefix + c.label + " (OR) holds by (no operand found)" // eval and holds disagree: never
 	case !c.negated:
 		names, n := c.operands(q, yes)
-		return l + " holds: every operand holds: " + listed(names, n)
+		return prefix + c.label + " (AND) holds: every operand holds: " + listed(names, n)
 	case !c.and:
 		names, n := c.operands(q, no)
-		return l + " holds: none of its operands holds: " + listed(names, n)
+		return prefix + c.label + " (negated OR) holds: none of its operands holds: " + listed(names, n)
 	}
 	names, _ := c.operands(q, no)
-	return l + " holds: " + first(names) + " does not"
+	return prefix + c.label + " (negated AND) holds: " + first(names) + " does not"
 }
 
 // first is names[0]; eval and holds agree, so names is never empty, but a
@@ -132,29 +132,50 @@ func first(names []string) string {
 	return names[0]
 }
 
-// because is the trace line after r's match line: the conditions that
-// made r match q, in the file's order (the engine may evaluate ANDed
-// conditions in another, index.go): every one when the rule's operator is
-// AND, the first that holds when OR.
-func (r *rule) because(q *request) string {
-	if len(r.conds) == 0 {
-		return r.name + " has no conditions, so it matches every request"
-	}
-	held := make([]*cond, 0, len(r.conds))
-	for i := range r.conds {
-		if v, _ := r.conds[i].eval(q); v == yes {
-			held = append(held, &r.conds[i])
+// writeLines fills the groups' lines: for an OR condition that is not
+// negated, the whole trace line saying that it holds by each operand.
+func (c *cond) writeLines(prefix string) {
+	for gi := range c.groups {
+		g := &c.groups[gi]
+		g.lines = make([]string, len(g.texts))
+		if c.and || c.negated {
+			continue
+		}
+		for i, t := range g.texts {
+			g.lines[i] = prefix + c.label + " (OR) holds by " + t
 		}
 	}
-	slices.SortFunc(held, func(a, b *cond) int { return a.pos - b.pos })
-	if r.or && len(held) > 1 {
-		held = held[:1]
+}
+
+// appendBecause appends to trace the lines after r's match line, one per
+// condition that made r match q, in the file's order (the engine may
+// evaluate ANDed conditions in another, index.go): every one when the
+// rule's operator is AND, the first that holds when OR.
+func (r *rule) appendBecause(trace []string, q *request) []string {
+	if len(r.conds) == 0 {
+		return append(trace, r.bareLine)
 	}
-	parts := make([]string, len(held))
-	for i, c := range held {
-		parts[i] = c.because(q)
+	for pos := range r.conds {
+		c := r.condAt(pos)
+		if v, _ := c.eval(q); v != yes {
+			continue
+		}
+		trace = append(trace, c.because(r.prefix, q))
+		if r.or {
+			break
+		}
 	}
-	return r.name + ": " + strings.Join(parts, "; ")
+	return trace
+}
+
+// condAt is the condition at pos in the file's order.
+func (r *rule) condAt(pos int) *cond {
+	for i := range r.conds {
+		if r.conds[i].pos == pos {
+			return &r.conds[i]
+		}
+	}
+	return &r.conds[pos]
 }
 
 // unknownOperands names the operands of group g, which the question does
@@ -174,11 +195,4 @@ func (g *opGroup) unknownOperands(q *request) string {
 }
 
 // condLabel is the label of the condition at pos in the file's order.
-func (r *rule) condLabel(pos int) string {
-	for i := range r.conds {
-		if r.conds[i].pos == pos {
-			return r.conds[i].label
-		}
-	}
-	return "conditions[" + strconv.Itoa(pos) + "]"
-}
+func (r *rule) condLabel(pos int) string { return r.condAt(pos).label }

@@ -34,7 +34,7 @@ func (e *Engine) Decide(req Request) Decision {
 }
 
 func (e *Engine) decide(req *Request) Decision {
-	d := Decision{Trace: make([]string, 0, 6)}
+	d := Decision{Trace: make([]string, 0, 8)}
 	// Normalized once, here: the session map needs the normalized name, and
 	// with it Lookup's own Normalize is a scan that allocates nothing
 	// (about 20 ns; domain.Index has no lookup that skips it).
@@ -120,7 +120,7 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 		switch v, why := r.match(&q); v {
 		case yes:
 			d.Rule = r.r
-			d.Trace = append(d.Trace, r.matchLine, r.because(&q))
+			d.Trace = r.appendBecause(append(d.Trace, r.matchLine), &q)
 			switch r.action {
 			case Deny:
 				d.Code = code.BrkRejectedByPolicy

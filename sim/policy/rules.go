@@ -16,6 +16,8 @@ type rule struct {
 	conds     []cond
 	name      string // `access rule "Name" (order N)`
 	matchLine string // trace line when the rule decides
+	bareLine  string // the line after it when the rule has no conditions
+	prefix    string // `access rule "Name" (order N): `, starting the lines after it
 	// segmentCriteria: some condition bounds the segments the rule can
 	// match (see cond.segmentVals), so the rule is filed per segment.
 	segmentCriteria bool
@@ -44,6 +46,10 @@ type opGroup struct {
 	// texts name each operand as the API spells it, parallel to vals,
 	// written once here so that a decision only picks them (because.go).
 	texts []string
+	// lines are the whole trace lines "RULE: conditions[N] (OR) holds by
+	// OPERAND", parallel to vals, for an OR condition not negated; "" for
+	// other conditions, whose lines are written when one decides.
+	lines []string
 	// sorted: vals are sorted for binary search (many values, OR).
 	sorted bool
 }
@@ -88,6 +94,7 @@ func (e *Engine) compileRule(i int, r *Rule) (rule, []error) {
 		errs = append(errs, &ConfigError{Segment: -1, Rule: i, Field: field, Msg: msg})
 	}
 	cr := rule{r: r, name: "access rule " + quote(r.Name) + " (order " + strconv.Itoa(r.Order) + ")"}
+	cr.prefix = cr.name + ": "
 	cr.action = Action(strings.ToUpper(string(r.Action)))
 	if _, ok := actionLines[cr.action]; !ok {
 		bad("action", fmt.Sprintf("is %q, want ALLOW, DENY or REQUIRE_APPROVAL", r.Action))
@@ -106,12 +113,16 @@ func (e *Engine) compileRule(i int, r *Rule) (rule, []error) {
 		if id := r.Conditions[j].ID; id != "" {
 			c.label += " (id " + id + ")"
 		}
+		c.writeLines(cr.prefix)
 		for _, m := range msgs {
 			bad(fmt.Sprintf("conditions[%d].%s", j, m[0]), m[1])
 		}
 		cr.conds = append(cr.conds, c)
 	}
 	cr.matchLine = cr.name + " matches: " + actionLines[cr.action]
+	if len(cr.conds) == 0 {
+		cr.bareLine = cr.name + " has no conditions, so it matches every request"
+	}
 	return cr, errs
 }
 
