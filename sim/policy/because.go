@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Operand names in traces: the line after a rule's verdict says which of
+// Operand names in traces: the lines before a rule's verdict say which of
 // its conditions and operands made it match, or which operand needs what
 // the question does not describe. The operand texts are written when the
 // rule is compiled; a decision only walks the one rule that decided and
@@ -147,7 +147,7 @@ func (c *cond) writeLines(prefix string) {
 	}
 }
 
-// appendBecause appends to trace the lines after r's match line, one per
+// appendBecause appends to trace the lines before r's match line, one per
 // condition that made r match q, in the file's order (the engine may
 // evaluate ANDed conditions in another, index.go): every one when the
 // rule's operator is AND, the first that holds when OR.

@@ -2,11 +2,12 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestTraceNamesOperands: the lines after a rule's match line name the
+// TestTraceNamesOperands: the lines before a rule's match line name the
 // conditions (by index and API id) and the operands (objectType, lhs, rhs,
 // name) that made the rule match, in the file's order; an undecided answer
 // names the operands the question does not describe.
@@ -69,8 +70,12 @@ func TestTraceNamesOperands(t *testing.T) {
 			e := policyTenant(t, false, r0, tc.rule)
 			d := e.Decide(tc.req)
 			for _, want := range strings.Split(tc.want, "\n") { // one line each
-				if !hasTrace(d.Trace, want) {
+				i := slices.IndexFunc(d.Trace, func(l string) bool { return strings.Contains(l, want) })
+				switch {
+				case i < 0:
 					t.Errorf("trace lacks %q:%s", want, traceText(d.Trace))
+				case d.Allowed && !strings.Contains(d.Trace[i+1], "matches: ALLOW") && !strings.Contains(d.Trace[i+1], `order 1): conditions`):
+					t.Errorf("line %q is not followed by the rule's match line or another of its conditions:%s", want, traceText(d.Trace))
 				}
 			}
 		})

@@ -120,7 +120,9 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 		switch v, why := r.match(&q); v {
 		case yes:
 			d.Rule = r.r
-			d.Trace = r.appendBecause(append(d.Trace, r.matchLine), &q)
+			// What made it match first: a refusal's own line, naming its
+			// code, stays last (code.Sentence).
+			d.Trace = append(r.appendBecause(d.Trace, &q), r.matchLine)
 			switch r.action {
 			case Deny:
 				d.Code = code.BrkRejectedByPolicy

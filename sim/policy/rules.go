@@ -16,8 +16,8 @@ type rule struct {
 	conds     []cond
 	name      string // `access rule "Name" (order N)`
 	matchLine string // trace line when the rule decides
-	bareLine  string // the line after it when the rule has no conditions
-	prefix    string // `access rule "Name" (order N): `, starting the lines after it
+	bareLine  string // the line before it when the rule has no conditions
+	prefix    string // `access rule "Name" (order N): `, starting the lines before it
 	// segmentCriteria: some condition bounds the segments the rule can
 	// match (see cond.segmentVals), so the rule is filed per segment.
 	segmentCriteria bool
