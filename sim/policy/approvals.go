@@ -69,12 +69,11 @@ func (e *Engine) approvalStep(d *Decision, seg *segment, req *Request) bool {
 		}
 		near = a
 	}
-	d.Code = code.BrkApprovalRequired
 	line := "no approval for " + quote(req.User) + " on " + seg.name + " is in force at " + req.Time.UTC().Format(time.RFC3339)
 	if near != nil {
 		line += " (approval " + quote(near.ID) + " is for " + near.span() + ")"
 	}
-	d.Trace = append(d.Trace, line+" (BRK_MT_SETUP_FAIL_APPROVAL_REQUIRED)")
+	d.refuse(code.BrkApprovalRequired, line)
 	return false
 }
 

@@ -52,8 +52,7 @@ func (e *Engine) decide(req *Request) Decision {
 		if dest.found {
 			d.AccessType = ClientToClient
 		}
-		d.Code = code.BrkAppNotFound
-		d.Trace = append(d.Trace, "no application segment covers "+quote(req.FQDN)+" (BRK_MT_SETUP_FAIL_APP_NOT_FOUND)")
+		d.refuse(code.BrkAppNotFound, "no application segment covers "+quote(req.FQDN))
 		return d
 	}
 	// The index accepted req.FQDN, so it has no characters to escape.
@@ -94,12 +93,10 @@ func (e *Engine) portStep(d *Decision, seg *segment, req *Request) bool {
 	port := strconv.AppendUint(buf[:0], uint64(req.Port), 10)
 	switch {
 	case proto != "tcp" && proto != "udp":
-		d.Code = code.BrkPortNotInSegment
-		d.Trace = append(d.Trace, "protocol "+quote(proto)+" is neither tcp nor udp, so no segment port range can include it (BRK_MT_SETUP_FAIL_PORT_NOT_IN_SEGMENT)")
+		d.refuse(code.BrkPortNotInSegment, "protocol "+quote(proto)+" is neither tcp nor udp, so no segment port range can include it")
 		return false
 	case !seg.s.Allows(proto, req.Port):
-		d.Code = code.BrkPortNotInSegment
-		d.Trace = append(d.Trace, proto+" port "+string(port)+" is not in "+seg.name+" ("+seg.ports+") (BRK_MT_SETUP_FAIL_PORT_NOT_IN_SEGMENT)")
+		d.refuse(code.BrkPortNotInSegment, proto+" port "+string(port)+" is not in "+seg.name+" ("+seg.ports+")")
 		return false
 	}
 	d.Trace = append(d.Trace, proto+" port "+string(port)+" is in "+seg.name+" ("+seg.ports+")")
@@ -135,9 +132,9 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 			d.Rule = r.r
 			g := why.group
 			setUndecided(d, r.r, strings.Join(g.types, ", "), kindInfos[g.kind].attr)
-			d.Trace = append(d.Trace, r.name+" may match: its "+r.condLabel(why.cond)+" ("+
+			d.Trace = append(d.Trace, code.BrkPolicyUndecided.Sentence(r.name+" may match: its "+r.condLabel(why.cond)+" ("+
 				strings.Join(g.types, ", ")+": "+g.unknownOperands(&q)+") needs "+kindInfos[g.kind].attr+", which the question does not describe; "+
-				"no earlier rule decided, so the lab cannot say what ZPA decides (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED)")
+				"no earlier rule decided, so the lab cannot say what ZPA decides"))
 			return false
 		}
 	}
@@ -150,7 +147,7 @@ func setUndecided(d *Decision, r *Rule, objectType, attr string) {
 	d.Code = code.BrkPolicyUndecided
 	d.Undecided = &Undecided{Rule: r, ObjectType: objectType, Attribute: attr}
 	if objectType == string(RequireApproval) {
-		d.Trace = append(d.Trace, "the request has no time, so the lab cannot tell whether an approval is in force (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED)")
+		d.Trace = append(d.Trace, code.BrkPolicyUndecided.Sentence("the request has no time, so the lab cannot tell whether an approval is in force"))
 	}
 }
 
@@ -181,19 +178,19 @@ func (e *Engine) resolve(seg *segment, req *Request, buf []byte) request {
 }
 
 func (e *Engine) noRuleMatched(d *Decision, seg *segment) bool {
-	const noPolicy = " (BRK_MT_SETUP_FAIL_NO_POLICY_FOUND)"
+	var why string
 	switch {
 	case len(seg.s.ServerGroups) > 0:
-		d.Trace = append(d.Trace, "no access rule matched; "+seg.name+" has server groups, and client-to-server access needs an ALLOW rule"+noPolicy)
+		why = "no access rule matched; " + seg.name + " has server groups, and client-to-server access needs an ALLOW rule"
 	case e.cfg.ImplicitBlock:
-		d.Trace = append(d.Trace, "no access rule matched; the tenant applies ZPA's implicit block to client-to-client too"+noPolicy)
+		why = "no access rule matched; the tenant applies ZPA's implicit block to client-to-client too"
 	case seg.covered:
-		d.Trace = append(d.Trace, "no access rule matched; access rules apply to "+seg.name+", so client-to-client is no longer open to every user and the implicit block applies"+noPolicy)
+		why = "no access rule matched; access rules apply to " + seg.name + ", so client-to-client is no longer open to every user and the implicit block applies"
 	default:
 		d.Trace = append(d.Trace, "no access rule matched; client-to-client default allows any user of the organization (no access rule applies to "+seg.name+")")
 		return true
 	}
-	d.Code = code.BrkNoPolicyFound
+	d.refuse(code.BrkNoPolicyFound, why)
 	return false
 }
 
@@ -202,8 +199,7 @@ func (e *Engine) noRuleMatched(d *Decision, seg *segment) bool {
 func destinationStep(d *Decision, seg *segment, dest destination, req *Request) {
 	switch {
 	case dest.found && !dest.available:
-		d.Code = dest.code
-		d.Trace = append(d.Trace, `"`+req.FQDN+`" is held by enrolled client session `+dest.quotedID+", which is not available for client-to-client ("+string(dest.code)+")")
+		d.refuse(dest.code, `"`+req.FQDN+`" is held by enrolled client session `+dest.quotedID+", which is not available for client-to-client")
 	case dest.found:
 		d.Allowed = true
 		d.AccessType = ClientToClient
@@ -214,8 +210,7 @@ func destinationStep(d *Decision, seg *segment, dest destination, req *Request) 
 		d.AccessType = ClientToServer
 		d.Trace = append(d.Trace, `no enrolled client holds "`+req.FQDN+`"; `+seg.name+" has server groups: Client to Server through an App Connector")
 	default:
-		d.Code = code.C2CClientNotFound
-		d.Trace = append(d.Trace, `no enrolled client of this organization holds "`+req.FQDN+`" (C2C_CLIENT_NOT_FOUND)`)
+		d.refuse(code.C2CClientNotFound, `no enrolled client of this organization holds "`+req.FQDN+`"`)
 	}
 }
 
@@ -227,10 +222,16 @@ func (e *Engine) decideAddr(req *Request, a netip.Addr, proto string) Decision {
 	dest := e.ipHolder(a)
 	si, p, ok := e.addrSegment(a)
 	if !ok {
-		d.Code = code.BrkAppNotFound
-		d.Trace = append(d.Trace, "no application segment covers the address "+a.String()+" (BRK_MT_SETUP_FAIL_APP_NOT_FOUND)")
+		d.refuse(code.BrkAppNotFound, "no application segment covers the address "+a.String())
 		return d
 	}
 	e.inSegment(&d, si, dest, req, a.String()+" is in "+e.segs[si].name+" by its address range "+p.String()+" (SEG-9)")
 	return d
+}
+
+// refuse ends d with c, its trace sentence written from c (code.Sentence),
+// so the code in the words is always the code assigned.
+func (d *Decision) refuse(c code.Code, why string, reqs ...string) {
+	d.Code = c
+	d.Trace = append(d.Trace, c.Sentence(why, reqs...))
 }

@@ -30,6 +30,10 @@ func checkDecision(t *testing.T, d Decision, w want) {
 	if d.Allowed == (d.Code != "") {
 		t.Fatalf("allowed=%v with code %q", d.Allowed, d.Code)
 	}
+	// The step that refuses says so last, naming its code (code.Sentence).
+	if d.Code != "" && !strings.Contains(d.Trace[len(d.Trace)-1], "("+string(d.Code)) {
+		t.Fatalf("the last trace line does not name %s:%s", d.Code, traceText(d.Trace))
+	}
 	switch {
 	case w.segment == "-" && d.Segment != nil:
 		t.Fatalf("segment %q, want none", d.Segment.ID)

@@ -41,22 +41,22 @@ func privateAccessGate(r *Registration) (code.Code, string) {
 	if r.PrivateAccess {
 		return "", "Private Access is enabled on the connector"
 	}
-	return code.C2CNotAvailable, "the connector reports Private Access disabled: a conforming connector with Private Access off never connects to the broker (DEV-5), so this one is not available for client-to-client (C2C_NOT_AVAILABLE)"
+	return failGate(code.C2CNotAvailable, "the connector reports Private Access disabled: a conforming connector with Private Access off never connects to the broker (DEV-5), so this one is not available for client-to-client")
 }
 
 // versionGate is DEV-1.
 func versionGate(r *Registration) (code.Code, string) {
 	name, known := osName[r.OS]
 	if !known {
-		return code.C2CNotAvailable, "platform " + quote(string(r.OS)) + " cannot be a client-to-client destination: only Windows, macOS and Linux can (C2C_NOT_AVAILABLE)"
+		return failGate(code.C2CNotAvailable, "platform "+quote(string(r.OS))+" cannot be a client-to-client destination: only Windows, macOS and Linux can")
 	}
 	min := device.MinVersion[r.OS]
 	v, err := device.ParseVersion(r.ConnectorVersion)
 	if err != nil {
-		return code.C2CVersionUnsupported, "connector version " + quote(r.ConnectorVersion) + " cannot be read (" + err.Error() + "), so it cannot be shown to meet the " + name + " minimum " + min.String() + " (C2C_CLIENT_VERSION_UNSUPPORTED)"
+		return failGate(code.C2CVersionUnsupported, "connector version "+quote(r.ConnectorVersion)+" cannot be read ("+err.Error()+"), so it cannot be shown to meet the "+name+" minimum "+min.String())
 	}
 	if v.Compare(min) < 0 {
-		return code.C2CVersionUnsupported, "connector version " + v.String() + " is older than the " + name + " minimum " + min.String() + " (C2C_CLIENT_VERSION_UNSUPPORTED)"
+		return failGate(code.C2CVersionUnsupported, "connector version "+v.String()+" is older than the "+name+" minimum "+min.String())
 	}
 	return "", "connector version " + v.String() + " meets the " + name + " minimum " + min.String()
 }
@@ -68,7 +68,7 @@ func joinGate(r *Registration) (code.Code, string) {
 	joined := r.JoinState != "" && r.JoinState != device.JoinNone
 	switch {
 	case r.OS == device.MacOS && !joined:
-		return code.C2CMacNotDomainJoined, "the Mac is not domain-joined, and a Mac must be (C2C_MAC_NOT_DOMAIN_JOINED)"
+		return failGate(code.C2CMacNotDomainJoined, "the Mac is not domain-joined, and a Mac must be")
 	case r.OS == device.MacOS:
 		return "", "the Mac is domain-joined (" + string(r.JoinState) + ")"
 	case r.OS == device.Windows && r.JoinState == device.JoinAD:
@@ -95,7 +95,13 @@ func presenceGate(r *Registration) (code.Code, string) {
 	case r.LoggedIn:
 		return "", "the connector is logged in to Private Access"
 	case r.MachineTunnel:
-		return code.C2CNotAvailable, "the connector is not logged in to Private Access, and machine tunnels exist on Windows and macOS only, not Linux (C2C_NOT_AVAILABLE)"
+		return failGate(code.C2CNotAvailable, "the connector is not logged in to Private Access, and machine tunnels exist on Windows and macOS only, not Linux")
 	}
-	return code.C2CNotAvailable, "the device has no machine tunnel and its connector is not logged in to Private Access (C2C_NOT_AVAILABLE)"
+	return failGate(code.C2CNotAvailable, "the device has no machine tunnel and its connector is not logged in to Private Access")
+}
+
+// failGate is a gate that fails with c, its trace line written from c
+// (code.Sentence).
+func failGate(c code.Code, why string) (code.Code, string) {
+	return c, c.Sentence(why)
 }

@@ -33,17 +33,17 @@ func compileHostname(list []string) hostnameCheck {
 	switch len(res) {
 	case 0:
 		return hostnameCheck{fail: code.FQDNNoEntries,
-			why: "the tenant has no client hostname validation regex, so no device is enrolled for client-to-client (FQDN_NO_ENTRIES)"}
+			why: code.FQDNNoEntries.Sentence("the tenant has no client hostname validation regex, so no device is enrolled for client-to-client")}
 	case 1:
 	default:
 		return hostnameCheck{fail: code.FQDNTooManyRegex, text: strings.Join(res, ", "),
-			why: "the tenant has " + strconv.Itoa(len(res)) + " client hostname validation regexes and ZPA accepts exactly one, so no device is enrolled (FQDN_TOO_MANY_REGEX)"}
+			why: code.FQDNTooManyRegex.Sentence("the tenant has " + strconv.Itoa(len(res)) + " client hostname validation regexes and ZPA accepts exactly one, so no device is enrolled")}
 	}
 	text := res[0]
 	re, err := compileAnchored(text)
 	if err != nil {
 		return hostnameCheck{fail: code.FQDNBadRegex, text: text,
-			why: "client hostname validation regex " + strconv.Quote(text) + " does not compile (" + err.Error() + "), so no device is enrolled (FQDN_BAD_REGEX)"}
+			why: code.FQDNBadRegex.Sentence("client hostname validation regex " + strconv.Quote(text) + " does not compile (" + err.Error() + "), so no device is enrolled")}
 	}
 	return hostnameCheck{text: text, re: re}
 }
@@ -68,18 +68,24 @@ func (h *hostnameCheck) validate(fqdn string) Enrolment {
 		en.FQDNRegisteredError = h.fail
 		en.Trace = append(en.Trace, h.why)
 	case fqdn == "":
-		en.FQDNRegisteredError = code.FQDNEmpty
-		en.Trace = append(en.Trace, "the connector reported no FQDN: it does not collect the machine hostname, or has none (FQDN_EMPTY)")
+		en.refuse(code.FQDNEmpty, "the connector reported no FQDN: it does not collect the machine hostname, or has none")
 	case h.re.MatchString(fqdn):
 		en.FQDNRegistered = true
 		en.FQDNRegisteredError = code.FQDNMatch
 		en.Trace = append(en.Trace, "hostname regex "+strconv.Quote(h.text)+" matches "+strconv.Quote(fqdn)+" (whole name, case-sensitive)")
 	default:
-		en.FQDNRegisteredError = code.FQDNNoMatch
-		en.Trace = append(en.Trace, "hostname regex "+strconv.Quote(h.text)+" does not match "+strconv.Quote(fqdn)+" (whole name, case-sensitive) (FQDN_NO_MATCH)")
+		en.refuse(code.FQDNNoMatch, "hostname regex "+strconv.Quote(h.text)+" does not match "+strconv.Quote(fqdn)+" (whole name, case-sensitive)")
 		if !strings.Contains(strings.TrimSuffix(fqdn, "."), ".") {
 			en.Trace = append(en.Trace, strconv.Quote(fqdn)+" is a bare hostname: the device has no primary DNS suffix, and FQDN = hostname + primary DNS suffix")
 		}
 	}
 	return en
+}
+
+// refuse leaves the FQDN unregistered with c, its trace sentence written
+// from c (code.Sentence).
+func (en *Enrolment) refuse(c code.Code, why string) {
+	en.FQDNRegistered = false
+	en.FQDNRegisteredError = c
+	en.Trace = append(en.Trace, c.Sentence(why))
 }

@@ -52,6 +52,9 @@ func TestRegisterHostname(t *testing.T) {
 			if !hasTrace(en.Trace, tc.wantTrace) {
 				t.Fatalf("trace lacks %q:%s", tc.wantTrace, traceText(en.Trace))
 			}
+			if !wantRegistered && !hasTrace(en.Trace, "("+string(tc.want)+")") {
+				t.Fatalf("no trace line names %s:%s", tc.want, traceText(en.Trace))
+			}
 		})
 	}
 }
@@ -179,6 +182,10 @@ func TestRegisterDeviceGates(t *testing.T) {
 			}
 			if !hasTrace(en.Trace, tc.wantTrace) {
 				t.Fatalf("trace lacks %q:%s", tc.wantTrace, traceText(en.Trace))
+			}
+			// The failing gate's own line names its code, not only the summary.
+			if c, trace := gates(&tc.reg); c != "" && !hasTrace(trace, "("+string(c)+")") {
+				t.Fatalf("no gate line names %s:%s", c, traceText(trace))
 			}
 		})
 	}

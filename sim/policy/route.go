@@ -61,19 +61,17 @@ func (seg *segment) segmentLine(fqdn string, pat domain.Pattern, multi bool, pro
 func bypassStep(d *Decision, seg *segment, dev *DeviceAttrs) bool {
 	switch seg.bypass {
 	case BypassAlways:
-		d.Code = code.CltSegmentBypassed
-		d.Trace = append(d.Trace, seg.name+" has bypassType ALWAYS: ZPA never carries it, the source's Client Connector sends the connection direct (CLT_SEGMENT_BYPASSED, SEG-8)")
+		d.refuse(code.CltSegmentBypassed, seg.name+" has bypassType ALWAYS: ZPA never carries it, the source's Client Connector sends the connection direct", "SEG-8")
 		return false
 	case BypassOnNet:
 		tn := dev.TrustedNetworks
 		switch {
 		case !tn.Known:
 			setUndecided(d, nil, "bypassType ON_NET", kindInfos[kindTrustedNetwork].attr)
-			d.Trace = append(d.Trace, seg.name+" has bypassType ON_NET, which bypasses it when the source is on a trusted network, and the question does not say whether it is (BRK_MT_SETUP_FAIL_POLICY_UNDECIDED, SEG-8)")
+			d.Trace = append(d.Trace, code.BrkPolicyUndecided.Sentence(seg.name+" has bypassType ON_NET, which bypasses it when the source is on a trusted network, and the question does not say whether it is", "SEG-8"))
 			return false
 		case len(tn.Values) > 0:
-			d.Code = code.CltSegmentBypassed
-			d.Trace = append(d.Trace, seg.name+" has bypassType ON_NET and the source is on the trusted network "+quote(tn.Values[0])+": the Client Connector sends the connection direct (CLT_SEGMENT_BYPASSED, SEG-8)")
+			d.refuse(code.CltSegmentBypassed, seg.name+" has bypassType ON_NET and the source is on the trusted network "+quote(tn.Values[0])+": the Client Connector sends the connection direct", "SEG-8")
 			return false
 		}
 		d.Trace = append(d.Trace, seg.name+" has bypassType ON_NET and the source is on no trusted network, so ZPA carries it")
@@ -124,7 +122,7 @@ func (e *Engine) Route(fqdn, proto string, port uint16, dev DeviceAttrs) SourceR
 	}
 	if !seg.s.Allows(proto, port) {
 		r.Code = code.CltPortNotInSegment
-		r.Line = proto + " port " + strconv.Itoa(int(port)) + " is not in " + seg.name + ": a conforming source drops it locally (CLT_PORT_NOT_IN_SEGMENT, SEG-4)"
+		r.Line = r.Code.Sentence(proto+" port "+strconv.Itoa(int(port))+" is not in "+seg.name+": a conforming source drops it locally", "SEG-4")
 	}
 	return r
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/c2clab/c2clab/sim/code"
 )
 
 // rule is a Rule compiled for evaluation.
@@ -84,7 +86,7 @@ func (e *Engine) compileRules() []error {
 
 var actionLines = map[Action]string{
 	Allow:           "ALLOW",
-	Deny:            "DENY, which rejects the connection (BRK_MT_SETUP_FAIL_REJECTED_BY_POLICY)",
+	Deny:            code.BrkRejectedByPolicy.Sentence("DENY, which rejects the connection"),
 	RequireApproval: "REQUIRE_APPROVAL, which allows only with an approval in force (POL-5)",
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/c2clab/c2clab/sim/code"
 	"github.com/c2clab/c2clab/sim/domain"
 )
 
@@ -115,7 +116,7 @@ func newSegment(s *Segment) segment {
 	name := "segment " + quote(s.Name) + " (id " + s.ID + ")"
 	line := name + " is enabled"
 	if !s.Enabled {
-		line = name + " is disabled, which blocks access (BRK_MT_SETUP_FAIL_NO_POLICY_FOUND)"
+		line = code.BrkNoPolicyFound.Sentence(name + " is disabled, which blocks access")
 	}
 	return segment{
 		s:           s,

@@ -29,20 +29,18 @@ func (e *Engine) Register(r Registration) Enrolment {
 	e.unregisterLocked(r.ID)
 	if en.FQDNRegistered {
 		if h, taken := e.holders[key]; taken {
-			en.FQDNRegistered = false
-			en.FQDNRegisteredError = code.FQDNDuplicate
-			en.Trace = append(en.Trace, quote(r.FQDN)+" is already held by enrolled session "+quote(h.ID)+
-				"; the first registration keeps it and this one is refused (FQDN_DUPLICATE)")
+			en.refuse(code.FQDNDuplicate, quote(r.FQDN)+" is already held by enrolled session "+quote(h.ID)+
+				"; the first registration keeps it and this one is refused")
 		}
 	}
 	en.Trace = append(en.Trace, gateTrace...)
 	switch {
 	case !en.FQDNRegistered:
 		en.Code = en.FQDNRegisteredError
-		en.Trace = append(en.Trace, "not enrolled for client-to-client ("+string(en.Code)+")")
+		en.Trace = append(en.Trace, en.Code.Sentence("not enrolled for client-to-client"))
 	case gateCode != "":
 		en.Code = gateCode
-		en.Trace = append(en.Trace, "enrolled as "+quote(r.FQDN)+" but not available for client-to-client ("+string(gateCode)+")")
+		en.Trace = append(en.Trace, gateCode.Sentence("enrolled as "+quote(r.FQDN)+" but not available for client-to-client"))
 	default:
 		en.Available = true
 		en.Trace = append(en.Trace, "enrolled as "+quote(r.FQDN)+" and available for client-to-client")
