@@ -196,3 +196,40 @@ func (g *opGroup) unknownOperands(q *request) string {
 
 // condLabel is the label of the condition at pos in the file's order.
 func (r *rule) condLabel(pos int) string { return r.condAt(pos).label }
+
+// appendMisses appends the lines saying why r does not match q: for an
+// AND rule the first condition, in the file's order, that does not hold;
+// for an OR rule each of them (none holds).
+func (r *rule) appendMisses(trace []string, q *request) []string {
+	prefix := r.name + " does not match: "
+	for pos := range r.conds {
+		c := r.condAt(pos)
+		if v, _ := c.eval(q); v != no {
+			continue
+		}
+		trace = append(trace, c.fails(prefix, q))
+		if !r.or {
+			break
+		}
+	}
+	return trace
+}
+
+// fails says why c does not hold for q: no operand holds (OR), one does
+// not (AND); for a negated condition the operand that holds (OR), or
+// every operand (AND).
+func (c *cond) fails(prefix string, q *request) string {
+	switch {
+	case !c.negated && !c.and:
+		names, n := c.operands(q, no)
+		return prefix + c.label + " (OR) does not hold: none of its operands holds: " + listed(names, n)
+	case !c.negated:
+		names, _ := c.operands(q, no)
+		return prefix + c.label + " (AND) does not hold: " + first(names) + " does not"
+	case !c.and:
+		names, _ := c.operands(q, yes)
+		return prefix + c.label + " (negated OR) does not hold: " + first(names) + " holds"
+	}
+	names, n := c.operands(q, yes)
+	return prefix + c.label + " (negated AND) does not hold: every operand holds: " + listed(names, n)
+}

@@ -99,3 +99,43 @@ func TestTraceNamesOperandsWithoutAllocating(t *testing.T) {
 		t.Fatalf("a decision naming two operands allocates %.0f times, one by a rule without conditions %.0f", withOps, without)
 	}
 }
+
+// TestTraceNamesMisses: asked for (TraceMisses, as explain and check do),
+// each rule evaluated that did not match gets a line naming the condition
+// and the operands that failed; the broker's decisions, not asking, get
+// none.
+func TestTraceNamesMisses(t *testing.T) {
+	rule := func(id string, order int, operator string, conds ...Condition) Rule {
+		return Rule{ID: id, Name: id, Order: order, Action: Deny, Operator: operator, Conditions: conds}
+	}
+	allowAll := Rule{ID: "all", Name: "all", Order: 9, Action: Allow}
+	tests := []struct {
+		name string
+		rule Rule
+		want string
+	}{
+		{"OR condition: none holds", rule("m", 1, "", cnd(op(ObjSCIMGroup, "idp", "contractors"), op(ObjSCIMGroup, "idp", "auditors"))),
+			`access rule "m" (order 1) does not match: conditions[0] (OR) does not hold: none of its operands holds: SCIM_GROUP lhs "idp" rhs "contractors", SCIM_GROUP lhs "idp" rhs "auditors"`},
+		{"AND condition: the operand that does not hold", rule("m", 1, "", Condition{Operator: "AND", Operands: []Operand{op(ObjSCIMGroup, "idp", "helpdesk"), op(ObjSCIMGroup, "idp", "contractors")}}),
+			`access rule "m" (order 1) does not match: conditions[0] (AND) does not hold: SCIM_GROUP lhs "idp" rhs "contractors" does not`},
+		{"negated OR: the operand that holds", rule("m", 1, "", Condition{ID: "9", Negated: true, Operands: []Operand{op(ObjSCIMGroup, "idp", "contractors"), op(ObjSCIMGroup, "idp", "admins")}}),
+			`access rule "m" (order 1) does not match: conditions[0] (id 9) (negated OR) does not hold: SCIM_GROUP lhs "idp" rhs "admins" holds`},
+		{"AND rule: the first condition that fails, in the file's order", rule("m", 1, "AND", cnd(op(ObjApp, "id", "ws")), cnd(op(ObjSCIMGroup, "idp", "contractors"))),
+			`access rule "m" (order 1) does not match: conditions[1] (OR) does not hold: none of its operands holds: SCIM_GROUP lhs "idp" rhs "contractors"`},
+	}
+	req := Request{User: "alice", FQDN: "testPC.example.com", Port: 3389}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := policyTenant(t, false, tc.rule, allowAll)
+			asked := req
+			asked.TraceMisses = true
+			d := e.Decide(asked)
+			if !d.Allowed || !hasTrace(d.Trace, tc.want) {
+				t.Fatalf("allowed %v, trace lacks %q:%s", d.Allowed, tc.want, traceText(d.Trace))
+			}
+			if d := e.Decide(req); hasTrace(d.Trace, "does not match") {
+				t.Fatalf("a decision not asking for misses traces them:%s", traceText(d.Trace))
+			}
+		})
+	}
+}

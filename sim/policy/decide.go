@@ -112,6 +112,9 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 	seg := &e.segs[si]
 	q := e.resolve(seg, req, buf[:])
 	c := e.candidates(si, &q)
+	if req.TraceMisses {
+		c = e.everyCandidate(si)
+	}
 	for rank, ok := c.next(); ok; rank, ok = c.next() {
 		r := &e.rules[rank]
 		switch v, why := r.match(&q); v {
@@ -128,6 +131,10 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 				return e.approvalStep(d, seg, req)
 			}
 			return true
+		case no:
+			if req.TraceMisses {
+				d.Trace = r.appendMisses(d.Trace, &q)
+			}
 		case maybe:
 			d.Rule = r.r
 			g := why.group

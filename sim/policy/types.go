@@ -367,6 +367,10 @@ type Request struct {
 	FQDN  string
 	Port  uint16
 	Proto string // "tcp" (default) or "udp"
+	// TraceMisses adds a trace line for every rule evaluated that did not
+	// match, naming the condition and operands that failed (explain and
+	// check ask for it; the broker does not, so its decisions pay nothing).
+	TraceMisses bool
 }
 
 // Decision is the answer to a Request.
