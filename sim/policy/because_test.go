@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -137,5 +138,31 @@ func TestTraceNamesMisses(t *testing.T) {
 				t.Fatalf("a decision not asking for misses traces them:%s", traceText(d.Trace))
 			}
 		})
+	}
+}
+
+// TestTraceMissesDecidesTheSame: on random tenants, asking for the misses
+// changes no decision (the engine then walks every rule that may apply
+// instead of the index's shortlist), and the lines naming operands always
+// find the operand they name.
+func TestTraceMissesDecidesTheSame(t *testing.T) {
+	seed := uint64(rand.Int64())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for range 300 {
+		e := newEngine(t, randomTenant(rng))
+		for range 20 {
+			req := randomRequest(rng)
+			d := e.Decide(req)
+			asked := req
+			asked.TraceMisses = true
+			m := e.Decide(asked)
+			if d.Allowed != m.Allowed || d.Code != m.Code || d.Rule != m.Rule || d.Verdict != m.Verdict {
+				t.Fatalf("request %+v: %v %q rule %v without misses, %v %q rule %v with; rules %+v", req, d.Allowed, d.Code, d.Rule, m.Allowed, m.Code, m.Rule, e.cfg.Rules)
+			}
+			if hasTrace(m.Trace, "no operand found") {
+				t.Fatalf("request %+v: a line names no operand:%s\nrules %+v", req, traceText(m.Trace), e.cfg.Rules)
+			}
+		}
 	}
 }
