@@ -69,6 +69,7 @@ func Register(sc *godog.ScenarioContext, cfg Config, out io.Writer) {
 	sc.Step(`^"([^"]+)" resolves "([^"]+)" to an address in "([^"]+)"$`, resolvesInto)
 	sc.Step(`^"([^"]+)" cannot resolve "([^"]+)"$`, doesNotResolve)
 	sc.Step(`^"([^"]+)" sends "([^"]*)" with nc to "([^"]+)" by name$`, ncSendsByName)
+	sc.Step(`^"([^"]+)" sends "([^"]*)" with nc to the client IP of "([^"]+)" on port (\d+)$`, ncSendsToClientIP)
 	sc.Step(`^"([^"]+)" forwards local port (\d+) to "([^"]+)"$`, forwardsTo)
 	sc.Step(`^nmap's "([^"]+)" script on "([^"]+)" through its forward to "([^"]+)" reports "([^"]+)"(?: and not "([^"]+)")?$`, nmapScriptReports)
 	sc.Step(`^"([^"]+)" runs xfreerdp "([^"]*)" through its forward to "([^"]+)"$`, freerdpRuns)

@@ -54,8 +54,9 @@ type Config struct {
 	// SyntheticRange; "" means none.
 	DNS string
 	// Intercept is the TCP listen address for connections to those
-	// addresses, redirected there by the host's firewall (Linux; needs
-	// DNS); "" means none.
+	// addresses and to the IPs and CIDRs of the segments' domainNames
+	// (SEG-9), redirected there by the host's firewall (Linux; needs DNS);
+	// "" means none.
 	Intercept string
 	// Logger receives one line per event; nil means slog.Default().
 	Logger *slog.Logger `json:"-"`

@@ -11,8 +11,8 @@ import (
 // listeners when the config asks for them, names them "dns" and
 // "intercept" in addrs, and serves them until ctx ends. The DNS hands out
 // synthetic addresses for the names the segments cover; the intercept
-// listener takes connections the host redirected there from those
-// addresses and tunnels each to the name its address stands for.
+// listener takes connections the host redirected there, to those
+// addresses or to a segment's IPs and CIDRs, and tunnels each.
 func (a *agent) startInterception(ctx context.Context, addrs map[string]string) error {
 	if a.cfg.DNS == "" && a.cfg.Intercept == "" {
 		return nil
@@ -48,9 +48,13 @@ func (a *agent) startInterception(ctx context.Context, addrs map[string]string) 
 	return nil
 }
 
-// handleIntercept tunnels one redirected connection to the name its
-// original destination stands for, the way a forward does. A connection
-// to an address the DNS did not hand out (or one not redirected at all)
+// handleIntercept tunnels one redirected connection the way a forward
+// does: to the name its original destination stands for when the agent's
+// DNS handed that address out, otherwise to the address itself, which a
+// segment's IP or CIDR domainNames may cover (a device's client IP,
+// SEG-9). Whether it is carried is decided where a SOCKS request's is
+// (open, conform.Source.Intercept), with the same codes and records; a
+// connection not redirected at all (its original destination unreadable)
 // is closed.
 func (a *agent) handleIntercept(c *net.TCPConn, pool *synthPool) {
 	dst, err := originalDst(c)
@@ -59,12 +63,9 @@ func (a *agent) handleIntercept(c *net.TCPConn, pool *synthPool) {
 		c.Close()
 		return
 	}
-	name, ok := pool.name(dst.Addr())
+	host, ok := pool.name(dst.Addr())
 	if !ok {
-		a.log.Info("intercepted connection refused", "remote", c.RemoteAddr().String(),
-			"reason", fmt.Sprintf("%s is no synthetic address this agent's DNS handed out", dst.Addr()))
-		c.Close()
-		return
+		host = dst.Addr().Unmap().String()
 	}
-	a.handleForward(c, net.JoinHostPort(name, strconv.Itoa(int(dst.Port()))))
+	a.handleForward(c, net.JoinHostPort(host, strconv.Itoa(int(dst.Port()))))
 }

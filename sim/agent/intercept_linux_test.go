@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/policy"
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/dns/dnsmessage"
 )
@@ -178,5 +179,52 @@ func TestInterceptEndToEnd(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInterceptClientIP is SEG-9 through the intercept listener: a plain
+// TCP connection to a device's client IP (a c2cIpRanges range outside the
+// synthetic one, routed and redirected as the lab does) is carried to
+// that device by the segment whose CIDR covers it, every byte checked,
+// with the address as the connection's name in the destination's record.
+func TestInterceptClientIP(t *testing.T) {
+	ns := testNetns(t)
+	c2c := netip.MustParsePrefix("198.19.255.0/24")
+	pc := testPolicy()
+	pc.C2CIPRanges = []netip.Prefix{c2c}
+	pc.Segments = append(pc.Segments, policy.Segment{ID: "ips", Name: "Client IPs", Enabled: true,
+		Addrs: []netip.Prefix{c2c}, TCP: []policy.PortRange{{From: 1024, To: 65535}}})
+	e := newEnv(t, pc)
+	// The first device to register holds the lowest address of the range.
+	_, dstStatus := e.agent(deviceSpec{name: "dst", hostname: "dst", ip: "127.0.0.3"})
+	port := serveCheck(t, "127.0.0.3:0")
+	cfg := e.agentConfig(deviceSpec{name: "src", hostname: "src", ip: "127.0.0.2"})
+	cfg.SOCKS, cfg.Status, cfg.DNS, cfg.Intercept = "", "", "127.0.0.1:0", "127.0.0.1:0"
+	addrs := start(t, func(ctx context.Context, ready func(map[string]string)) error {
+		return inNetns(ns, func() error { return Run(ctx, cfg, ready) })
+	})
+	_, iport, _ := net.SplitHostPort(addrs["intercept"])
+	run(t, "ip", "-n", ns, "route", "add", "local", c2c.String(), "dev", "lo")
+	run(t, "ip", "netns", "exec", ns, "iptables", "-w", "5", "-t", "nat", "-A", "OUTPUT",
+		"-d", c2c.String(), "-p", "tcp", "-j", "REDIRECT", "--to-ports", iport)
+
+	clientIP := netip.AddrPortFrom(c2c.Addr().Next(), port)
+	var c *net.TCPConn
+	if err := inNetns(ns, func() error {
+		nc, err := net.DialTimeout("tcp", clientIP.String(), 5*time.Second)
+		if err == nil {
+			c = nc.(*net.TCPConn)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := exchange(c, 64<<10, 64<<10); err != nil {
+		t.Fatalf("through %s: %v", clientIP, err)
+	}
+	waitFor(t, "destination record", func() bool { return lastRecord(t, dstStatus).EndUs != 0 })
+	want := clientIP.Addr().String()
+	if rec := lastRecord(t, dstStatus); rec.FQDN != want || rec.Port != int(port) || rec.Code != "" {
+		t.Errorf("destination record %+v, want %s:%d, no code", rec, want, port)
 	}
 }

@@ -230,7 +230,9 @@ func (a *Answer) follow(k *Asker, q Question) {
 		return
 	}
 	a.traceDestination(q)
-	d := k.e.Decide(conform.Request(&preg, &reg, &connect, q.Time))
+	req := conform.Request(&preg, &reg, &connect, q.Time)
+	req.TraceMisses = true // an admin asking "why not" sees each rule that did not match, and why
+	d := k.e.Decide(req)
 	a.decision(d)
 	if out.Code != "" {
 		// Nothing reaches the broker; its decision above is what it would

@@ -4,16 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net"
-
-	"github.com/c2clab/c2clab/sim/agent"
 )
 
 // intercept points the device's machine at its agent, once the agent is
 // ready: its resolver (/etc/netns/NS/resolv.conf, which `ip netns exec`
-// puts in place for every program the lab runs there), a local route that
-// keeps the synthetic range on the machine, and a REDIRECT of TCP to that
-// range into the agent's intercept listener. The rule and route go with
-// the namespace; netlab removes the resolv.conf with it, or sweeps it.
+// puts in place for every program the lab runs there), and for the
+// synthetic range and each client IP range a segment covers
+// (interceptedPrefixes) a local route that keeps it on the machine and a
+// REDIRECT of TCP to it into the agent's intercept listener. The rules and
+// routes go with the namespace; netlab removes the resolv.conf with it, or
+// sweeps it.
 func (d *Device) intercept(ctx context.Context) error {
 	p, ok := d.lab.placer.(*netnsPlacer)
 	if !ok {
@@ -39,13 +39,18 @@ func (d *Device) intercept(ctx context.Context) error {
 	if err := h.WriteEtc("resolv.conf", []byte(conf)); err != nil {
 		return fmt.Errorf("lab: intercept %q: %w", d.Name, err)
 	}
-	synth := agent.SyntheticRange.String()
-	for _, cmd := range [][]string{
-		{"ip", "route", "add", "local", synth, "dev", "lo"},
-		{"iptables", "-w", "5", "-t", "nat", "-A", "OUTPUT", "-d", synth, "-p", "tcp", "-j", "REDIRECT", "--to-ports", port},
-	} {
-		if out, err := d.Command(ctx, cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
-			return fmt.Errorf("lab: intercept %q: %v: %w: %s", d.Name, cmd, err, out)
+	prefixes, err := interceptedPrefixes(d.policy(), d.mustReach())
+	if err != nil {
+		return fmt.Errorf("lab: intercept %q: %w", d.Name, err)
+	}
+	for _, p := range prefixes {
+		for _, cmd := range [][]string{
+			{"ip", "route", "add", "local", p.String(), "dev", "lo"},
+			{"iptables", "-w", "5", "-t", "nat", "-A", "OUTPUT", "-d", p.String(), "-p", "tcp", "-j", "REDIRECT", "--to-ports", port},
+		} {
+			if out, err := d.Command(ctx, cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+				return fmt.Errorf("lab: intercept %q: %v: %w: %s", d.Name, cmd, err, out)
+			}
 		}
 	}
 	return nil

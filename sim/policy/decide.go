@@ -34,7 +34,7 @@ func (e *Engine) Decide(req Request) Decision {
 }
 
 func (e *Engine) decide(req *Request) Decision {
-	d := Decision{Trace: make([]string, 0, 6)}
+	d := Decision{Trace: make([]string, 0, 8)}
 	// Normalized once, here: the session map needs the normalized name, and
 	// with it Lookup's own Normalize is a scan that allocates nothing
 	// (about 20 ns; domain.Index has no lookup that skips it).
@@ -112,12 +112,17 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 	seg := &e.segs[si]
 	q := e.resolve(seg, req, buf[:])
 	c := e.candidates(si, &q)
+	if req.TraceMisses {
+		c = e.everyCandidate(si)
+	}
 	for rank, ok := c.next(); ok; rank, ok = c.next() {
 		r := &e.rules[rank]
 		switch v, why := r.match(&q); v {
 		case yes:
 			d.Rule = r.r
-			d.Trace = append(d.Trace, r.matchLine)
+			// What made it match first: a refusal's own line, naming its
+			// code, stays last (code.Sentence).
+			d.Trace = append(r.appendBecause(d.Trace, &q), r.matchLine)
 			switch r.action {
 			case Deny:
 				d.Code = code.BrkRejectedByPolicy
@@ -126,12 +131,16 @@ func (e *Engine) ruleStep(d *Decision, si int, req *Request) bool {
 				return e.approvalStep(d, seg, req)
 			}
 			return true
+		case no:
+			if req.TraceMisses {
+				d.Trace = r.appendMisses(d.Trace, &q)
+			}
 		case maybe:
 			d.Rule = r.r
 			g := why.group
 			setUndecided(d, r.r, strings.Join(g.types, ", "), kindInfos[g.kind].attr)
-			d.Trace = append(d.Trace, d.Code.Sentence(r.name+" may match: its conditions["+strconv.Itoa(why.cond)+"] ("+
-				strings.Join(g.types, ", ")+") needs "+kindInfos[g.kind].attr+", which the question does not describe; "+
+			d.Trace = append(d.Trace, d.Code.Sentence(r.name+" may match: its "+r.condLabel(why.cond)+" ("+
+				strings.Join(g.types, ", ")+": "+g.unknownOperands(&q)+") needs "+kindInfos[g.kind].attr+", which the question does not describe; "+
 				"no earlier rule decided, so the lab cannot say what ZPA decides"))
 			return false
 		}

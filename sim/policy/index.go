@@ -281,14 +281,21 @@ func (e *Engine) candidates(si int, q *request) candidates {
 	c.add(x.key(q.platform))
 	groups := q.set(kindSCIMGroup)
 	if !groups.known || c.n+len(groups.vals) > maxLists {
-		c.n = 0
-		c.add(e.segRules[si])
-		c.add(x.all)
-		return c
+		return e.everyCandidate(si)
 	}
 	for _, g := range groups.vals {
 		c.add(x.key(g))
 	}
+	return c
+}
+
+// everyCandidate is every rule that may apply to segment si, none left
+// out by the request's keys: what candidates falls back to, and what a
+// trace of the rules that did not match walks (Request.TraceMisses).
+func (e *Engine) everyCandidate(si int) candidates {
+	c := candidates{last: -1}
+	c.add(e.segRules[si])
+	c.add(e.global.all)
 	return c
 }
 

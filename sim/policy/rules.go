@@ -18,6 +18,8 @@ type rule struct {
 	conds     []cond
 	name      string // `access rule "Name" (order N)`
 	matchLine string // trace line when the rule decides
+	bareLine  string // the line before it when the rule has no conditions
+	prefix    string // `access rule "Name" (order N): `, starting the lines before it
 	// segmentCriteria: some condition bounds the segments the rule can
 	// match (see cond.segmentVals), so the rule is filed per segment.
 	segmentCriteria bool
@@ -30,6 +32,7 @@ type cond struct {
 	and     bool // Operator "AND": every operand; otherwise any
 	negated bool
 	pos     int       // index in Rule.Conditions, for traces
+	label   string    // "conditions[N]" or "conditions[N] (id X)", for traces
 	groups  []opGroup // in order of first appearance
 }
 
@@ -42,6 +45,13 @@ type opGroup struct {
 	// types names the object types of the group, for traces
 	// ("COUNTRY_CODE"); kindOther and kindNotClientConnector hold several.
 	types []string
+	// texts name each operand as the API spells it, parallel to vals,
+	// written once here so that a decision only picks them (because.go).
+	texts []string
+	// lines are the whole trace lines "RULE: conditions[N] (OR) holds by
+	// OPERAND", parallel to vals, for an OR condition not negated; "" for
+	// other conditions, whose lines are written when one decides.
+	lines []string
 	// sorted: vals are sorted for binary search (many values, OR).
 	sorted bool
 }
@@ -86,6 +96,7 @@ func (e *Engine) compileRule(i int, r *Rule) (rule, []error) {
 		errs = append(errs, &ConfigError{Segment: -1, Rule: i, Field: field, Msg: msg})
 	}
 	cr := rule{r: r, name: "access rule " + quote(r.Name) + " (order " + strconv.Itoa(r.Order) + ")"}
+	cr.prefix = cr.name + ": "
 	cr.action = Action(strings.ToUpper(string(r.Action)))
 	if _, ok := actionLines[cr.action]; !ok {
 		bad("action", fmt.Sprintf("is %q, want ALLOW, DENY or REQUIRE_APPROVAL", r.Action))
@@ -100,12 +111,20 @@ func (e *Engine) compileRule(i int, r *Rule) (rule, []error) {
 	for j := range r.Conditions {
 		c, msgs := e.compileCond(&r.Conditions[j])
 		c.pos = j
+		c.label = "conditions[" + strconv.Itoa(j) + "]"
+		if id := r.Conditions[j].ID; id != "" {
+			c.label += " (id " + id + ")"
+		}
+		c.writeLines(cr.prefix)
 		for _, m := range msgs {
 			bad(fmt.Sprintf("conditions[%d].%s", j, m[0]), m[1])
 		}
 		cr.conds = append(cr.conds, c)
 	}
 	cr.matchLine = cr.name + " matches: " + actionLines[cr.action]
+	if len(cr.conds) == 0 {
+		cr.bareLine = cr.name + " has no conditions, so it matches every request"
+	}
 	return cr, errs
 }
 
@@ -140,13 +159,14 @@ func (e *Engine) compileCond(c *Condition) (cond, [][2]string) {
 		g := out.group(kind, out.and)
 		g.vals = append(g.vals, e.syms.intern(key))
 		g.want = append(g.want, want)
+		g.texts = append(g.texts, operandText(typ, op))
 		if !slices.Contains(g.types, typ) {
 			g.types = append(g.types, typ)
 		}
 	}
 	for i := range out.groups {
 		if g := &out.groups[i]; len(g.vals) > 8 && !g.all && kindInfos[g.kind].shape != flagInRHS {
-			slices.Sort(g.vals)
+			sortGroup(g)
 			g.sorted = true
 		}
 	}

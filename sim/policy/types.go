@@ -273,6 +273,9 @@ type Rule struct {
 // Condition is a group of operands, combined by Operator over all of them
 // (POL-3 revised), then inverted when Negated.
 type Condition struct {
+	// ID is the condition's id in the ZPA API, for traces; "" when the
+	// tenant file gives none.
+	ID       string
 	Operator string // "OR" (default) or "AND"
 	Negated  bool
 	Operands []Operand
@@ -364,6 +367,10 @@ type Request struct {
 	FQDN  string
 	Port  uint16
 	Proto string // "tcp" (default) or "udp"
+	// TraceMisses adds a trace line for every rule evaluated that did not
+	// match, naming the condition and operands that failed (explain and
+	// check ask for it; the broker does not, so its decisions pay nothing).
+	TraceMisses bool
 }
 
 // Decision is the answer to a Request.

@@ -138,6 +138,8 @@ type fileRule struct {
 }
 
 type fileCondition struct {
+	// ID is the condition's id in the ZPA API; traces name it.
+	ID       string        `yaml:"id,omitempty"`
 	Operator string        `yaml:"operator"`
 	Negated  string        `yaml:"negated"`
 	Operands []fileOperand `yaml:"operands"`

@@ -40,7 +40,7 @@ var ignoredAnywhere = map[string]impact{
 	"microtenantId":   noDecision("microtenants divide administration; the lab imports one tenant's objects as given"),
 	"microtenantName": noDecision("microtenants divide administration; the lab imports one tenant's objects as given"),
 	"description":     noDecision("free text"),
-	"id":              noDecision("the id of a part of an object (condition, operand), which nothing refers to"),
+	"id":              noDecision("the id of an operand, which nothing refers to (a condition's id is kept for traces)"),
 	"conditionId":     noDecision("the id of the operand's condition, which nothing refers to"),
 	"ruleGid":         noDecision("the id of the condition's rule, which nothing refers to"),
 	"idpName":         noDecision("a name shown next to the IdP id"),

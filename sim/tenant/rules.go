@@ -110,7 +110,7 @@ func (l *loader) operator(field, s, def string) string {
 }
 
 func (l *loader) condition(field string, c fileCondition) policy.Condition {
-	out := policy.Condition{Operator: l.operator(field+".operator", c.Operator, "OR")}
+	out := policy.Condition{ID: strings.TrimSpace(c.ID), Operator: l.operator(field+".operator", c.Operator, "OR")}
 	switch strings.ToLower(strings.TrimSpace(c.Negated)) {
 	case "", "false":
 	case "true":
