@@ -52,6 +52,14 @@ var setupOnce sync.Once
 // container the library would pull to reap what a test leaves; the lab
 // labels everything it makes with the run ID and sweeps it itself, and no
 // registry is reachable. The library's progress lines go to the debug log.
+//
+// It writes the process environment because that is the only way in:
+// testcontainers-go v0.45 reads ryuk.disabled once per process from
+// TESTCONTAINERS_RYUK_DISABLED or ~/.testcontainers.properties
+// (internal/config.Read), NewDockerProvider takes no option for it, and the
+// provider's copy is unexported. Leaving the environment alone would mean
+// creating containers and networks with the Docker client instead of the
+// library's RunContainer and network.New.
 func setup() error {
 	setupOnce.Do(func() {
 		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
