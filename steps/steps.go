@@ -101,6 +101,8 @@ func Register(sc *godog.ScenarioContext, cfg Config, out io.Writer) {
 	sc.Step(`^every agent node runs that program$`, agentsRunTheProgram)
 	sc.Step(`^every agent is a container of an image of the program built from "([^"]+)"$`, agentsAreImage)
 	sc.Step(`^every agent node runs that image$`, agentsRunTheImage)
+	sc.Step(`^the agent under test is the broken agent "([^"]+)"$`, agentUnderTestIsBroken)
+	sc.Step(`^no byte echoed through the connection comes back, the client sees a reset, and the agent of "([^"]+)" logged "([^"]+)" for it$`, relayFailsAfterSetup)
 
 	// Load.
 	sc.Step(`^(\d+) devices "([^"]+)-N" from fixture "([^"]+)" with:$`, devicesNamed)

@@ -188,6 +188,21 @@ func (l *Lab) Logs(n int) string {
 	return out
 }
 
+// NodeLog returns the whole log of the node called name (a device's agent
+// is "<device>-agent"), so a step can check what one node logged rather
+// than what any node did; false when the lab runs no such node.
+func (l *Lab) NodeLog(name string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range l.order {
+		if p.name == name {
+			data, err := os.ReadFile(p.logPath)
+			return string(data), err == nil
+		}
+	}
+	return "", false
+}
+
 // start runs a node of role on h and tracks it, so Close stops it.
 func (l *Lab) start(ctx context.Context, h host, name, role string, cfg any) (*proc, error) {
 	return l.startWith(ctx, h, l.spec.Command, name, role, cfg)

@@ -54,6 +54,7 @@ func Main(m *testing.M) {
 		os.Exit(node.Main(os.Args[1:]))
 	}
 	code := m.Run()
+	steps.RemoveBuiltAgents()
 	left, err := lab.LeftBehind()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "leftover check: %v\n", err)
