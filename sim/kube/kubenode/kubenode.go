@@ -112,6 +112,11 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 		}
 		t.Skipf("%v", err)
 	}
+	// One node per machine at a time: the bridge and subnet are fixed, and
+	// a second node's cleanup would take the first one's bridge down.
+	if _, err := net.InterfaceByName(Bridge); err == nil {
+		t.Fatalf("kubenode: bridge %s exists: another kubenode runs on this machine, or a crashed one left it (ip link del %s)", Bridge, Bridge)
+	}
 	assets, _ := kubetest.Assets()
 	// Short paths: unix sockets are limited to 108 bytes, and t.TempDir's
 	// are long.
