@@ -69,6 +69,31 @@ type Node struct {
 	procs  []*proc
 	// forward is set while the node's FORWARD rule is in place.
 	forward bool
+	// hostDirs are those of hostDirs that did not exist at Start.
+	hostDirs []string
+}
+
+// hostDirs are the host's directories the kubelet and containerd's CRI
+// use whatever their configuration says (the device plugins' socket, the
+// container log links, libcni's result cache); the node removes those it
+// created, the shared cache only if it is empty then. /run/containerd is
+// left alone: containerd 1.6 keeps every shim's socket in
+// /run/containerd/s, Docker's shims included, so it is not the node's to
+// remove even when the node made it (what the node's shims put there goes
+// with them).
+var hostDirs = []string{"/var/lib/kubelet", "/var/log/containers", "/var/lib/cni/results", "/var/lib/cni"}
+
+// sharedDirs are removed only when empty: other CNI users share them.
+var sharedDirs = map[string]bool{"/var/lib/cni/results": true, "/var/lib/cni": true}
+
+func missing(dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Skip reasons, checked before anything is started.
@@ -126,6 +151,7 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 	}
 	n := &Node{Name: "c2ckn-" + filepath.Base(dir)[len("c2ckn-"):], Socket: filepath.Join(dir, "containerd.sock"), dir: dir, env: env}
 	n.Name = strings.ToLower(n.Name)
+	n.hostDirs = missing(hostDirs)
 	t.Cleanup(func() { n.cleanup(t) })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -535,6 +561,13 @@ func (n *Node) cleanup(t testing.TB) {
 		}
 	}
 	errs = append(errs, removeCgroups(), unmountUnder(n.dir))
+	for _, d := range n.hostDirs {
+		if sharedDirs[d] {
+			os.Remove(d) // fails, and is kept, when another CNI user put something there
+			continue
+		}
+		errs = append(errs, os.RemoveAll(d))
+	}
 	if err := errors.Join(errs...); err != nil {
 		t.Errorf("kubenode: cleanup: %v", err)
 	}
