@@ -38,7 +38,8 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
 	node := kubenode.Start(t, env)
 	pids = node.PIDs()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Generous: under CI's load building c2clab alone can take a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	ref := importC2clab(ctx, t, node)
 
