@@ -3,11 +3,7 @@ package kube
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -16,7 +12,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/c2clab/c2clab/sim/image"
 	"github.com/c2clab/c2clab/sim/kube/kubenode"
 	"github.com/c2clab/c2clab/sim/kube/kubetest"
 	"github.com/c2clab/c2clab/sim/lab"
@@ -41,7 +36,10 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 	// Generous: under CI's load building c2clab alone can take a minute.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	ref := importC2clab(ctx, t, node)
+	ref, err := node.ImportC2clab(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	top, err := topology.Load("../../topologies/single-site.yaml")
 	if err != nil {
@@ -86,7 +84,7 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 	if admin.Status.PodIP == "" || !contains(kubenode.Subnet, admin.Status.PodIP) {
 		t.Fatalf("admin's Pod address %q is not on the node's Pod network %s", admin.Status.PodIP, kubenode.Subnet)
 	}
-	if err := echoThroughPods(ctx, net.JoinHostPort(admin.Status.PodIP, strconv.Itoa(PortSOCKS)), "desktop-LNX14-AC.example.com"); err != nil {
+	if err := kubenode.Echo(ctx, net.JoinHostPort(admin.Status.PodIP, strconv.Itoa(PortSOCKS)), "desktop-LNX14-AC.example.com", 7007); err != nil {
 		t.Fatalf("%v\nthe Pods' logs:\n%s", err, node.Logs())
 	}
 
@@ -97,59 +95,6 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 	if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
 		t.Fatalf("after the run's namespace was deleted: %v", err)
 	}
-}
-
-// importC2clab builds the static c2clab, writes its image archive as
-// `c2clab image save` does, and imports it onto the node.
-func importC2clab(ctx context.Context, t *testing.T, node *kubenode.Node) string {
-	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "c2clab")
-	if err := image.BuildBinary(ctx, "../..", bin); err != nil {
-		t.Fatal(err)
-	}
-	ref := "c2clab.local/c2clab:test-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	archive := filepath.Join(dir, "c2clab.tar")
-	f, err := os.Create(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := errors.Join(image.Archive(f, bin, ref), f.Close()); err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Import(ctx, archive); err != nil {
-		t.Fatal(err)
-	}
-	return ref
-}
-
-// echoThroughPods sends a line through the agent's SOCKS5 at socks to the
-// echo service of the device named fqdn, relayed by the broker's Pod.
-func echoThroughPods(ctx context.Context, socks, fqdn string) error {
-	var conn net.Conn
-	var err error
-	// The agents are Ready once they serve; their enrolment with the
-	// broker may take a moment more, which SOCKS5 answers with a refusal.
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if conn, err = lab.DialSOCKS(ctx, socks, fqdn, 7007); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if err != nil {
-		return fmt.Errorf("dial %s:7007 through the agent's SOCKS5 at %s: %w", fqdn, socks, err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	msg := []byte("hello through the broker's Pod\n")
-	if _, err := conn.Write(msg); err != nil {
-		return fmt.Errorf("echo through the relay: %w", err)
-	}
-	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(conn, got); err != nil || string(got) != string(msg) {
-		return fmt.Errorf("echo through the relay: got %q, %v; want %q", got, err, msg)
-	}
-	return nil
 }
 
 func contains(prefix, addr string) bool {

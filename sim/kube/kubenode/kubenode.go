@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -41,6 +42,7 @@ import (
 
 	"github.com/c2clab/c2clab/sim/image"
 	"github.com/c2clab/c2clab/sim/kube/kubetest"
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/netlab"
 )
 
@@ -138,7 +140,9 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 		t.Skipf("%v", err)
 	}
 	// One node per machine at a time: the bridge and subnet are fixed, and
-	// a second node's cleanup would take the first one's bridge down.
+	// go test runs packages in parallel, so a second node waits for the
+	// first one's cleanup (the lock goes with the process if it dies).
+	lockMachine(t)
 	if _, err := net.InterfaceByName(Bridge); err == nil {
 		t.Fatalf("kubenode: bridge %s exists: another kubenode runs on this machine, or a crashed one left it (ip link del %s)", Bridge, Bridge)
 	}
@@ -173,6 +177,25 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 		t.Fatalf("%v\n--- kubelet log:\n%s", err, tail(filepath.Join(dir, "kubelet.log"), 40))
 	}
 	return n
+}
+
+// LockFile serialises nodes across test binaries on one machine.
+const LockFile = "/run/c2clab-kubenode.lock"
+
+// lockMachine takes LockFile until the test's end, waiting while another
+// node holds it; registered before the node's cleanup, the release runs
+// after it.
+func lockMachine(t testing.TB) {
+	t.Helper()
+	f, err := os.OpenFile(LockFile, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("kubenode: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("kubenode: lock %s: %v", LockFile, err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing the descriptor releases the lock
 }
 
 // Import loads a docker save archive (sim/image.Archive, c2clab image
@@ -691,4 +714,53 @@ func (n *Node) Logs() string {
 		return nil
 	})
 	return b.String()
+}
+
+// ImportC2clab builds the static c2clab of this source tree, writes its
+// image archive as `c2clab image save` does, imports it onto the node,
+// and returns the image's reference (unique per call).
+func (n *Node) ImportC2clab(ctx context.Context) (string, error) {
+	bin := filepath.Join(n.dir, "c2clab")
+	if err := image.BuildBinary(ctx, moduleDir(), bin); err != nil {
+		return "", err
+	}
+	ref := "c2clab.local/c2clab:test-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	archive := filepath.Join(n.dir, "c2clab.tar")
+	f, err := os.Create(archive)
+	if err != nil {
+		return "", err
+	}
+	if err := errors.Join(image.Archive(f, bin, ref), f.Close()); err != nil {
+		return "", fmt.Errorf("kubenode: c2clab image: %w", err)
+	}
+	return ref, n.Import(ctx, archive)
+}
+
+// Echo sends a line through the agent's SOCKS5 at socks to fqdn:port, an
+// echo service, and checks it comes back. The agent may be Ready before
+// it has enrolled with the broker, which SOCKS5 answers with a refusal,
+// so dialling is retried for a while.
+func Echo(ctx context.Context, socks, fqdn string, port uint16) error {
+	var conn net.Conn
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if conn, err = lab.DialSOCKS(ctx, socks, fqdn, port); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("dial %s:%d through the agent's SOCKS5 at %s: %w", fqdn, port, socks, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	msg := []byte("hello through the broker's Pod\n")
+	if _, err := conn.Write(msg); err != nil {
+		return fmt.Errorf("echo through the relay: %w", err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(conn, got); err != nil || string(got) != string(msg) {
+		return fmt.Errorf("echo through the relay: got %q, %v; want %q", got, err, msg)
+	}
+	return nil
 }
