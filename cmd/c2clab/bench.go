@@ -94,6 +94,9 @@ func defaultBenchBackend() string {
 }
 
 func runBench(cmd *cobra.Command, f benchFlags) error {
+	if err := refuseKube("bench", f.backend); err != nil {
+		return badInput(err)
+	}
 	if f.count < 0 {
 		return badInput(fmt.Errorf("bench: --count %d: want a positive number of runs", f.count))
 	}

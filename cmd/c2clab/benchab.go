@@ -65,6 +65,9 @@ ci/perf/run builds the two binaries and runs this; see docs/PERFORMANCE.md.`,
 }
 
 func runBenchAB(cmd *cobra.Command, f benchABFlags) error {
+	if err := refuseKube("bench ab", f.backend); err != nil {
+		return badInput(err)
+	}
 	switch {
 	case f.base == "" || f.candidate == "":
 		return badInput(errors.New("bench ab: --base and --candidate are required: the c2clab binaries of the two builds"))

@@ -29,6 +29,7 @@ type kubeFlags struct {
 	image, pullPolicy   string
 	wait                string
 	timeout             time.Duration
+	podNetwork          bool
 }
 
 func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags, up bool) {
@@ -41,6 +42,7 @@ func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags, up bool) {
 	fs.StringVar(&f.pullPolicy, "pull-policy", "IfNotPresent", "kubernetes backend: the Pods' imagePullPolicy (IfNotPresent, Never, Always)")
 	fs.StringVar(&f.wait, "wait", "ready", "kubernetes backend: wait until every Pod is ready, scheduled (bound to a node) or none")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "kubernetes backend: how long to wait for the Pods")
+	fs.BoolVar(&f.podNetwork, "pod-network", false, "kubernetes backend: the cluster's Pod network only, for a cluster without Multus: no lab network, each machine at 127.0.0.2 in its Pod, the broker found by a host alias to its Pod; App Connectors refused")
 }
 
 func (f kubeFlags) until() (kube.Until, bool, error) {
@@ -90,7 +92,7 @@ func planKube(f labUpFlags, args []string) (kube.Lab, *topology.Topology, error)
 	if err != nil {
 		return kube.Lab{}, nil, err
 	}
-	l, err := kube.FromTopology(top, t.Policy(), id, f.kube.image)
+	l, err := kube.FromTopologyWith(top, t.Policy(), id, f.kube.image, kube.Options{PodNetwork: f.kube.podNetwork})
 	l.Plan.PullPolicy = f.kube.pullPolicy
 	return l, top, err
 }
@@ -157,6 +159,10 @@ func printKubeLab(w io.Writer, l kube.Lab, states map[string]kube.PodState) {
 	tw.Flush()
 	ns := kube.Namespace(l.Plan.RunID)
 	fmt.Fprintf(w, "\nbroker admin API: kubectl -n %s port-forward svc/broker %d, then\n  curl -H 'Authorization: Bearer %s' http://127.0.0.1:%d/api/v1/userStatus\n", ns, kube.PortAdmin, l.AdminToken, kube.PortAdmin)
+	if l.Plan.PodNetwork {
+		fmt.Fprintf(w, "an agent's SOCKS5 listens on port %d of its Pod's address (kubectl -n %s get pods -o wide)\n", kube.PortSOCKS, ns)
+		return
+	}
 	fmt.Fprintf(w, "an agent's SOCKS5 listens on its lab address, port %d, for machines on the lab network\n", kube.PortSOCKS)
 }
 

@@ -118,6 +118,9 @@ func testAgent(f testFlags, backends []string) (func(*steps.Config), string, err
 }
 
 func runTest(cmd *cobra.Command, f testFlags) error {
+	if err := refuseKube("test", f.backend); err != nil {
+		return badInput(err)
+	}
 	backends, err := testBackends(f.backend)
 	if err != nil {
 		return badInput(err)

@@ -60,6 +60,13 @@ type Plan struct {
 	Sites map[string]map[string]string
 	// Machines are the lab's machines, broker first.
 	Machines []Machine
+	// PodNetwork: the machines have the cluster's Pod network only (no
+	// Multus, no NAD, no lab address on net1: each machine's Addr is on
+	// its Pod's lo), and since such a cluster may have neither DNS nor a
+	// Service proxy, the Pods find the broker by a host alias to the
+	// broker Pod's own address (Cluster.Create) rather than through its
+	// Service, which is still made.
+	PodNetwork bool
 }
 
 // Network is the lab network as Multus sees it.
@@ -110,3 +117,7 @@ const (
 // Namespace is the run's namespace name: the run ID itself, already a
 // valid DNS label (c2c and 6 hex characters).
 func Namespace(runID string) string { return runID }
+
+// BrokerHost is the broker Service's name as the run's Pods dial it (its
+// certificate carries it): broker.NAMESPACE.svc.
+func BrokerHost(runID string) string { return "broker." + Namespace(runID) + ".svc" }

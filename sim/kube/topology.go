@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 
 	"github.com/c2clab/c2clab/sim/agent"
 	"github.com/c2clab/c2clab/sim/broker"
@@ -39,6 +41,29 @@ type Lab struct {
 // backends write), the addresses from the network's subnet, and each
 // machine's site.
 func FromTopology(top *topology.Topology, pol policy.Config, runID, image string) (Lab, error) {
+	return FromTopologyWith(top, pol, runID, image, Options{})
+}
+
+// Options change how a topology maps onto a cluster.
+type Options struct {
+	// PodNetwork plans for a cluster that has its default Pod network
+	// only: no Multus, and neither cluster DNS nor a Service proxy need
+	// work (a one-node cluster such as sim/kube/kubenode's). See
+	// Plan.PodNetwork for what changes.
+	PodNetwork bool
+}
+
+// PodLoopback is a machine's own address in a PodNetwork plan: inside its
+// Pod, on lo, where its services listen and its agent finds them. It is
+// not 127.0.0.1, so a device whose firewall blocks its interface IP
+// (services on 127.0.0.1 only) still differs from one that does not.
+var PodLoopback = netip.MustParseAddr("127.0.0.2")
+
+// FromTopologyWith is FromTopology with options.
+func FromTopologyWith(top *topology.Topology, pol policy.Config, runID, image string, opts Options) (Lab, error) {
+	if opts.PodNetwork {
+		return fromTopologyPodNetwork(top, pol, runID, image)
+	}
 	cni, err := top.CNIConfig()
 	if err != nil {
 		return Lab{}, err
@@ -110,6 +135,9 @@ func (b *planner) cas() error {
 // addr hands out the next address of the subnet, skipping the network
 // address and .1 (a bridge's gateway).
 func (b *planner) addr() (netip.Addr, error) {
+	if b.plan.PodNetwork {
+		return PodLoopback, nil
+	}
 	a := b.prefix.Addr()
 	for range b.next {
 		a = a.Next()
@@ -134,7 +162,7 @@ func (b *planner) add(n topology.Node) error {
 }
 
 // brokerDNS is the broker Service's name as Pods resolve it.
-func (b *planner) brokerDNS() string { return "broker." + Namespace(b.runID) + ".svc" }
+func (b *planner) brokerDNS() string { return BrokerHost(b.runID) }
 
 func (b *planner) brokerAddrs() peer.BrokerAddrs {
 	return peer.BrokerAddrs{Control: fmt.Sprintf("%s:%d", b.brokerDNS(), PortControl), Data: fmt.Sprintf("%s:%d", b.brokerDNS(), PortData), ServerName: "broker"}
@@ -206,9 +234,16 @@ func (b *planner) device(n topology.Node) error {
 	}
 	services := endpoint.Config{IP: a.String(), Services: p.ServicesOrDefault(), RDP: p.RDP, SMB: p.SMB,
 		BlockInterfaceIP: p.Firewall.BlockInterfaceIP, InboundRules: p.Firewall.InboundRules}
+	// On the lab network the agent listens on its lab address; on the Pod
+	// network on every address of the Pod, since eth0's is the cluster's
+	// to choose and known only once the Pod runs.
+	listen := a.String()
+	if b.plan.PodNetwork {
+		listen = ""
+	}
 	ag := agent.Config{Name: p.Name, Broker: b.brokerAddrs(), CAFile: ConfigDir + "/trust.pem",
 		CertFile: ConfigDir + "/id.crt", KeyFile: ConfigDir + "/id.key", Profile: *p, InterfaceIP: a.String(),
-		SOCKS: fmt.Sprintf("%s:%d", a, PortSOCKS), Status: fmt.Sprintf("%s:%d", a, PortStatus)}
+		SOCKS: net.JoinHostPort(listen, strconv.Itoa(PortSOCKS)), Status: net.JoinHostPort(listen, strconv.Itoa(PortStatus))}
 	m := Machine{Name: n.Name, Role: RoleDevice, Site: n.Site, Addr: a, Files: files,
 		Ports: map[string]int32{"socks": PortSOCKS, "status": PortStatus}}
 	return b.machine(m, node{"services", services}, node{"agent", ag})
@@ -218,6 +253,9 @@ func (b *planner) device(n topology.Node) error {
 // connector's site (they share its piece of the lab network), then the
 // connector.
 func (b *planner) connector(n topology.Node) error {
+	if b.plan.PodNetwork {
+		return fmt.Errorf("kube: node %q: an App Connector reaches its app servers on the lab network, which needs Multus; a Pod-network plan has a broker and devices only", n.Name)
+	}
 	hosts := map[string]string{}
 	for i, app := range n.Apps {
 		a, err := b.addr()
@@ -242,4 +280,25 @@ func (b *planner) connector(n topology.Node) error {
 		CertFile: ConfigDir + "/id.crt", KeyFile: ConfigDir + "/id.key", ServerGroups: n.ServerGroups, Hosts: hosts}
 	m := Machine{Name: n.Name, Role: RoleConnector, Site: n.Site, Addr: a, Files: files}
 	return b.machine(m, node{"connector", cfg})
+}
+
+// fromTopologyPodNetwork plans the topology on the Pod network alone: no
+// lab network (the topology's CNI config is not used), every machine at
+// PodLoopback in its own Pod.
+func fromTopologyPodNetwork(top *topology.Topology, pol policy.Config, runID, image string) (Lab, error) {
+	b := &planner{runID: runID, pol: pol}
+	b.plan = Plan{RunID: runID, Image: image, PodNetwork: true, Sites: map[string]map[string]string{},
+		Network: Network{Prefix: netip.PrefixFrom(PodLoopback, 8).Masked()}}
+	for name, s := range top.Sites {
+		b.plan.Sites[name] = s.NodeSelector
+	}
+	if err := b.cas(); err != nil {
+		return Lab{}, err
+	}
+	for _, n := range top.Nodes {
+		if err := b.add(n); err != nil {
+			return Lab{}, fmt.Errorf("%s: %w", top.Path, err)
+		}
+	}
+	return Lab{Plan: b.plan, AdminToken: b.token}, nil
 }

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/kube"
+	"github.com/c2clab/c2clab/sim/kube/kubetest"
+)
+
+// TestLabUpKubernetesPodNetwork runs lab up --backend kubernetes
+// --pod-network topologies/single-site.yaml against a real apiserver with
+// a scheduler and a kwok node, without the NAD CRD installed (a cluster
+// without Multus): the run's Pods, Secrets and broker Service are made and
+// no network, and Ctrl-C removes them all.
+func TestLabUpKubernetesPodNetwork(t *testing.T) {
+	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true, KWOK: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := kube.FromConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.AddNodes(ctx, t, map[string]map[string]string{"kwok-0": {"type": "kwok"}})
+	upCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		root := newRootCmd()
+		root.SetOut(out)
+		root.SetErr(out)
+		root.SetArgs([]string{"lab", "up", "--backend", "kubernetes", "--pod-network", "--kubeconfig", env.Kubeconfig,
+			"--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/single-site.yaml"})
+		done <- root.ExecuteContext(upCtx)
+	}()
+	for !strings.Contains(out.String(), "Ctrl-C deletes it") {
+		select {
+		case err := <-done:
+			t.Fatalf("lab up ended before it was up: %v\n%s", err, out)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	runs, err := c.Runs(ctx)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs on the cluster while up: %v, %v", runs, err)
+	}
+	left, err := c.Left(ctx, runs[0].ID)
+	if err != nil || left["pods"] != 5 || left["secrets"] != 5 || left["services"] != 1 || left["networks"] != 0 {
+		t.Errorf("while up, the run has %v, %v; want 5 pods and secrets, the broker service and no network", left, err)
+	}
+	if !strings.Contains(out.String(), "of its Pod's address") {
+		t.Errorf("lab up does not say where the agents listen on the Pod network:\n%s", out)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("lab up: %v\n%s", err, out)
+	}
+	left, err = c.Left(ctx, runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, n := range left {
+		if n != 0 {
+			t.Errorf("after lab up ended: %d %s of %s left", n, kind, runs[0].ID)
+		}
+	}
+}
