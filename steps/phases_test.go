@@ -1,10 +1,16 @@
 package steps
 
 import (
+	"bytes"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/c2clab/c2clab/sim/report"
 )
 
 // With Concurrency above 1, every selected scenario runs exactly once, the
@@ -49,10 +55,51 @@ func TestConcurrentRunRunsSerialScenariosFirstAndEachOnce(t *testing.T) {
 	}
 }
 
-// Two phases would each write cucumber.json, so a report needs one.
-func TestConcurrentRunRefusesAReport(t *testing.T) {
-	_, err := Run(RunOptions{Features: fstest.MapFS{}, ReportDir: t.TempDir(), Concurrency: 2, Output: io.Discard})
-	if err == nil || !strings.Contains(err.Error(), "Concurrency 1") {
-		t.Fatalf("err = %v, want a refusal naming Concurrency 1", err)
+// With a report and Concurrency above 1, each phase writes its own
+// Cucumber JSON and the run merges them: cucumber.json holds every
+// scenario that ran exactly once, with its steps, under one feature, and
+// the phases' files are gone.
+func TestConcurrentRunMergesThePhasesReports(t *testing.T) {
+	privateLocks(t)
+	dir := t.TempDir()
+	tenant := "    Given the tenant:\n      \"\"\"\n      name: example\n      clientHostnameValidation: ['.*\\.example\\.com']\n      \"\"\"\n"
+	feature := "Feature: phases\n  Scenario: plain one\n" + tenant + "  @NET-3\n  Scenario: measures\n" + tenant + "  Scenario: plain two\n" + tenant
+	res, err := Run(RunOptions{
+		Config:      Config{Command: []string{"/nonexistent"}, Fixtures: fstest.MapFS{}},
+		Features:    fstest.MapFS{"p.feature": {Data: []byte(feature)}},
+		ReportDir:   dir,
+		Output:      io.Discard,
+		Concurrency: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Passed != 3 {
+		t.Fatalf("got %s, status %d, want 3 passed (failures: %v)", res.Summary(), res.GodogStatus, res.Failures)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "cucumber.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feats, err := report.ParseCucumber(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(feats) != 1 {
+		t.Fatalf("%d features in the merged report, want the one", len(feats))
+	}
+	var names []string
+	for _, sc := range feats[0].Scenarios {
+		names = append(names, sc.Name)
+		if len(sc.Steps) == 0 || sc.Steps[0].Name != "the tenant:" {
+			t.Errorf("scenario %q: steps %+v, want its tenant step", sc.Name, sc.Steps)
+		}
+	}
+	slices.Sort(names)
+	if want := []string{"measures", "plain one", "plain two"}; !slices.Equal(names, want) {
+		t.Errorf("scenarios in the merged report %q, want each of %q once", names, want)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "cucumber.phase*")); len(left) > 0 {
+		t.Errorf("phase reports left behind: %v", left)
 	}
 }

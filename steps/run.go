@@ -149,14 +149,10 @@ func Run(opts RunOptions) (Result, error) {
 	out := &lockedWriter{w: cmp.Or[io.Writer](opts.Output, os.Stdout)}
 	// godog's formatters and the steps of concurrent scenarios share it.
 	opts.Output = out
-	format := "pretty"
 	if opts.ReportDir != "" {
 		if err := os.MkdirAll(opts.ReportDir, 0o755); err != nil {
 			return Result{}, fmt.Errorf("report dir: %w", err)
 		}
-		// No godog junit: it counts a skipped scenario as passed; the
-		// caller writes JUnit from the Cucumber JSON (report.WriteJUnit).
-		format += ",cucumber:" + filepath.Join(opts.ReportDir, "cucumber.json")
 	}
 	paths := opts.Paths
 	if len(paths) == 0 {
@@ -167,9 +163,23 @@ func Run(opts RunOptions) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	for _, p := range ph {
+	var reports []string
+	for i, p := range ph {
+		format := "pretty"
+		if opts.ReportDir != "" {
+			// No godog junit: it counts a skipped scenario as passed; the
+			// caller writes JUnit from the Cucumber JSON (report.WriteJUnit).
+			// Each phase writes its own, merged below.
+			reports = append(reports, filepath.Join(opts.ReportDir, fmt.Sprintf("cucumber.phase%d.json", i)))
+			format += ",cucumber:" + reports[i]
+		}
 		status := runGodog(opts, t, format, paths, p)
 		t.res.GodogStatus = max(t.res.GodogStatus, status)
+	}
+	if opts.ReportDir != "" {
+		if err := mergeCucumber(filepath.Join(opts.ReportDir, "cucumber.json"), reports); err != nil {
+			return Result{}, err
+		}
 	}
 	res := t.res
 	sort.Strings(res.Skips)

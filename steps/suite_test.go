@@ -11,8 +11,15 @@ import (
 
 func TestMain(m *testing.M) { stepstest.Main(m) }
 
-// TestFeatures runs the conformance suite on the loopback backend.
+// TestFeatures runs the conformance suite on the loopback backend. It runs
+// beside TestFeaturesNetns: a loopback lab and a netns one share nothing
+// but the machine (the netns nodes' loopback is their own), and each
+// mostly waits (for nodes, registrations, the kernel's namespace set-up),
+// so run one after the other they left the CPU idle for most of the
+// package's time. The scenarios that measure still run alone, across both
+// (steps.SerialTags, the timing lock).
 func TestFeatures(t *testing.T) {
+	t.Parallel()
 	stepstest.Run(t, lab.BackendLocal, "", *stepstest.Tags, os.DirFS("../fixtures"))
 }
 
@@ -21,6 +28,7 @@ func TestFeatures(t *testing.T) {
 // container backend runs in steps/containertest, test binaries of their own,
 // so that each has go test's whole time limit.
 func TestFeaturesNetns(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("netns backend: needs root (network namespaces, CNI bridge)")
 	}

@@ -31,6 +31,7 @@ type certifyFlags struct {
 	agentCmd, agentImage, name, version, vendor, backend, reportDir string
 	url, contact, containerBinary                                   string
 	seed                                                            int64
+	concurrency                                                     int
 }
 
 func newCertifyCmd() *cobra.Command {
@@ -91,6 +92,7 @@ Exit codes: 0 certified, 1 not certified, 2 bad input.`,
 	fl.StringVar(&f.backend, "backend", "", "where nodes run: local (default) or netns (root) with --agent-cmd; container with --agent-image")
 	fl.StringVar(&f.reportDir, "report", "c2clab-certification", "directory for the reports")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
+	fl.IntVar(&f.concurrency, "concurrency", 0, concurrencyUsage)
 	cmd.AddCommand(newCertifyVerifyCmd())
 	return cmd
 }
@@ -152,6 +154,7 @@ func runPairings(cmd *cobra.Command, f certifyFlags, cfg steps.Config, prof cert
 		fmt.Fprintf(cmd.OutOrStdout(), "\n== pairing %s: source %s, destination %s\n", p, endName(p.ReferenceSource), endName(p.ReferenceDestination))
 		res, err := steps.Run(steps.RunOptions{
 			Config: c, Features: features.FS, Paths: paths, Tags: prof.Tags(), ReportDir: dir, Output: cmd.OutOrStdout(), Seed: f.seed,
+			Concurrency: cmp.Or(f.concurrency, steps.DefaultConcurrency(c.Backend)),
 		})
 		if err != nil {
 			return nil, badInput(err)

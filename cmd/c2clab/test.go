@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,7 +24,12 @@ type testFlags struct {
 	tags, reportDir, featuresDir, fixturesDir, backend string
 	containerBinary, agentCmd, agentImage              string
 	seed                                               int64
+	concurrency                                        int
 }
+
+// concurrencyUsage is the --concurrency flag's help, the same for test and
+// certify.
+const concurrencyUsage = "scenarios run at once, after the timing-sensitive ones ran alone; 0: the backend's default (local and container 3, netns 1)"
 
 // backendAll runs the suite on every backend, one after the other.
 const backendAll = "all"
@@ -85,6 +91,7 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 	fl.StringVar(&f.backend, "backend", lab.BackendLocal, "where nodes run: local, netns (root), container (Docker) or all")
 	fl.StringVar(&f.containerBinary, "container-binary", "", "static c2clab binary for the container image (default: this one if static, else one built from the source tree it runs in)")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
+	fl.IntVar(&f.concurrency, "concurrency", 0, concurrencyUsage)
 	fl.StringVar(&f.agentCmd, "agent-cmd", "", "run every agent as this program (a vendor's; local and netns backends)")
 	fl.StringVar(&f.agentImage, "agent-image", "", "run every agent from this local Docker image (a vendor's; container backend)")
 	return cmd
@@ -196,12 +203,13 @@ func runSuite(cmd *cobra.Command, f testFlags, feats, fixt fs.FS) (steps.Result,
 	}
 	start := time.Now()
 	res, err := steps.Run(steps.RunOptions{
-		Config:    cfg,
-		Features:  feats,
-		Tags:      f.tags,
-		ReportDir: f.reportDir,
-		Output:    cmd.OutOrStdout(),
-		Seed:      f.seed,
+		Config:      cfg,
+		Features:    feats,
+		Tags:        f.tags,
+		ReportDir:   f.reportDir,
+		Output:      cmd.OutOrStdout(),
+		Seed:        f.seed,
+		Concurrency: cmp.Or(f.concurrency, steps.DefaultConcurrency(cfg.Backend)),
 	})
 	if err != nil {
 		return res, badInput(err)

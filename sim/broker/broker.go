@@ -200,6 +200,11 @@ func newBroker(cfg Config) (*broker, error) {
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS13,
 		ClientAuth:   tls.RequireAnyClientCert, // verified per tenant in verifyClient
+		// X25519 only: the hybrid ML-KEM exchange cost the broker an
+		// eighth of a registration's CPU (docs/PERFORMANCE.md, "Scale").
+		// A client that sent only a hybrid key share gets a
+		// HelloRetryRequest, one round trip more, and still connects.
+		CurvePreferences: []tls.CurveID{tls.X25519},
 	}
 	if len(cfg.Tenants) == 0 {
 		return nil, errors.New("broker: no tenants configured")

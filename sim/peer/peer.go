@@ -118,6 +118,10 @@ func New(cfg Config) (*Client, error) {
 		RootCAs:      cloudCAs, // never the tenant CA: a device is no broker
 		ServerName:   serverName,
 		MinVersion:   tls.VersionTLS13,
+		// X25519 only, as on the data path (peerTLS): the hybrid ML-KEM
+		// exchange was a seventh of an agent's registration CPU and an
+		// eighth of the broker's (docs/PERFORMANCE.md, "Scale").
+		CurvePreferences: []tls.CurveID{tls.X25519},
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			// The chain and name were verified; the broker must also say it is one.
 			id, err := pki.IdentityOf(cs.PeerCertificates[0])

@@ -36,16 +36,6 @@ var (
 	concurrency = flag.Int("godog.concurrency", 0, "scenarios run at once, after the timing-sensitive ones (steps.SerialTags) ran alone; 1: one at a time, 0: the backend's default (loopback and container 3, netns 1)")
 )
 
-// defaultConcurrency is how many scenarios run at once per backend.
-// Loopback and container scenarios mostly wait (for nodes to start, for
-// registrations, for the engine), so 3 at a time keep 2 cores busy: on a
-// machine at load 25, the loopback suite went from 123 s to 55 s, and a
-// container part from over 600 s (go test's limit) to 275 s with its
-// image built once. netns scenarios gained nothing: the kernel's namespace
-// and link set-up serializes them (one A/B side by side at load 24: 159 s
-// one at a time, 220 s three at a time), so they run one at a time.
-var defaultConcurrency = map[string]int{lab.BackendLocal: 3, lab.BackendContainer: 3, lab.BackendNetns: 1}
-
 // Main is the suite binaries' TestMain: it runs as a lab node when
 // re-executed as one, else runs the tests and then fails the binary if
 // any lab it made left something behind.
@@ -136,7 +126,7 @@ func RunPaths(t *testing.T, cfg steps.Config, tags string, fixtures fs.FS, paths
 		Paths:       paths,
 		Tags:        tags,
 		Seed:        *seed,
-		Concurrency: cmp.Or(*concurrency, defaultConcurrency[cfg.Backend]),
+		Concurrency: cmp.Or(*concurrency, steps.DefaultConcurrency(cfg.Backend)),
 	})
 	if err != nil {
 		t.Fatal(err)
