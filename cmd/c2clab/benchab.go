@@ -75,8 +75,9 @@ func runBenchAB(cmd *cobra.Command, f benchABFlags) error {
 		return badInput(fmt.Errorf("bench ab: --rounds %d: want at least 4; with fewer no difference is significant at 0.05", f.rounds))
 	case f.warmup < 0 || f.sizeMiB < 1:
 		return badInput(fmt.Errorf("bench ab: --warmup %d, --size %d: want a warm-up >= 0 and a size >= 1 MiB", f.warmup, f.sizeMiB))
-	case f.backend != lab.BackendLocal && f.backend != lab.BackendNetns:
-		return badInput(fmt.Errorf("bench ab: --backend %q: want %q or %q", f.backend, lab.BackendLocal, lab.BackendNetns))
+	}
+	if err := lab.Backend(f.backend).Supports(lab.FeatureBench); err != nil {
+		return badInput(fmt.Errorf("bench ab: --backend %q: want %q or %q: %w", f.backend, lab.BackendLocal, lab.BackendNetns, err))
 	}
 	for _, bin := range []string{f.base, f.candidate} {
 		if st, err := os.Stat(bin); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {

@@ -70,8 +70,8 @@ func start(ctx context.Context, c Config) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.Link.IsZero() && c.Backend != lab.BackendNetns {
-		return nil, fmt.Errorf("bench: an impaired link (%s) needs the netns backend", c.Link)
+	if err := lab.Backend(c.Backend).Supports(lab.FeatureLinks); !c.Link.IsZero() && err != nil {
+		return nil, fmt.Errorf("bench: an impaired link (%s): %w", c.Link, err)
 	}
 	b := &bench{bulk: map[string]measure.Dialer{}, echo: map[string]measure.Dialer{}, fqdn: desktop.ReportedFQDN()}
 	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}, {To: b.target(echoPort)}}}
