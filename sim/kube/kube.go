@@ -118,6 +118,11 @@ const (
 // valid DNS label (c2c and 6 hex characters).
 func Namespace(runID string) string { return runID }
 
+// BrokerService is the broker's Service name, whatever the topology calls
+// the broker machine: the agents' configs and the broker's certificate
+// name it before any machine is placed.
+const BrokerService = "broker"
+
 // BrokerHost is the broker Service's name as the run's Pods dial it (its
 // certificate carries it): broker.NAMESPACE.svc.
-func BrokerHost(runID string) string { return "broker." + Namespace(runID) + ".svc" }
+func BrokerHost(runID string) string { return BrokerService + "." + Namespace(runID) + ".svc" }

@@ -127,7 +127,7 @@ func (p Plan) secret(ns string, m Machine) *corev1.Secret {
 // cluster, whatever the lab network spans: the agents' and connectors'
 // control and data connections cross nodes on the cluster's own network.
 func (p Plan) service(ns string, m Machine) *corev1.Service {
-	s := &corev1.Service{ObjectMeta: p.meta(m.Name, ns)}
+	s := &corev1.Service{ObjectMeta: p.meta(BrokerService, ns)}
 	s.Spec.Selector = map[string]string{LabelRun: p.RunID, LabelMachine: m.Name}
 	for _, name := range slices.Sorted(maps.Keys(m.Ports)) {
 		port := m.Ports[name]

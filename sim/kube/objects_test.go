@@ -76,6 +76,31 @@ func TestBuildMapsEveryMachineToAPod(t *testing.T) {
 	}
 }
 
+// The agents dial BrokerHost before anything is placed, so the Service
+// keeps that name when the topology calls its broker something else.
+func TestBrokerServiceIsNamedAsAgentsDialIt(t *testing.T) {
+	_, l := wanLab(t)
+	for i, m := range l.Plan.Machines {
+		if m.Role == RoleBroker {
+			l.Plan.Machines[i].Name = "cloud"
+		}
+	}
+	o, err := Build(l.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Services) != 1 {
+		t.Fatalf("services %v; want the broker's only", o.Services)
+	}
+	s := o.Services[0]
+	if host := BrokerHost(testRun); !strings.HasPrefix(host, s.Name+"."+s.Namespace+".") {
+		t.Errorf("service %s/%s; the agents dial %s", s.Namespace, s.Name, host)
+	}
+	if s.Spec.Selector[LabelMachine] != "cloud" {
+		t.Errorf("service selector %v; want the broker machine %q", s.Spec.Selector, "cloud")
+	}
+}
+
 func TestNADCarriesTheCNIConfigWithStaticIPAM(t *testing.T) {
 	_, l := wanLab(t)
 	o, err := Build(l.Plan)
