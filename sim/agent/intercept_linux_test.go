@@ -42,8 +42,31 @@ func testNetns(t *testing.T) string {
 // redirect adds the lab's REDIRECT rule for the synthetic range to port.
 func redirect(t *testing.T, ns string, port string) {
 	t.Helper()
+	redirectRange(t, ns, SyntheticRange, port)
+}
+
+// redirectRange sends ns's TCP connections to dst to the listener on port,
+// as the lab's rule does.
+func redirectRange(t *testing.T, ns string, dst netip.Prefix, port string) {
+	t.Helper()
 	run(t, "ip", "netns", "exec", ns, "iptables", "-w", "5", "-t", "nat", "-A", "OUTPUT",
-		"-d", SyntheticRange.String(), "-p", "tcp", "-j", "REDIRECT", "--to-ports", port)
+		"-d", dst.String(), "-p", "tcp", "-j", "REDIRECT", "--to-ports", port)
+}
+
+// interceptingAgent starts the source agent "src" in ns with only its DNS
+// and intercept listeners, and returns their addresses and the intercept
+// listener's port.
+func (e *env) interceptingAgent(t *testing.T, ns string) (map[string]string, string) {
+	t.Helper()
+	cfg := e.agentConfig(deviceSpec{name: "src", hostname: "src", ip: "127.0.0.2"})
+	cfg.SOCKS, cfg.Status, cfg.DNS, cfg.Intercept = "", "", "127.0.0.1:0", "127.0.0.1:0"
+	// Run opens its listeners on the calling thread, so in ns; its other
+	// goroutines (the broker session, the tunnels) run in the test's.
+	addrs := start(t, func(ctx context.Context, ready func(map[string]string)) error {
+		return inNetns(ns, func() error { return Run(ctx, cfg, ready) })
+	})
+	_, port, _ := net.SplitHostPort(addrs["intercept"])
+	return addrs, port
 }
 
 func run(t *testing.T, cmd ...string) {
@@ -120,14 +143,7 @@ func TestInterceptEndToEnd(t *testing.T) {
 	e := newEnv(t, testPolicy())
 	_, dstStatus := e.agent(deviceSpec{name: "dst", hostname: "dst", ip: "127.0.0.3"})
 	port := serveCheck(t, "127.0.0.3:0")
-	cfg := e.agentConfig(deviceSpec{name: "src", hostname: "src", ip: "127.0.0.2"})
-	cfg.SOCKS, cfg.Status, cfg.DNS, cfg.Intercept = "", "", "127.0.0.1:0", "127.0.0.1:0"
-	// Run opens its listeners on the calling thread, so in ns; its other
-	// goroutines (the broker session, the tunnels) run in the test's.
-	addrs := start(t, func(ctx context.Context, ready func(map[string]string)) error {
-		return inNetns(ns, func() error { return Run(ctx, cfg, ready) })
-	})
-	_, iport, _ := net.SplitHostPort(addrs["intercept"])
+	addrs, iport := e.interceptingAgent(t, ns)
 	redirect(t, ns, iport)
 
 	var synth netip.Addr
@@ -198,15 +214,9 @@ func TestInterceptClientIP(t *testing.T) {
 	// The first device to register holds the lowest address of the range.
 	_, dstStatus := e.agent(deviceSpec{name: "dst", hostname: "dst", ip: "127.0.0.3"})
 	port := serveCheck(t, "127.0.0.3:0")
-	cfg := e.agentConfig(deviceSpec{name: "src", hostname: "src", ip: "127.0.0.2"})
-	cfg.SOCKS, cfg.Status, cfg.DNS, cfg.Intercept = "", "", "127.0.0.1:0", "127.0.0.1:0"
-	addrs := start(t, func(ctx context.Context, ready func(map[string]string)) error {
-		return inNetns(ns, func() error { return Run(ctx, cfg, ready) })
-	})
-	_, iport, _ := net.SplitHostPort(addrs["intercept"])
+	_, iport := e.interceptingAgent(t, ns)
 	run(t, "ip", "-n", ns, "route", "add", "local", c2c.String(), "dev", "lo")
-	run(t, "ip", "netns", "exec", ns, "iptables", "-w", "5", "-t", "nat", "-A", "OUTPUT",
-		"-d", c2c.String(), "-p", "tcp", "-j", "REDIRECT", "--to-ports", iport)
+	redirectRange(t, ns, c2c, iport)
 
 	clientIP := netip.AddrPortFrom(c2c.Addr().Next(), port)
 	var c *net.TCPConn

@@ -76,7 +76,14 @@ func FromTopologyWith(top *topology.Topology, pol policy.Config, runID, image st
 		return Lab{}, fmt.Errorf("%s: network.cni: %w", top.Path, err)
 	}
 	b := &planner{runID: runID, pol: pol, prefix: prefix, next: 2}
-	b.plan = Plan{RunID: runID, Image: image, Network: Network{Name: networkName(cni), CNI: cni, Prefix: prefix}, Sites: map[string]map[string]string{}}
+	b.plan = Plan{RunID: runID, Image: image, Network: Network{Name: networkName(cni), CNI: cni, Prefix: prefix}}
+	return b.place(top)
+}
+
+// place plans the topology's sites and machines onto b's plan, after the
+// run's CAs: the one walk over a topology both network plans share.
+func (b *planner) place(top *topology.Topology) (Lab, error) {
+	b.plan.Sites = map[string]map[string]string{}
 	for name, s := range top.Sites {
 		b.plan.Sites[name] = s.NodeSelector
 	}
@@ -85,7 +92,7 @@ func FromTopologyWith(top *topology.Topology, pol policy.Config, runID, image st
 	}
 	for _, n := range top.Nodes {
 		if err := b.add(n); err != nil {
-			return Lab{}, err
+			return Lab{}, fmt.Errorf("%s: %w", top.Path, err)
 		}
 	}
 	return Lab{Plan: b.plan, AdminToken: b.token}, nil
@@ -287,18 +294,7 @@ func (b *planner) connector(n topology.Node) error {
 // PodLoopback in its own Pod.
 func fromTopologyPodNetwork(top *topology.Topology, pol policy.Config, runID, image string) (Lab, error) {
 	b := &planner{runID: runID, pol: pol}
-	b.plan = Plan{RunID: runID, Image: image, PodNetwork: true, Sites: map[string]map[string]string{},
+	b.plan = Plan{RunID: runID, Image: image, PodNetwork: true,
 		Network: Network{Prefix: netip.PrefixFrom(PodLoopback, 8).Masked()}}
-	for name, s := range top.Sites {
-		b.plan.Sites[name] = s.NodeSelector
-	}
-	if err := b.cas(); err != nil {
-		return Lab{}, err
-	}
-	for _, n := range top.Nodes {
-		if err := b.add(n); err != nil {
-			return Lab{}, fmt.Errorf("%s: %w", top.Path, err)
-		}
-	}
-	return Lab{Plan: b.plan, AdminToken: b.token}, nil
+	return b.place(top)
 }

@@ -174,7 +174,7 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 	}
 	n.startKubelet(t, assets)
 	if err := n.waitReady(ctx); err != nil {
-		t.Fatalf("%v\n--- kubelet log:\n%s", err, tail(filepath.Join(dir, "kubelet.log"), 40))
+		t.Fatalf("%v\n--- kubelet log:\n%s", err, kubetest.Tail(filepath.Join(dir, "kubelet.log"), 40))
 	}
 	return n
 }
@@ -399,7 +399,7 @@ func (n *Node) startContainerd(ctx context.Context, t testing.TB) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("kubenode: containerd did not answer on %s\n%s", n.Socket, tail(filepath.Join(n.dir, "containerd.log"), 30))
+			t.Fatalf("kubenode: containerd did not answer on %s\n%s", n.Socket, kubetest.Tail(filepath.Join(n.dir, "containerd.log"), 30))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -508,15 +508,6 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func tail(path string, n int) string {
-	data, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // proc is a process Start started, with its log.
 type proc struct {
 	name string
@@ -596,7 +587,7 @@ func (n *Node) cleanup(t testing.TB) {
 	}
 	if t.Failed() {
 		for _, name := range []string{"kubelet", "containerd"} {
-			t.Logf("--- %s log (last lines):\n%s", name, tail(filepath.Join(n.dir, name+".log"), 40))
+			t.Logf("--- %s log (last lines):\n%s", name, kubetest.Tail(filepath.Join(n.dir, name+".log"), 40))
 		}
 	}
 	if err := os.RemoveAll(n.dir); err != nil {
@@ -709,7 +700,7 @@ func (n *Node) Logs() string {
 	filepath.WalkDir(filepath.Join(n.dir, "pod-logs"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			rel, _ := filepath.Rel(filepath.Join(n.dir, "pod-logs"), p)
-			fmt.Fprintf(&b, "--- %s:\n%s\n", rel, tail(p, 15))
+			fmt.Fprintf(&b, "--- %s:\n%s\n", rel, kubetest.Tail(p, 15))
 		}
 		return nil
 	})

@@ -173,12 +173,14 @@ func (e *Env) run(t testing.TB, assets, name string, args ...string) {
 			<-done
 		}
 		if t.Failed() {
-			t.Logf("--- %s log (last lines):\n%s", name, tail(logPath, 30))
+			t.Logf("--- %s log (last lines):\n%s", name, Tail(logPath, 30))
 		}
 	})
 }
 
-func tail(path string, n int) string {
+// Tail is the last n lines of the log at path (nothing if it cannot be
+// read): what a failed test shows of a process it started.
+func Tail(path string, n int) string {
 	data, _ := os.ReadFile(path)
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	if len(lines) > n {
