@@ -34,6 +34,53 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// backgroundLabUp is a `c2clab lab up` running in the background, as a user's
+// terminal holds one.
+type backgroundLabUp struct {
+	out    *syncBuffer
+	done   chan error
+	cancel context.CancelFunc
+	once   sync.Once
+	err    error // how lab up ended; set once
+}
+
+// startLabUp runs lab up with args until it says it is up; failLogs adds
+// what a failure should show besides lab up's own output. Ctrl-C (stop)
+// also comes at the test's cleanup, before the cluster it runs on stops.
+func startLabUp(ctx context.Context, t *testing.T, failLogs func() string, args ...string) *backgroundLabUp {
+	t.Helper()
+	upCtx, cancel := context.WithCancel(ctx)
+	u := &backgroundLabUp{out: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
+	t.Cleanup(func() { u.stop() })
+	go func() {
+		root := newRootCmd()
+		root.SetOut(u.out)
+		root.SetErr(u.out)
+		root.SetArgs(append([]string{"lab", "up"}, args...))
+		u.done <- root.ExecuteContext(upCtx)
+	}()
+	for !strings.Contains(u.out.String(), "Ctrl-C deletes it") {
+		select {
+		case err := <-u.done:
+			u.once.Do(func() { u.err = err })
+			t.Fatalf("lab up ended before it was up: %v\n%s\n%s", err, u.out, failLogs())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return u
+}
+
+// stop is Ctrl-C; it returns how lab up ended.
+func (u *backgroundLabUp) stop() error {
+	u.once.Do(func() {
+		u.cancel()
+		u.err = <-u.done
+	})
+	return u.err
+}
+
+func noLogs() string { return "" }
+
 // TestLabUpKubernetesCreatesAndDeletesTheWANLab runs the README's command,
 // lab up --backend kubernetes topologies/two-sites-wan.yaml, against a
 // real apiserver with a scheduler and a kwok node, and proves that the
@@ -50,37 +97,19 @@ func TestLabUpKubernetesCreatesAndDeletesTheWANLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.AddNodes(ctx, t, map[string]map[string]string{"kwok-0": {"type": "kwok"}})
-	upCtx, stop := context.WithCancel(ctx)
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		root := newRootCmd()
-		root.SetOut(out)
-		root.SetErr(out)
-		root.SetArgs([]string{"lab", "up", "--backend", "kubernetes", "--ignore-links", "--kubeconfig", env.Kubeconfig, "--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/two-sites-wan.yaml"})
-		done <- root.ExecuteContext(upCtx)
-	}()
-	for !strings.Contains(out.String(), "Ctrl-C deletes it") {
-		select {
-		case err := <-done:
-			stop()
-			t.Fatalf("lab up ended before it was up: %v\n%s", err, out)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	u := startLabUp(ctx, t, noLogs, "--backend", "kubernetes", "--ignore-links", "--kubeconfig", env.Kubeconfig,
+		"--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/two-sites-wan.yaml")
 	runs, err := c.Runs(ctx)
 	if err != nil || len(runs) != 1 {
-		stop()
 		t.Fatalf("runs on the cluster while up: %v, %v", runs, err)
 	}
 	left, err := c.Left(ctx, runs[0].ID)
 	if err != nil || left["pods"] != 6 || left["networks"] != 1 || left["services"] != 1 || left["secrets"] != 6 {
 		t.Errorf("while up, the run has %v, %v; want 6 pods and secrets, the network and the broker service", left, err)
 	}
-	t.Logf("lab up printed:\n%s", out)
-	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("lab up: %v\n%s", err, out)
+	t.Logf("lab up printed:\n%s", u.out)
+	if err := u.stop(); err != nil {
+		t.Fatalf("lab up: %v\n%s", err, u.out)
 	}
 	left, err = c.Left(ctx, runs[0].ID)
 	for kind, n := range left {

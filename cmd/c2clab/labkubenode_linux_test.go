@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -32,25 +31,8 @@ func TestLabUpKubernetesPodNetworkRelaysOnARealKubelet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		root := newRootCmd()
-		root.SetOut(out)
-		root.SetErr(out)
-		root.SetArgs([]string{"lab", "up", "--backend", "kubernetes", "--pod-network", "--kubeconfig", env.Kubeconfig,
-			"--image", ref, "--pull-policy", "Never", "../../topologies/single-site.yaml"})
-		done <- root.ExecuteContext(upCtx)
-	}()
-	for !strings.Contains(out.String(), "Ctrl-C deletes it") {
-		select {
-		case err := <-done:
-			t.Fatalf("lab up ended before it was up: %v\n%s\n%s", err, out, node.Logs())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	u := startLabUp(ctx, t, node.Logs, "--backend", "kubernetes", "--pod-network", "--kubeconfig", env.Kubeconfig,
+		"--image", ref, "--pull-policy", "Never", "../../topologies/single-site.yaml")
 	c, err := kube.FromConfig(env.Config)
 	if err != nil {
 		t.Fatal(err)
@@ -69,11 +51,10 @@ func TestLabUpKubernetesPodNetworkRelaysOnARealKubelet(t *testing.T) {
 	}
 	socks := net.JoinHostPort(admin.Status.PodIP, strconv.Itoa(kube.PortSOCKS))
 	if err := kubenode.Echo(ctx, socks, "desktop-LNX14-AC.example.com", 7007); err != nil {
-		t.Fatalf("%v\nlab up printed:\n%s\nthe Pods' logs:\n%s", err, out, node.Logs())
+		t.Fatalf("%v\nlab up printed:\n%s\nthe Pods' logs:\n%s", err, u.out, node.Logs())
 	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("lab up: %v\n%s", err, out)
+	if err := u.stop(); err != nil {
+		t.Fatalf("lab up: %v\n%s", err, u.out)
 	}
 	left, err := c.Left(ctx, runs[0].ID)
 	if err != nil {

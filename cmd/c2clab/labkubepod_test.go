@@ -26,25 +26,8 @@ func TestLabUpKubernetesPodNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.AddNodes(ctx, t, map[string]map[string]string{"kwok-0": {"type": "kwok"}})
-	upCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		root := newRootCmd()
-		root.SetOut(out)
-		root.SetErr(out)
-		root.SetArgs([]string{"lab", "up", "--backend", "kubernetes", "--pod-network", "--kubeconfig", env.Kubeconfig,
-			"--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/single-site.yaml"})
-		done <- root.ExecuteContext(upCtx)
-	}()
-	for !strings.Contains(out.String(), "Ctrl-C deletes it") {
-		select {
-		case err := <-done:
-			t.Fatalf("lab up ended before it was up: %v\n%s", err, out)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	u := startLabUp(ctx, t, noLogs, "--backend", "kubernetes", "--pod-network", "--kubeconfig", env.Kubeconfig,
+		"--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/single-site.yaml")
 	runs, err := c.Runs(ctx)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs on the cluster while up: %v, %v", runs, err)
@@ -53,12 +36,11 @@ func TestLabUpKubernetesPodNetwork(t *testing.T) {
 	if err != nil || left["pods"] != 5 || left["secrets"] != 5 || left["services"] != 1 || left["networks"] != 0 {
 		t.Errorf("while up, the run has %v, %v; want 5 pods and secrets, the broker service and no network", left, err)
 	}
-	if !strings.Contains(out.String(), "of its Pod's address") {
-		t.Errorf("lab up does not say where the agents listen on the Pod network:\n%s", out)
+	if !strings.Contains(u.out.String(), "of its Pod's address") {
+		t.Errorf("lab up does not say where the agents listen on the Pod network:\n%s", u.out)
 	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("lab up: %v\n%s", err, out)
+	if err := u.stop(); err != nil {
+		t.Fatalf("lab up: %v\n%s", err, u.out)
 	}
 	left, err = c.Left(ctx, runs[0].ID)
 	if err != nil {
