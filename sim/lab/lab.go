@@ -89,6 +89,7 @@ type Lab struct {
 	restarts   int // broker restarts so far, to name each new node
 	placer     placer
 	spawner    *spawner
+	release    func() // drops the TMPDIR claim of a run directory elsewhere (claimElsewhere); nil if none
 
 	mu      sync.Mutex // guards devices, order, closed
 	devices map[string]*Device
@@ -125,12 +126,18 @@ func New(ctx context.Context, spec Spec) (*Lab, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lab: %w", err)
 	}
-	pl, err := newPlacer(ctx, spec, id)
+	release, err := claimElsewhere(id, dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, placer: pl, spawner: newSpawner()}
+	pl, err := newPlacer(ctx, spec, id)
+	if err != nil {
+		os.RemoveAll(dir)
+		release()
+		return nil, err
+	}
+	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, placer: pl, spawner: newSpawner(), release: release}
 	ok := false
 	defer func() {
 		if !ok {
@@ -174,7 +181,11 @@ func (l *Lab) Close() error {
 		// the failed teardown left in the kernel.
 		return fmt.Errorf("lab: close %s (run directory %s kept for lab down --all): %w", l.ID, l.Dir, err)
 	}
-	return os.RemoveAll(l.Dir)
+	err := os.RemoveAll(l.Dir)
+	if l.release != nil {
+		l.release()
+	}
+	return err
 }
 
 // Logs returns the last n lines of every node's log, for a failed scenario.

@@ -63,13 +63,18 @@ func newContainerLab(ctx context.Context, t *testing.T, spec Spec, binary string
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	pl, err := newContainerPlacer(ctx, id, binary, "")
+	release, err := claimElsewhere(id, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
+	pl, err := newContainerPlacer(ctx, id, binary, "")
+	if err != nil {
+		release()
+		t.Fatal(err)
+	}
 	t.Logf("placer (image + network) ready in %v", time.Since(start).Round(time.Millisecond))
-	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, placer: pl, spawner: newSpawner()}
+	l := &Lab{ID: id, Dir: dir, spec: spec, tenantCAs: map[string]*pki.CA{}, devices: map[string]*Device{}, placer: pl, spawner: newSpawner(), release: release}
 	t.Cleanup(func() { l.Close() })
 	if err := l.makeCAs(); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,28 @@ func writeOwnerPID(dir string) error {
 // suite's shared container image, which running labs use).
 func ClaimRunDir(dir string) error { return writeOwnerPID(dir) }
 
+// claimElsewhere keeps lab down --all off a live run whose directory is
+// not TMPDIR/c2clab-ID (Spec.Dir set, or a test's own directory): Runs and
+// Orphans look only there, so a lab down --all beside it would take the
+// run's containers, images and namespaces for an orphan's and remove them
+// under it. It claims TMPDIR/c2clab-ID for this process (ClaimRunDir);
+// release removes the claim. After a crash the claim is a crashed run that
+// lab down --all sweeps by its ID.
+func claimElsewhere(id, dir string) (release func(), err error) {
+	claim := filepath.Join(os.TempDir(), "c2clab-"+id)
+	if filepath.Clean(dir) == claim {
+		return func() {}, nil
+	}
+	if err := os.Mkdir(claim, 0o700); err != nil {
+		return nil, fmt.Errorf("lab: claim run %s: %w", id, err)
+	}
+	if err := ClaimRunDir(claim); err != nil {
+		os.RemoveAll(claim)
+		return nil, fmt.Errorf("lab: claim run %s: %w", id, err)
+	}
+	return func() { os.RemoveAll(claim) }, nil
+}
+
 // Runs lists the run directories under dir ("" = os.TempDir()).
 func Runs(dir string) ([]Run, error) {
 	matches, err := filepath.Glob(filepath.Join(orTemp(dir), "c2clab-"+RunIDPrefix+"*"))
