@@ -180,8 +180,8 @@ func applyMatrixFlags(cfg *bench.Config, f benchFlags) error {
 	if f.impaired == "" {
 		return nil
 	}
-	if f.backend != lab.BackendNetns {
-		return fmt.Errorf("bench: --impaired needs --backend netns: the link emulator runs in a network namespace")
+	if err := lab.Backend(f.backend).Supports(lab.FeatureLinks); err != nil {
+		return fmt.Errorf("bench: --impaired needs --backend netns: the link emulator runs in a network namespace: %w", err)
 	}
 	im, err := linkemu.Parse(f.impaired)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,7 +138,7 @@ func runTest(cmd *cobra.Command, f testFlags) error {
 		return badInput(err)
 	}
 	if f.agentCmd != "" && f.backend == backendAll {
-		backends = []string{lab.BackendLocal, lab.BackendNetns}
+		backends = agentCommandBackends(backends)
 	}
 	if _, about, err := testAgent(f, backends); err != nil {
 		return badInput(err)
@@ -179,6 +180,12 @@ func testBackends(b string) ([]string, error) {
 		return []string{lab.BackendLocal, lab.BackendNetns, lab.BackendContainer}, nil
 	}
 	return nil, fmt.Errorf("test: --backend %q: want %s, %s, %s or %s", b, lab.BackendLocal, lab.BackendNetns, lab.BackendContainer, backendAll)
+}
+
+// agentCommandBackends keeps those of backends that can start a vendor's
+// agent command (--agent-cmd with --backend all).
+func agentCommandBackends(backends []string) []string {
+	return slices.DeleteFunc(slices.Clone(backends), func(b string) bool { return lab.Backend(b).Supports(lab.FeatureAgentCommand) != nil })
 }
 
 // runSuite runs the suite on f.backend and writes its reports.

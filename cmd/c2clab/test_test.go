@@ -3,9 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/c2clab/c2clab/sim/image"
+	"github.com/c2clab/c2clab/sim/lab"
 )
 
 func TestTestRefusesUnknownBackend(t *testing.T) {
@@ -32,5 +34,16 @@ func TestSourceTreeFindsThisTree(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "cmd", "c2clab", "main.go")); err != nil {
 		t.Fatalf("SourceTree = %q: %v", root, err)
+	}
+}
+
+func TestAgentCommandRunsOnEveryBackendThatCanStartIt(t *testing.T) {
+	all, err := testBackends(backendAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := agentCommandBackends(all)
+	if want := []string{lab.BackendLocal, lab.BackendNetns}; !slices.Equal(got, want) {
+		t.Errorf("--agent-cmd with --backend all runs on %v; want %v (an agent command cannot start in a container)", got, want)
 	}
 }
