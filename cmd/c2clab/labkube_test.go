@@ -86,16 +86,7 @@ func noLogs() string { return "" }
 // real apiserver with a scheduler and a kwok node, and proves that the
 // run's objects are there while it is up and all gone after Ctrl-C.
 func TestLabUpKubernetesCreatesAndDeletesTheWANLab(t *testing.T) {
-	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true, KWOK: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, err := kube.FromConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.InstallNADCRD(ctx); err != nil {
-		t.Fatal(err)
-	}
+	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true, Scheduler: true, KWOK: true}, true)
 	env.AddNodes(ctx, t, map[string]map[string]string{"kwok-0": {"type": "kwok"}})
 	u := startLabUp(ctx, t, noLogs, "--backend", "kubernetes", "--ignore-links", "--kubeconfig", env.Kubeconfig,
 		"--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/two-sites-wan.yaml")
@@ -122,21 +113,32 @@ func TestLabUpKubernetesCreatesAndDeletesTheWANLab(t *testing.T) {
 	}
 }
 
+// testCluster starts the pinned control plane with opts and returns it with
+// a 3-minute context (cancelled at cleanup) and a client of the backend;
+// nad installs the NAD CRD, as Multus would.
+func testCluster(t *testing.T, opts kubetest.Options, nad bool) (*kubetest.Env, context.Context, *kube.Cluster) {
+	t.Helper()
+	env := kubetest.Start(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	c, err := kube.FromConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nad {
+		if err := c.InstallNADCRD(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env, ctx, c
+}
+
 // TestLabDownKubernetesAllRemovesCrashedRunsOnly leaves two runs on the
 // cluster as a crashed lab up would: one started on this host by a process
 // that is gone, one started on another host. lab down --all removes the
 // first and keeps the second, which naming it then removes.
 func TestLabDownKubernetesAllRemovesCrashedRunsOnly(t *testing.T) {
-	env := kubetest.Start(t, kubetest.Options{Controllers: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, err := kube.FromConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.InstallNADCRD(ctx); err != nil {
-		t.Fatal(err)
-	}
+	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true}, true)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)

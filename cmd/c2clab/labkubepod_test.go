@@ -2,13 +2,10 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/c2clab/c2clab/sim/kube"
 	"github.com/c2clab/c2clab/sim/kube/kubetest"
 )
 
@@ -18,13 +15,7 @@ import (
 // without Multus): the run's Pods, Secrets and broker Service are made and
 // no network, and Ctrl-C removes them all.
 func TestLabUpKubernetesPodNetwork(t *testing.T) {
-	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true, KWOK: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, err := kube.FromConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true, Scheduler: true, KWOK: true}, false)
 	env.AddNodes(ctx, t, map[string]map[string]string{"kwok-0": {"type": "kwok"}})
 	u := startLabUp(ctx, t, noLogs, "--backend", "kubernetes", "--pod-network", "--kubeconfig", env.Kubeconfig,
 		"--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/single-site.yaml")

@@ -19,7 +19,18 @@ const testRun = "c2c0a1b2c"
 // wanLab plans topologies/two-sites-wan.yaml.
 func wanLab(t *testing.T) (*topology.Topology, Lab) {
 	t.Helper()
-	top, err := topology.Load("../../topologies/two-sites-wan.yaml")
+	top, l, err := planTopology(t, "two-sites-wan.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return top, l
+}
+
+// planTopology plans topologies/NAME with its own tenant; the error is the
+// planner's, for tests of its refusals.
+func planTopology(t *testing.T, name string, opts Options) (*topology.Topology, Lab, error) {
+	t.Helper()
+	top, err := topology.Load("../../topologies/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,11 +38,8 @@ func wanLab(t *testing.T) (*topology.Topology, Lab) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := FromTopology(top, ten.Policy(), testRun, "c2clab:test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return top, l
+	l, err := FromTopologyWith(top, ten.Policy(), testRun, "c2clab:test", opts)
+	return top, l, err
 }
 
 func TestBuildMapsEveryMachineToAPod(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/c2clab/c2clab/sim/agent"
 	"github.com/c2clab/c2clab/sim/endpoint"
-	"github.com/c2clab/c2clab/sim/tenant"
 	"github.com/c2clab/c2clab/sim/topology"
 )
 
@@ -16,15 +15,7 @@ import (
 // Pod network only.
 func podNetworkLab(t *testing.T) Lab {
 	t.Helper()
-	top, err := topology.Load("../../topologies/single-site.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ten, _, err := tenant.Load(top.TenantPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := FromTopologyWith(top, ten.Policy(), testRun, "c2clab:test", Options{PodNetwork: true})
+	_, l, err := planTopology(t, "single-site.yaml", Options{PodNetwork: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,15 +79,7 @@ func TestPodNetworkPlanNeedsNoMultus(t *testing.T) {
 // TestPodNetworkRefusesAppConnectors: an App Connector reaches its app
 // servers on the lab network, which a Pod-network plan does not have.
 func TestPodNetworkRefusesAppConnectors(t *testing.T) {
-	top, err := topology.Load("../../topologies/two-sites-wan.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ten, _, err := tenant.Load(top.TenantPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = FromTopologyWith(top, ten.Policy(), testRun, "c2clab:test", Options{PodNetwork: true})
+	top, _, err := planTopology(t, "two-sites-wan.yaml", Options{PodNetwork: true})
 	if err == nil || !strings.Contains(err.Error(), "needs Multus") || !strings.Contains(err.Error(), top.Path) {
 		t.Fatalf("planning %s on the Pod network: %v; want a refusal naming the file and Multus", top.Path, err)
 	}
