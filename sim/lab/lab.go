@@ -203,15 +203,12 @@ func (l *Lab) Logs(n int) string {
 // is "<device>-agent"), so a step can check what one node logged rather
 // than what any node did; false when the lab runs no such node.
 func (l *Lab) NodeLog(name string) (string, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, p := range l.order {
-		if p.name == name {
-			data, err := os.ReadFile(p.logPath)
-			return string(data), err == nil
-		}
+	p := l.node(name)
+	if p == nil {
+		return "", false
 	}
-	return "", false
+	data, err := os.ReadFile(p.logPath)
+	return string(data), err == nil
 }
 
 // start runs a node of role on h and tracks it, so Close stops it.

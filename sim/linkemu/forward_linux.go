@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -43,13 +44,37 @@ func Run(ctx context.Context, cfg Config, ready func(map[string]string)) error {
 	if ready != nil {
 		ready(info)
 	}
+	stopReports := f.reportOnSignal()
 	err = f.serve(ctx)
+	stopReports()
 	for _, d := range f.dirs {
-		st := d.stats()
-		slog.Info("linkemu: stopped", "dir", d.name, "frames", st.Frames,
-			"dropped", st.Dropped, "overflow", st.Overflow, "writeErrors", st.WriteErrors, "kernelDrops", st.KernelDrops)
+		logStats(stoppedMsg, d.name, d.stats())
 	}
 	return err
+}
+
+// reportOnSignal logs each direction's counters so far whenever the node is
+// sent SIGUSR1, so a lab can ask a running emulator what it did (how many
+// frames it dropped as asked and how many it lost by falling behind); the
+// returned func stops listening (idempotent).
+func (f *forwarder) reportOnSignal() (stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-sig:
+				for _, d := range f.dirs {
+					logStats(StatsMsg, d.name, d.live())
+				}
+			case <-done:
+				return
+			}
+		}
+	})
+	return sync.OnceFunc(func() { signal.Stop(sig); close(done); wg.Wait() })
 }
 
 // forwarder holds the runtime state of one Run.
@@ -130,6 +155,9 @@ type direction struct {
 	// Counters, written by the loops, read by stats after serve returns.
 	overflow, writeErrs, kernelDrops atomic.Uint64
 	pipeStats                        Stats // set by readLoop when it returns
+	// frames and dropped mirror the pipeline's counts for live, which runs
+	// beside readLoop and so cannot read the pipeline itself.
+	frames, dropped atomic.Uint64
 }
 
 func newDirection(name string, in, out *packetConn, im Impairments, rng *rand.Rand) *direction {
@@ -140,6 +168,15 @@ func newDirection(name string, in, out *packetConn, im Impairments, rng *rand.Ra
 func (d *direction) stats() DirStats {
 	return DirStats{Stats: d.pipeStats, Overflow: d.overflow.Load(), WriteErrors: d.writeErrs.Load(),
 		KernelDrops: d.kernelDrops.Load()}
+}
+
+// live is stats while the direction runs: frames, drops and the loops'
+// counters, with the kernel's drops read now. DroppedBy and Bytes are left
+// out (the pipeline owns them until readLoop returns).
+func (d *direction) live() DirStats {
+	d.kernelDrops.Add(d.in.drops())
+	return DirStats{Stats: Stats{Frames: d.frames.Load(), Dropped: d.dropped.Load()},
+		Overflow: d.overflow.Load(), WriteErrors: d.writeErrs.Load(), KernelDrops: d.kernelDrops.Load()}
 }
 
 // readLoop reads frames, decides their fate, and sends them at once when
@@ -164,6 +201,10 @@ func (d *direction) readLoop() error {
 		}
 		pkt := buf[:n]
 		release, ok := d.pipe.Decide(wireLen(pkt), time.Now())
+		d.frames.Add(1)
+		if !ok {
+			d.dropped.Add(1)
+		}
 		switch {
 		case !ok:
 		case d.pipe.Empty():

@@ -1,18 +1,21 @@
 package linkemu
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -237,4 +240,67 @@ func bulk(t *testing.T, l *emuline.Line, d, warm time.Duration) (mbit float64, t
 		t.Fatalf("bulk receive: %v", r.err)
 	}
 	return r.mbit, r.total
+}
+
+// TestStatsOnSignal: SIGUSR1 makes a running forwarder log its counters so
+// far; they are what it reports once stopped, and ParseStats reads them.
+func TestStatsOnSignal(t *testing.T) {
+	needRoot(t)
+	l := newLine(t)
+	send, recv := udpPair(t, l)
+	e := startEmu(t, l, "loss=1%", "")
+	var log safeBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	stopReports := e.f.reportOnSignal()
+	defer stopReports()
+	const n = 5000
+	lost := blast(t, send, recv, n)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]DirStats
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var reports int
+		var err error
+		if got, reports, err = ParseStats(log.String(), StatsMsg); err != nil {
+			t.Fatal(err)
+		}
+		if reports == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no report for both directions after SIGUSR1; log:\n%s", log.String())
+		}
+	}
+	stopReports()
+	st := e.stop(t)
+	a := got["atob"]
+	t.Logf("live: %+v; stopped: %+v; lost at the receiver %d", a, st[0], lost)
+	if a.Frames < n || a.Frames != st[0].Frames || a.Dropped != st[0].Dropped {
+		t.Errorf("live atob frames %d dropped %d, stopped frames %d dropped %d, want equal and >= %d frames",
+			a.Frames, a.Dropped, st[0].Frames, st[0].Dropped, n)
+	}
+	if a.Dropped == 0 || lost == 0 {
+		t.Errorf("live atob dropped %d, the receiver missed %d: want both above 0 at 1%% loss", a.Dropped, lost)
+	}
+}
+
+// safeBuffer is a bytes.Buffer the reporting goroutine and the test share.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
