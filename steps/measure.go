@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"slices"
@@ -231,13 +232,12 @@ func retransmitsBetween(ctx context.Context, name string, lo, hi float64) (conte
 	if err != nil {
 		return ctx, err
 	}
-	for dir, st := range stats {
-		note(ctx, "%s's link emulator, %s: %d frames, %d dropped by its loss, %d lost by falling behind", name, dir, st.Frames, st.Dropped, st.Lost())
-	}
+	note(ctx, "%s's link emulator (dropped by its loss, lost by falling behind): %s", name, linkSummary(stats))
 	if share >= lo && share <= hi {
 		return ctx, nil
 	}
-	failed := fmt.Errorf("%s retransmitted %.2f%% of its TCP segments, want %.2f%% to %.2f%%", name, share, lo, hi)
+	failed := fmt.Errorf("%s retransmitted %.2f%% of its TCP segments, want %.2f%% to %.2f%% (%d reported duplicate by the receiver; its link emulator: %s)",
+		name, share, lo, hi, c.dsack, linkSummary(stats))
 	if share < lo {
 		return ctx, failed
 	}
@@ -269,6 +269,15 @@ func busyLink(stats map[string]linkemu.DirStats, hi float64) string {
 	return fmt.Sprintf("the link's emulator lost %d of %d frames by falling behind (overflow %d, kernel %d, write errors %d) beside the %d its loss dropped, "+
 		"%.2f%% in all: this machine is too busy to emulate the link's loss", data.Lost(), data.Frames,
 		data.Overflow, data.KernelDrops, data.WriteErrors, data.Dropped, all)
+}
+
+func linkSummary(stats map[string]linkemu.DirStats) string {
+	var parts []string
+	for _, dir := range slices.Sorted(maps.Keys(stats)) {
+		st := stats[dir]
+		parts = append(parts, fmt.Sprintf("%s %d frames, %d dropped, %d lost", dir, st.Frames, st.Dropped, st.Lost()))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func pct(n, of uint64) float64 { return 100 * float64(n) / float64(max(of, 1)) }
