@@ -45,36 +45,16 @@ const dockerfile = "FROM scratch\nCOPY c2clab " + Binary + "\nENTRYPOINT [\"" + 
 // discovery does not take a context.
 const connectTimeout = 10 * time.Second
 
-var setupOnce sync.Once
+var quietOnce sync.Once
 
-// setup turns Ryuk off and quiets the library, once per process, before
-// the library reads its configuration (it reads it once). Ryuk is a
-// container the library would pull to reap what a test leaves; the lab
-// labels everything it makes with the run ID and sweeps it itself, and no
-// registry is reachable. The library's progress lines go to the debug log.
-//
-// It writes the process environment because that is the only way in:
-// testcontainers-go v0.45 reads ryuk.disabled once per process from
-// TESTCONTAINERS_RYUK_DISABLED or ~/.testcontainers.properties
-// (internal/config.Read), NewDockerProvider takes no option for it, and the
-// provider's copy is unexported. Leaving the environment alone would mean
-// creating containers and networks with the Docker client instead of the
-// library's RunContainer and network.New.
-func setup() error {
-	setupOnce.Do(func() {
-		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-		tclog.SetDefault(debugLogger{})
-	})
-	cfg := testcontainers.ReadConfig().Config
-	if !cfg.RyukDisabled {
-		return errors.New("testcontainers-go read its configuration before the lab turned Ryuk off; set TESTCONTAINERS_RYUK_DISABLED=true")
-	}
-	if cfg.HubImageNamePrefix != "" {
-		// The prefix would rename the local image, and the library would
-		// then try to pull it.
-		return fmt.Errorf("testcontainers-go hub image prefix %q is set (TESTCONTAINERS_HUB_IMAGE_NAME_PREFIX or hub.image.name.prefix): the lab's image is local, unset it", cfg.HubImageNamePrefix)
-	}
-	return nil
+// quiet sends the library's progress lines to the debug log, once per
+// process. The lab uses the library to find the engine and build images
+// only: those start no Ryuk (the reaper container it would pull), which
+// the library starts, unless TESTCONTAINERS_RYUK_DISABLED is set, when it
+// creates containers or networks; the lab creates those with the engine's
+// client and sweeps them by its run label (sim/lab).
+func quiet() {
+	quietOnce.Do(func() { tclog.SetDefault(debugLogger{}) })
 }
 
 // debugLogger prints the library's log lines when C2CLAB_DEBUG is set.
@@ -90,9 +70,7 @@ func (debugLogger) Printf(format string, args ...any) {
 // answered, with Ryuk off. Its Client() is the Docker API client the lab
 // uses for what the library does not wrap (pause, kill, wait, lists).
 func Connect(ctx context.Context) (*testcontainers.DockerProvider, error) {
-	if err := setup(); err != nil {
-		return nil, fmt.Errorf("image: connect: %w", err)
-	}
+	quiet()
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	type result struct {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
-	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/c2clab/c2clab/sim/image"
 )
@@ -66,14 +64,13 @@ func (m *machine) start(ctx context.Context, n nodeRun) (runner, error) {
 		return nil, err
 	}
 	name := fmt.Sprintf("%s-%d", m.name, k)
-	// A container the library created but could not start carries the
-	// run's label: the placer's close sweeps it.
-	ctr, err := prov.RunContainer(ctx, m.request(name, join, n))
+	cli := prov.Client()
+	id, err := runContainer(ctx, cli, m.request(name, join, n))
 	if err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("container %s: %w", name, err)
 	}
-	c := &containerNode{ctr: ctr, cli: prov.Client(), id: ctr.GetContainerID(), name: name, owner: join == nil,
+	c := &containerNode{cli: cli, id: id, name: name, owner: join == nil,
 		logDone: make(chan struct{}), ended: make(chan struct{})}
 	go c.follow(logf)
 	m.mu.Lock()
@@ -133,52 +130,55 @@ func (m *machine) removeEnded(ctx context.Context) {
 	}
 }
 
-// request is the library's request for container name of the machine,
+// request is the engine's request for container name of the machine,
 // joining join's network namespace, or owning one when join is nil.
-func (m *machine) request(name string, join *containerNode, n nodeRun) testcontainers.ContainerRequest {
+func (m *machine) request(name string, join *containerNode, n nodeRun) client.ContainerCreateOptions {
 	p := m.placer
-	env := map[string]string{}
-	for _, kv := range n.env {
-		key, val, _ := strings.Cut(kv, "=")
-		env[key] = val
-	}
 	img, cmd := p.image, append([]string{"node"}, n.args...)
 	if p.agentImage != "" && len(n.args) > 0 && n.args[0] == "agent" && !n.reference {
 		// A vendor's image: its own entrypoint is the agent command.
 		img, cmd = p.agentImage, n.args
 	}
-	req := testcontainers.ContainerRequest{
-		Image:  img,
-		Name:   name,
-		Cmd:    cmd,
-		Env:    env,
-		Labels: map[string]string{image.RunLabel: p.runID},
-		ConfigModifier: func(c *container.Config) {
-			if join == nil {
-				c.Hostname = m.name
-			}
+	req := client.ContainerCreateOptions{
+		Name: name,
+		Config: &container.Config{
+			Image:  img,
+			Cmd:    cmd,
+			Env:    n.env,
+			Labels: map[string]string{image.RunLabel: p.runID},
 		},
-		HostConfigModifier: func(hc *container.HostConfig) {
-			hc.CapAdd = []string{"NET_ADMIN"} // shaping, routes
-			hc.Binds = []string{n.dir + ":" + n.dir}
-			hc.NetworkMode = container.NetworkMode(p.network.Name)
-			if join != nil {
-				hc.NetworkMode = container.NetworkMode("container:" + join.id)
-			}
+		HostConfig: &container.HostConfig{
+			CapAdd:      []string{"NET_ADMIN"}, // shaping, routes
+			Binds:       []string{n.dir + ":" + n.dir},
+			NetworkMode: container.NetworkMode(p.network.name),
 		},
 	}
-	if join == nil {
-		req.Networks = []string{p.network.Name}
-		req.EndpointSettingsModifier = func(eps map[string]*network.EndpointSettings) {
-			ep := eps[p.network.Name]
-			if ep == nil {
-				ep = &network.EndpointSettings{NetworkID: p.network.ID}
-				eps[p.network.Name] = ep
-			}
-			ep.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: m.addr}
-		}
+	if join != nil {
+		req.HostConfig.NetworkMode = container.NetworkMode("container:" + join.id)
+		return req
 	}
+	req.Config.Hostname = m.name
+	req.NetworkingConfig = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+		p.network.name: {NetworkID: p.network.id, IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: m.addr}},
+	}}
 	return req
+}
+
+// runContainer creates and starts a container and returns its ID. One
+// created but not started is removed; were that to fail, it carries the
+// run's label and the placer's close sweeps it.
+func runContainer(ctx context.Context, cli client.APIClient, req client.ContainerCreateOptions) (string, error) {
+	res, err := cli.ContainerCreate(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	if _, err := cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
+		if _, rerr := cli.ContainerRemove(ctx, res.ID, client.ContainerRemoveOptions{Force: true}); rerr != nil {
+			debugf("lab: remove container %s that did not start: %v", req.Name, rerr)
+		}
+		return "", fmt.Errorf("start: %w", err)
+	}
+	return res.ID, nil
 }
 
 // enter runs a program of the host (an unmodified client: the image has
@@ -205,8 +205,7 @@ func (m *machine) enter(cmd []string) []string {
 // containerNode is a node running as a container. The lab talks to it
 // through the Docker API: there is no client process to signal.
 type containerNode struct {
-	ctr     testcontainers.Container
-	cli     client.APIClient // the library's client, for what it does not wrap
+	cli     client.APIClient
 	id      string
 	name    string
 	owner   bool          // on the run's network, owning the machine's namespace
@@ -259,8 +258,8 @@ func (c *containerNode) terminate() {
 	ctx, cancel := context.WithTimeout(context.Background(), stopGrace+apiTimeout)
 	defer cancel()
 	c.thaw(ctx)
-	grace := stopGrace
-	if err := c.ctr.Stop(ctx, &grace); err != nil {
+	grace := int(stopGrace / time.Second)
+	if _, err := c.cli.ContainerStop(ctx, c.id, client.ContainerStopOptions{Timeout: &grace}); err != nil {
 		debugf("lab: stop container %s: %v", c.name, err)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
-	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 	"golang.org/x/sys/unix"
 
 	"github.com/c2clab/c2clab/sim/image"
@@ -25,10 +24,12 @@ import (
 )
 
 // containerPlacer gives every machine its own network namespace owned by
-// a Docker container on one bridge network of the run, through
-// testcontainers-go: the library builds the image, creates the network and
-// the containers; the lab picks the subnet, labels, streams logs, signals,
-// pauses and sweeps. A machine's first container owns its network
+// a Docker container on one bridge network of the run. testcontainers-go
+// finds the engine and builds the image; the lab creates the network and
+// the containers with the engine's client (the library's own would start
+// Ryuk, its reaper, unless the process environment says otherwise: the lab
+// sweeps by its run label instead), picks the subnet, labels, streams
+// logs, signals, pauses and sweeps. A machine's first container owns its network
 // namespace and its later nodes join it (network mode container:FIRST).
 // The lab stops nodes in reverse order, so the owner stops last.
 type containerPlacer struct {
@@ -37,7 +38,7 @@ type containerPlacer struct {
 	// agentImage, if set, runs the agents instead of image (a vendor's).
 	agentImage string
 	provider   *testcontainers.DockerProvider
-	network    *testcontainers.DockerNetwork
+	network    dockerNetwork
 	subnet     netip.Prefix
 
 	mu       sync.Mutex // guards seq, machines
@@ -46,6 +47,10 @@ type containerPlacer struct {
 	once     sync.Once
 	err      error
 }
+
+// dockerNetwork is the run's bridge network; the sweep removes it by the
+// run's label.
+type dockerNetwork struct{ id, name string }
 
 // dockerTimeout bounds one step of the placer on the engine (a build, a
 // network, a container start, a sweep).
@@ -128,14 +133,16 @@ func (p *containerPlacer) createNetwork(ctx context.Context) error {
 		if slices.ContainsFunc(used, s.Overlaps) {
 			continue
 		}
-		nw, err := tcnetwork.New(ctx,
-			tcnetwork.WithDriver("bridge"),
-			tcnetwork.WithLabels(map[string]string{image.RunLabel: p.runID}),
-			tcnetwork.WithIPAM(&network.IPAM{Config: []network.IPAMConfig{{Subnet: s, Gateway: s.Addr().Next()}}}))
+		name := "c2clab-" + p.runID
+		res, err := p.provider.Client().NetworkCreate(ctx, name, client.NetworkCreateOptions{
+			Driver: "bridge",
+			Labels: map[string]string{image.RunLabel: p.runID},
+			IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: s, Gateway: s.Addr().Next()}}},
+		})
 		if err != nil {
 			return fmt.Errorf("lab: container network %s: %w", s, err)
 		}
-		p.network, p.subnet = nw, s
+		p.network, p.subnet = dockerNetwork{id: res.ID, name: name}, s
 		return nil
 	}
 	return fmt.Errorf("lab: container network: no free /24 in %s", netlab.LabRange())
@@ -269,9 +276,9 @@ func (p *containerPlacer) setLinkUp(name string, up bool) error {
 	var err error
 	if up {
 		ep := &network.EndpointSettings{IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: m.addr}}
-		_, err = cli.NetworkConnect(ctx, p.network.ID, client.NetworkConnectOptions{Container: c.id, EndpointConfig: ep})
+		_, err = cli.NetworkConnect(ctx, p.network.id, client.NetworkConnectOptions{Container: c.id, EndpointConfig: ep})
 	} else {
-		_, err = cli.NetworkDisconnect(ctx, p.network.ID, client.NetworkDisconnectOptions{Container: c.id, Force: true})
+		_, err = cli.NetworkDisconnect(ctx, p.network.id, client.NetworkDisconnectOptions{Container: c.id, Force: true})
 	}
 	if err != nil {
 		return fmt.Errorf("lab: set the link of %q up=%t: %w", name, up, err)
