@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -25,7 +26,7 @@ func remember(id, dir string) {
 }
 
 // LeftBehind lists what the runs this process made left on the machine:
-// a run directory, anything in the kernel, the lab's state or Docker that
+// a run directory, a live mark, anything in the kernel, the lab's state or Docker that
 // carries a run's ID, and processes whose command line names it. Empty
 // when every lab was closed and cleaned up.
 func LeftBehind() ([]string, error) {
@@ -52,6 +53,9 @@ func LeftBehind() ([]string, error) {
 		}
 		if slices.Contains(docker, r.ID) {
 			left = append(left, fmt.Sprintf("%s: containers, networks or images", r.ID))
+		}
+		if _, err := os.Stat(filepath.Join(liveRoot, r.ID)); err == nil {
+			left = append(left, fmt.Sprintf("%s: its live mark in %s", r.ID, liveRoot))
 		}
 		if named[r.ID] {
 			left = append(left, fmt.Sprintf("%s: a process names it", r.ID))

@@ -13,10 +13,11 @@ import (
 
 // Orphans finds runs that left namespaces, links, firewall rules, state,
 // containers, networks or images behind but have no run directory under
-// dir ("" = os.TempDir()) and no process that names them: a crash after
-// the directory was removed, or a temporary-files cleaner. A live lab
-// always has its directory (it is made first) or a node process whose
-// command line carries its ID, so none is ever taken for an orphan.
+// dir ("" = os.TempDir()), no process that names them and no live mark
+// (markLive): a crash after the directory was removed, or a
+// temporary-files cleaner. A live lab always has its directory (it is made
+// first), a node process whose command line carries its ID, or, when its
+// TMPDIR is another, its mark, so none is ever taken for an orphan.
 func Orphans(dir string) ([]Run, error) {
 	var errs []error
 	ids, err := netlab.RunIDs()
@@ -29,7 +30,7 @@ func Orphans(dir string) ([]Run, error) {
 	named := processesNaming(ids)
 	var out []Run
 	for _, id := range ids {
-		if !ValidRunID(id) || named[id] {
+		if !ValidRunID(id) || named[id] || liveElsewhere(id) {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(orTemp(dir), "c2clab-"+id)); err == nil {

@@ -301,8 +301,8 @@ func waitSession(ctx context.Context, l *Lab, name string, t time.Time) error {
 }
 
 // TestContainerFreeze pauses the broker's container: it answers nothing
-// while paused, and Close still stops it on SIGTERM, without waiting for
-// the SIGKILL of the grace period.
+// while paused, and Close still stops it on SIGTERM (it exits 0), not by
+// the SIGKILL at the end of the grace period.
 func TestContainerFreeze(t *testing.T) {
 	bin := staticBinary(t)
 	ctx := context.Background()
@@ -327,8 +327,14 @@ func TestContainerFreeze(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > stopGrace {
-		t.Errorf("Close of a frozen node took %v: it did not thaw and stop on SIGTERM", d)
+	t.Logf("Close took %v", time.Since(start))
+	// Exit status 0, not 137: the node handled SIGTERM rather than being
+	// killed at the end of the grace period (a duration would say so only
+	// on a quiet machine). Docker 20.10 also stops a paused container so
+	// without the lab's thaw; the thaw is for engines that do not.
+	<-l.broker.done
+	if err := l.broker.waitErr; err != nil {
+		t.Errorf("frozen broker after Close: %v, want exit status 0: it did not thaw and stop on SIGTERM", err)
 	}
 	if left := leftovers(ctx, t, l.ID); left != "" {
 		t.Errorf("after Close: %s", left)

@@ -32,9 +32,16 @@ func writeOwnerPID(dir string) error {
 
 // ClaimRunDir marks dir (TMPDIR/c2clab-ID) as the live run of this
 // process, for what is not a lab but carries a run ID: Runs reports it
-// live while the process runs, so lab down --all leaves it alone (a
-// suite's shared container image, which running labs use).
-func ClaimRunDir(dir string) error { return writeOwnerPID(dir) }
+// live while the process runs, and the run is marked live machine-wide
+// (markLive), so no lab down --all leaves it alone, whatever its TMPDIR (a
+// suite's shared container image, which running labs use). release
+// removes the machine-wide mark; the caller removes dir.
+func ClaimRunDir(dir string) (release func(), err error) {
+	if err := writeOwnerPID(dir); err != nil {
+		return nil, err
+	}
+	return markLive(strings.TrimPrefix(filepath.Base(dir), "c2clab-"))
+}
 
 // claimElsewhere keeps lab down --all off a live run whose directory is
 // not TMPDIR/c2clab-ID (Spec.Dir set, or a test's own directory): Runs and
@@ -46,16 +53,17 @@ func ClaimRunDir(dir string) error { return writeOwnerPID(dir) }
 func claimElsewhere(id, dir string) (release func(), err error) {
 	claim := filepath.Join(os.TempDir(), "c2clab-"+id)
 	if filepath.Clean(dir) == claim {
-		return func() {}, nil
+		return markLive(id)
 	}
 	if err := os.Mkdir(claim, 0o700); err != nil {
 		return nil, fmt.Errorf("lab: claim run %s: %w", id, err)
 	}
-	if err := ClaimRunDir(claim); err != nil {
+	unmark, err := ClaimRunDir(claim)
+	if err != nil {
 		os.RemoveAll(claim)
 		return nil, fmt.Errorf("lab: claim run %s: %w", id, err)
 	}
-	return func() { os.RemoveAll(claim) }, nil
+	return func() { unmark(); os.RemoveAll(claim) }, nil
 }
 
 // Runs lists the run directories under dir ("" = os.TempDir()).
@@ -110,6 +118,9 @@ func Sweep(r Run) error {
 	}
 	if err := sweepContainers(r.ID); err != nil {
 		errs = append(errs, fmt.Errorf("sweep %s: containers: %w", r.ID, err))
+	}
+	if err := unmarkLive(r.ID); err != nil {
+		errs = append(errs, fmt.Errorf("sweep %s: %w", r.ID, err))
 	}
 	if r.Dir != "" { // an orphan has none
 		if err := os.RemoveAll(r.Dir); err != nil {

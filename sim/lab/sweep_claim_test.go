@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -51,5 +53,72 @@ func TestClaimElsewhereNeedsNoClaimUnderTMPDIR(t *testing.T) {
 	defer release()
 	if _, err := os.Stat(filepath.Join(os.TempDir(), "c2clab-"+id)); !os.IsNotExist(err) {
 		t.Errorf("a claim was made for a run directory already under TMPDIR: %v", err)
+	}
+}
+
+// A live run whose directory is under another TMPDIR is no orphan: its
+// machine-wide mark says so while its owner runs, and only while.
+func TestOrphansSkipsARunMarkedLive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the mark and the namespace standing for the run's kernel state")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip(8)")
+	}
+	id, err := NewRunID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := id + "-orphtest"
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", ns, err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	orphan := func() bool {
+		runs, err := Orphans(t.TempDir()) // a TMPDIR without the run's directory
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(runs, func(r Run) bool { return r.ID == id })
+	}
+	unmark, err := markLive(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orphan() {
+		t.Errorf("run %s, marked live by this process, is listed as an orphan", id)
+	}
+	unmark()
+	if !orphan() {
+		t.Errorf("run %s, its mark gone, is not listed as an orphan: the test proves nothing", id)
+	}
+}
+
+// A mark outlives its owner only as a stale file: another start time (a
+// reused PID) or a process that is gone is not live.
+func TestLiveMarkNeedsItsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: marks live under /run")
+	}
+	id, err := NewRunID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unmark, err := markLive(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unmark()
+	if !liveElsewhere(id) {
+		t.Fatalf("run %s is not live right after markLive", id)
+	}
+	path := filepath.Join(liveRoot, id)
+	for _, body := range []string{fmt.Sprintf("%d 1\n", os.Getpid()), "999999999 1\n", "garbage\n"} {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if liveElsewhere(id) {
+			t.Errorf("mark %q counts as live", body)
+		}
 	}
 }

@@ -185,9 +185,11 @@ func suiteImage(t *testing.T, root string) (bin, img string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := lab.ClaimRunDir(dir); err != nil {
+	release, err := lab.ClaimRunDir(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(release)
 	bin = filepath.Join(dir, "c2clab")
 	if err := image.BuildBinary(t.Context(), root, bin); err != nil {
 		t.Fatal(err)
