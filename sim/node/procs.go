@@ -1,0 +1,36 @@
+package node
+
+import (
+	"os"
+	"runtime"
+)
+
+// procs is the GOMAXPROCS a lab node runs with, given the GOMAXPROCS of
+// its environment: 1 unless the environment sets it (then 0: the Go
+// runtime reads it itself).
+//
+// Why: a lab puts many nodes on a few cores (the 2-core development
+// machine runs a broker, two agents, the device services and bench's
+// reference relays at once, beside other work). A Go process with more
+// than one P that a packet wakes readies one goroutine and wakes a second
+// thread to spin for more work, which it seldom finds: extra context
+// switches and spinning on every hop, on cores the other nodes need.
+// With one P per node the relay cost about a fifth less CPU per setup on
+// the netns bench and its setup p50 fell by about a fifth, throughput
+// and CPU per GiB unchanged (docs/PERFORMANCE.md, "Runtime threads").
+// A lab whose broker must register thousands of agents at once gives it
+// more with GOMAXPROCS in its environment (TestScale runs the broker in
+// its test process, which this does not touch).
+func procs(envProcs string) int {
+	if envProcs != "" {
+		return 0
+	}
+	return 1
+}
+
+// setProcs applies procs to this process.
+func setProcs() {
+	if n := procs(os.Getenv("GOMAXPROCS")); n > 0 {
+		runtime.GOMAXPROCS(n)
+	}
+}
