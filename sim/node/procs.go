@@ -15,9 +15,10 @@ import (
 // than one P that a packet wakes readies one goroutine and wakes a second
 // thread to spin for more work, which it seldom finds: extra context
 // switches and spinning on every hop, on cores the other nodes need.
-// With one P per node, in four A/B series of the netns bench, the
-// relay's CPU per setup fell 12-30%, its setup p50 9-22% and its CPU per
-// GiB 1-18%; round trips and rates stayed within their noise
+// With one P per node, in five A/B series of the netns bench, the
+// relay's CPU per setup fell 12-30% and its setup p50 9-31%; its CPU per
+// GiB of bulk data did not change (-1.3%, p=0.96, bench ab, 200 rounds a
+// side), and round trips and rates stayed within their noise
 // (docs/PERFORMANCE.md, "Runtime threads").
 // A lab whose broker must register thousands of agents at once gives it
 // more with GOMAXPROCS in its environment (TestScale runs the broker in
