@@ -15,8 +15,8 @@ import (
 // than one P that a packet wakes readies one goroutine and wakes a second
 // thread to spin for more work, which it seldom finds: extra context
 // switches and spinning on every hop, on cores the other nodes need.
-// With one P per node, in five A/B series of the netns bench, the
-// relay's CPU per setup fell 12-30% and its setup p50 9-31%; its CPU per
+// With one P per node, in seven A/B series of the netns bench, the
+// relay's CPU per setup fell 12-30% and its setup p50 5-31%; its CPU per
 // GiB of bulk data did not change (-1.3%, p=0.96, bench ab, 200 rounds a
 // side), and round trips and rates stayed within their noise
 // (docs/PERFORMANCE.md, "Runtime threads").
