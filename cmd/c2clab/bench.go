@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,6 +25,8 @@ type benchFlags struct {
 	streams   []int
 	underLoad bool
 	impaired  string
+	profile   int
+	nodeEnv   []string
 }
 
 // defaultImpairment is --impaired without a value: 20 ms round trip time
@@ -63,6 +67,9 @@ The fuller matrix, behind flags:
   --under-load      round trips while a bulk stream runs each way on the path
   --impaired[=SPEC] the desktop's link through the lab's link emulator, both
                     ways (netns; default ` + defaultImpairment + `: a 20 ms round trip)
+  --profile SECONDS CPU profiles of the relay's broker and agents under
+                    round-trip and setup load, after the measurements, into
+                    OUT/profile/LOAD-NODE.pprof (go tool pprof -top)
 
 See docs/PERFORMANCE.md.`,
 		Example: `  c2clab bench --quick
@@ -81,6 +88,8 @@ See docs/PERFORMANCE.md.`,
 	cmd.Flags().BoolVar(&f.underLoad, "under-load", false, "also take round trips while a bulk stream runs each way")
 	cmd.Flags().StringVar(&f.impaired, "impaired", "", "impair the desktop's link both ways through the link emulator (netns), e.g. "+defaultImpairment)
 	cmd.Flags().Lookup("impaired").NoOptDefVal = defaultImpairment
+	cmd.Flags().StringArrayVar(&f.nodeEnv, "node-env", nil, "KEY=VALUE added to every lab node's environment, e.g. GOMAXPROCS=1 or GODEBUG=...; repeatable (experiments: a run with it is not comparable to one without)")
+	cmd.Flags().IntVar(&f.profile, "profile", 0, "after the measurements, take SECONDS-long CPU profiles of the relay's broker and agents under round-trip and setup load, into OUT/profile (diagnostics; results unchanged)")
 	cmd.AddCommand(newBenchCompareCmd(), newBenchABCmd())
 	return cmd
 }
@@ -125,6 +134,18 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	}
 	if err := applyMatrixFlags(&cfg, f); err != nil {
 		return badInput(err)
+	}
+	for _, kv := range f.nodeEnv {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return badInput(fmt.Errorf("bench: --node-env %q: want KEY=VALUE, e.g. GOMAXPROCS=1", kv))
+		}
+	}
+	cfg.Env = f.nodeEnv
+	if f.profile < 0 {
+		return badInput(fmt.Errorf("bench: --profile %d: want the seconds each profile runs, e.g. 10", f.profile))
+	}
+	if f.profile > 0 {
+		cfg.Profile, cfg.ProfileSeconds = filepath.Join(f.out, "profile"), f.profile
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

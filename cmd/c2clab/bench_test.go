@@ -63,6 +63,9 @@ func TestBenchABRefusesBadInputWithExit2(t *testing.T) {
 		"unknown backend":  {"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "k8s"},
 		"impaired locally": {"bench", "--backend", "local", "--impaired"},
 		"zero streams":     {"bench", "--streams", "0"},
+		"node env no =":    {"bench", "--node-env", "GOMAXPROCS"},
+		"node env no key":  {"bench", "--node-env", "=1"},
+		"negative profile": {"bench", "--profile", "-1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if got := run(args); got != exitBadInput {

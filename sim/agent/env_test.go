@@ -28,7 +28,7 @@ import (
 
 // env is a broker and its tenant's CA, run in-process on loopback.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	cloud  *pki.CA
 	tenant *pki.CA
@@ -59,14 +59,14 @@ func testPolicy() policy.Config {
 }
 
 // testLogger logs to the test only when -v or on failure, via t.Log.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("C2CLAB_TEST_LOG") == "" {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }
 
-func newEnv(t *testing.T, pc policy.Config) *env {
+func newEnv(t testing.TB, pc policy.Config) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), token: "s3cret", log: testLogger(t)}
 	var err error
@@ -100,7 +100,7 @@ func (e *env) write(name string, data []byte) string {
 
 // start runs a node in a goroutine until the test ends and returns its
 // ready addresses.
-func start(t *testing.T, run func(context.Context, func(map[string]string)) error) map[string]string {
+func start(t testing.TB, run func(context.Context, func(map[string]string)) error) map[string]string {
 	t.Helper()
 	addrs, _ := startStoppable(t, run)
 	return addrs
@@ -108,7 +108,7 @@ func start(t *testing.T, run func(context.Context, func(map[string]string)) erro
 
 // startStoppable is start plus a stop func (idempotent; cleanup calls it)
 // that cancels the node and waits for Run to return.
-func startStoppable(t *testing.T, run func(context.Context, func(map[string]string)) error) (map[string]string, func()) {
+func startStoppable(t testing.TB, run func(context.Context, func(map[string]string)) error) (map[string]string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	readyc := make(chan map[string]string, 1)
@@ -194,7 +194,7 @@ func (e *env) agentConfig(d deviceSpec) Config {
 	return cfg
 }
 
-func getJSON(t *testing.T, url, token string, v any) {
+func getJSON(t testing.TB, url, token string, v any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	if token != "" {
@@ -213,7 +213,7 @@ func getJSON(t *testing.T, url, token string, v any) {
 	}
 }
 
-func agentStatus(t *testing.T, addr string) Status {
+func agentStatus(t testing.TB, addr string) Status {
 	var st Status
 	getJSON(t, "http://"+addr+"/status", "", &st)
 	return st
@@ -227,7 +227,7 @@ func (e *env) activity() []broker.Activity {
 
 // waitFor polls cond, for state that settles asynchronously after the
 // event the test caused (records closed after the sockets close).
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -280,7 +280,7 @@ func dialSOCKS(proxy, host string, port uint16) (*net.TCPConn, error) {
 // serveCheck is the test's local service: a client sends an 8-byte count n
 // and any number of bytes; the service streams n bytes of ChaCha8(seed n)
 // back while hashing what it reads, and after EOF sends the SHA-256.
-func serveCheck(t *testing.T, addr string) uint16 {
+func serveCheck(t testing.TB, addr string) uint16 {
 	t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

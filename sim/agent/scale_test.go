@@ -344,7 +344,7 @@ func heapInUse() int64 {
 	return int64(m.HeapInuse)
 }
 
-func setupTimes(t *testing.T, socks string, port uint16, n int) []time.Duration {
+func setupTimes(t testing.TB, socks string, port uint16, n int) []time.Duration {
 	d := make([]time.Duration, 0, n)
 	for range n {
 		start := time.Now()

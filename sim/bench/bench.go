@@ -68,6 +68,13 @@ type Config struct {
 	// Warmup is the bytes each throughput stream moves before it is
 	// timed; 0 is measure.DefaultWarmup, or 256 KiB on an impaired link.
 	Warmup int64
+	// Profile, if not empty, is a directory: after the measurements,
+	// CPU profiles of the relay's broker and agents are taken there, one
+	// per node and load (round trips, setups), ProfileSeconds each.
+	// Diagnostics only: nothing of it enters the results.
+	Profile string
+	// ProfileSeconds is each profile's length; 0 is 10.
+	ProfileSeconds int
 	// Progress, if set, is told before each step.
 	Progress func(Progress)
 
@@ -101,6 +108,7 @@ func (c Config) withDefaults() Config {
 	c.RoundTrips = orInt(c.RoundTrips, 1000)
 	c.Setups = orInt(c.Setups, 50)
 	c.IperfSeconds = orInt(c.IperfSeconds, 4)
+	c.ProfileSeconds = orInt(c.ProfileSeconds, 10)
 	return c
 }
 

@@ -125,6 +125,7 @@ func (b *bench) meters(ctx context.Context) error {
 	}
 	pids := map[string][]int{}
 	debug := map[string][]string{}
+	b.relayDebug = map[string]string{}
 	relay := map[string]bool{"broker": true, b.admin.Name + "-agent": true, b.desktop.Name + "-agent": true}
 	for _, n := range nodes {
 		path := ""
@@ -139,6 +140,9 @@ func (b *bench) meters(ctx context.Context) error {
 		pids[path] = append(pids[path], n.PID)
 		if a, ok := n.Addrs["debug"]; ok {
 			debug[path] = append(debug[path], a)
+			if path == PathRelay {
+				b.relayDebug[n.Name] = a
+			}
 		}
 	}
 	pids[PathSocat] = b.socatPIDs

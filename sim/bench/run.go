@@ -40,6 +40,12 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	if res.Iperf3, err = b.agreement(ctx, c); err != nil {
 		return res, err
 	}
+	if c.Profile != "" {
+		p.total += 2
+		if err := b.profiles(ctx, c, p); err != nil {
+			return res, err
+		}
+	}
 	res.Elapsed, res.LoadEnd = time.Since(res.Started), readLoad()
 	return res, nil
 }

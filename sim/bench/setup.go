@@ -48,7 +48,10 @@ type bench struct {
 
 	socatPIDs []int             // socat's listeners; their children join their cgroup
 	meter     map[string]*meter // per path with processes of its own
-	groups    []*cpuacct.Group  // closed after the lab
+	// relayDebug is the debug address (sim/node.DebugEnv) of each of
+	// the relay's nodes, by node name: where --profile reads from.
+	relayDebug map[string]string
+	groups     []*cpuacct.Group // closed after the lab
 }
 
 // start runs the lab: the broker, the desktop with its services, and the

@@ -71,6 +71,7 @@ func Run(role, cfgPath, readyPath string) error {
 	if !ok {
 		return fmt.Errorf("node %q: %w (want one of %v)", role, ErrUnknownRole, Roles())
 	}
+	setProcs()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	return run(ctx, r, cfgPath, readyPath)
@@ -122,6 +123,7 @@ func mainWith(args []string, rs map[string]runner) int {
 		fmt.Fprintf(os.Stderr, "node %q: %v\n", args[0], ErrUnknownRole)
 		return 1
 	}
+	setProcs()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := run(ctx, r, *cfg, *ready); err != nil {
