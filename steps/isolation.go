@@ -12,9 +12,11 @@ import (
 )
 
 // machinesInNamespaces skips the scenario on the local backend, whose
-// machines share the host's network stack on loopback addresses.
+// machines share the host's network stack on loopback addresses, and on
+// kubernetes, whose nodes' /proc the runner cannot read.
 func machinesInNamespaces(ctx context.Context) (context.Context, error) {
-	if err := getWorld(ctx).cfg.backend().Supports(lab.FeatureOwnNetworkStack); err != nil {
+	b := getWorld(ctx).cfg.backend()
+	if err := errors.Join(b.Supports(lab.FeatureOwnNetworkStack), b.Supports(lab.FeatureHostProcesses)); err != nil {
 		return skip(ctx, err.Error())
 	}
 	return ctx, nil

@@ -293,7 +293,7 @@ func theLabStarts(ctx context.Context) (context.Context, error) {
 }
 
 func (w *world) startLab(ctx context.Context) error {
-	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: w.cfg.backend(), ContainerBinary: w.cfg.ContainerBinary, ContainerImage: w.cfg.ContainerImage,
+	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: w.cfg.backend(), ContainerBinary: w.cfg.ContainerBinary, ContainerImage: w.cfg.ContainerImage, Kube: w.cfg.Kube,
 		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	var plan lab.Plan
 	for _, t := range w.setup.tenants {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// Backend is where a lab's nodes run: BackendLocal, BackendNetns or
-// BackendContainer; empty means BackendLocal. The Backend* constants are
+// Backend is where a lab's nodes run: BackendLocal, BackendNetns,
+// BackendContainer or BackendKubernetes; empty means BackendLocal. The Backend* constants are
 // untyped so that the steps' and CLI's configs, which carry the flag as a
 // string, compare with them; the lab decides with the typed value.
 type Backend string
@@ -29,6 +29,9 @@ const (
 	// FeatureOwnNetworkStack: each machine has a network stack of its own,
 	// not the host's loopback addresses.
 	FeatureOwnNetworkStack
+	// FeatureHostProcesses: the runner sees every node as a process of
+	// its own host (/proc): its PID, network namespace and memory.
+	FeatureHostProcesses
 	// FeatureBench: the bench's forwards and iperf3 peers run on the host
 	// or in its namespaces.
 	FeatureBench
@@ -43,7 +46,8 @@ var ErrBenchBackend = errors.New("lab: the bench runs on the local and netns bac
 
 // Supports returns nil if b has f, else the sentinel that says why not
 // (ErrNeedsNetns, ErrInterceptNeedsNetns, ErrAgentCommandInContainer,
-// ErrAgentImageNeedsContainer, ErrSharedNetworkStack, ErrBenchBackend),
+// ErrAgentImageNeedsContainer, ErrSharedNetworkStack, ErrNoHostPID,
+// ErrBenchBackend),
 // wrapped with the backend's name. It is the one place that knows what
 // each backend can do.
 func (b Backend) Supports(f Feature) error {
@@ -57,11 +61,13 @@ func (b Backend) Supports(f Feature) error {
 	case FeatureIntercept:
 		err = when(b != BackendNetns, ErrInterceptNeedsNetns)
 	case FeatureAgentCommand:
-		err = when(b == BackendContainer, ErrAgentCommandInContainer)
+		err = when(b == BackendContainer || b == BackendKubernetes, ErrAgentCommandInContainer)
 	case FeatureAgentImage:
 		err = when(b != BackendContainer, ErrAgentImageNeedsContainer)
 	case FeatureOwnNetworkStack:
 		err = when(b == BackendLocal, ErrSharedNetworkStack)
+	case FeatureHostProcesses:
+		err = when(b == BackendKubernetes, ErrNoHostPID)
 	case FeatureBench:
 		err = when(b != BackendLocal && b != BackendNetns, ErrBenchBackend)
 	default:

@@ -116,6 +116,8 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 			return nil, errors.Join(err, pl.close())
 		}
 		return pl, nil
+	case BackendKubernetes:
+		return newKubePlacer(ctx, runID, spec.Kube)
 	}
-	return nil, fmt.Errorf("lab: backend %q: want %q, %q or %q", string(spec.Backend), BackendLocal, BackendNetns, BackendContainer)
+	return nil, fmt.Errorf("lab: backend %q: want %q, %q, %q or %q", string(spec.Backend), BackendLocal, BackendNetns, BackendContainer, BackendKubernetes)
 }
