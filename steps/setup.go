@@ -284,7 +284,7 @@ func theLabStarts(ctx context.Context) (context.Context, error) {
 		}
 	}
 	err := w.startLab(ctx)
-	if errors.Is(err, lab.ErrNoDocker) || errors.Is(err, lab.ErrNeedsRoot) || errors.Is(err, lab.ErrAgentCommandInContainer) {
+	if errors.Is(err, lab.ErrNoDocker) || errors.Is(err, lab.ErrNeedsRoot) || errors.Is(err, lab.ErrAgentCommandInContainer) || errors.Is(err, lab.ErrNoCluster) {
 		// The machine (or this backend) cannot run the scenario: that
 		// proves nothing either way, so it is skipped, never passed or failed.
 		return skip(ctx, err.Error())

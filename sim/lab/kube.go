@@ -13,6 +13,8 @@ type KubeSpec struct {
 	// Kubeconfig names the cluster's kubeconfig file; empty finds the
 	// cluster as kubectl does (KUBECONFIG, ~/.kube/config, in-cluster).
 	Kubeconfig string
+	// Context is the kubeconfig's context; empty means its current one.
+	Context string
 	// Image is a c2clab image the cluster's nodes hold or can pull (c2clab
 	// image save, then kind load image-archive or ctr images import);
 	// required.
@@ -41,3 +43,7 @@ const (
 // ErrNoHostPID is a kubernetes node's answer for its host PID: its Pod
 // has a PID namespace of its own, and the runner may be on another node.
 var ErrNoHostPID = errors.New("lab: on the kubernetes backend a node runs in its Pod's PID namespace, which the runner cannot see")
+
+// ErrNoCluster is returned for the kubernetes backend when no cluster is
+// configured: no kubeconfig found, and not in a cluster.
+var ErrNoCluster = errors.New("lab: the kubernetes backend finds no cluster")

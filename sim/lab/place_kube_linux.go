@@ -48,9 +48,9 @@ func newKubePlacer(ctx context.Context, runID string, spec KubeSpec) (placer, er
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = spec.Kubeconfig
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: spec.Context}).ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("lab: kubernetes backend: find the cluster (KUBECONFIG, ~/.kube/config or in-cluster): %w", err)
+		return nil, fmt.Errorf("%w (KUBECONFIG, ~/.kube/config or in-cluster; --kubeconfig names one): %w", ErrNoCluster, err)
 	}
 	core, err := corev1client.NewForConfig(cfg)
 	if err != nil {
