@@ -172,6 +172,9 @@ func linkOfIs(ctx context.Context, name, state string) error {
 	if err != nil {
 		return err
 	}
+	if err := w.cfg.backend().Supports(lab.FeatureLinkCut); err != nil {
+		return fmt.Errorf("%w: %w", err, godog.ErrSkip)
+	}
 	if state == "restored" {
 		w.faults.linkRestoredAt = time.Now()
 	}

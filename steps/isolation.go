@@ -8,15 +8,15 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/cucumber/godog"
+
 	"github.com/c2clab/c2clab/sim/lab"
 )
 
 // machinesInNamespaces skips the scenario on the local backend, whose
-// machines share the host's network stack on loopback addresses, and on
-// kubernetes, whose nodes' /proc the runner cannot read.
+// machines share the host's network stack on loopback addresses.
 func machinesInNamespaces(ctx context.Context) (context.Context, error) {
-	b := getWorld(ctx).cfg.backend()
-	if err := errors.Join(b.Supports(lab.FeatureOwnNetworkStack), b.Supports(lab.FeatureHostProcesses)); err != nil {
+	if err := getWorld(ctx).cfg.backend().Supports(lab.FeatureOwnNetworkStack); err != nil {
 		return skip(ctx, err.Error())
 	}
 	return ctx, nil
@@ -30,6 +30,9 @@ func nodesIsolated(ctx context.Context) error {
 	w := getWorld(ctx)
 	if w.lab == nil {
 		return errors.New("the lab is not running (add \"When the lab starts\")")
+	}
+	if err := w.cfg.backend().Supports(lab.FeatureHostProcesses); err != nil {
+		return fmt.Errorf("%w: %w", err, godog.ErrSkip) // the check reads the nodes' /proc
 	}
 	nodes, err := w.lab.Nodes(ctx)
 	if err != nil {

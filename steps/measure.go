@@ -15,7 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cucumber/godog"
+
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/tenant"
 )
 
@@ -201,6 +204,9 @@ func retransmitsBetween(ctx context.Context, name string, lo, hi float64) error 
 	d, err := getWorld(ctx).device(name)
 	if err != nil {
 		return err
+	}
+	if err := getWorld(ctx).cfg.backend().Supports(lab.FeatureHostProcesses); err != nil {
+		return fmt.Errorf("%w: %w", err, godog.ErrSkip) // its TCP counters are in its Pod's /proc
 	}
 	if d.Shell() == "" {
 		return fmt.Errorf("%s shares the host's network stack on this backend: its TCP counters are not its own", name)

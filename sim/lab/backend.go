@@ -32,6 +32,9 @@ const (
 	// FeatureHostProcesses: the runner sees every node as a process of
 	// its own host (/proc): its PID, network namespace and memory.
 	FeatureHostProcesses
+	// FeatureLinkCut: a machine can be cut off the network and plugged
+	// back (Device.SetLinkUp).
+	FeatureLinkCut
 	// FeatureBench: the bench's forwards and iperf3 peers run on the host
 	// or in its namespaces.
 	FeatureBench
@@ -41,13 +44,19 @@ const (
 // local backend, whose machines share the host's network stack.
 var ErrSharedNetworkStack = errors.New("lab: machines have network namespaces of their own on the netns and container backends only")
 
+// ErrLinkCutInPod is returned for FeatureLinkCut on the kubernetes
+// backend: the lab drives a Pod's nodes through the Pod's own address, so
+// cutting its link would cut the lab off the machine process that is to
+// plug it back; the cluster cannot detach a Pod's network from outside.
+var ErrLinkCutInPod = errors.New("lab: a link cut on the kubernetes backend would cut the lab's own channel to the Pod; not in this build")
+
 // ErrBenchBackend is returned for FeatureBench on the container backend.
 var ErrBenchBackend = errors.New("lab: the bench runs on the local and netns backends only")
 
 // Supports returns nil if b has f, else the sentinel that says why not
 // (ErrNeedsNetns, ErrInterceptNeedsNetns, ErrAgentCommandInContainer,
 // ErrAgentImageNeedsContainer, ErrSharedNetworkStack, ErrNoHostPID,
-// ErrBenchBackend),
+// ErrLinkCutInPod, ErrBenchBackend),
 // wrapped with the backend's name. It is the one place that knows what
 // each backend can do.
 func (b Backend) Supports(f Feature) error {
@@ -57,7 +66,7 @@ func (b Backend) Supports(f Feature) error {
 	var err error
 	switch f {
 	case FeatureLinks:
-		err = when(b != BackendNetns, ErrNeedsNetns)
+		err = when(b != BackendNetns && b != BackendKubernetes, ErrNeedsNetns)
 	case FeatureIntercept:
 		err = when(b != BackendNetns, ErrInterceptNeedsNetns)
 	case FeatureAgentCommand:
@@ -66,6 +75,11 @@ func (b Backend) Supports(f Feature) error {
 		err = when(b != BackendContainer, ErrAgentImageNeedsContainer)
 	case FeatureOwnNetworkStack:
 		err = when(b == BackendLocal, ErrSharedNetworkStack)
+	case FeatureLinkCut:
+		err = when(b == BackendLocal, ErrNeedsNetns)
+		if b == BackendKubernetes {
+			err = ErrLinkCutInPod
+		}
 	case FeatureHostProcesses:
 		err = when(b == BackendKubernetes, ErrNoHostPID)
 	case FeatureBench:

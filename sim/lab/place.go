@@ -60,7 +60,7 @@ type placer interface {
 
 // ErrNeedsNetns is returned for link impairments on a backend without
 // network namespaces: there is no link to impair.
-var ErrNeedsNetns = errors.New("lab: link impairments need the netns backend")
+var ErrNeedsNetns = errors.New("lab: link impairments need the netns or kubernetes backend")
 
 // ErrNeedsRoot is returned for the netns backend when not run as root:
 // creating namespaces and running CNI plugins needs it.

@@ -11,7 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,6 +40,9 @@ type kubePlacer struct {
 	// life bounds every node's output stream; cancelled by close.
 	life   context.Context
 	cancel context.CancelFunc
+
+	mu       sync.Mutex              // guards machines
+	machines map[string]*kubeMachine // by Pod name
 }
 
 func newKubePlacer(ctx context.Context, runID string, spec KubeSpec) (placer, error) {
@@ -59,7 +62,7 @@ func newKubePlacer(ctx context.Context, runID string, spec KubeSpec) (placer, er
 	tok := make([]byte, 16)
 	rand.Read(tok)
 	life, cancel := context.WithCancel(context.Background())
-	p := &kubePlacer{runID: runID, spec: spec, core: core, token: hex.EncodeToString(tok), life: life, cancel: cancel}
+	p := &kubePlacer{runID: runID, spec: spec, core: core, token: hex.EncodeToString(tok), life: life, cancel: cancel, machines: map[string]*kubeMachine{}}
 	if err := p.createRun(ctx); err != nil {
 		return nil, errors.Join(err, p.close())
 	}
@@ -121,6 +124,9 @@ func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	p.mu.Lock()
+	p.machines[spec.Name] = m
+	p.mu.Unlock()
 	return host{name: spec.Name, addr: addr, start: m.start}, nil
 }
 
@@ -150,7 +156,10 @@ func podName(name string) string {
 // pod is the machine's Pod: one container running the machine process
 // (c2clab node machine), which starts the nodes the lab asks for. /tmp is
 // an emptyDir, since the image is FROM scratch and the run directory's
-// path is under TMPDIR; NET_ADMIN and NET_RAW let a node shape its link.
+// path is under TMPDIR. NET_ADMIN, NET_RAW and SYS_ADMIN let the machine
+// process splice the link emulator into the Pod's link (a new network
+// namespace needs SYS_ADMIN); every Pod gets them, since the lab places a
+// machine before it knows whether its link is impaired.
 func (p *kubePlacer) pod(name string) *corev1.Pod {
 	no, grace := false, int64(1)
 	meta := p.meta(name)
@@ -169,7 +178,7 @@ func (p *kubePlacer) pod(name string) *corev1.Pod {
 				ImagePullPolicy: corev1.PullPolicy(p.spec.PullPolicy),
 				Command:         []string{"/c2clab", "node", "machine", "--config", "/etc/c2clab-machine/machine.json", "--ready-file", "/tmp/machine.ready"},
 				Env:             []corev1.EnvVar{{Name: "TMPDIR", Value: "/tmp"}},
-				SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN", "NET_RAW"}}},
+				SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN", "NET_RAW", "SYS_ADMIN"}}},
 				VolumeMounts: []corev1.VolumeMount{
 					{Name: "machine", MountPath: "/etc/c2clab-machine", ReadOnly: true},
 					{Name: "tmp", MountPath: "/tmp"},
@@ -221,8 +230,25 @@ func podWaiting(pod *corev1.Pod) string {
 	return s
 }
 
-func (p *kubePlacer) impair(context.Context, host, netlab.Impairment, netlab.EmuStarter) error {
-	return ErrNeedsNetns
+// impair has the machine process splice the lab's emulator into its Pod's
+// link (sim/pod: eth0 to the cluster, the Pod's address moved behind a
+// veth pair into a namespace of the nodes) and run it itself, for as long
+// as the Pod lives; start, which runs the emulator as a node on the
+// runner's side, has nothing to do here.
+func (p *kubePlacer) impair(ctx context.Context, h host, imp netlab.Impairment, _ netlab.EmuStarter) error {
+	p.mu.Lock()
+	m := p.machines[h.name]
+	p.mu.Unlock()
+	if m == nil {
+		return fmt.Errorf("lab: kubernetes backend: impair %q: no such machine", h.name)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req := pod.ImpairRequest{ToPod: imp.ToHost, FromPod: imp.FromHost, Seed: imp.Seed, PerPacket: imp.PerPacket}
+	if err := m.client.Impair(ctx, req); err != nil {
+		return fmt.Errorf("lab: kubernetes backend: impair pod %q: %w", h.name, err)
+	}
+	return nil
 }
 
 // close deletes the run's namespace, with every Pod in it, and waits

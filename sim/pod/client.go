@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Client talks to one machine's API.
@@ -137,4 +138,65 @@ func status(resp *http.Response, op string) error {
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	return fmt.Errorf("machine: %s: %s: %s", op, resp.Status, strings.TrimSpace(string(msg)))
+}
+
+// Impair splices the emulator into the Pod's link and waits until the
+// machine answers through it (its address moves into the nodes' namespace
+// meanwhile, so the connection the request came on is cut): POST /impair,
+// then GET /impair until it reads "ok", each on a connection of its own.
+func (c Client) Impair(ctx context.Context, req ImpairRequest) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("machine: impair: %w", err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Base+"/impair", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	hr.Close = true
+	resp, err := c.do(hr)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("machine: impair: %s", resp.Status)
+	}
+	var last error
+	for {
+		st, err := c.impairStatus(ctx)
+		switch {
+		case err == nil && st == "ok":
+			return nil
+		case err == nil && st != "splicing":
+			return fmt.Errorf("machine: %s", st)
+		case err != nil:
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("machine: impair: no answer through the spliced link (last: %v): %w", last, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (c Client) impairStatus(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+"/impair", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Close = true
+	resp, err := c.do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if err := status(resp, "impair"); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }

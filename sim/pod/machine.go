@@ -26,6 +26,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/c2clab/c2clab/sim/linkemu"
 )
 
 // Config is the machine role's configuration (c2clab node machine
@@ -61,13 +63,27 @@ var signals = map[string]syscall.Signal{
 	"STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
 }
 
+// ImpairRequest splices the lab's emulator into the Pod's link (POST
+// /impair), before any node starts: ToPod on frames from the cluster,
+// FromPod on frames to it. PerPacket turns segmentation offloads off, as
+// netlab.Impairment.PerPacket does.
+type ImpairRequest struct {
+	ToPod     linkemu.Impairments `json:"toPod"`
+	FromPod   linkemu.Impairments `json:"fromPod"`
+	Seed      int64               `json:"seed,omitempty"`
+	PerPacket bool                `json:"perPacket,omitempty"`
+}
+
 // server is one machine's API; nodes maps a node's name to its process.
 type server struct {
 	token string
 	exe   string
+	ctx   context.Context // the machine's life: the emulator runs until it ends
+	srv   *http.Server
 
-	mu    sync.Mutex // guards nodes
+	mu    sync.Mutex // guards nodes, imp
 	nodes map[string]*os.Process
+	imp   impairState
 }
 
 // Run serves the API until ctx ends, then kills the nodes it started.
@@ -87,8 +103,9 @@ func Run(ctx context.Context, cfg Config, ready func(map[string]string)) error {
 	if err != nil {
 		return fmt.Errorf("machine: %w", err)
 	}
-	s := &server{token: cfg.Token, exe: exe, nodes: map[string]*os.Process{}}
+	s := &server{token: cfg.Token, exe: exe, ctx: ctx, nodes: map[string]*os.Process{}}
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = srv
 	go func() { <-ctx.Done(); srv.Close(); s.killAll() }()
 	ready(map[string]string{"machine": ln.Addr().String()})
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -103,6 +120,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /run", s.run)
 	mux.HandleFunc("POST /signal", s.signal)
 	mux.HandleFunc("GET /file", s.file)
+	mux.HandleFunc("POST /impair", s.impair)
+	mux.HandleFunc("GET /impair", s.impairStatus)
 	return s.auth(mux)
 }
 
@@ -161,7 +180,7 @@ func (s *server) start(name string, cmd *exec.Cmd) error {
 	if _, ok := s.nodes[name]; ok {
 		return fmt.Errorf("machine: node %q is running already", name)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startIn(s.imp, cmd); err != nil {
 		return fmt.Errorf("machine: start node %q: %w", name, err)
 	}
 	s.nodes[name] = cmd.Process
