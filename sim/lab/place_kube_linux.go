@@ -41,7 +41,8 @@ type kubePlacer struct {
 	life   context.Context
 	cancel context.CancelFunc
 
-	mu       sync.Mutex              // guards machines
+	mu       sync.Mutex              // guards seq, machines
+	seq      int                     // Pods made so far, to name each uniquely
 	machines map[string]*kubeMachine // by Pod name
 }
 
@@ -102,7 +103,12 @@ func (p *kubePlacer) meta(name string) metav1.ObjectMeta {
 // place makes the machine's Pod and waits until its machine process
 // answers on the Pod's address, which becomes the machine's address.
 func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
-	spec := p.pod(podName(name))
+	p.mu.Lock()
+	p.seq++
+	seq := p.seq
+	p.mu.Unlock()
+	// A device removed and added again keeps its name; its Pod cannot.
+	spec := p.pod(podName(name, seq))
 	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
 	defer cancel()
 	if _, err := p.core.Pods(p.runID).Create(ctx, spec, metav1.CreateOptions{}); err != nil {
@@ -114,7 +120,9 @@ func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
 	}
 	m := &kubeMachine{placer: p, pod: spec.Name, client: pod.Client{Base: "http://" + netip.AddrPortFrom(addr, machinePort()).String(), Token: p.token}}
 	for {
-		err := m.client.Healthy(ctx)
+		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
+		err := m.client.Healthy(hctx)
+		hcancel()
 		if err == nil {
 			break
 		}
@@ -135,8 +143,9 @@ func machinePort() uint16 {
 	return uint16(n)
 }
 
-// podName makes a machine's name a DNS label, as Pod names must be.
-func podName(name string) string {
+// podName makes a machine's name and the placer's sequence number a DNS
+// label, as Pod names must be: NAME-SEQ, NAME lower case and cut.
+func podName(name string, seq int) string {
 	s := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
@@ -147,10 +156,11 @@ func podName(name string) string {
 		return '-'
 	}, name)
 	s = strings.Trim(s, "-")
-	if len(s) > validation.DNS1123LabelMaxLength {
-		s = strings.TrimRight(s[:validation.DNS1123LabelMaxLength], "-")
+	suffix := "-" + strconv.Itoa(seq)
+	if max := validation.DNS1123LabelMaxLength - len(suffix); len(s) > max {
+		s = strings.TrimRight(s[:max], "-")
 	}
-	return s
+	return s + suffix
 }
 
 // pod is the machine's Pod: one container running the machine process
