@@ -89,7 +89,7 @@ func (s *server) splice(req ImpairRequest) (netns.NsHandle, error) {
 	if err != nil || len(addrs) != 1 {
 		return 0, fmt.Errorf("impair: eth0 has %d IPv4 addresses (%v), want one", len(addrs), err)
 	}
-	gw, err := defaultGateway(eth)
+	routes, err := gatewayRoutes(eth)
 	if err != nil {
 		return 0, err
 	}
@@ -97,7 +97,7 @@ func (s *server) splice(req ImpairRequest) (netns.NsHandle, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := wireInner(eth, addrs[0], gw, inner, req.PerPacket); err != nil {
+	if err := wireInner(eth, addrs[0], routes, inner, req.PerPacket); err != nil {
 		inner.Close()
 		return 0, err
 	}
@@ -107,17 +107,22 @@ func (s *server) splice(req ImpairRequest) (netns.NsHandle, error) {
 	return inner, s.startEmu(req)
 }
 
-func defaultGateway(eth netlink.Link) (net.IP, error) {
+// gatewayRoutes are eth0's routes through a gateway (a default route, or
+// routes to other networks), to repeat on the nodes' interface; the
+// connected route comes back by itself with the address. A Pod network
+// without a default route (kubenode's) has none.
+func gatewayRoutes(eth netlink.Link) ([]netlink.Route, error) {
 	routes, err := netlink.RouteList(eth, netlink.FAMILY_V4)
 	if err != nil {
 		return nil, fmt.Errorf("impair: routes of eth0: %w", err)
 	}
+	var out []netlink.Route
 	for _, r := range routes {
-		if r.Dst == nil || r.Dst.IP.IsUnspecified() {
-			return r.Gw, nil
+		if r.Gw != nil {
+			out = append(out, netlink.Route{Dst: r.Dst, Gw: r.Gw})
 		}
 	}
-	return nil, errors.New("impair: eth0 has no default route")
+	return out, nil
 }
 
 // newNetns makes a network namespace and returns its handle, leaving every
@@ -143,9 +148,9 @@ func newNetns() (netns.NsHandle, error) {
 }
 
 // wireInner makes the veth pair, moves its inner end into inner with the
-// Pod's address, eth0's MAC and default route, and leaves eth0 without an
+// Pod's address, eth0's MAC and gateway routes, and leaves eth0 without an
 // address, promiscuous, for the emulator's raw socket.
-func wireInner(eth netlink.Link, addr netlink.Addr, gw net.IP, inner netns.NsHandle, perPacket bool) error {
+func wireInner(eth netlink.Link, addr netlink.Addr, routes []netlink.Route, inner netns.NsHandle, perPacket bool) error {
 	attrs := eth.Attrs()
 	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: emuOuter, MTU: attrs.MTU}, PeerName: podIface}
 	if err := netlink.LinkAdd(veth); err != nil {
@@ -163,6 +168,9 @@ func wireInner(eth netlink.Link, addr netlink.Addr, gw net.IP, inner netns.NsHan
 		return fmt.Errorf("impair: %w", err)
 	}
 	defer h.Close()
+	if peer, err = h.LinkByName(podIface); err != nil { // its index there
+		return fmt.Errorf("impair: %s in the nodes' namespace: %w", podIface, err)
+	}
 	if err := netlink.AddrDel(eth, &addr); err != nil {
 		return fmt.Errorf("impair: take %s off eth0: %w", addr.IPNet, err)
 	}
@@ -173,9 +181,10 @@ func wireInner(eth netlink.Link, addr netlink.Addr, gw net.IP, inner netns.NsHan
 		func() error { return h.AddrAdd(peer, &netlink.Addr{IPNet: addr.IPNet}) },
 		func() error { return h.LinkSetUp(peer) },
 		func() error { lo, err := h.LinkByName("lo"); return errors.Join(err, h.LinkSetUp(lo)) },
-		func() error {
-			return h.RouteAdd(&netlink.Route{LinkIndex: peer.Attrs().Index, Gw: gw})
-		},
+	}
+	for _, r := range routes {
+		r.LinkIndex = peer.Attrs().Index
+		steps = append(steps, func() error { return h.RouteAdd(&r) })
 	}
 	if perPacket {
 		steps = append(steps, func() error {
