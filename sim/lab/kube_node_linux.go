@@ -55,7 +55,7 @@ func shipped(dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, e := range ents {
 		n := e.Name()
-		if !e.Type().IsRegular() || strings.HasSuffix(n, ".log") || strings.HasSuffix(n, ".ready") || strings.HasPrefix(n, ".ready-") {
+		if !e.Type().IsRegular() || strings.HasSuffix(n, ".log") || strings.HasSuffix(n, ".ready") || strings.HasSuffix(n, ".ready.tmp") || strings.HasPrefix(n, ".ready-") {
 			continue
 		}
 		if info, err := e.Info(); err != nil || info.Size() > maxShipped {
