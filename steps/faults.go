@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cucumber/godog"
+
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/lab"
 )
 
 // faultState is when the scenario's faults were injected, for the steps
@@ -169,6 +172,9 @@ func linkOfIs(ctx context.Context, name, state string) error {
 	if err != nil {
 		return err
 	}
+	if err := w.cfg.backend().Supports(lab.FeatureLinkCut); err != nil {
+		return fmt.Errorf("%w: %w", err, godog.ErrSkip)
+	}
 	if state == "restored" {
 		w.faults.linkRestoredAt = time.Now()
 	}
@@ -232,6 +238,9 @@ func stalledReaderKeepsMemoryFlat(ctx context.Context, n, secs, limitMiB int, fr
 }
 
 func rssOf(ctx context.Context, nodes []string) ([]int64, error) {
+	if err := getWorld(ctx).cfg.backend().Supports(lab.FeatureHostProcesses); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, godog.ErrSkip) // the nodes' memory is not the runner's to read
+	}
 	out := make([]int64, len(nodes))
 	for i, n := range nodes {
 		v, err := getWorld(ctx).lab.RSS(ctx, n)

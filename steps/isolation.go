@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/cucumber/godog"
+
 	"github.com/c2clab/c2clab/sim/lab"
 )
 
@@ -28,6 +30,9 @@ func nodesIsolated(ctx context.Context) error {
 	w := getWorld(ctx)
 	if w.lab == nil {
 		return errors.New("the lab is not running (add \"When the lab starts\")")
+	}
+	if err := w.cfg.backend().Supports(lab.FeatureHostProcesses); err != nil {
+		return fmt.Errorf("%w: %w", err, godog.ErrSkip) // the check reads the nodes' /proc
 	}
 	nodes, err := w.lab.Nodes(ctx)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	messages "github.com/cucumber/messages/go/v21"
 
 	"github.com/c2clab/c2clab/sim/broker"
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/measure"
 )
 
@@ -49,6 +50,9 @@ type soak struct {
 type nodeUse struct{ rss, fds int64 }
 
 func (w *world) nodeUses(ctx context.Context) (map[string]nodeUse, error) {
+	if err := w.cfg.backend().Supports(lab.FeatureHostProcesses); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, godog.ErrSkip) // the nodes' memory and sockets are not the runner's to read
+	}
 	nodes, err := w.lab.Nodes(ctx)
 	if err != nil {
 		return nil, err

@@ -215,6 +215,9 @@ func retransmitsBetween(ctx context.Context, name string, lo, hi float64) (conte
 	if err != nil {
 		return ctx, err
 	}
+	if err := getWorld(ctx).cfg.backend().Supports(lab.FeatureHostProcesses); err != nil {
+		return skip(ctx, err.Error()) // its TCP counters are in its Pod's /proc
+	}
 	if d.Shell() == "" {
 		return ctx, fmt.Errorf("%s shares the host's network stack on this backend: its TCP counters are not its own", name)
 	}

@@ -284,7 +284,7 @@ func theLabStarts(ctx context.Context) (context.Context, error) {
 		}
 	}
 	err := w.startLab(ctx)
-	if errors.Is(err, lab.ErrNoDocker) || errors.Is(err, lab.ErrNeedsRoot) || errors.Is(err, lab.ErrAgentCommandInContainer) {
+	if errors.Is(err, lab.ErrNoDocker) || errors.Is(err, lab.ErrNeedsRoot) || errors.Is(err, lab.ErrAgentCommandInContainer) || errors.Is(err, lab.ErrNoCluster) {
 		// The machine (or this backend) cannot run the scenario: that
 		// proves nothing either way, so it is skipped, never passed or failed.
 		return skip(ctx, err.Error())
@@ -293,7 +293,7 @@ func theLabStarts(ctx context.Context) (context.Context, error) {
 }
 
 func (w *world) startLab(ctx context.Context) error {
-	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: w.cfg.backend(), ContainerBinary: w.cfg.ContainerBinary, ContainerImage: w.cfg.ContainerImage,
+	spec := lab.Spec{Command: w.cfg.Command, AgentCommand: w.cfg.AgentCommand, AgentImage: w.cfg.AgentImage, Env: w.cfg.Env, Backend: w.cfg.backend(), ContainerBinary: w.cfg.ContainerBinary, ContainerImage: w.cfg.ContainerImage, Kube: w.cfg.Kube,
 		KeepaliveInterval: keepaliveInterval, KeepaliveTimeout: keepaliveTimeout}
 	var plan lab.Plan
 	for _, t := range w.setup.tenants {

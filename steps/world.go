@@ -31,7 +31,8 @@ type Config struct {
 	// LogDir, when set, keeps each failed scenario's node logs there.
 	LogDir string
 	// Backend is where the lab runs its nodes (lab.BackendLocal,
-	// lab.BackendNetns or lab.BackendContainer); empty means local.
+	// lab.BackendNetns, lab.BackendContainer or lab.BackendKubernetes);
+	// empty means local.
 	Backend string
 	// ContainerBinary is the static c2clab binary the container backend
 	// puts in its image.
@@ -39,6 +40,8 @@ type Config struct {
 	// ContainerImage, when set, is an image of ContainerBinary that every
 	// scenario's lab runs (lab.Spec.ContainerImage), built once.
 	ContainerImage string
+	// Kube is the cluster and image of lab.BackendKubernetes.
+	Kube lab.KubeSpec
 	// Pairing says which ends run the reference agent instead of the
 	// agent under test; the zero value: none.
 	Pairing Pairing

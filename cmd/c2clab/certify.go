@@ -211,9 +211,6 @@ func readCucumber(path string) ([]report.Feature, error) {
 // static c2clab binary it may have built for the container image.
 func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Config, certify.Identity, func(), error) {
 	none := func() {}
-	if err := refuseKube("certify", f.backend); err != nil {
-		return steps.Config{}, certify.Identity{}, none, badInput(err)
-	}
 	cfg := steps.Config{Command: []string{exe, "node"}, Fixtures: fixtures.FS, LogDir: filepath.Join(f.reportDir, "logs")}
 	if (f.agentCmd == "") == (f.agentImage == "") {
 		return cfg, certify.Identity{}, none, badInput(errors.New("certify: give the agent under test as --agent-cmd PATH or --agent-image IMAGE (one of them)"))

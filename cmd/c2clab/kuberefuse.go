@@ -6,23 +6,22 @@ import (
 	"github.com/c2clab/c2clab/sim/kube"
 )
 
-// refuseKube says why command cmd does not run with --backend kubernetes
-// when backend names it, and nil otherwise. It is the one place that
-// knows what test, certify and bench would need on a cluster: they drive
-// a lab from this process (sim/lab) and reach each agent's SOCKS5, status
-// API and the broker's admin API directly, and a netns link emulator for
-// impairments. On a cluster those live on Pod addresses this process
-// cannot reach unless it runs inside the cluster, and sim/lab has no
-// placer that starts machines as Pods. Running the scenarios on the local
-// backend instead and calling that a kubernetes run would be a lie, so
-// they refuse (docs/NETWORK.md, Kubernetes, Limits).
+// refuseKube says why bench (cmd: "bench", "bench ab") does not run with
+// --backend kubernetes when backend names it, and nil otherwise. test and
+// certify run there (sim/lab's kubernetes placer); the bench does not,
+// because what it measures is the relay against peer paths that run on
+// the host or in its namespaces (a direct path, a splice relay, socat,
+// iperf3, the routed reference through the broker's kernel), and its CPU
+// cost from the nodes' /proc: on a cluster each peer path would have to be
+// a Pod of its own and the CPU read inside the Pods. Measuring on the
+// local backend instead and calling that a kubernetes run would be a lie,
+// so it refuses (docs/NETWORK.md, Kubernetes, Limits).
 func refuseKube(cmd, backend string) error {
 	if backend != kube.Backend {
 		return nil
 	}
-	return fmt.Errorf("%s: --backend %s: not in this build: %s drives its labs from this process through sim/lab, "+
-		"which places machines on loopback, in network namespaces or in containers but has no placer for Pods, "+
-		"and reaches every agent's SOCKS5 and status API and the broker's admin API directly, which on a cluster "+
-		"needs this process inside the cluster network; run a lab on a cluster with `c2clab lab up --backend %s TOPOLOGY` "+
-		"and the suite with --backend netns (docs/NETWORK.md, Kubernetes, Limits)", cmd, kube.Backend, cmd, kube.Backend)
+	return fmt.Errorf("%s: --backend %s: not in this build: the bench compares the relay with peer paths (direct, "+
+		"splice relay, socat, iperf3, routed through the broker) that run on the host or in its network namespaces and reads "+
+		"each path's CPU from the host's /proc; on a cluster those would have to be Pods too; measure on --backend netns, and run "+
+		"the suite on the cluster with `c2clab test --backend %s` (docs/NETWORK.md, Kubernetes, Limits)", cmd, kube.Backend, kube.Backend)
 }

@@ -3,42 +3,75 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestTestCertifyBenchRefuseKubernetes proves that the commands that
-// drive a lab from this process refuse --backend kubernetes with exit 2
-// and say what is missing and what to run instead, before they start
-// anything (nothing runs on another backend in its place).
-func TestTestCertifyBenchRefuseKubernetes(t *testing.T) {
+// TestBenchAndCertifyRefuseKubernetes proves that bench refuses --backend
+// kubernetes with exit 2 and says why and what to run instead, and that
+// certify refuses it for its agent under test (neither a vendor's command
+// nor a vendor's image runs in the lab's Pods), before they start anything.
+func TestBenchAndCertifyRefuseKubernetes(t *testing.T) {
 	exe := t.TempDir() // never run: the refusal comes before any use of it
-	for name, args := range map[string][]string{
-		"test":     {"test", "--backend", "kubernetes"},
-		"certify":  {"certify", "--agent-cmd", exe + "/agent", "--backend", "kubernetes"},
-		"bench":    {"bench", "--backend", "kubernetes", "--quick"},
-		"bench ab": {"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "kubernetes"},
+	for name, tc := range map[string]struct {
+		args []string
+		want []string
+	}{
+		"bench":         {[]string{"bench", "--backend", "kubernetes", "--quick"}, []string{"bench: --backend kubernetes: not in this build", "peer paths", "--backend netns", "c2clab test --backend kubernetes"}},
+		"bench ab":      {[]string{"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "kubernetes"}, []string{"bench ab: --backend kubernetes: not in this build", "--backend netns"}},
+		"certify":       {[]string{"certify", "--agent-cmd", exe + "/agent", "--backend", "kubernetes"}, []string{"external agent command runs on the local and netns backends only", `"kubernetes"`}},
+		"certify image": {[]string{"certify", "--agent-image", "acme/agent:1", "--backend", "kubernetes"}, []string{"agent image runs on the container backend only", `"kubernetes"`}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			root := newRootCmd()
-			var out bytes.Buffer
-			root.SetArgs(args)
-			root.SetOut(&out)
-			root.SetErr(&out)
-			err := root.Execute()
+			out, err := runRoot(tc.args)
 			var ee *exitError
 			if !errors.As(err, &ee) || ee.code != exitBadInput {
-				t.Fatalf("%v: %v (exit error %+v), want exit %d", args, err, ee, exitBadInput)
+				t.Fatalf("%v: %v (exit error %+v), want exit %d", tc.args, err, ee, exitBadInput)
 			}
-			msg := err.Error()
-			for _, want := range []string{name + ": --backend kubernetes: not in this build", "no placer for Pods", "lab up --backend kubernetes", "--backend netns"} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("%v: %q does not say %q", args, msg, want)
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%v: %q does not say %q", tc.args, err, want)
 				}
 			}
-			if out.Len() > 0 && strings.Contains(out.String(), "scenario") {
-				t.Errorf("%v: ran scenarios before refusing: %s", args, out.String())
+			if strings.Contains(out, "scenario") {
+				t.Errorf("%v: ran scenarios before refusing: %s", tc.args, out)
 			}
 		})
 	}
+}
+
+// TestTestKubernetesWithoutAClusterSkips runs `test --backend kubernetes`
+// with a kubeconfig that does not exist: every scenario is skipped with
+// the lab's reason (no cluster), none passed, and the run says so.
+func TestTestKubernetesWithoutAClusterSkips(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("HOME", dir) // no ~/.kube/config either
+	out, err := runRoot([]string{"test", "--backend", "kubernetes", "--kubeconfig", filepath.Join(dir, "missing"),
+		"--tags", "@HV-1", "--report", filepath.Join(dir, "report")})
+	if err != nil {
+		t.Fatalf("test: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "0 passed, 0 failed,") || strings.Contains(out, " 0 skipped") {
+		t.Errorf("want every scenario skipped, none passed: %s", out)
+	}
+	if !strings.Contains(out, "finds no cluster") {
+		t.Errorf("the skips do not give the lab's reason: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report", "junit.xml")); err != nil {
+		t.Errorf("no report: %v", err)
+	}
+}
+
+func runRoot(args []string) (string, error) {
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&out)
+	err := root.Execute()
+	return out.String(), err
 }

@@ -45,6 +45,19 @@ func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags, up bool) {
 	fs.BoolVar(&f.podNetwork, "pod-network", false, "kubernetes backend: the cluster's Pod network only, for a cluster without Multus: no lab network, each machine at 127.0.0.2 in its Pod, the broker found by a host alias to its Pod; App Connectors refused")
 }
 
+// addKubeRunFlags adds the flags of a suite run on the kubernetes backend
+// (test): the cluster and the image, as lab up names them.
+func addKubeRunFlags(fs *pflag.FlagSet, f *kubeFlags) {
+	addKubeFlags(fs, f, false)
+	fs.StringVar(&f.image, "image", defaultImageRef(), "kubernetes backend: the c2clab image the Pods run, on the cluster's nodes or pullable (c2clab image save writes it)")
+	fs.StringVar(&f.pullPolicy, "pull-policy", "IfNotPresent", "kubernetes backend: the Pods' imagePullPolicy (IfNotPresent, Never, Always)")
+}
+
+// spec is the lab's view of the flags (sim/lab's kubernetes placer).
+func (f kubeFlags) spec() lab.KubeSpec {
+	return lab.KubeSpec{Kubeconfig: f.kubeconfig, Context: f.context, Image: f.image, PullPolicy: f.pullPolicy}
+}
+
 func (f kubeFlags) until() (kube.Until, bool, error) {
 	switch f.wait {
 	case "ready":

@@ -26,6 +26,7 @@ type testFlags struct {
 	containerBinary, agentCmd, agentImage              string
 	seed                                               int64
 	concurrency                                        int
+	kube                                               kubeFlags // --backend kubernetes
 }
 
 // concurrencyUsage is the --concurrency flag's help, the same for test and
@@ -53,9 +54,16 @@ Backends (--backend):
   netns      a network namespace per machine on a CNI bridge; root, Linux
   container  a Docker container per node, from a FROM scratch image of a
              static c2clab binary built here; a Docker engine
-  all        the three above, one after the other, a report directory each
+  kubernetes a Pod per machine on the cluster --kubeconfig names (as kubectl
+             finds it), from --image, which its nodes must hold
+             (c2clab image save); this process must reach the Pods'
+             addresses: run it on a node or inside the cluster network
+  all        local, netns and container, one after the other, a report
+             directory each
 A backend this machine cannot run (netns without root, container without a
-Docker engine) reports its scenarios as skipped, with the reason.
+Docker engine) reports its scenarios as skipped, with the reason; so do
+scenarios a backend cannot run (link impairments, DNS interception, and on
+kubernetes those that read the nodes' /proc).
 
 Reports go to --report (default ./c2clab-report; with --backend all, a
 subdirectory per backend):
@@ -79,6 +87,7 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
   c2clab test --tags '@SEG && ~@SEG-5' # tag expressions: ',' or, '&&' and, '~' not
   c2clab test --features ./features --fixtures ./fixtures   # edited copies on disk
   sudo c2clab test --backend all       # loopback, namespaces and containers
+  c2clab test --backend kubernetes --image c2clab/c2clab:dev --pull-policy Never --tags @HV
   c2clab test --agent-cmd /opt/acme/agent          # the whole suite with a vendor's agent
   c2clab test --agent-image acme/agent:4.5 --backend container`,
 		Args: cobra.NoArgs,
@@ -89,12 +98,13 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 	fl.StringVar(&f.reportDir, "report", "c2clab-report", "directory for junit.xml, cucumber.json, report.html")
 	fl.StringVar(&f.featuresDir, "features", "", "read .feature files from this directory instead of the embedded ones")
 	fl.StringVar(&f.fixturesDir, "fixtures", "", "read device and tenant fixtures from this directory instead of the embedded ones")
-	fl.StringVar(&f.backend, "backend", lab.BackendLocal, "where nodes run: local, netns (root), container (Docker) or all")
+	fl.StringVar(&f.backend, "backend", lab.BackendLocal, "where nodes run: local, netns (root), container (Docker), kubernetes or all (the first three)")
 	fl.StringVar(&f.containerBinary, "container-binary", "", "static c2clab binary for the container image (default: this one if static, else one built from the source tree it runs in)")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
 	fl.IntVar(&f.concurrency, "concurrency", 0, concurrencyUsage)
 	fl.StringVar(&f.agentCmd, "agent-cmd", "", "run every agent as this program (a vendor's; local and netns backends)")
 	fl.StringVar(&f.agentImage, "agent-image", "", "run every agent from this local Docker image (a vendor's; container backend)")
+	addKubeRunFlags(fl, &f.kube)
 	return cmd
 }
 
@@ -126,9 +136,6 @@ func testAgent(f testFlags, backends []string) (func(*steps.Config), string, err
 }
 
 func runTest(cmd *cobra.Command, f testFlags) error {
-	if err := refuseKube("test", f.backend); err != nil {
-		return badInput(err)
-	}
 	backends, err := testBackends(f.backend)
 	if err != nil {
 		return badInput(err)
@@ -174,12 +181,13 @@ func runTest(cmd *cobra.Command, f testFlags) error {
 
 func testBackends(b string) ([]string, error) {
 	switch b {
-	case lab.BackendLocal, lab.BackendNetns, lab.BackendContainer:
+	case lab.BackendLocal, lab.BackendNetns, lab.BackendContainer, lab.BackendKubernetes:
 		return []string{b}, nil
 	case backendAll:
+		// Not kubernetes: it needs a cluster and an image named.
 		return []string{lab.BackendLocal, lab.BackendNetns, lab.BackendContainer}, nil
 	}
-	return nil, fmt.Errorf("test: --backend %q: want %s, %s, %s or %s", b, lab.BackendLocal, lab.BackendNetns, lab.BackendContainer, backendAll)
+	return nil, fmt.Errorf("test: --backend %q: want %s, %s, %s, %s or %s", b, lab.BackendLocal, lab.BackendNetns, lab.BackendContainer, lab.BackendKubernetes, backendAll)
 }
 
 // agentCommandBackends keeps those of backends that can start a vendor's
@@ -200,6 +208,9 @@ func runSuite(cmd *cobra.Command, f testFlags, feats, fixt fs.FS) (steps.Result,
 		return steps.Result{}, badInput(err)
 	}
 	useAgent(&cfg)
+	if f.backend == lab.BackendKubernetes {
+		cfg.Kube = f.kube.spec()
+	}
 	if f.backend == lab.BackendContainer {
 		bin, cleanup, err := containerBinary(cmd, exe, f.containerBinary)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/c2clab/c2clab/sim/agent"
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/tenant"
 	"github.com/c2clab/c2clab/sim/topology"
 )
@@ -234,5 +235,15 @@ func TestSubnet(t *testing.T) {
 	}
 	if _, err := Subnet([]byte(`{"plugins":[{"type":"bridge"}]}`)); err == nil {
 		t.Error("Subnet of a config without IPAM: no error")
+	}
+}
+
+// TestLabKnowsTheRunLabels: sim/lab's kubernetes placer labels its runs'
+// namespaces with its own copy of these keys (it cannot import this
+// package), so lab down --backend kubernetes --all finds a crashed suite's
+// runs too only while the two agree.
+func TestLabKnowsTheRunLabels(t *testing.T) {
+	if lab.KubeLabelRun != LabelRun || lab.KubeAnnotationOwner != AnnotationOwner || lab.BackendKubernetes != Backend {
+		t.Errorf("sim/lab has %q, %q, %q; sim/kube %q, %q, %q", lab.KubeLabelRun, lab.KubeAnnotationOwner, lab.BackendKubernetes, LabelRun, AnnotationOwner, Backend)
 	}
 }

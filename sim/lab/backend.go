@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// Backend is where a lab's nodes run: BackendLocal, BackendNetns or
-// BackendContainer; empty means BackendLocal. The Backend* constants are
+// Backend is where a lab's nodes run: BackendLocal, BackendNetns,
+// BackendContainer or BackendKubernetes; empty means BackendLocal. The Backend* constants are
 // untyped so that the steps' and CLI's configs, which carry the flag as a
 // string, compare with them; the lab decides with the typed value.
 type Backend string
@@ -29,6 +29,12 @@ const (
 	// FeatureOwnNetworkStack: each machine has a network stack of its own,
 	// not the host's loopback addresses.
 	FeatureOwnNetworkStack
+	// FeatureHostProcesses: the runner sees every node as a process of
+	// its own host (/proc): its PID, network namespace and memory.
+	FeatureHostProcesses
+	// FeatureLinkCut: a machine can be cut off the network and plugged
+	// back (Device.SetLinkUp).
+	FeatureLinkCut
 	// FeatureBench: the bench's forwards and iperf3 peers run on the host
 	// or in its namespaces.
 	FeatureBench
@@ -38,12 +44,19 @@ const (
 // local backend, whose machines share the host's network stack.
 var ErrSharedNetworkStack = errors.New("lab: machines have network namespaces of their own on the netns and container backends only")
 
+// ErrLinkCutInPod is returned for FeatureLinkCut on the kubernetes
+// backend: the lab drives a Pod's nodes through the Pod's own address, so
+// cutting its link would cut the lab off the machine process that is to
+// plug it back; the cluster cannot detach a Pod's network from outside.
+var ErrLinkCutInPod = errors.New("lab: a link cut on the kubernetes backend would cut the lab's own channel to the Pod; not in this build")
+
 // ErrBenchBackend is returned for FeatureBench on the container backend.
 var ErrBenchBackend = errors.New("lab: the bench runs on the local and netns backends only")
 
 // Supports returns nil if b has f, else the sentinel that says why not
 // (ErrNeedsNetns, ErrInterceptNeedsNetns, ErrAgentCommandInContainer,
-// ErrAgentImageNeedsContainer, ErrSharedNetworkStack, ErrBenchBackend),
+// ErrAgentImageNeedsContainer, ErrSharedNetworkStack, ErrNoHostPID,
+// ErrLinkCutInPod, ErrBenchBackend),
 // wrapped with the backend's name. It is the one place that knows what
 // each backend can do.
 func (b Backend) Supports(f Feature) error {
@@ -53,15 +66,22 @@ func (b Backend) Supports(f Feature) error {
 	var err error
 	switch f {
 	case FeatureLinks:
-		err = when(b != BackendNetns, ErrNeedsNetns)
+		err = when(b != BackendNetns && b != BackendKubernetes, ErrNeedsNetns)
 	case FeatureIntercept:
 		err = when(b != BackendNetns, ErrInterceptNeedsNetns)
 	case FeatureAgentCommand:
-		err = when(b == BackendContainer, ErrAgentCommandInContainer)
+		err = when(b == BackendContainer || b == BackendKubernetes, ErrAgentCommandInContainer)
 	case FeatureAgentImage:
 		err = when(b != BackendContainer, ErrAgentImageNeedsContainer)
 	case FeatureOwnNetworkStack:
 		err = when(b == BackendLocal, ErrSharedNetworkStack)
+	case FeatureLinkCut:
+		err = when(b == BackendLocal, ErrNeedsNetns)
+		if b == BackendKubernetes {
+			err = ErrLinkCutInPod
+		}
+	case FeatureHostProcesses:
+		err = when(b == BackendKubernetes, ErrNoHostPID)
 	case FeatureBench:
 		err = when(b != BackendLocal && b != BackendNetns, ErrBenchBackend)
 	default:

@@ -46,6 +46,17 @@ func TestBackendSupports(t *testing.T) {
 		{BackendLocal, FeatureBench, nil},
 		{BackendNetns, FeatureBench, nil},
 		{BackendContainer, FeatureBench, ErrBenchBackend},
+		{BackendKubernetes, FeatureLinks, nil},
+		{BackendKubernetes, FeatureIntercept, ErrInterceptNeedsNetns},
+		{BackendKubernetes, FeatureAgentCommand, ErrAgentCommandInContainer},
+		{BackendKubernetes, FeatureAgentImage, ErrAgentImageNeedsContainer},
+		{BackendKubernetes, FeatureOwnNetworkStack, nil},
+		{BackendKubernetes, FeatureHostProcesses, ErrNoHostPID},
+		{BackendContainer, FeatureHostProcesses, nil},
+		{BackendKubernetes, FeatureLinkCut, ErrLinkCutInPod},
+		{BackendContainer, FeatureLinkCut, nil},
+		{BackendLocal, FeatureLinkCut, ErrNeedsNetns},
+		{BackendKubernetes, FeatureBench, ErrBenchBackend},
 	}
 	for _, tc := range tests {
 		err := tc.backend.Supports(tc.feature)

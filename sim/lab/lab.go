@@ -56,6 +56,9 @@ type Spec struct {
 	// building one per run: a suite of many labs builds it once. The lab
 	// neither builds nor removes it; whoever built it does.
 	ContainerImage string
+	// Kube is where BackendKubernetes runs the machines' Pods, and from
+	// which image.
+	Kube KubeSpec
 	// CNIConfig is the lab network's CNI config list for BackendNetns; nil
 	// means a bridge with host-local addresses on a /24 of 198.18.0.0/15.
 	CNIConfig []byte

@@ -60,7 +60,7 @@ type placer interface {
 
 // ErrNeedsNetns is returned for link impairments on a backend without
 // network namespaces: there is no link to impair.
-var ErrNeedsNetns = errors.New("lab: link impairments need the netns backend")
+var ErrNeedsNetns = errors.New("lab: link impairments need the netns or kubernetes backend")
 
 // ErrNeedsRoot is returned for the netns backend when not run as root:
 // creating namespaces and running CNI plugins needs it.
@@ -116,6 +116,8 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 			return nil, errors.Join(err, pl.close())
 		}
 		return pl, nil
+	case BackendKubernetes:
+		return newKubePlacer(ctx, runID, spec.Kube)
 	}
-	return nil, fmt.Errorf("lab: backend %q: want %q, %q or %q", string(spec.Backend), BackendLocal, BackendNetns, BackendContainer)
+	return nil, fmt.Errorf("lab: backend %q: want %q, %q, %q or %q", string(spec.Backend), BackendLocal, BackendNetns, BackendContainer, BackendKubernetes)
 }

@@ -53,3 +53,5 @@ func (d *Device) DialFrom(ctx context.Context, addr netip.AddrPort) (net.Conn, e
 	var nd net.Dialer
 	return nd.DialContext(ctx, "tcp", addr.String())
 }
+
+func newKubePlacer(context.Context, string, KubeSpec) (placer, error) { return nil, errNotLinux }

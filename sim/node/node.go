@@ -23,6 +23,7 @@ import (
 	"github.com/c2clab/c2clab/sim/connector"
 	"github.com/c2clab/c2clab/sim/endpoint"
 	"github.com/c2clab/c2clab/sim/linkemu"
+	"github.com/c2clab/c2clab/sim/pod"
 )
 
 // runner starts one role from its config file.
@@ -36,6 +37,7 @@ var roles = map[string]runner{
 	"services":  runAs(endpoint.Run),
 	"linkemu":   runAs(linkemu.Run),
 	"splice":    runAs(splice.Run), // c2clab bench's reference relay
+	"machine":   runAs(pod.Run),    // a machine's Pod on the kubernetes backend
 }
 
 // Roles returns the role names, sorted.

@@ -526,7 +526,7 @@ func (n *Node) start(t testing.TB, name, bin string, args ...string) {
 	// Its own process group, and killed with the test binary: a test that
 	// dies leaves no kubelet behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	if err := kubetest.StartProcess(cmd); err != nil {
 		log.Close()
 		t.Fatalf("kubenode: start %s: %v", name, err)
 	}

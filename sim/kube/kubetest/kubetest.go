@@ -158,7 +158,7 @@ func (e *Env) run(t testing.TB, assets, name string, args ...string) {
 	cmd := exec.Command(filepath.Join(assets, name), args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
+	if err := StartProcess(cmd); err != nil {
 		log.Close()
 		t.Fatalf("kubetest: start %s: %v", name, err)
 	}

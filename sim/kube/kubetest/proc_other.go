@@ -2,6 +2,12 @@
 
 package kubetest
 
-import "syscall"
+import (
+	"os/exec"
+	"syscall"
+)
 
 func procAttr() *syscall.SysProcAttr { return nil }
+
+// StartProcess starts cmd; only Linux has parent-death signals to mind.
+func StartProcess(cmd *exec.Cmd) error { return cmd.Start() }

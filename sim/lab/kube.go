@@ -1,0 +1,49 @@
+package lab
+
+import "errors"
+
+// BackendKubernetes runs every machine as a Pod of a run's namespace on
+// the cluster KubeSpec names, its nodes children of the machine process
+// in the Pod (sim/machine); the runner reaches the Pods' addresses
+// directly, so it runs on a node of the cluster or inside its network.
+const BackendKubernetes = "kubernetes"
+
+// KubeSpec configures BackendKubernetes.
+type KubeSpec struct {
+	// Kubeconfig names the cluster's kubeconfig file; empty finds the
+	// cluster as kubectl does (KUBECONFIG, ~/.kube/config, in-cluster).
+	Kubeconfig string
+	// Context is the kubeconfig's context; empty means its current one.
+	Context string
+	// Image is a c2clab image the cluster's nodes hold or can pull (c2clab
+	// image save, then kind load image-archive or ctr images import);
+	// required.
+	Image string
+	// PullPolicy is the Pods' image pull policy; empty means IfNotPresent.
+	PullPolicy string
+}
+
+// Labels and the annotation of the run's namespace: the same keys as
+// sim/kube's (kube.LabelRun, kube.AnnotationOwner; a test there compares
+// them), so `c2clab lab down --backend kubernetes --all` finds a crashed
+// suite's runs too. sim/kube's tests import this package, so it cannot
+// import sim/kube.
+const (
+	kubeLabelRun        = "c2clab.io/run"
+	kubeLabelMachine    = "c2clab.io/machine"
+	kubeAnnotationOwner = "c2clab.io/owner"
+)
+
+// KubeLabelRun and KubeAnnotationOwner are exported for that comparison.
+const (
+	KubeLabelRun        = kubeLabelRun
+	KubeAnnotationOwner = kubeAnnotationOwner
+)
+
+// ErrNoHostPID is a kubernetes node's answer for its host PID: its Pod
+// has a PID namespace of its own, and the runner may be on another node.
+var ErrNoHostPID = errors.New("lab: on the kubernetes backend a node runs in its Pod's PID namespace, which the runner cannot see")
+
+// ErrNoCluster is returned for the kubernetes backend when no cluster is
+// configured: no kubeconfig found, and not in a cluster.
+var ErrNoCluster = errors.New("lab: the kubernetes backend finds no cluster")

@@ -1,0 +1,92 @@
+// Package kubesuite runs conformance scenarios on the kubernetes backend:
+// every machine a Pod on a real kubelet (sim/kube/kubenode: the pinned
+// kubelet on Debian's containerd, one node, its Pod network a bridge the
+// runner reaches), against the pinned control plane sim/kube/kubetest
+// starts, or against the cluster ci/kube names (C2CLAB_KUBETEST_KUBECONFIG
+// and C2CLAB_KUBETEST_IMAGE; the runner must reach its Pod addresses).
+//
+// It runs a subset, the feature files in subset, so the suite's wall time
+// does not grow by a whole pass; -godog.tags selects scenarios from every
+// file instead. Scenarios the backend cannot run skip with the lab's
+// reason (lab.Backend.Supports), never counted passed.
+package kubesuite
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/c2clab/c2clab/sim/kube/kubenode"
+	"github.com/c2clab/c2clab/sim/kube/kubetest"
+	"github.com/c2clab/c2clab/sim/lab"
+	"github.com/c2clab/c2clab/steps"
+	"github.com/c2clab/c2clab/steps/stepstest"
+)
+
+func TestMain(m *testing.M) { stepstest.Main(m) }
+
+// subset is what runs by default, chosen for what the backend does
+// differently, not for coverage (the other backends run every file):
+// hostname validation's regex count (the relay through the broker's Pod
+// and refusals), the activity log (a frozen agent: SIGSTOP in its Pod),
+// the faults (a broker killed and restarted in its Pod at the same
+// address, an agent killed mid-transfer), link shaping (the emulator
+// spliced into the device's Pod) and the network-lab check, which must
+// skip with its reason. About 13 s a scenario, three at a time.
+var subset = []string{
+	"hostname_regex_count.feature",
+	"activity_log.feature",
+	"faults.feature",
+	"link_shaping.feature",
+	"network_lab.feature",
+}
+
+func TestFeaturesKubernetes(t *testing.T) {
+	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
+	spec := lab.KubeSpec{Kubeconfig: env.Kubeconfig, Image: os.Getenv("C2CLAB_KUBETEST_IMAGE")}
+	if !env.External {
+		node := kubenode.Start(t, env)
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+		defer cancel()
+		ref, err := node.ImportC2clab(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Image, spec.PullPolicy = ref, "Never" // imported; nothing can be pulled here
+	} else if spec.Image == "" {
+		t.Skip("kubesuite: an external cluster needs C2CLAB_KUBETEST_IMAGE, the c2clab image loaded onto its nodes (ci/kube does both)")
+	}
+	paths := subset
+	if *stepstest.Tags != "" {
+		paths = nil
+	}
+	cfg := steps.Config{Backend: lab.BackendKubernetes, Kube: spec}
+	stepstest.RunPaths(t, cfg, *stepstest.Tags, os.DirFS("../../fixtures"), paths)
+	assertNoRuns(t, env)
+}
+
+// assertNoRuns checks that every lab deleted its namespace: none labelled
+// with a run is left on the cluster, terminating or not, beyond those of
+// other processes (an external cluster's other users).
+func assertNoRuns(t *testing.T, env *kubetest.Env) {
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{LabelSelector: lab.KubeLabelRun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	for _, ns := range list.Items {
+		if owner := ns.Annotations[lab.KubeAnnotationOwner]; env.External && owner != host+"/"+strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		t.Errorf("namespace %s of a lab is still there (%s)", ns.Name, ns.Status.Phase)
+	}
+}
