@@ -133,6 +133,7 @@ func RunPaths(t *testing.T, cfg steps.Config, tags string, fixtures fs.FS, paths
 	}
 	for _, o := range res.Scenarios {
 		t.Run(o.Name, func(t *testing.T) {
+			t.Logf("took %s, after waiting %s for the timing lock", o.Took.Round(time.Millisecond), o.Waited.Round(time.Millisecond))
 			switch o.Status {
 			case "failed":
 				t.Error(o.Reason)
@@ -152,6 +153,22 @@ func RunPaths(t *testing.T, cfg steps.Config, tags string, fixtures fs.FS, paths
 		t.Error("no scenario ran")
 	}
 	t.Log(res.Summary())
+	logSlowest(t, res.Scenarios, 10)
+}
+
+// logSlowest logs the n scenarios that took longest and the sums, so a
+// suite's time can be read from one test's output.
+func logSlowest(t *testing.T, all []steps.Outcome, n int) {
+	s := slices.Clone(all)
+	slices.SortFunc(s, func(a, b steps.Outcome) int { return cmp.Compare(b.Took, a.Took) })
+	var took, waited time.Duration
+	for _, o := range s {
+		took, waited = took+o.Took, waited+o.Waited
+	}
+	t.Logf("%d scenarios took %s together, and waited %s for the timing lock; the slowest:", len(s), took.Round(time.Second), waited.Round(time.Second))
+	for _, o := range s[:min(n, len(s))] {
+		t.Logf("  %6.1f s  %s (%s)", o.Took.Seconds(), o.Name, o.URI)
+	}
 }
 
 // ContainerSuite runs part i of n of the suite on the container backend:
