@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/c2clab/c2clab/features"
+	"github.com/c2clab/c2clab/sim/buildcache"
 	"github.com/c2clab/c2clab/sim/image"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/node"
@@ -114,11 +115,7 @@ func scenarioCount(name string) int {
 // RunPaths is Run over the feature files in paths (nil: all), on the
 // backend and container binary and image of cfg.
 func RunPaths(t *testing.T, cfg steps.Config, tags string, fixtures fs.FS, paths []string) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Command, cfg.Env = []string{exe}, []string{nodeEnv + "=1"}
+	cfg.Command, cfg.Env = nodeCommand(t)
 	cfg.Fixtures, cfg.LogDir = fixtures, os.Getenv("C2CLAB_LOG_DIR")
 	res, err := steps.Run(steps.RunOptions{
 		Config:      cfg,
@@ -169,6 +166,27 @@ func logSlowest(t *testing.T, all []steps.Outcome, n int) {
 	for _, o := range s[:min(n, len(s))] {
 		t.Logf("  %6.1f s  %s (%s)", o.Took.Seconds(), o.Name, o.URI)
 	}
+}
+
+// nodeCommand is what starts the labs' nodes outside containers: the
+// c2clab-node program built from this source tree (once for every suite
+// binary of the tree, sim/buildcache), which starts in about a tenth of
+// the CPU a re-exec of this test binary takes (testcontainers-go's package
+// initializer lists every process of the machine); without the source
+// tree and Go, this test binary as a node.
+func nodeCommand(t *testing.T) (cmd, env []string) {
+	if root, ok := image.SourceTree(); ok {
+		bin, err := buildcache.Build(t.Context(), root, "./cmd/c2clab-node", "c2clab-node")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{bin}, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{exe}, []string{nodeEnv + "=1"}
 }
 
 // ContainerSuite runs part i of n of the suite on the container backend:
