@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/buildcache"
 	"github.com/c2clab/c2clab/sim/certify"
 	"github.com/c2clab/c2clab/sim/report"
 )
@@ -86,6 +87,7 @@ func TestCertifyFailsExactlyWhatABrokenAgentBreaks(t *testing.T) {
 		{"slow frames", "./testdata/brokenagents/slow-frames", []string{"NET-3", "CERT-1"}, failsTT, true},
 	}
 	all := os.Getenv(certifyAllEnv) == "1"
+	node := buildAgent(t, "../c2clab-node")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if !tt.always && !all {
@@ -98,7 +100,10 @@ func TestCertifyFailsExactlyWhatABrokenAgentBreaks(t *testing.T) {
 			}
 			rep := filepath.Join(t.TempDir(), "report")
 			start := time.Now()
-			got := run([]string{"certify", "--agent-cmd", bin, "--report", rep, "--seed", "0"})
+			// The lab's other nodes run c2clab-node, not this test binary:
+			// same node code, a tenth of the CPU at each of the thousands of
+			// starts (TestCertifyTestRunsTheSuiteWithTheAgent keeps the default).
+			got := run([]string{"certify", "--agent-cmd", bin, "--node-cmd", node, "--report", rep, "--seed", "0"})
 			t.Logf("certify took %s", time.Since(start).Round(time.Second))
 			if got != want {
 				t.Errorf("certify exit %d, want %d", got, want)
@@ -216,6 +221,9 @@ func TestCertifyRefusesBadAgentFlags(t *testing.T) {
 		{"certify", "--agent-image", "x:1", "--backend", "netns"},               // image needs containers
 		{"certify", "--agent-cmd", "/bin/true", "--backend", "container"},       // a program needs local or netns
 		{"certify", "--agent-cmd", filepath.Join(t.TempDir(), "no-such-agent")}, // missing program
+		{"certify", "--agent-cmd", "/bin/true", "--node-cmd", filepath.Join(t.TempDir(), "no-such-node")},
+		{"certify", "--agent-cmd", "/bin/true", "--node-cmd", t.TempDir()}, // not a file
+		{"certify", "--agent-image", "x:1", "--node-cmd", "/bin/true"},     // containers run nodes from the image
 	} {
 		if got := run(append(args, "--report", t.TempDir())); got != exitBadInput {
 			t.Errorf("%q: exit %d, want %d (bad input)", args, got, exitBadInput)
@@ -256,13 +264,26 @@ func TestCertifyTestRefusesBadAgentFlags(t *testing.T) {
 	}
 }
 
-// buildAgent builds the agent program of package pkg into a temporary
-// directory.
+// buildAgent builds the program of package pkg (relative to this
+// directory) once for every test binary of this source tree
+// (sim/buildcache), named after its directory.
 func buildAgent(t *testing.T, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "agent")
-	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, out)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := buildcache.Build(t.Context(), root, "./"+filepath.ToSlash(rel), filepath.Base(pkg))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
