@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -93,6 +94,10 @@ func TestCertifyFailsExactlyWhatABrokenAgentBreaks(t *testing.T) {
 			if !tt.always && !all {
 				t.Skipf("set %s=1 to certify every broken agent", certifyAllEnv)
 			}
+			// The certifications run side by side: each one's measuring
+			// scenarios still run alone on the machine (the timing lock),
+			// and the others overlap where one waits for a step's bound.
+			t.Parallel()
 			bin := buildAgent(t, tt.pkg)
 			want := exitOK
 			if tt.fails != nil {
@@ -103,8 +108,14 @@ func TestCertifyFailsExactlyWhatABrokenAgentBreaks(t *testing.T) {
 			// The lab's other nodes run c2clab-node, not this test binary:
 			// same node code, a tenth of the CPU at each of the thousands of
 			// starts (TestCertifyTestRunsTheSuiteWithTheAgent keeps the default).
-			got := run([]string{"certify", "--agent-cmd", bin, "--node-cmd", node, "--report", rep, "--seed", "0"})
+			var out bytes.Buffer // one certification's output, apart from the others'
+			got := runTo([]string{"certify", "--agent-cmd", bin, "--node-cmd", node, "--report", rep, "--seed", "0"}, &out, &out)
 			t.Logf("certify took %s", time.Since(start).Round(time.Second))
+			defer func() {
+				if t.Failed() {
+					t.Logf("certify's output:\n%s", out.String())
+				}
+			}()
 			if got != want {
 				t.Errorf("certify exit %d, want %d", got, want)
 			}
