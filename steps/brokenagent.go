@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/buildcache"
 	"github.com/c2clab/c2clab/sim/image"
 )
 
@@ -21,12 +21,10 @@ import (
 // deliberately broken agents, one package each (cmd/c2clab's testdata).
 const brokenAgentsDir = "cmd/c2clab/testdata/brokenagents"
 
-// brokenBuilds builds each broken agent once per test binary: the
-// scenarios of an outline share a binary instead of each paying a go
-// build. RemoveBuiltAgents removes them when the binary's tests end.
+// brokenBuilds remembers each broken agent this test binary built: the
+// scenarios of an outline share a binary instead of each asking go build.
 var brokenBuilds struct {
 	mu   sync.Mutex
-	dir  string
 	bins map[string]string // agent name -> executable
 }
 
@@ -64,33 +62,27 @@ func buildBrokenAgent(root, name string) (string, error) {
 	if bin, ok := b.bins[name]; ok {
 		return bin, nil
 	}
-	if b.dir == "" {
-		dir, err := os.MkdirTemp("", "c2clab-broken-agents-")
-		if err != nil {
-			return "", fmt.Errorf("broken agent %q: %w", name, err)
-		}
-		b.dir, b.bins = dir, map[string]string{}
+	// Built once for every test binary of this tree (sim/buildcache):
+	// cmd/c2clab's certification self-test builds the same agents.
+	bin, err := buildcache.Build(context.Background(), root, "./"+brokenAgentsDir+"/"+name, name)
+	if err != nil {
+		return "", fmt.Errorf("broken agent %q: %w", name, err)
 	}
-	bin := filepath.Join(b.dir, name)
-	cmd := exec.Command("go", "build", "-o", bin, "./"+brokenAgentsDir+"/"+name)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("broken agent %q: go build: %w\n%s", name, err, out)
+	if b.bins == nil {
+		b.bins = map[string]string{}
 	}
 	b.bins[name] = bin
 	return bin, nil
 }
 
-// RemoveBuiltAgents removes the broken agents this test binary built; the
-// test binary's main calls it after the tests ran.
+// RemoveBuiltAgents forgets the broken agents this test binary asked for;
+// their builds stay in sim/buildcache's directory for the next test
+// binary. The test binary's main calls it after the tests ran.
 func RemoveBuiltAgents() {
 	b := &brokenBuilds
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.dir != "" {
-		os.RemoveAll(b.dir)
-		b.dir, b.bins = "", nil
-	}
+	b.bins = nil
 }
 
 // probeBytes is how much relayFailsAfterSetup sends: enough that a

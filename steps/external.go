@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"github.com/c2clab/c2clab/sim/buildcache"
 	"github.com/c2clab/c2clab/sim/certify"
 	"github.com/c2clab/c2clab/sim/image"
 	"github.com/c2clab/c2clab/sim/lab"
@@ -21,24 +21,17 @@ type externalState struct {
 
 // agentsAreExternalProgram makes every agent of the scenario the program
 // built from pkg (a package of this module), started through the contract
-// of docs/PROTOCOL.md section 12 instead of the lab's own node command. The
-// build goes to a directory the scenario removes when it ends.
+// of docs/PROTOCOL.md section 12 instead of the lab's own node command. It
+// is built once for every test binary of this tree (sim/buildcache).
 func agentsAreExternalProgram(ctx context.Context, pkg string) (context.Context, error) {
 	root, ok := image.SourceTree()
 	if !ok {
 		return skip(ctx, "building the external agent needs the c2clab source tree and Go; run from a clone")
 	}
 	w := getWorld(ctx)
-	dir, err := os.MkdirTemp("", "c2clab-external-agent-")
+	bin, err := buildcache.Build(ctx, root, pkg, "external-"+strings.ReplaceAll(strings.Trim(pkg, "./"), "/", "-"))
 	if err != nil {
 		return ctx, err
-	}
-	w.scenario.cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "agent")
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return ctx, fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
 	}
 	w.cfg.AgentCommand = []string{bin}
 	return ctx, nil

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cucumber/godog"
 )
@@ -28,6 +29,13 @@ type scenarioState struct {
 	carried bool
 	// cleanups run when the scenario ends, after the lab is closed.
 	cleanups []func()
+}
+
+// clock times one scenario: how long it waited for the timing lock and
+// how long it ran once it held it, so a slow suite shows which scenarios
+// take its time and how much of it is spent waiting for others.
+type clock struct {
+	asked, got time.Time
 }
 
 // cleanup registers f to run when the scenario ends.
@@ -57,7 +65,8 @@ type RunOptions struct {
 	// 0 keeps file order, -1 picks a seed (printed in the summary).
 	Seed int64
 	// Concurrency, above 1, runs that many scenarios at once, after the
-	// timing-sensitive ones (SerialTags) have run alone; see phases.
+	// timing-sensitive ones (SerialTags) have run alone, which they do
+	// first at any concurrency; see phases.
 	Concurrency int
 }
 
@@ -97,6 +106,10 @@ type Outcome struct {
 	URI     string
 	Line    int64
 	Carried bool
+	// Took is the scenario's run, its lab's close included; Waited is the
+	// time it waited before, for the timing lock (measuring scenarios of
+	// this or another suite process running alone).
+	Took, Waited time.Duration
 }
 
 // tally records each scenario's outcome; godog may run scenarios
@@ -106,11 +119,12 @@ type tally struct {
 	res Result
 }
 
-func (t *tally) record(s *godog.Scenario, err error, w *world) {
+func (t *tally) record(s *godog.Scenario, err error, w *world, c clock) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	skipped := w.scenario.skipReason
-	o := Outcome{Name: s.Name, Status: "passed", URI: s.Uri, Carried: w.scenario.carried}
+	o := Outcome{Name: s.Name, Status: "passed", URI: s.Uri, Carried: w.scenario.carried,
+		Took: time.Since(c.got), Waited: c.got.Sub(c.asked)}
 	switch {
 	case err != nil && !errors.Is(err, godog.ErrSkip):
 		o.Status, o.Reason = "failed", err.Error()
@@ -192,17 +206,25 @@ func Run(opts RunOptions) (Result, error) {
 
 // runGodog runs one phase of the suite, recording into t.
 func runGodog(opts RunOptions, t *tally, format string, paths []string, p phase) int {
+	lock := &phaseLock{measures: p.measures}
+	defer lock.close()
 	suite := godog.TestSuite{
 		Name: "c2clab",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
 			Register(sc, opts.Config, opts.Output)
 			var unlock func()
+			var c clock
 			sc.Before(func(ctx context.Context, s *godog.Scenario) (_ context.Context, err error) {
-				unlock, err = timingLock(measures(s))
+				if measures(s) != p.measures {
+					return ctx, fmt.Errorf("scenario %q in the wrong phase: measures %t, phase %t", s.Name, measures(s), p.measures)
+				}
+				c.asked = time.Now()
+				unlock, err = lock.enter()
+				c.got = time.Now()
 				return ctx, err
 			})
 			sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
-				t.record(s, err, getWorld(ctx))
+				t.record(s, err, getWorld(ctx), c)
 				if unlock != nil { // after the lab's close: its clean-up is load too
 					unlock()
 				}

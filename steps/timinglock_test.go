@@ -75,3 +75,55 @@ func TestTimingLockLetsAMeasuringScenarioRunAlone(t *testing.T) {
 		t.Fatal("the waiting shared holder did not start after the exclusive one")
 	}
 }
+
+// A measuring phase holds the lock exclusively from its first scenario to
+// its end, not only while each scenario runs: no other suite's scenario
+// starts between two of its scenarios. A phase that never started a
+// scenario holds nothing.
+func TestMeasuringPhaseHoldsTheLockBetweenItsScenarios(t *testing.T) {
+	privateLocks(t)
+	const wait = 300 * time.Millisecond
+	idle := &phaseLock{measures: true}
+	idle.close()
+	select {
+	case u := <-held(t, false):
+		u()
+	case <-time.After(5 * time.Second):
+		t.Fatal("a measuring phase that ran no scenario kept others out")
+	}
+	l := &phaseLock{measures: true}
+	leave, err := l.enter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leave() // the first scenario ends
+	other := held(t, false)
+	select {
+	case <-other:
+		t.Fatal("another scenario started between two of a measuring phase's")
+	case <-time.After(wait):
+	}
+	entered := make(chan error, 1)
+	go func() {
+		leave, err := l.enter() // the second scenario: the phase holds it already
+		if err == nil {
+			leave()
+		}
+		entered <- err
+	}()
+	select {
+	case err := <-entered:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the phase's second scenario waited for its own phase's lock")
+	}
+	l.close()
+	select {
+	case u := <-other:
+		u()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting scenario did not start once the measuring phase ended")
+	}
+}

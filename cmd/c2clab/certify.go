@@ -29,7 +29,7 @@ import (
 
 type certifyFlags struct {
 	agentCmd, agentImage, name, version, vendor, backend, reportDir string
-	url, contact, containerBinary                                   string
+	url, contact, containerBinary, nodeCmd                          string
 	seed                                                            int64
 	concurrency                                                     int
 }
@@ -89,6 +89,7 @@ Exit codes: 0 certified, 1 not certified, 2 bad input.`,
 	fl.StringVar(&f.version, "version", "unknown", "the connector's version in the report")
 	fl.StringVar(&f.vendor, "vendor", "unknown", "the connector's vendor in the report")
 	fl.StringVar(&f.containerBinary, "container-binary", "", "with --agent-image: static c2clab binary for the lab's own image (default: this one if static, else one built from the source tree it runs in)")
+	fl.StringVar(&f.nodeCmd, "node-cmd", "", "with --agent-cmd: the program that runs the lab's other nodes (broker, reference agents, services) as PATH ROLE --config FILE --ready-file FILE, e.g. a build of ./cmd/c2clab-node, which starts in a tenth of the CPU c2clab takes (default: c2clab node)")
 	fl.StringVar(&f.backend, "backend", "", "where nodes run: local (default) or netns (root) with --agent-cmd; container with --agent-image")
 	fl.StringVar(&f.reportDir, "report", "c2clab-certification", "directory for the reports")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
@@ -216,6 +217,9 @@ func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Confi
 		return cfg, certify.Identity{}, none, badInput(errors.New("certify: give the agent under test as --agent-cmd PATH or --agent-image IMAGE (one of them)"))
 	}
 	if f.agentImage != "" {
+		if f.nodeCmd != "" {
+			return cfg, certify.Identity{}, none, badInput(errors.New("certify: --node-cmd: the container backend runs its nodes from the lab's image (--container-binary); want --agent-cmd"))
+		}
 		f.backend = cmp.Or(f.backend, lab.BackendContainer)
 		if err := lab.Backend(f.backend).Supports(lab.FeatureAgentImage); err != nil {
 			return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --agent-image: %w; want --backend container", err))
@@ -237,7 +241,31 @@ func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Confi
 		return cfg, id, none, badInput(fmt.Errorf("certify: %w", err))
 	}
 	cfg.Backend, cfg.AgentCommand = f.backend, []string{id.Command}
+	if f.nodeCmd != "" {
+		node, err := nodeProgram(f.nodeCmd)
+		if err != nil {
+			return cfg, id, none, badInput(fmt.Errorf("certify: %w", err))
+		}
+		cfg.Command = []string{node}
+	}
 	return cfg, id, none, nil
+}
+
+// nodeProgram resolves --node-cmd to an absolute path of an executable
+// file: the lab starts it from each node's own directory.
+func nodeProgram(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("--node-cmd %q: %w", path, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("--node-cmd: %w; want a node program such as a build of ./cmd/c2clab-node", err)
+	}
+	if !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("--node-cmd %q: not an executable file; want a node program such as a build of ./cmd/c2clab-node", path)
+	}
+	return abs, nil
 }
 
 // imageIdentity names an agent image by its ID, which hashes its content.
@@ -311,6 +339,7 @@ func reproduceCommand(f certifyFlags) string {
 	add("--agent-cmd", f.agentCmd)
 	add("--agent-image", f.agentImage)
 	add("--backend", f.backend)
+	add("--node-cmd", f.nodeCmd)
 	add("--seed", strconv.FormatInt(f.seed, 10))
 	add("--vendor", f.vendor)
 	add("--product", f.name)

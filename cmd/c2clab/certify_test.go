@@ -1,213 +1,11 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/c2clab/c2clab/sim/certify"
-	"github.com/c2clab/c2clab/sim/report"
+	"github.com/c2clab/c2clab/sim/buildcache"
 )
-
-// delivered lists the profile's requirements whose scenarios all need a
-// connection delivered to an enrolled device: an agent that cannot
-// deliver, or is never enrolled, breaks every one of them, and only them;
-// and with them CERT-1, since the same scenarios fail with it on one end.
-var delivered = []string{"HV-2", "HV-3", "HV-6", "SEG-4", "DEV-1", "DEV-2", "DEV-3", "DEV-4", "DEV-6", "EP-1", "EP-2", "RA-1", "LOG-1", "LOG-2", "NET-3", "CERT-1"}
-
-// dataPath lists the requirements an agent breaks whose data path is
-// wrong the same way on both ends: it passes every scenario with itself
-// on both ends, and fails with the reference agent on the other end
-// every scenario that moves bytes end to end, so every requirement that
-// has one (and CERT-1).
-var dataPath = []string{"HV-2", "HV-3", "SEG-4", "DEV-6", "EP-1", "EP-2", "RA-1", "LOG-1", "LOG-2", "NET-3", "CERT-1"}
-
-// certifyAllEnv runs every broken agent of the self-test; without it the
-// test certifies the reference and one broken agent of each kind, to keep
-// go test ./... within its budget (docs/CERTIFICATION.md, "Self-test").
-const certifyAllEnv = "C2CLAB_CERTIFY_ALL"
-
-// failsWhere says which pairings a broken agent must fail in.
-type failsWhere int
-
-const (
-	passesAll  failsWhere = iota // the reference
-	failsTT                      // its fault shows with itself on both ends, so in T->T too
-	failsOnlyR                   // consistent: T->T passes, both pairings with R fail
-)
-
-// TestCertifyFailsExactlyWhatABrokenAgentBreaks certifies the reference
-// agent and deliberately broken ones (testdata/brokenagents), and checks
-// that the reference is Certified, that its report verifies and a
-// tampered copy does not, and that each broken agent is Not certified and
-// fails exactly the requirements its fault breaks, in the pairings it
-// breaks: an agent wrong the same way on both ends passes T->T and fails
-// only with the reference agent (CERT-2).
-func TestCertifyFailsExactlyWhatABrokenAgentBreaks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("certifies agents on the local backend, three pairings each (about 40 s each on an idle machine)")
-	}
-	if _, err := exec.LookPath("nc"); err != nil {
-		t.Skip("the profile's EP-1 scenarios run OpenBSD netcat; .ci/run installs netcat-openbsd")
-	}
-	t.Setenv(cliEnv, "1") // the lab's nodes are this test binary, as the CLI
-	tests := []struct {
-		name, pkg string
-		fails     []string
-		where     failsWhere
-		always    bool // also without C2CLAB_CERTIFY_ALL
-	}{
-		{"reference", "../c2clab-agent", nil, passesAll, true},
-		// Reports the minimum version: an old device looks new enough, so
-		// the version gate and the code it surfaces (LOG-2) fail. Their
-		// scenarios fail on the device's status before any connection,
-		// so none is paired and CERT-1 passes on the others.
-		{"ignores the version gate", "./testdata/brokenagents/ignores-version-gate", []string{"DEV-1", "LOG-2"}, failsTT, false},
-		{"dials 127.0.0.1", "./testdata/brokenagents/dials-loopback", delivered, failsTT, false},
-		{"reports a bare hostname", "./testdata/brokenagents/bare-hostname", delivered, failsTT, false},
-		// Flips a byte per MiB from the device: only scenarios that check
-		// more than a MiB coming back fail, with itself as destination.
-		{"corrupts bytes", "./testdata/brokenagents/corrupts-bytes", []string{"SEG-4", "EP-1", "NET-3", "CERT-1"}, failsTT, true},
-		{"another exporter label", "./testdata/brokenagents/other-exporter-label", dataPath, failsOnlyR, false},
-		{"swapped key halves", "./testdata/brokenagents/swapped-key-halves", dataPath, failsOnlyR, true},
-		{"length before flags in the frame header", "./testdata/brokenagents/length-first-header", dataPath, failsOnlyR, false},
-		// Frame 0's nonce is the IV either way, so only streams of more
-		// than one frame a direction fail with the reference: the
-		// scenarios that move bulk data (the vector's nonce of frame 1
-		// in docs/PROTOCOL.md catches it at once).
-		{"frame number in the first bytes of the nonce", "./testdata/brokenagents/nonce-seq-left", []string{"SEG-4", "EP-1", "LOG-1", "NET-3", "CERT-1"}, failsOnlyR, false},
-		// Sleeps 5 ms per frame: intact but slow, so only NET-3 (judged
-		// against the reference agent on the same path) fails.
-		{"slow frames", "./testdata/brokenagents/slow-frames", []string{"NET-3", "CERT-1"}, failsTT, true},
-	}
-	all := os.Getenv(certifyAllEnv) == "1"
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if !tt.always && !all {
-				t.Skipf("set %s=1 to certify every broken agent", certifyAllEnv)
-			}
-			bin := buildAgent(t, tt.pkg)
-			want := exitOK
-			if tt.fails != nil {
-				want = exitFailed
-			}
-			rep := filepath.Join(t.TempDir(), "report")
-			start := time.Now()
-			got := run([]string{"certify", "--agent-cmd", bin, "--report", rep, "--seed", "0"})
-			t.Logf("certify took %s", time.Since(start).Round(time.Second))
-			if got != want {
-				t.Errorf("certify exit %d, want %d", got, want)
-			}
-			r := readCertification(t, rep)
-			checkFailed(t, r, tt.fails)
-			checkPairings(t, r, tt.where)
-			if tt.fails == nil {
-				if r.Verdict != certify.Certified {
-					t.Errorf("verdict %q, want %q: %v", r.Verdict, certify.Certified, r.Denied)
-				}
-				checkVerifies(t, rep)
-			} else if r.Verdict != certify.NotCertified {
-				t.Errorf("verdict %q, want %q", r.Verdict, certify.NotCertified)
-			}
-		})
-	}
-}
-
-func checkFailed(t *testing.T, r certify.Report, fails []string) {
-	t.Helper()
-	var failed []string
-	for _, res := range r.Requirements {
-		// An optional requirement may skip where the backend cannot run it
-		// (NET-1's interception needs netns): reported, not failed.
-		skippedOptional := !res.Mandatory && res.Verdict == report.VerdictSkipped
-		if res.Verdict != report.VerdictPassed && !skippedOptional {
-			failed = append(failed, res.ID)
-		}
-	}
-	slices.Sort(failed)
-	want := slices.Sorted(slices.Values(fails))
-	if !slices.Equal(failed, want) {
-		t.Errorf("requirements not passed: %v\nwant exactly:          %v", failed, want)
-	}
-}
-
-// checkPairings checks where the agent failed: nowhere, in T->T (its
-// fault shows with itself), or only in both pairings with the reference.
-func checkPairings(t *testing.T, r certify.Report, where failsWhere) {
-	t.Helper()
-	failed := map[string]int{}
-	for _, p := range r.Pairings {
-		failed[p.Pairing] = p.Failed
-	}
-	if len(r.Pairings) != 3 {
-		t.Fatalf("pairings %+v: want T->T, T->R and R->T", r.Pairings)
-	}
-	// An agent that is never enrolled carries no connection in T->T, so
-	// nothing is paired (and CERT-1 fails for want of scenarios); every
-	// other agent here pairs some.
-	if where != failsTT && r.Pairings[1].Passed+r.Pairings[1].Failed == 0 {
-		t.Fatalf("pairings %+v: want scenarios in T->R and R->T", r.Pairings)
-	}
-	tt, tr, rt := failed[certify.PairingTT], failed[certify.PairingTR], failed[certify.PairingRT]
-	t.Logf("scenarios failed per pairing: %s %d, %s %d, %s %d", certify.PairingTT, tt, certify.PairingTR, tr, certify.PairingRT, rt)
-	switch where {
-	case passesAll:
-		if tt+tr+rt != 0 {
-			t.Errorf("scenarios not passed per pairing: %v, want none", failed)
-		}
-	case failsTT:
-		if tt == 0 {
-			t.Errorf("scenarios not passed per pairing: %v, want some in %s", failed, certify.PairingTT)
-		}
-	case failsOnlyR:
-		if tt != 0 || tr == 0 || rt == 0 {
-			t.Errorf("scenarios not passed per pairing: %v, want none in %s and some in each of %s and %s (CERT-2)", failed, certify.PairingTT, certify.PairingTR, certify.PairingRT)
-		}
-	}
-}
-
-// checkVerifies runs certify verify on the report, then on a copy with one
-// passed scenario's status changed to failed, which must not verify.
-func checkVerifies(t *testing.T, dir string) {
-	t.Helper()
-	path := filepath.Join(dir, "certification.json")
-	if got := run([]string{"certify", "verify", path}); got != exitOK {
-		t.Errorf("certify verify of the untouched report: exit %d, want %d", got, exitOK)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tampered := strings.Replace(string(b), `"status": "passed"`, `"status": "failed"`, 1)
-	if tampered == string(b) {
-		t.Fatal("no passed scenario in the report to tamper with")
-	}
-	bad := filepath.Join(t.TempDir(), "tampered.json")
-	if err := os.WriteFile(bad, []byte(tampered), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got := run([]string{"certify", "verify", bad}); got != exitFailed {
-		t.Errorf("certify verify of a tampered report: exit %d, want %d", got, exitFailed)
-	}
-}
-
-func readCertification(t *testing.T, dir string) certify.Report {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "certification.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r certify.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func TestCertifyRefusesBadAgentFlags(t *testing.T) {
 	for _, args := range [][]string{
@@ -216,6 +14,9 @@ func TestCertifyRefusesBadAgentFlags(t *testing.T) {
 		{"certify", "--agent-image", "x:1", "--backend", "netns"},               // image needs containers
 		{"certify", "--agent-cmd", "/bin/true", "--backend", "container"},       // a program needs local or netns
 		{"certify", "--agent-cmd", filepath.Join(t.TempDir(), "no-such-agent")}, // missing program
+		{"certify", "--agent-cmd", "/bin/true", "--node-cmd", filepath.Join(t.TempDir(), "no-such-node")},
+		{"certify", "--agent-cmd", "/bin/true", "--node-cmd", t.TempDir()}, // not a file
+		{"certify", "--agent-image", "x:1", "--node-cmd", "/bin/true"},     // containers run nodes from the image
 	} {
 		if got := run(append(args, "--report", t.TempDir())); got != exitBadInput {
 			t.Errorf("%q: exit %d, want %d (bad input)", args, got, exitBadInput)
@@ -256,13 +57,26 @@ func TestCertifyTestRefusesBadAgentFlags(t *testing.T) {
 	}
 }
 
-// buildAgent builds the agent program of package pkg into a temporary
-// directory.
+// buildAgent builds the program of package pkg (relative to this
+// directory) once for every test binary of this source tree
+// (sim/buildcache), named after its directory.
 func buildAgent(t *testing.T, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "agent")
-	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, out)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := buildcache.Build(t.Context(), root, "./"+filepath.ToSlash(rel), filepath.Base(pkg))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,13 +18,11 @@ import (
 
 var corpusSeed = flag.Uint64("labcheck.seed", 0, "seed of the generated corpus of TestCheckLabAgreesOnGeneratedCorpus; 0 picks one from the clock (the test logs it)")
 
-// labOptions run the lab's nodes as this test binary, as the CLI.
+// labOptions run the lab's nodes as c2clab-node: the same node code as
+// this test binary run as the CLI, a tenth of its CPU at each node's start
+// (TestCheckLabCLI keeps the CLI's own c2clab node covered).
 func labOptions(t *testing.T) labcheck.Options {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return labcheck.Options{Command: []string{exe, "node"}, Env: []string{cliEnv + "=1"}, Dir: t.TempDir()}
+	return labcheck.Options{Command: []string{buildAgent(t, "../c2clab-node")}, Dir: t.TempDir()}
 }
 
 func fixtureTenants(t *testing.T) []string {

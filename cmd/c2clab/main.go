@@ -6,6 +6,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -41,9 +42,15 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-func run(args []string) int {
+func run(args []string) int { return runTo(args, os.Stdout, os.Stderr) }
+
+// runTo runs the CLI with its output and errors going to stdout and
+// stderr: a test running several commands at once keeps each one's apart.
+func runTo(args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
@@ -51,11 +58,11 @@ func run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintln(os.Stderr, "c2clab:", ee.err)
+			fmt.Fprintln(stderr, "c2clab:", ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "c2clab:", err)
+	fmt.Fprintln(stderr, "c2clab:", err)
 	// cobra's own errors (unknown flag, wrong argument count) are bad input.
 	return exitBadInput
 }
