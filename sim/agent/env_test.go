@@ -282,6 +282,14 @@ func dialSOCKS(proxy, host string, port uint16) (*net.TCPConn, error) {
 // back while hashing what it reads, and after EOF sends the SHA-256.
 func serveCheck(t testing.TB, addr string) uint16 {
 	t.Helper()
+	return serveConns(t, addr, func(c net.Conn) { checkConn(c.(*net.TCPConn)) })
+}
+
+// serveConns accepts on addr until the test ends, handling each connection
+// with handle and closing it after; cleanup closes the listener and every
+// open connection, and waits for the handlers.
+func serveConns(t testing.TB, addr string, handle func(net.Conn)) uint16 {
+	t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -298,9 +306,7 @@ func serveCheck(t testing.TB, addr string) uint16 {
 		mu.Unlock()
 		wg.Wait()
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
@@ -309,14 +315,15 @@ func serveCheck(t testing.TB, addr string) uint16 {
 			mu.Lock()
 			conns[c] = true
 			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				defer c.Close()
-				checkConn(c.(*net.TCPConn))
-			}()
+				handle(c)
+				mu.Lock()
+				delete(conns, c)
+				mu.Unlock()
+			})
 		}
-	}()
+	})
 	return uint16(l.Addr().(*net.TCPAddr).Port)
 }
 
