@@ -139,11 +139,18 @@ func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
 	if err != nil {
 		return ctx, err
 	}
-	tag := "c2clab-agent:" + id
-	if err := image.Build(ctx, prov, bin, tag, id); err != nil {
+	// Claimed while the scenario runs: a lab down --all beside it would
+	// take the image, which no lab of its own holds, for an orphan's.
+	release, err := lab.ClaimRun(id)
+	if err != nil {
 		return ctx, err
 	}
-	w.scenario.cleanup(func() { image.Remove(context.Background(), prov.Client(), id) })
+	tag := "c2clab-agent:" + id
+	if err := image.Build(ctx, prov, bin, tag, id); err != nil {
+		release()
+		return ctx, err
+	}
+	w.scenario.cleanup(func() { image.Remove(context.Background(), prov.Client(), id); release() })
 	w.cfg.AgentImage, w.external.agentBin = tag, bin
 	return ctx, nil
 }

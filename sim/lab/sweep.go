@@ -30,13 +30,18 @@ func writeOwnerPID(dir string) error {
 	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
 }
 
-// ClaimRunDir marks dir (TMPDIR/c2clab-ID) as the live run of this
-// process, for what is not a lab but carries a run ID: Runs reports it
-// live while the process runs, and the run is marked live machine-wide
-// (markLive), so no lab down --all leaves it alone, whatever its TMPDIR (a
-// suite's shared container image, which running labs use). release
-// removes the machine-wide mark; the caller removes dir.
-func ClaimRunDir(dir string) (release func(), err error) {
+// ClaimRun marks run id live for this process, for what is not a lab but
+// carries a run ID (a suite's shared container image, a scenario's agent
+// image, which running labs use): it makes TMPDIR/c2clab-ID with this
+// process as its owner, which Runs reports live, and marks the run live
+// machine-wide (markLive), so no lab down --all takes it for an orphan's,
+// whatever its TMPDIR. release removes both. After a crash the claim is a
+// crashed run that lab down --all sweeps by its ID.
+func ClaimRun(id string) (release func(), err error) { return claimElsewhere(id, "") }
+
+// claimRunDir writes this process as the owner of dir (TMPDIR/c2clab-ID)
+// and marks the run live; unmark removes the mark, the caller removes dir.
+func claimRunDir(dir string) (unmark func(), err error) {
 	if err := writeOwnerPID(dir); err != nil {
 		return nil, err
 	}
@@ -47,7 +52,7 @@ func ClaimRunDir(dir string) (release func(), err error) {
 // not TMPDIR/c2clab-ID (Spec.Dir set, or a test's own directory): Runs and
 // Orphans look only there, so a lab down --all beside it would take the
 // run's containers, images and namespaces for an orphan's and remove them
-// under it. It claims TMPDIR/c2clab-ID for this process (ClaimRunDir);
+// under it. It claims TMPDIR/c2clab-ID for this process (claimRunDir);
 // release removes the claim. After a crash the claim is a crashed run that
 // lab down --all sweeps by its ID.
 func claimElsewhere(id, dir string) (release func(), err error) {
@@ -58,7 +63,7 @@ func claimElsewhere(id, dir string) (release func(), err error) {
 	if err := os.Mkdir(claim, 0o700); err != nil {
 		return nil, fmt.Errorf("lab: claim run %s: %w", id, err)
 	}
-	unmark, err := ClaimRunDir(claim)
+	unmark, err := claimRunDir(claim)
 	if err != nil {
 		os.RemoveAll(claim)
 		return nil, fmt.Errorf("lab: claim run %s: %w", id, err)

@@ -122,3 +122,31 @@ func TestLiveMarkNeedsItsOwner(t *testing.T) {
 		}
 	}
 }
+
+// ClaimRun (a suite's or a scenario's image) is a live run under TMPDIR and
+// machine-wide while claimed, and neither after release.
+func TestClaimRunIsLiveUntilReleased(t *testing.T) {
+	id, err := NewRunID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := ClaimRun(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func() bool {
+		runs, err := Runs("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(runs, func(r Run) bool { return r.ID == id && r.Live })
+	}
+	marked := os.Geteuid() != 0 || liveElsewhere(id) // only root marks
+	if !live() || !marked {
+		t.Fatalf("claimed run %s: listed live %v, marked live %v; want both", id, live(), marked)
+	}
+	release()
+	if live() || liveElsewhere(id) {
+		t.Errorf("run %s is still live after release", id)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -211,20 +210,14 @@ func ContainerSuite(t *testing.T, i, n int, root string, fixtures fs.FS) {
 // c2clab, starting in 5 ms of CPU instead of 40 and making an image a
 // fifth the size. The image carries a run ID of its own, so
 // lab.LeftBehind's sweep and lab down --all find it after a crash; the
-// run's directory, claimed by this process, tells lab down --all that the
-// run is alive meanwhile (it would remove the image from under running
-// labs).
+// run, claimed by this process (lab.ClaimRun), tells lab down --all that it
+// is alive meanwhile (it would remove the image from under running labs).
 func suiteImage(t *testing.T, root string) (bin, img string) {
 	id, err := lab.NewRunID()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(os.TempDir(), "c2clab-"+id)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	release, err := lab.ClaimRunDir(dir)
+	release, err := lab.ClaimRun(id)
 	if err != nil {
 		t.Fatal(err)
 	}
