@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
@@ -33,9 +31,6 @@ Exit codes: 0 stopped cleanly, 1 the node failed, 2 bad arguments.`,
 			if len(args) == 0 || slices.Contains(args, "-h") || slices.Contains(args, "--help") {
 				return cmd.Help()
 			}
-			// One line per event, key=value, on stderr: the lab shows it when a scenario fails.
-			role := args[0]
-			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)).With("role", role))
 			switch code := node.Main(args); code {
 			case 0:
 				return nil

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -73,10 +74,19 @@ func Run(role, cfgPath, readyPath string) error {
 	if !ok {
 		return fmt.Errorf("node %q: %w (want one of %v)", role, ErrUnknownRole, Roles())
 	}
+	setLog(role)
 	setProcs()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	return run(ctx, r, cfgPath, readyPath)
+}
+
+// setLog makes the node log one line per event, key=value, on stderr,
+// whichever binary runs it (c2clab, c2clab-node, a test binary): the lab
+// shows it when a scenario fails and reads some of it back
+// (linkemu.ParseStats).
+func setLog(role string) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)).With("role", role))
 }
 
 // run runs r until ctx ends. If the ready file cannot be written the node
@@ -125,6 +135,7 @@ func mainWith(args []string, rs map[string]runner) int {
 		fmt.Fprintf(os.Stderr, "node %q: %v\n", args[0], ErrUnknownRole)
 		return 1
 	}
+	setLog(args[0])
 	setProcs()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
