@@ -73,6 +73,9 @@ type Node struct {
 	forward bool
 	// hostDirs are those of hostDirs that did not exist at Start.
 	hostDirs []string
+	// podNetnsBefore are the Pod network namespaces (cni-*) that existed
+	// at Start: the others are the node's containerd's.
+	podNetnsBefore map[string]bool
 }
 
 // hostDirs are the host's directories the kubelet and containerd's CRI
@@ -156,6 +159,7 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 	n := &Node{Name: "c2ckn-" + filepath.Base(dir)[len("c2ckn-"):], Socket: filepath.Join(dir, "containerd.sock"), dir: dir, env: env}
 	n.Name = strings.ToLower(n.Name)
 	n.hostDirs = missing(hostDirs)
+	n.podNetnsBefore = podNetns()
 	t.Cleanup(func() { n.cleanup(t) })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -568,7 +572,7 @@ func (n *Node) cleanup(t testing.TB) {
 	for i := len(n.procs) - 1; i >= 0; i-- {
 		n.procs[i].stop()
 	}
-	errs = append(errs, n.closeForward(ctx))
+	errs = append(errs, n.removePodNetns(t), n.closeForward(ctx))
 	if _, err := net.InterfaceByName(Bridge); err == nil {
 		if out, err := exec.Command("ip", "link", "del", Bridge).CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("kubenode: ip link del %s: %w: %s", Bridge, err, out))
@@ -646,6 +650,45 @@ func (n *Node) removeContainers(ctx context.Context) error {
 		errs = append(errs, n.ctr(ctx, "containers", "delete", id))
 	}
 	return fmt.Errorf("kubenode: the kubelet left %d containers, removed by force: %w", len(ids), errors.Join(errs...))
+}
+
+// podNetns lists the named network namespaces containerd's CRI makes for
+// Pod sandboxes (/run/netns/cni-UUID).
+func podNetns() map[string]bool {
+	names, _ := filepath.Glob("/run/netns/cni-*")
+	set := map[string]bool{}
+	for _, p := range names {
+		set[filepath.Base(p)] = true
+	}
+	return set
+}
+
+// removePodNetns deletes the Pod network namespaces the node's containerd
+// made and left once it was stopped (a sandbox stopped but not removed
+// keeps its namespace; 19 had piled up on the development machine). One
+// that a process still uses is not the node's to delete: an error. The
+// machine lock means no other kubenode makes any meanwhile.
+func (n *Node) removePodNetns(t testing.TB) error {
+	var errs []error
+	left := 0
+	for name := range podNetns() {
+		if n.podNetnsBefore[name] {
+			continue
+		}
+		if pids, _ := exec.Command("ip", "netns", "pids", name).Output(); len(strings.TrimSpace(string(pids))) > 0 {
+			errs = append(errs, fmt.Errorf("kubenode: Pod network namespace %s is still in use by %s", name, strings.Fields(string(pids))))
+			continue
+		}
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("kubenode: ip netns del %s: %w: %s", name, err, out))
+			continue
+		}
+		left++
+	}
+	if left > 0 {
+		t.Logf("kubenode: containerd left %d Pod network namespaces; removed", left)
+	}
+	return errors.Join(errs...)
 }
 
 // removeCgroups removes the kubelet's kubepods hierarchy (cgroupfs
