@@ -17,13 +17,7 @@ func TestClaimElsewhereKeepsLabDownAllOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := func() bool {
-		runs, err := Runs("")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return slices.ContainsFunc(runs, func(r Run) bool { return r.ID == id && r.Live })
-	}
+	live := func() bool { return listedLive(t, id) }
 	release, err := claimElsewhere(id, filepath.Join(t.TempDir(), "c2clab-"+id))
 	if err != nil {
 		t.Fatal(err)
@@ -134,13 +128,7 @@ func TestClaimRunIsLiveUntilReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := func() bool {
-		runs, err := Runs("")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return slices.ContainsFunc(runs, func(r Run) bool { return r.ID == id && r.Live })
-	}
+	live := func() bool { return listedLive(t, id) }
 	marked := os.Geteuid() != 0 || liveElsewhere(id) // only root marks
 	if !live() || !marked {
 		t.Fatalf("claimed run %s: listed live %v, marked live %v; want both", id, live(), marked)
@@ -149,4 +137,14 @@ func TestClaimRunIsLiveUntilReleased(t *testing.T) {
 	if live() || liveElsewhere(id) {
 		t.Errorf("run %s is still live after release", id)
 	}
+}
+
+// listedLive reports whether Runs lists run id under TMPDIR as live.
+func listedLive(t *testing.T, id string) bool {
+	t.Helper()
+	runs, err := Runs("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.ContainsFunc(runs, func(r Run) bool { return r.ID == id && r.Live })
 }
