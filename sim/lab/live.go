@@ -40,10 +40,10 @@ func markLive(id string) (unmark func(), err error) {
 	return func() { os.Remove(path) }, nil
 }
 
-// liveElsewhere reports whether run id is marked live by a process that
-// still runs: the same PID with the same start time, so a reused PID does
+// markedLive reports whether run id is marked live by a process that
+// still runs (this one included): the same PID with the same start time, so a reused PID does
 // not keep a crashed run's mark alive.
-func liveElsewhere(id string) bool {
+func markedLive(id string) bool {
 	b, err := os.ReadFile(filepath.Join(liveRoot, id))
 	if err != nil {
 		return false

@@ -30,7 +30,7 @@ func Orphans(dir string) ([]Run, error) {
 	named := processesNaming(ids)
 	var out []Run
 	for _, id := range ids {
-		if !ValidRunID(id) || named[id] || liveElsewhere(id) {
+		if !ValidRunID(id) || named[id] || markedLive(id) {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(orTemp(dir), "c2clab-"+id)); err == nil {

@@ -103,7 +103,7 @@ func TestLiveMarkNeedsItsOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unmark()
-	if !liveElsewhere(id) {
+	if !markedLive(id) {
 		t.Fatalf("run %s is not live right after markLive", id)
 	}
 	path := filepath.Join(liveRoot, id)
@@ -111,7 +111,7 @@ func TestLiveMarkNeedsItsOwner(t *testing.T) {
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if liveElsewhere(id) {
+		if markedLive(id) {
 			t.Errorf("mark %q counts as live", body)
 		}
 	}
@@ -129,12 +129,12 @@ func TestClaimRunIsLiveUntilReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := func() bool { return listedLive(t, id) }
-	marked := os.Geteuid() != 0 || liveElsewhere(id) // only root marks
+	marked := os.Geteuid() != 0 || markedLive(id) // only root marks
 	if !live() || !marked {
 		t.Fatalf("claimed run %s: listed live %v, marked live %v; want both", id, live(), marked)
 	}
 	release()
-	if live() || liveElsewhere(id) {
+	if live() || markedLive(id) {
 		t.Errorf("run %s is still live after release", id)
 	}
 }
