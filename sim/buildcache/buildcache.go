@@ -5,19 +5,28 @@
 // cores). The binary goes to a directory named after the source tree, and
 // go build, run there under a lock, relinks only when the tree's sources
 // changed (it compares the existing file's build ID), so every caller
-// after the first pays about a quarter of a second.
+// after the first pays about a quarter of a second. A directory whose
+// source tree is gone (a CI clone removed, a worktree pruned) is removed
+// by the next Build of any tree: each holds some 250 MB.
 package buildcache
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
+
+// rootFile, in a tree's directory, holds the tree's absolute path, so a
+// later Build can tell whether the tree still exists.
+const rootFile = ".root"
 
 // Dir is the cache directory of the source tree at root: the user's cache
 // directory (XDG_CACHE_HOME, else ~/.cache), c2clab/bin/, then a hash of
@@ -55,6 +64,10 @@ func Build(ctx context.Context, root, pkg, name string, env ...string) (string, 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("buildcache: %w", err)
 	}
+	if err := markRoot(dir, root); err != nil {
+		return "", err
+	}
+	pruneOnce.Do(func() { prune(filepath.Dir(dir)) })
 	unlock, err := lock(filepath.Join(dir, "."+name+".lock"))
 	if err != nil {
 		return "", err
@@ -68,4 +81,42 @@ func Build(ctx context.Context, root, pkg, name string, env ...string) (string, 
 		return "", fmt.Errorf("buildcache: go build %s: %w\n%s", pkg, err, b)
 	}
 	return out, nil
+}
+
+// markRoot writes root's absolute path into dir's rootFile.
+func markRoot(dir, root string) error {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return fmt.Errorf("buildcache: %w", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, rootFile)); err == nil && string(b) == abs {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, rootFile), []byte(abs), 0o644); err != nil {
+		return fmt.Errorf("buildcache: %w", err)
+	}
+	return nil
+}
+
+var pruneOnce sync.Once
+
+// prune removes the directories under bin whose source tree no longer
+// exists. One without a rootFile (made before there was one) is left: its
+// tree cannot be told. Failures are ignored: pruning only saves space,
+// and a directory another process is removing at the same time is fine.
+func prune(bin string) {
+	entries, err := os.ReadDir(bin)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		dir := filepath.Join(bin, e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, rootFile))
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(string(b)); errors.Is(err, fs.ErrNotExist) {
+			os.RemoveAll(dir)
+		}
+	}
 }

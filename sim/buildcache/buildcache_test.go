@@ -89,3 +89,42 @@ func TestBuildOnceAndAgainOnlyWhenTheSourcesChange(t *testing.T) {
 		t.Errorf("name ../x: err %v, want a refusal", err)
 	}
 }
+
+// A tree's directory goes when its tree is gone, at the next Build of any
+// tree; one whose tree exists, and one that does not say its tree, stay.
+func TestBuildPrunesTheDirectoriesOfGoneTrees(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("needs the go command")
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	gone, kept := t.TempDir(), t.TempDir()
+	dGone, _ := Dir(gone)
+	dKept, _ := Dir(kept)
+	for _, d := range []string{dGone, dKept} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := markRoot(dGone, gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := markRoot(dKept, kept); err != nil {
+		t.Fatal(err)
+	}
+	unknown := filepath.Join(filepath.Dir(dGone), "0123456789ab")
+	if err := os.MkdirAll(unknown, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(gone); err != nil {
+		t.Fatal(err)
+	}
+	prune(filepath.Dir(dGone))
+	if _, err := os.Stat(dGone); !os.IsNotExist(err) {
+		t.Errorf("%s of a removed tree: %v, want it removed", dGone, err)
+	}
+	for _, d := range []string{dKept, unknown} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s: %v, want it kept", d, err)
+		}
+	}
+}
