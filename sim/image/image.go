@@ -57,14 +57,23 @@ func quiet() {
 	quietOnce.Do(func() { tclog.SetDefault(debugLogger{}) })
 }
 
-// debugLogger prints the library's log lines when C2CLAB_DEBUG is set.
-type debugLogger struct{}
+// DebugEnv, set to anything in the runner's environment, makes the lab
+// print on stderr what it otherwise keeps quiet: testcontainers-go's log
+// lines and clean-up steps that failed but changed no result. The one
+// place it is read is Debugf.
+const DebugEnv = "C2CLAB_DEBUG"
 
-func (debugLogger) Printf(format string, args ...any) {
-	if os.Getenv("C2CLAB_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "testcontainers: "+strings.TrimRight(format, "\n")+"\n", args...)
+// Debugf prints a line on stderr when DebugEnv is set.
+func Debugf(format string, args ...any) {
+	if os.Getenv(DebugEnv) != "" {
+		fmt.Fprintf(os.Stderr, strings.TrimRight(format, "\n")+"\n", args...)
 	}
 }
+
+// debugLogger passes the library's log lines to Debugf.
+type debugLogger struct{}
+
+func (debugLogger) Printf(format string, args ...any) { Debugf("testcontainers: "+format, args...) }
 
 // Connect returns testcontainers-go's Docker provider once an engine has
 // answered, with Ryuk off. Its Client() is the Docker API client the lab

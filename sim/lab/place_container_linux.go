@@ -85,12 +85,8 @@ func newContainerPlacer(ctx context.Context, runID, binary, img string) (placer,
 	return p, nil
 }
 
-// debugf logs when C2CLAB_DEBUG is set; the placer has no logger of its own.
-func debugf(format string, args ...any) {
-	if os.Getenv("C2CLAB_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, format+"\n", args...)
-	}
-}
+// debugf logs through image.Debugf; the placers have no logger of their own.
+var debugf = image.Debugf
 
 // connectDocker returns the library's provider, or ErrNoDocker when no
 // engine answers.
