@@ -75,6 +75,7 @@ func Run(role, cfgPath, readyPath string) error {
 		return fmt.Errorf("node %q: %w (want one of %v)", role, ErrUnknownRole, Roles())
 	}
 	setLog(role)
+	keepSysmonAwake()
 	setProcs()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -136,6 +137,7 @@ func mainWith(args []string, rs map[string]runner) int {
 		return 1
 	}
 	setLog(args[0])
+	keepSysmonAwake()
 	setProcs()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
