@@ -2,7 +2,9 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -95,6 +97,125 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 	if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
 		t.Fatalf("after the run's namespace was deleted: %v", err)
 	}
+}
+
+// TestAppConnectorRelaysOnNet1OnARealKubelet runs a lab with its lab
+// network on the real kubelet: Multus (kubenode's CNI) gives every Pod
+// net1 from the run's NetworkAttachmentDefinition, the topology's bridge
+// config with the static IPAM and each Pod's address, beside eth0 on the
+// Pod network. One connection goes from the host to the admin's agent's
+// SOCKS5 on its net1 address, through the broker's Pod (eth0, by a host
+// alias: no cluster DNS here) and the App Connector's, to the app server's
+// echo service, which listens on its net1 address only.
+func TestAppConnectorRelaysOnNet1OnARealKubelet(t *testing.T) {
+	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
+	node := kubenode.Start(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	ref, err := node.ImportC2clab(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := connect(t, env)
+	if err := c.InstallNADCRD(ctx); err != nil {
+		t.Fatal(err)
+	}
+	id, l := net1Lab(t, ref)
+	o, err := Build(l.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteQuietly(c, id) })
+	start := time.Now()
+	if err := c.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	states, err := c.Wait(ctx, id, len(o.Pods), Ready)
+	if err != nil {
+		t.Fatalf("%v: %s\n%s", err, describe(ctx, c, id, states), node.MultusLog())
+	}
+	t.Logf("%d Pods Ready with net1 on the kubelet in %v", len(o.Pods), time.Since(start).Round(time.Millisecond))
+	addrs := map[string]string{}
+	for _, m := range l.Plan.Machines {
+		addrs[m.Name] = m.Addr.String()
+		if err := assertNet1(ctx, c, id, m.Name, m.Addr.String()); err != nil {
+			t.Error(err)
+		}
+	}
+	socks := net.JoinHostPort(addrs["admin"], strconv.Itoa(PortSOCKS))
+	if err := kubenode.Echo(ctx, socks, "intranet.example.com", 443); err != nil {
+		t.Fatalf("%v\nthe Pods' logs:\n%s", err, node.Logs())
+	}
+	if err := c.Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(ctx, t, c, id)
+	if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
+		t.Fatalf("after the run's namespace was deleted: %v", err)
+	}
+}
+
+// net1Lab plans two-sites-wan's broker, admin and App Connector (with its
+// app server) for kubenode: its lab network on the node's lab bridge and
+// subnet (the topology's 198.18.7.0/24 may be another lab's on this
+// machine), the broker found by a host alias.
+func net1Lab(t *testing.T, image string) (string, Lab) {
+	t.Helper()
+	top, err := topology.Load("../../topologies/two-sites-wan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	top.Nodes = slices.DeleteFunc(top.Nodes, func(n topology.Node) bool {
+		return n.Name != "broker" && n.Name != "admin" && n.Name != "dc-connector"
+	})
+	bridge := top.Network.CNI["plugins"].([]any)[0].(map[string]any)
+	bridge["bridge"] = kubenode.LabBridge
+	bridge["ipam"] = map[string]any{"type": "host-local", "subnet": kubenode.LabSubnet}
+	ten, _, err := tenant.Load(top.TenantPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := lab.NewRunID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := FromTopologyWith(top, ten.Policy(), id, image, Options{NoClusterDNS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Plan.PullPolicy = "Never" // nothing can be pulled here: the image was imported
+	return id, l
+}
+
+// assertNet1 checks that Multus reported the Pod's net1 with the plan's
+// address (its network-status annotation) and eth0 on the Pod network.
+func assertNet1(ctx context.Context, c *Cluster, id, pod, addr string) error {
+	p, err := c.core.Pods(Namespace(id)).Get(ctx, pod, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	var status []struct {
+		Name      string   `json:"name"`
+		Interface string   `json:"interface"`
+		IPs       []string `json:"ips"`
+	}
+	raw := p.Annotations["k8s.v1.cni.cncf.io/network-status"]
+	if err := json.Unmarshal([]byte(raw), &status); err != nil {
+		return fmt.Errorf("pod %s: network-status %q: %w", pod, raw, err)
+	}
+	var net1, eth0 bool
+	for _, s := range status {
+		switch s.Interface {
+		case labInterface:
+			net1 = slices.Equal(s.IPs, []string{addr})
+		case "eth0":
+			eth0 = len(s.IPs) == 1 && contains(kubenode.Subnet, s.IPs[0])
+		}
+	}
+	if !net1 || !eth0 || !contains(kubenode.Subnet, p.Status.PodIP) {
+		return fmt.Errorf("pod %s: network-status %s, Pod IP %s; want net1 at %s and eth0 on %s", pod, raw, p.Status.PodIP, addr, kubenode.Subnet)
+	}
+	return nil
 }
 
 func contains(prefix, addr string) bool {
