@@ -120,7 +120,7 @@ func TestAppConnectorRelaysOnNet1OnARealKubelet(t *testing.T) {
 	if err := c.InstallNADCRD(ctx); err != nil {
 		t.Fatal(err)
 	}
-	id, l := net1Lab(t, ref)
+	id, l := net1Lab(t, ref, node)
 	o, err := Build(l.Plan)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestAppConnectorRelaysOnNet1OnARealKubelet(t *testing.T) {
 // app server) for kubenode: its lab network on the node's lab bridge and
 // subnet (the topology's 198.18.7.0/24 may be another lab's on this
 // machine), the broker found by a host alias.
-func net1Lab(t *testing.T, image string) (string, Lab) {
+func net1Lab(t *testing.T, image string, node *kubenode.Node) (string, Lab) {
 	t.Helper()
 	top, err := topology.Load("../../topologies/two-sites-wan.yaml")
 	if err != nil {
@@ -168,9 +168,10 @@ func net1Lab(t *testing.T, image string) (string, Lab) {
 	top.Nodes = slices.DeleteFunc(top.Nodes, func(n topology.Node) bool {
 		return n.Name != "broker" && n.Name != "admin" && n.Name != "dc-connector"
 	})
+	br, subnet := node.LabNetwork()
 	bridge := top.Network.CNI["plugins"].([]any)[0].(map[string]any)
-	bridge["bridge"] = kubenode.LabBridge
-	bridge["ipam"] = map[string]any{"type": "host-local", "subnet": kubenode.LabSubnet}
+	bridge["bridge"] = br
+	bridge["ipam"] = map[string]any{"type": "host-local", "subnet": subnet}
 	ten, _, err := tenant.Load(top.TenantPath())
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@
 // cluster's default network from the pinned CNI plugins (bridge,
 // host-local, loopback) on a bridge of its own, and net1 where a Pod's
 // networks annotation names a NetworkAttachmentDefinition (the lab
-// network; LabBridge and LabSubnet are the node's for it). The Pods'
+// network; LabNetwork is the node's for it). The Pods'
 // sandbox image is built FROM scratch from ./pause, since
 // registry.k8s.io cannot be reached; every other image is imported (ctr
 // images import) as well.
@@ -66,15 +66,18 @@ const (
 	Subnet = "100.64.64.0/24"
 )
 
-// The lab network a NetworkAttachmentDefinition on this node should use:
-// a bridge the node accepts forwarded frames on and removes at cleanup
-// (the bridge plugin never deletes a bridge), and a subnet of the lab
-// range apart from the Pods' and from the netns backend's 198.18.0.0/15
-// (another lab on the machine may use any of that).
+// The node's lab network (LabNetwork).
 const (
-	LabBridge = "c2ckn1"
-	LabSubnet = "100.64.65.0/24"
+	labBridge = "c2ckn1"
+	labSubnet = "100.64.65.0/24"
 )
+
+// LabNetwork is the bridge and subnet a NetworkAttachmentDefinition on
+// this node should use: the node accepts forwarded frames on that bridge
+// and removes it at cleanup (the bridge plugin never deletes a bridge),
+// and the subnet is apart from the Pods' and from the netns backend's
+// 198.18.0.0/15 (another lab on the machine may use any of that).
+func (n *Node) LabNetwork() (bridge, subnet string) { return labBridge, labSubnet }
 
 // Node is a running one-node data plane.
 type Node struct {
@@ -389,7 +392,7 @@ func (n *Node) forwardRules() [][]string {
 	comment := []string{"-m", "comment", "--comment", n.Name, "-j", "ACCEPT"}
 	return [][]string{
 		append([]string{"FORWARD", "-i", Bridge, "-o", Bridge, "-s", Subnet, "-d", Subnet}, comment...),
-		append([]string{"FORWARD", "-i", LabBridge, "-o", LabBridge, "-s", LabSubnet, "-d", LabSubnet}, comment...),
+		append([]string{"FORWARD", "-i", labBridge, "-o", labBridge, "-s", labSubnet, "-d", labSubnet}, comment...),
 	}
 }
 
@@ -654,7 +657,7 @@ func (n *Node) cleanup(t testing.TB) {
 		n.procs[i].stop()
 	}
 	errs = append(errs, n.removePodNetns(t), n.closeForward(ctx))
-	for _, br := range []string{Bridge, LabBridge} {
+	for _, br := range []string{Bridge, labBridge} {
 		if _, err := net.InterfaceByName(br); err == nil {
 			if out, err := exec.Command("ip", "link", "del", br).CombinedOutput(); err != nil {
 				errs = append(errs, fmt.Errorf("kubenode: ip link del %s: %w: %s", br, err, out))
