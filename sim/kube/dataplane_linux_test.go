@@ -43,26 +43,8 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	top, err := topology.Load("../../topologies/single-site.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	top.Nodes = slices.DeleteFunc(top.Nodes, func(n topology.Node) bool {
-		return n.Name != "broker" && n.Name != "admin" && n.Name != "desktop-linux"
-	})
-	ten, _, err := tenant.Load(top.TenantPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := lab.NewRunID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := FromTopologyWith(top, ten.Policy(), id, ref, Options{PodNetwork: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Plan.PullPolicy = "Never" // nothing can be pulled here: the image was imported
+	top := loadNodes(t, "single-site.yaml", "broker", "admin", "desktop-linux")
+	id, l := planOnNode(t, top, ref, Options{PodNetwork: true})
 	o, err := Build(l.Plan)
 	if err != nil {
 		t.Fatal(err)
@@ -161,17 +143,29 @@ func TestAppConnectorRelaysOnNet1OnARealKubelet(t *testing.T) {
 // machine), the broker found by a host alias.
 func net1Lab(t *testing.T, image string, node *kubenode.Node) (string, Lab) {
 	t.Helper()
-	top, err := topology.Load("../../topologies/two-sites-wan.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	top.Nodes = slices.DeleteFunc(top.Nodes, func(n topology.Node) bool {
-		return n.Name != "broker" && n.Name != "admin" && n.Name != "dc-connector"
-	})
+	top := loadNodes(t, "two-sites-wan.yaml", "broker", "admin", "dc-connector")
 	br, subnet := node.LabNetwork()
 	bridge := top.Network.CNI["plugins"].([]any)[0].(map[string]any)
 	bridge["bridge"] = br
 	bridge["ipam"] = map[string]any{"type": "host-local", "subnet": subnet}
+	return planOnNode(t, top, image, Options{NoClusterDNS: true})
+}
+
+// loadNodes loads topologies/NAME with only the named nodes.
+func loadNodes(t *testing.T, name string, keep ...string) *topology.Topology {
+	t.Helper()
+	top, err := topology.Load("../../topologies/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top.Nodes = slices.DeleteFunc(top.Nodes, func(n topology.Node) bool { return !slices.Contains(keep, n.Name) })
+	return top
+}
+
+// planOnNode plans top for a new run with its own tenant, its Pods on the
+// image imported onto kubenode's node.
+func planOnNode(t *testing.T, top *topology.Topology, image string, opts Options) (string, Lab) {
+	t.Helper()
 	ten, _, err := tenant.Load(top.TenantPath())
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +174,7 @@ func net1Lab(t *testing.T, image string, node *kubenode.Node) (string, Lab) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := FromTopologyWith(top, ten.Policy(), id, image, Options{NoClusterDNS: true})
+	l, err := FromTopologyWith(top, ten.Policy(), id, image, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
