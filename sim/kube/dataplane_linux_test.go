@@ -45,21 +45,8 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 
 	top := loadNodes(t, "single-site.yaml", "broker", "admin", "desktop-linux")
 	id, l := planOnNode(t, top, ref, Options{PodNetwork: true})
-	o, err := Build(l.Plan)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := connect(t, env)
-	t.Cleanup(func() { deleteQuietly(c, id) })
-	start := time.Now()
-	if err := c.Create(ctx, o); err != nil {
-		t.Fatal(err)
-	}
-	states, err := c.Wait(ctx, id, len(o.Pods), Ready)
-	if err != nil {
-		t.Fatalf("%v: %s", err, describe(ctx, c, id, states))
-	}
-	t.Logf("3 Pods Ready on the kubelet in %v", time.Since(start).Round(time.Millisecond))
+	createReady(ctx, t, c, node, l.Plan)
 
 	admin, err := c.core.Pods(Namespace(id)).Get(ctx, "admin", metav1.GetOptions{})
 	if err != nil {
@@ -72,13 +59,7 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 		t.Fatalf("%v\nthe Pods' logs:\n%s", err, node.Logs())
 	}
 
-	if err := c.Delete(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	assertGone(ctx, t, c, id)
-	if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
-		t.Fatalf("after the run's namespace was deleted: %v", err)
-	}
+	deleteFromNode(ctx, t, c, node, id)
 }
 
 // TestAppConnectorRelaysOnNet1OnARealKubelet runs a lab with its lab
@@ -103,20 +84,7 @@ func TestAppConnectorRelaysOnNet1OnARealKubelet(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, l := net1Lab(t, ref, node)
-	o, err := Build(l.Plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { deleteQuietly(c, id) })
-	start := time.Now()
-	if err := c.Create(ctx, o); err != nil {
-		t.Fatal(err)
-	}
-	states, err := c.Wait(ctx, id, len(o.Pods), Ready)
-	if err != nil {
-		t.Fatalf("%v: %s\n%s", err, describe(ctx, c, id, states), node.MultusLog())
-	}
-	t.Logf("%d Pods Ready with net1 on the kubelet in %v", len(o.Pods), time.Since(start).Round(time.Millisecond))
+	createReady(ctx, t, c, node, l.Plan)
 	addrs := map[string]string{}
 	for _, m := range l.Plan.Machines {
 		addrs[m.Name] = m.Addr.String()
@@ -128,6 +96,33 @@ func TestAppConnectorRelaysOnNet1OnARealKubelet(t *testing.T) {
 	if err := kubenode.Echo(ctx, socks, "intranet.example.com", 443); err != nil {
 		t.Fatalf("%v\nthe Pods' logs:\n%s", err, node.Logs())
 	}
+	deleteFromNode(ctx, t, c, node, id)
+}
+
+// createReady creates the plan's objects, the run deleted at the test's
+// end whatever happens, and waits until every Pod is Ready on the node.
+func createReady(ctx context.Context, t *testing.T, c *Cluster, node *kubenode.Node, p Plan) {
+	t.Helper()
+	o, err := Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteQuietly(c, p.RunID) })
+	start := time.Now()
+	if err := c.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	states, err := c.Wait(ctx, p.RunID, len(o.Pods), Ready)
+	if err != nil {
+		t.Fatalf("%v: %s\n%s", err, describe(ctx, c, p.RunID, states), node.MultusLog())
+	}
+	t.Logf("%d Pods Ready on the kubelet in %v", len(o.Pods), time.Since(start).Round(time.Millisecond))
+}
+
+// deleteFromNode deletes the run and proves that nothing of it is left:
+// no object on the apiserver, no container on the node.
+func deleteFromNode(ctx context.Context, t *testing.T, c *Cluster, node *kubenode.Node, id string) {
+	t.Helper()
 	if err := c.Delete(ctx, id); err != nil {
 		t.Fatal(err)
 	}
