@@ -67,6 +67,11 @@ type Plan struct {
 	// broker Pod's own address (Cluster.Create) rather than through its
 	// Service, which is still made.
 	PodNetwork bool
+	// AliasBroker: the cluster may have neither DNS nor a Service proxy
+	// (sim/kube/kubenode's one node has Multus but neither), so the Pods
+	// find the broker as on a PodNetwork plan, by a host alias to the
+	// broker Pod's address (Cluster.Create); implied by PodNetwork.
+	AliasBroker bool
 }
 
 // Network is the lab network as Multus sees it.

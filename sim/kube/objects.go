@@ -27,7 +27,7 @@ type Objects struct {
 	Secrets        []*corev1.Secret
 	Services       []*corev1.Service
 	Pods           []*corev1.Pod
-	// BrokerHost, when set (a PodNetwork plan), is the name the Pods dial
+	// BrokerHost, when set (Plan.PodNetwork or AliasBroker), is the name the Pods dial
 	// the broker by: Create starts the broker's Pod first and gives the
 	// others a host alias from this name to its address.
 	BrokerHost string
@@ -49,9 +49,10 @@ func Build(p Plan) (Objects, error) {
 		Namespace:      &corev1.Namespace{ObjectMeta: p.meta(ns, "")},
 		ServiceAccount: &corev1.ServiceAccount{ObjectMeta: p.meta(serviceAccount, ns), AutomountServiceAccountToken: new(false)},
 	}
-	if p.PodNetwork {
+	if p.PodNetwork || p.AliasBroker {
 		o.BrokerHost = BrokerHost(p.RunID)
-	} else {
+	}
+	if !p.PodNetwork {
 		nad, err := p.nad(ns)
 		if err != nil {
 			return Objects{}, err

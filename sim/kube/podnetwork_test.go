@@ -87,3 +87,40 @@ func TestPodNetworkRefusesAppConnectors(t *testing.T) {
 		t.Fatalf("%s has no App Connector; the test needs one", top.Path)
 	}
 }
+
+// TestNoClusterDNSAliasesTheBrokerOnTheLabNetwork: a Multus plan for a
+// cluster without DNS keeps its NAD and every Pod's net1 address, and
+// names the broker for Create to alias; without the option it does not,
+// and the Pods resolve the Service.
+func TestNoClusterDNSAliasesTheBrokerOnTheLabNetwork(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  Options
+		alias string
+	}{
+		{"cluster DNS", Options{}, ""},
+		{"no cluster DNS", Options{NoClusterDNS: true}, "broker." + testRun + ".svc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, l, err := planTopology(t, "two-sites-wan.yaml", tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := Build(l.Plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.BrokerHost != tc.alias {
+				t.Errorf("BrokerHost %q; want %q", o.BrokerHost, tc.alias)
+			}
+			if len(o.NADs) != 1 {
+				t.Errorf("%d NADs; want the lab network's", len(o.NADs))
+			}
+			for _, p := range o.Pods {
+				if !strings.Contains(p.Annotations[networksAnnotation], `"interface":"net1"`) {
+					t.Errorf("pod %s networks %q; want net1", p.Name, p.Annotations[networksAnnotation])
+				}
+			}
+		})
+	}
+}

@@ -51,6 +51,11 @@ type Options struct {
 	// work (a one-node cluster such as sim/kube/kubenode's). See
 	// Plan.PodNetwork for what changes.
 	PodNetwork bool
+	// NoClusterDNS plans for a cluster whose Pods cannot resolve or reach
+	// the broker's Service (no cluster DNS or no Service proxy): the Pods
+	// find the broker by a host alias instead (Plan.AliasBroker). A
+	// PodNetwork plan always does.
+	NoClusterDNS bool
 }
 
 // PodLoopback is a machine's own address in a PodNetwork plan: inside its
@@ -76,7 +81,7 @@ func FromTopologyWith(top *topology.Topology, pol policy.Config, runID, image st
 		return Lab{}, fmt.Errorf("%s: network.cni: %w", top.Path, err)
 	}
 	b := &planner{runID: runID, pol: pol, prefix: prefix, next: 2}
-	b.plan = Plan{RunID: runID, Image: image, Network: Network{Name: networkName(cni), CNI: cni, Prefix: prefix}}
+	b.plan = Plan{RunID: runID, Image: image, Network: Network{Name: networkName(cni), CNI: cni, Prefix: prefix}, AliasBroker: opts.NoClusterDNS}
 	return b.place(top)
 }
 

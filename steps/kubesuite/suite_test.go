@@ -6,13 +6,14 @@
 // and C2CLAB_KUBETEST_IMAGE; the runner must reach its Pod addresses).
 //
 // It runs a subset, the feature files in subset, so the suite's wall time
-// does not grow by a whole pass; -godog.tags selects scenarios from every
-// file instead. Scenarios the backend cannot run skip with the lab's
+// does not grow by a whole pass; -kubesuite.all runs every file, and
+// -godog.tags selects scenarios from every file instead. Scenarios the backend cannot run skip with the lab's
 // reason (lab.Backend.Supports), never counted passed.
 package kubesuite
 
 import (
 	"context"
+	"flag"
 	"os"
 	"strconv"
 	"testing"
@@ -54,6 +55,11 @@ var subset = []string{
 // -godog.tags=@link-rate (docs/NETWORK.md, Kubernetes).
 const subsetTags = "~@link-rate"
 
+// all runs every feature file, the netns-equivalent suite, instead of the
+// subset: .ci/run does it after go test ./... (docs/NETWORK.md,
+// Kubernetes), which keeps go test's share small.
+var all = flag.Bool("kubesuite.all", false, "run every feature file on the kubernetes backend, not the default subset")
+
 func TestFeaturesKubernetes(t *testing.T) {
 	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
 	spec := lab.KubeSpec{Kubeconfig: env.Kubeconfig, Image: os.Getenv("C2CLAB_KUBETEST_IMAGE")}
@@ -70,6 +76,9 @@ func TestFeaturesKubernetes(t *testing.T) {
 		t.Skip("kubesuite: an external cluster needs C2CLAB_KUBETEST_IMAGE, the c2clab image loaded onto its nodes (ci/kube does both)")
 	}
 	paths, tags := subset, subsetTags
+	if *all {
+		paths, tags = nil, ""
+	}
 	if *stepstest.Tags != "" {
 		paths, tags = nil, *stepstest.Tags
 	}

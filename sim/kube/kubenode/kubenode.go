@@ -1,15 +1,20 @@
 // Package kubenode runs a real one-node data plane for tests, next to the
 // control plane kubetest starts: Debian's containerd (its CRI plugin, on
 // a root, state and socket of the test's own, never the host's or
-// Docker's), the pinned kubelet that ci/kube-build builds, and the
+// Docker's), the pinned kubelet that ci/kube-build builds, and Multus'
+// thin plugin (ci/multus-build) as its CNI: eth0 of every Pod on the
 // cluster's default network from the pinned CNI plugins (bridge,
-// host-local, loopback) on a bridge of its own. The Pods' sandbox image
-// is built FROM scratch from ./pause, since registry.k8s.io cannot be
-// reached; every other image is imported (ctr images import) as well.
+// host-local, loopback) on a bridge of its own, and net1 where a Pod's
+// networks annotation names a NetworkAttachmentDefinition (the lab
+// network; LabNetwork is the node's for it). The Pods'
+// sandbox image is built FROM scratch from ./pause, since
+// registry.k8s.io cannot be reached; every other image is imported (ctr
+// images import) as well.
 //
-// There is no Multus, CoreDNS or kube-proxy on this node: Pods have eth0
-// on the bridge only, no cluster DNS and no Service addresses that lead
-// anywhere (see sim/kube's PodNetwork for a plan that needs none).
+// There is no CoreDNS or kube-proxy on this node: no cluster DNS and no
+// Service addresses that lead anywhere (sim/kube's Options.NoClusterDNS
+// and PodNetwork plan for that). The NAD CRD is the caller's to install
+// (sim/kube.Cluster.InstallNADCRD; this package cannot import sim/kube).
 //
 // Everything it starts is stopped by PID and everything it makes is
 // removed at the test's end: the namespace's Pods first (so the kubelet
@@ -20,6 +25,7 @@ package kubenode
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +65,19 @@ const (
 	Bridge = "c2ckn0"
 	Subnet = "100.64.64.0/24"
 )
+
+// The node's lab network (LabNetwork).
+const (
+	labBridge = "c2ckn1"
+	labSubnet = "100.64.65.0/24"
+)
+
+// LabNetwork is the bridge and subnet a NetworkAttachmentDefinition on
+// this node should use: the node accepts forwarded frames on that bridge
+// and removes it at cleanup (the bridge plugin never deletes a bridge),
+// and the subnet is apart from the Pods' and from the netns backend's
+// 198.18.0.0/15 (another lab on the machine may use any of that).
+func (n *Node) LabNetwork() (bridge, subnet string) { return labBridge, labSubnet }
 
 // Node is a running one-node data plane.
 type Node struct {
@@ -236,25 +255,58 @@ func (n *Node) ctr(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// writeCNI writes the cluster's default network: a bridge with
-// host-local addresses from Subnet, the bridge as the Pods' gateway so the
-// host (the test) reaches them, and no masquerading (nothing leaves the
-// lab range).
+// writeCNI writes the kubelet's CNI config: Multus' thin plugin, the
+// only file in containerd's conf_dir, delegating eth0 to the cluster's
+// default network (podsNetwork) and adding what a Pod's
+// k8s.v1.cni.cncf.io/networks annotation asks for from its
+// NetworkAttachmentDefinition (net1, the lab network). Multus reads the
+// Pod and the NAD from the apiserver with the test's kubeconfig; its
+// caches, plugins and log are the node's, not /var/lib/cni/multus or
+// /opt/cni/bin.
 func (n *Node) writeCNI() error {
 	conf := filepath.Join(n.dir, "cni", "conf")
 	if err := os.MkdirAll(conf, 0o755); err != nil {
 		return err
 	}
-	list := `{"cniVersion":"1.0.0","name":"c2ckn-pods","plugins":[{"type":"bridge","bridge":"` + Bridge +
-		`","isGateway":true,"ipMasq":false,"hairpinMode":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"` + Subnet +
-		`"}]],"dataDir":"` + filepath.Join(n.dir, "cni", "ipam") + `"}}]}`
-	return os.WriteFile(filepath.Join(conf, "10-pods.conflist"), []byte(list), 0o644)
+	var pods map[string]any
+	if err := json.Unmarshal([]byte(n.podsNetwork()), &pods); err != nil {
+		return fmt.Errorf("kubenode: pods network: %w", err)
+	}
+	multus := map[string]any{
+		"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus",
+		"kubeconfig": n.env.Kubeconfig,
+		"binDir":     filepath.Join(n.dir, "cni", "bin"),
+		"cniDir":     filepath.Join(n.dir, "cni", "multus"),
+		"confDir":    filepath.Join(n.dir, "cni", "multus-conf"),
+		"logFile":    filepath.Join(n.dir, "multus.log"), "logLevel": "verbose",
+		"delegates": []any{pods},
+	}
+	data, err := json.Marshal(multus)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(conf, "00-multus.conf"), data, 0o644)
 }
 
-// buildPlugins builds the CNI plugins containerd's CRI calls (loopback for
-// every sandbox's lo) at the version the module pins, with go install
-// outside the module (as sim/kube's attach test does): the main module
-// does not carry the plugins' own dependencies.
+// podsNetwork is the cluster's default network, eth0 of every Pod: a
+// bridge with host-local addresses from Subnet, the bridge as the Pods'
+// gateway so the host (the test) reaches them, and no masquerading
+// (nothing leaves the lab range).
+func (n *Node) podsNetwork() string {
+	return `{"cniVersion":"1.0.0","name":"c2ckn-pods","plugins":[{"type":"bridge","bridge":"` + Bridge +
+		`","isGateway":true,"ipMasq":false,"hairpinMode":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"` + Subnet +
+		`"}]],"dataDir":"` + filepath.Join(n.dir, "cni", "ipam") + `"}}]}`
+}
+
+// cniPlugins are the plugins the node's CNI runs, at the version the
+// module pins: bridge and host-local for eth0, loopback for every
+// sandbox's lo (containerd's CRI calls it), and static, the IPAM sim/kube
+// gives every NetworkAttachmentDefinition (the Pod's ips).
+var cniPlugins = []string{"plugins/main/bridge", "plugins/ipam/host-local", "plugins/main/loopback", "plugins/ipam/static"}
+
+// buildPlugins builds cniPlugins with go install outside the module (as
+// sim/kube's attach test does: the main module does not carry the
+// plugins' own dependencies), and puts Multus beside them (linkMultus).
 func (n *Node) buildPlugins(ctx context.Context) error {
 	version, err := netlab.PluginsVersion()
 	if err != nil {
@@ -262,7 +314,7 @@ func (n *Node) buildPlugins(ctx context.Context) error {
 	}
 	bin := filepath.Join(n.dir, "cni", "bin")
 	args := []string{"install", "-trimpath"}
-	for _, p := range []string{"plugins/main/bridge", "plugins/ipam/host-local", "plugins/main/loopback"} {
+	for _, p := range cniPlugins {
 		args = append(args, netlab.PluginsModule+"/"+p+"@"+version)
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
@@ -271,7 +323,26 @@ func (n *Node) buildPlugins(ctx context.Context) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("kubenode: go %s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
-	return nil
+	return n.linkMultus(bin)
+}
+
+// linkMultus puts Multus' thin plugin into the node's CNI bin directory as
+// "multus", built by ci/multus-build (which holds its version and says why
+// it is built apart from ci/kubebin); built once per machine, it answers
+// at once afterwards (.ci/run builds it before the tests).
+func (n *Node) linkMultus(bin string) error {
+	// Its own time: cold, the build takes minutes, more than Start's.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(moduleDir(), "ci", "multus-build"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("kubenode: ci/multus-build: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return os.Symlink(lines[len(lines)-1], filepath.Join(bin, "multus"))
 }
 
 // goCmd runs the go command in this module (the source tree of the test).
@@ -311,14 +382,18 @@ func (n *Node) importPause(ctx context.Context) error {
 	return n.Import(ctx, archive)
 }
 
-// forwardRule accepts Pod-to-Pod traffic on the node's bridge. It is
-// needed where br_netfilter passes bridged frames through iptables and the
-// FORWARD policy is DROP (any host running Docker, this one included:
-// without it the agents' dials of the broker's Pod time out); the comment
-// names the node so that its cleanup removes exactly this rule.
-func (n *Node) forwardRule() []string {
-	return []string{"FORWARD", "-i", Bridge, "-o", Bridge, "-s", Subnet, "-d", Subnet,
-		"-m", "comment", "--comment", n.Name, "-j", "ACCEPT"}
+// forwardRules accept Pod-to-Pod traffic on the node's bridges, the
+// Pods' (eth0) and the lab network's (net1). They are needed where
+// br_netfilter passes bridged frames through iptables and the FORWARD
+// policy is DROP (any host running Docker, this one included: without
+// them the agents' dials of the broker's Pod time out); the comment
+// names the node so that its cleanup removes exactly these rules.
+func (n *Node) forwardRules() [][]string {
+	comment := []string{"-m", "comment", "--comment", n.Name, "-j", "ACCEPT"}
+	return [][]string{
+		append([]string{"FORWARD", "-i", Bridge, "-o", Bridge, "-s", Subnet, "-d", Subnet}, comment...),
+		append([]string{"FORWARD", "-i", labBridge, "-o", labBridge, "-s", labSubnet, "-d", labSubnet}, comment...),
+	}
 }
 
 func (n *Node) openForward(ctx context.Context) error {
@@ -327,14 +402,23 @@ func (n *Node) openForward(ctx context.Context) error {
 		return nil // no iptables, no FORWARD policy to open
 	}
 	n.forward = true
-	return iptables(ctx, append([]string{"-I"}, n.forwardRule()...)...)
+	for _, r := range n.forwardRules() {
+		if err := iptables(ctx, append([]string{"-I"}, r...)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (n *Node) closeForward(ctx context.Context) error {
 	if !n.forward {
 		return nil
 	}
-	return iptables(ctx, append([]string{"-D"}, n.forwardRule()...)...)
+	var errs []error
+	for _, r := range n.forwardRules() {
+		errs = append(errs, iptables(ctx, append([]string{"-D"}, r...)...))
+	}
+	return errors.Join(errs...)
 }
 
 func iptables(ctx context.Context, args ...string) error {
@@ -573,9 +657,11 @@ func (n *Node) cleanup(t testing.TB) {
 		n.procs[i].stop()
 	}
 	errs = append(errs, n.removePodNetns(t), n.closeForward(ctx))
-	if _, err := net.InterfaceByName(Bridge); err == nil {
-		if out, err := exec.Command("ip", "link", "del", Bridge).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("kubenode: ip link del %s: %w: %s", Bridge, err, out))
+	for _, br := range []string{Bridge, labBridge} {
+		if _, err := net.InterfaceByName(br); err == nil {
+			if out, err := exec.Command("ip", "link", "del", br).CombinedOutput(); err != nil {
+				errs = append(errs, fmt.Errorf("kubenode: ip link del %s: %w: %s", br, err, out))
+			}
 		}
 	}
 	errs = append(errs, removeCgroups(), unmountUnder(n.dir))
@@ -590,7 +676,7 @@ func (n *Node) cleanup(t testing.TB) {
 		t.Errorf("kubenode: cleanup: %v", err)
 	}
 	if t.Failed() {
-		for _, name := range []string{"kubelet", "containerd"} {
+		for _, name := range []string{"kubelet", "containerd", "multus"} {
 			t.Logf("--- %s log (last lines):\n%s", name, kubetest.Tail(filepath.Join(n.dir, name+".log"), 40))
 		}
 	}
@@ -797,4 +883,10 @@ func Echo(ctx context.Context, socks, fqdn string, port uint16) error {
 		return fmt.Errorf("echo through the relay: got %q, %v; want %q", got, err, msg)
 	}
 	return nil
+}
+
+// MultusLog returns the last lines of Multus' log, for a failed test to
+// show why a Pod got no network.
+func (n *Node) MultusLog() string {
+	return "--- multus.log:\n" + kubetest.Tail(filepath.Join(n.dir, "multus.log"), 30)
 }
