@@ -84,8 +84,9 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
   # from a script:
   run=$(c2clab lab up -d --json topologies/single-site.yaml | jq -r .run)
   c2clab lab down "$run"
-  # on a cluster whose nodes hold the image (c2clab image save, then ctr images import):
-  c2clab lab up --backend kubernetes --image c2clab/c2clab:dev --pull-policy Never topologies/two-sites-wan.yaml`,
+  # on a cluster whose nodes hold the image (c2clab image save -o c2clab.tar, then
+  # kind load image-archive c2clab.tar or ctr -n k8s.io images import c2clab.tar):
+  c2clab lab up --backend kubernetes --pull-policy Never topologies/two-sites-wan.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := planLab(f, args)

@@ -182,3 +182,22 @@ func deleteQuietly(c *kube.Cluster, runID string) {
 	defer cancel()
 	c.Delete(ctx, runID)
 }
+
+// TestDetachedKubeLabGetsTheClusterFlags: lab up --detach's own process is
+// told the cluster and image, on the kubernetes backend only.
+func TestDetachedKubeLabGetsTheClusterFlags(t *testing.T) {
+	f := labUpFlags{backend: kube.Backend, kube: kubeFlags{kubeconfig: "/k/config", image: "c2clab/c2clab:x", pullPolicy: "Never"}}
+	got := strings.Join(childArgs(f, []string{"top.yaml"}), " ")
+	for _, want := range []string{"--backend kubernetes top.yaml", "--kubeconfig /k/config", "--image c2clab/c2clab:x", "--pull-policy Never"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("child's args %q lack %q", got, want)
+		}
+	}
+	if strings.Contains(got, "--context") {
+		t.Errorf("child's args %q name a context none was given", got)
+	}
+	f.backend = lab.BackendNetns
+	if got := strings.Join(childArgs(f, nil), " "); strings.Contains(got, "--image") {
+		t.Errorf("netns child's args %q carry the kubernetes flags", got)
+	}
+}
