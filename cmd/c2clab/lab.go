@@ -56,9 +56,18 @@ namespace; then print every node, its address and how to reach it.
 The lab comes from a topology file (topologies/*.yaml: nodes, the tenant,
 App Connectors and their app servers) or from --tenant and --device files.
 Link impairments (rate, delay, jitter, loss) of agents' devices are applied
-on the netns backend by the lab's user-space link emulator; on loopback there
-is no link, so a topology with impaired links is refused unless
---ignore-links runs it unimpaired.
+on the netns backend by the lab's user-space link emulator (on kubernetes,
+by the same emulator inside the device's Pod); on loopback there is no
+link, so a topology with impaired links is refused unless --ignore-links
+runs it unimpaired.
+
+With --backend kubernetes every machine is a Pod of a namespace named by
+the run ID on the cluster --kubeconfig names, running --image's machine
+process, which starts the machine's nodes as the lab asks, as "c2clab test
+--backend kubernetes" does; the table gives the Pods' addresses, so this
+process must route the cluster's Pod network (run it on a node). Ctrl-C or
+"lab down RUN" deletes the namespace; "lab down --backend kubernetes --all"
+removes the namespaces of runs whose lab up crashed.
 
 With --detach (-d) the lab runs in a process of its own (in its own session,
 so closing the shell does not stop it); lab up prints the table once every
@@ -74,12 +83,12 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
   nc -X 5 -x ADMIN_SOCKS5 desktop-10B38-AC.example.com 3389
   # from a script:
   run=$(c2clab lab up -d --json topologies/single-site.yaml | jq -r .run)
-  c2clab lab down "$run"`,
+  c2clab lab down "$run"
+  # on a cluster whose nodes hold the image (c2clab image save -o c2clab.tar, then
+  # kind load image-archive c2clab.tar or ctr -n k8s.io images import c2clab.tar):
+  c2clab lab up --backend kubernetes --pull-policy Never topologies/two-sites-wan.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.backend == kube.Backend {
-				return labUpKube(cmd, f, args)
-			}
 			plan, err := planLab(f, args)
 			if err != nil {
 				return badInput(err)
@@ -127,7 +136,7 @@ func labUp(cmd *cobra.Command, plan lab.Plan, f labUpFlags) (err error) {
 			}
 		}()
 	}
-	l, err := lab.Start(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: lab.Backend(f.backend)}, plan)
+	l, err := lab.Start(ctx, lab.Spec{Command: []string{exe, "node"}, Backend: lab.Backend(f.backend), Kube: f.kube.spec()}, plan)
 	if err != nil {
 		return failed(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/c2clab/c2clab/sim/kube"
 )
 
 // detachedChildFlag is the hidden flag of the process a detached lab up
@@ -81,6 +83,9 @@ func childArgs(f labUpFlags, args []string) []string {
 	}
 	if f.ignoreLinks {
 		out = append(out, "--ignore-links")
+	}
+	if f.backend == kube.Backend {
+		out = append(out, f.kube.args()...)
 	}
 	return out
 }

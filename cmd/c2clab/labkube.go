@@ -1,54 +1,37 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/c2clab/c2clab/sim/kube"
 	"github.com/c2clab/c2clab/sim/lab"
-	"github.com/c2clab/c2clab/sim/tenant"
-	"github.com/c2clab/c2clab/sim/topology"
 )
 
-// kubeFlags are the kubernetes backend's own flags.
+// kubeFlags are the kubernetes backend's own flags: which cluster, and
+// for lab up and test, which image the machines' Pods run.
 type kubeFlags struct {
 	kubeconfig, context string
 	image, pullPolicy   string
-	wait                string
-	timeout             time.Duration
-	podNetwork          bool
 }
 
+// addKubeFlags adds the cluster's flags; with up also the image's, which
+// lab up and test take alike (both run the suite's Pod layout, sim/lab's
+// kubernetes placer).
 func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags, up bool) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubernetes backend: kubeconfig file; default $KUBECONFIG, then ~/.kube/config, then in-cluster")
 	fs.StringVar(&f.context, "context", "", "kubernetes backend: kubeconfig context; default its current one")
 	if !up {
 		return
 	}
-	fs.StringVar(&f.image, "image", defaultImageRef(), "kubernetes backend: the c2clab image the Pods run (c2clab image save writes it)")
-	fs.StringVar(&f.pullPolicy, "pull-policy", "IfNotPresent", "kubernetes backend: the Pods' imagePullPolicy (IfNotPresent, Never, Always)")
-	fs.StringVar(&f.wait, "wait", "ready", "kubernetes backend: wait until every Pod is ready, scheduled (bound to a node) or none")
-	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "kubernetes backend: how long to wait for the Pods")
-	fs.BoolVar(&f.podNetwork, "pod-network", false, "kubernetes backend: the cluster's Pod network only, for a cluster without Multus: no lab network, each machine at 127.0.0.2 in its Pod, the broker found by a host alias to its Pod; App Connectors refused")
-}
-
-// addKubeRunFlags adds the flags of a suite run on the kubernetes backend
-// (test): the cluster and the image, as lab up names them.
-func addKubeRunFlags(fs *pflag.FlagSet, f *kubeFlags) {
-	addKubeFlags(fs, f, false)
 	fs.StringVar(&f.image, "image", defaultImageRef(), "kubernetes backend: the c2clab image the Pods run, on the cluster's nodes or pullable (c2clab image save writes it)")
 	fs.StringVar(&f.pullPolicy, "pull-policy", "IfNotPresent", "kubernetes backend: the Pods' imagePullPolicy (IfNotPresent, Never, Always)")
 }
@@ -58,125 +41,15 @@ func (f kubeFlags) spec() lab.KubeSpec {
 	return lab.KubeSpec{Kubeconfig: f.kubeconfig, Context: f.context, Image: f.image, PullPolicy: f.pullPolicy}
 }
 
-func (f kubeFlags) until() (kube.Until, bool, error) {
-	switch f.wait {
-	case "ready":
-		return kube.Ready, true, nil
-	case "scheduled":
-		return kube.Scheduled, true, nil
-	case "none":
-		return 0, false, nil
-	}
-	return 0, false, fmt.Errorf("--wait %q: want ready, scheduled or none", f.wait)
-}
-
-func owner() string {
-	h, _ := os.Hostname()
-	return h + "/" + strconv.Itoa(os.Getpid())
-}
-
-// planKube plans a topology's lab for the cluster, refusing what this
-// backend does not do rather than running something else silently.
-func planKube(f labUpFlags, args []string) (kube.Lab, *topology.Topology, error) {
-	if len(args) != 1 {
-		return kube.Lab{}, nil, errors.New("lab up --backend kubernetes: give a topology file (the backend places its sites onto nodes)")
-	}
-	if len(f.devices) > 0 {
-		return kube.Lab{}, nil, errors.New("lab up --backend kubernetes: --device is not taken; list the devices in the topology")
-	}
-	top, err := topology.Load(args[0])
-	if err != nil {
-		return kube.Lab{}, nil, err
-	}
-	for _, n := range top.Nodes {
-		if n.Link.Impaired() && !f.ignoreLinks {
-			return kube.Lab{}, nil, fmt.Errorf("%s: node %q has an impaired link; the kubernetes backend does not apply link impairments in this build (docs/NETWORK.md): rerun with --ignore-links to run it unimpaired, or use --backend netns", args[0], n.Name)
+// args are the flags again, for lab up --detach's own process.
+func (f kubeFlags) args() []string {
+	var out []string
+	for _, kv := range [][2]string{{"kubeconfig", f.kubeconfig}, {"context", f.context}, {"image", f.image}, {"pull-policy", f.pullPolicy}} {
+		if kv[1] != "" {
+			out = append(out, "--"+kv[0], kv[1])
 		}
 	}
-	tenantPath := f.tenant
-	if tenantPath == "" {
-		tenantPath = top.TenantPath()
-	}
-	t, _, err := tenant.Load(tenantPath)
-	if err != nil {
-		return kube.Lab{}, nil, err
-	}
-	id, err := lab.NewRunID()
-	if err != nil {
-		return kube.Lab{}, nil, err
-	}
-	l, err := kube.FromTopologyWith(top, t.Policy(), id, f.kube.image, kube.Options{PodNetwork: f.kube.podNetwork})
-	l.Plan.PullPolicy = f.kube.pullPolicy
-	return l, top, err
-}
-
-func labUpKube(cmd *cobra.Command, f labUpFlags, args []string) error {
-	until, wait, err := f.kube.until()
-	if err != nil {
-		return badInput(err)
-	}
-	l, _, err := planKube(f, args)
-	if err != nil {
-		return badInput(err)
-	}
-	objs, err := kube.Build(l.Plan)
-	if err != nil {
-		return badInput(err)
-	}
-	objs.Namespace.Annotations = map[string]string{kube.AnnotationOwner: owner()}
-	c, err := kube.Connect(f.kube.kubeconfig, f.kube.context)
-	if err != nil {
-		return failed(err)
-	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "lab %s: creating namespace %s on %s (%d pods)\n", l.Plan.RunID, objs.Namespace.Name, c.Host, len(objs.Pods))
-	defer deleteRun(w, c, l.Plan.RunID)
-	start := time.Now()
-	if err := c.Create(ctx, objs); err != nil {
-		return failed(err)
-	}
-	states := map[string]kube.PodState{}
-	if wait {
-		wctx, cancel := context.WithTimeout(ctx, f.kube.timeout)
-		states, err = c.Wait(wctx, l.Plan.RunID, len(objs.Pods), until)
-		cancel()
-		if err != nil {
-			return failed(fmt.Errorf("lab %s: %w", l.Plan.RunID, err))
-		}
-	}
-	fmt.Fprintf(w, "lab %s up in %v (waited for: %s); Ctrl-C deletes it\n\n", l.Plan.RunID, time.Since(start).Round(time.Millisecond), f.kube.wait)
-	printKubeLab(w, l, states)
-	<-ctx.Done()
-	return nil
-}
-
-// deleteRun deletes the run's namespace, whatever stopped the lab.
-func deleteRun(w io.Writer, c *kube.Cluster, runID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	fmt.Fprintf(w, "deleting lab %s (namespace %s)\n", runID, kube.Namespace(runID))
-	if err := c.Delete(ctx, runID); err != nil {
-		fmt.Fprintf(w, "%v; c2clab lab down --backend kubernetes %s retries\n", err, runID)
-	}
-}
-
-func printKubeLab(w io.Writer, l kube.Lab, states map[string]kube.PodState) {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MACHINE\tROLE\tSITE\tLAB ADDRESS\tNODE\tPHASE")
-	for _, m := range l.Plan.Machines {
-		s := states[m.Name]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Role, orDash(m.Site), m.Addr, orDash(s.Node), orDash(string(s.Phase)))
-	}
-	tw.Flush()
-	ns := kube.Namespace(l.Plan.RunID)
-	fmt.Fprintf(w, "\nbroker admin API: kubectl -n %s port-forward svc/broker %d, then\n  curl -H 'Authorization: Bearer %s' http://127.0.0.1:%d/api/v1/userStatus\n", ns, kube.PortAdmin, l.AdminToken, kube.PortAdmin)
-	if l.Plan.PodNetwork {
-		fmt.Fprintf(w, "an agent's SOCKS5 listens on port %d of its Pod's address (kubectl -n %s get pods -o wide)\n", kube.PortSOCKS, ns)
-		return
-	}
-	fmt.Fprintf(w, "an agent's SOCKS5 listens on its lab address, port %d, for machines on the lab network\n", kube.PortSOCKS)
+	return out
 }
 
 // labDownKube removes runs from the cluster: the named ones, or with all

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"os"
 	"os/exec"
@@ -12,8 +11,13 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/c2clab/c2clab/sim/kube"
 	"github.com/c2clab/c2clab/sim/kube/kubetest"
+	"github.com/c2clab/c2clab/sim/lab"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the command writes it.
@@ -59,7 +63,7 @@ func startLabUp(ctx context.Context, t *testing.T, failLogs func() string, args 
 		root.SetArgs(append([]string{"lab", "up"}, args...))
 		u.done <- root.ExecuteContext(upCtx)
 	}()
-	for !strings.Contains(u.out.String(), "Ctrl-C deletes it") {
+	for !strings.Contains(u.out.String(), "Ctrl-C stops it") {
 		select {
 		case err := <-u.done:
 			u.once.Do(func() { u.err = err })
@@ -80,38 +84,6 @@ func (u *backgroundLabUp) stop() error {
 }
 
 func noLogs() string { return "" }
-
-// TestLabUpKubernetesCreatesAndDeletesTheWANLab runs the README's command,
-// lab up --backend kubernetes topologies/two-sites-wan.yaml, against a
-// real apiserver with a scheduler and a kwok node, and proves that the
-// run's objects are there while it is up and all gone after Ctrl-C.
-func TestLabUpKubernetesCreatesAndDeletesTheWANLab(t *testing.T) {
-	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true, Scheduler: true, KWOK: true}, true)
-	env.AddNodes(ctx, t, map[string]map[string]string{"kwok-0": {"type": "kwok"}})
-	u := startLabUp(ctx, t, noLogs, "--backend", "kubernetes", "--ignore-links", "--kubeconfig", env.Kubeconfig,
-		"--image", cmp.Or(os.Getenv("C2CLAB_KUBETEST_IMAGE"), "c2clab/c2clab:test"), "../../topologies/two-sites-wan.yaml")
-	runs, err := c.Runs(ctx)
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("runs on the cluster while up: %v, %v", runs, err)
-	}
-	left, err := c.Left(ctx, runs[0].ID)
-	if err != nil || left["pods"] != 6 || left["networks"] != 1 || left["services"] != 1 || left["secrets"] != 6 {
-		t.Errorf("while up, the run has %v, %v; want 6 pods and secrets, the network and the broker service", left, err)
-	}
-	t.Logf("lab up printed:\n%s", u.out)
-	if err := u.stop(); err != nil {
-		t.Fatalf("lab up: %v\n%s", err, u.out)
-	}
-	left, err = c.Left(ctx, runs[0].ID)
-	for kind, n := range left {
-		if n != 0 {
-			t.Errorf("after lab up ended: %d %s of %s left", n, kind, runs[0].ID)
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // testCluster starts the pinned control plane with opts and returns it with
 // a 3-minute context (cancelled at cleanup) and a client of the backend;
@@ -144,8 +116,8 @@ func TestLabDownKubernetesAllRemovesCrashedRunsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
-	crashed := leaveRun(ctx, t, c, host+"/"+strconv.Itoa(dead.Process.Pid))
-	foreign := leaveRun(ctx, t, c, "another-host/1")
+	crashed := leaveRun(ctx, t, env, c, host+"/"+strconv.Itoa(dead.Process.Pid))
+	foreign := leaveRun(ctx, t, env, c, "another-host/1")
 	down := func(args ...string) string {
 		var out bytes.Buffer
 		root := newRootCmd()
@@ -166,24 +138,26 @@ func TestLabDownKubernetesAllRemovesCrashedRunsOnly(t *testing.T) {
 	assertRuns(ctx, t, c)
 }
 
-// leaveRun creates the objects of a run of two-sites-wan owned by owner,
-// as a lab up that died would leave them, and returns its ID.
-func leaveRun(ctx context.Context, t *testing.T, c *kube.Cluster, owner string) string {
+// leaveRun leaves what a lab up on the cluster that died leaves there, a
+// run's namespace labelled with its ID and annotated with owner (sim/lab's
+// kubernetes placer makes it so), and returns the run's ID.
+func leaveRun(ctx context.Context, t *testing.T, env *kubetest.Env, c *kube.Cluster, owner string) string {
 	t.Helper()
-	l, _, err := planKube(labUpFlags{ignoreLinks: true, kube: kubeFlags{image: "c2clab/c2clab:test"}}, []string{"../../topologies/two-sites-wan.yaml"})
+	id, err := lab.NewRunID()
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := kube.Build(l.Plan)
+	cs, err := kubernetes.NewForConfig(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Namespace.Annotations = map[string]string{kube.AnnotationOwner: owner}
-	t.Cleanup(func() { deleteQuietly(c, l.Plan.RunID) })
-	if err := c.Create(ctx, o); err != nil {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: id, Labels: map[string]string{lab.KubeLabelRun: id},
+		Annotations: map[string]string{lab.KubeAnnotationOwner: owner}}}
+	t.Cleanup(func() { deleteQuietly(c, id) })
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	return l.Plan.RunID
+	return id
 }
 
 func assertRuns(ctx context.Context, t *testing.T, c *kube.Cluster, want ...string) {
@@ -207,4 +181,23 @@ func deleteQuietly(c *kube.Cluster, runID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c.Delete(ctx, runID)
+}
+
+// TestDetachedKubeLabGetsTheClusterFlags: lab up --detach's own process is
+// told the cluster and image, on the kubernetes backend only.
+func TestDetachedKubeLabGetsTheClusterFlags(t *testing.T) {
+	f := labUpFlags{backend: kube.Backend, kube: kubeFlags{kubeconfig: "/k/config", image: "c2clab/c2clab:x", pullPolicy: "Never"}}
+	got := strings.Join(childArgs(f, []string{"top.yaml"}), " ")
+	for _, want := range []string{"--backend kubernetes top.yaml", "--kubeconfig /k/config", "--image c2clab/c2clab:x", "--pull-policy Never"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("child's args %q lack %q", got, want)
+		}
+	}
+	if strings.Contains(got, "--context") {
+		t.Errorf("child's args %q name a context none was given", got)
+	}
+	f.backend = lab.BackendNetns
+	if got := strings.Join(childArgs(f, nil), " "); strings.Contains(got, "--image") {
+		t.Errorf("netns child's args %q carry the kubernetes flags", got)
+	}
 }

@@ -104,7 +104,7 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 	fl.IntVar(&f.concurrency, "concurrency", 0, concurrencyUsage)
 	fl.StringVar(&f.agentCmd, "agent-cmd", "", "run every agent as this program (a vendor's; local and netns backends)")
 	fl.StringVar(&f.agentImage, "agent-image", "", "run every agent from this local Docker image (a vendor's; container backend)")
-	addKubeRunFlags(fl, &f.kube)
+	addKubeFlags(fl, &f.kube, true)
 	return cmd
 }
 

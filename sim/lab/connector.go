@@ -26,7 +26,7 @@ func (l *Lab) AddAppConnector(ctx context.Context, tenantID, name string, server
 	}
 	hosts := map[string]string{}
 	for i, app := range apps {
-		appName := fmt.Sprintf("%s-app%d", name, i+1)
+		appName := appServerName(name, i)
 		h, err := l.placer.place(ctx, appName)
 		if err != nil {
 			return err
@@ -52,4 +52,10 @@ func (l *Lab) AddAppConnector(ctx context.Context, tenantID, name string, server
 	}
 	_, err = l.start(ctx, h, name, "connector", cfg)
 	return err
+}
+
+// appServerName is the machine name of an App Connector's i-th app server
+// (from 0), which a topology's site places with its connector.
+func appServerName(connector string, i int) string {
+	return fmt.Sprintf("%s-app%d", connector, i+1)
 }

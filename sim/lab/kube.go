@@ -21,6 +21,10 @@ type KubeSpec struct {
 	Image string
 	// PullPolicy is the Pods' image pull policy; empty means IfNotPresent.
 	PullPolicy string
+	// NodeSelectors put machines, by name, onto the cluster's nodes whose
+	// labels match (a topology's sites: Plan.NodeSelectors); a machine
+	// not named goes onto any node.
+	NodeSelectors map[string]map[string]string
 }
 
 // Labels and the annotation of the run's namespace: the same keys as

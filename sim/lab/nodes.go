@@ -80,8 +80,12 @@ func (l *Lab) issueAt(now time.Time, ca *pki.CA, id pki.Identity, server bool, h
 	return cert, key, nil
 }
 
+// brokerMachine is the broker's machine name, whatever the topology calls
+// its node.
+const brokerMachine = "broker"
+
 func (l *Lab) startBroker(ctx context.Context) error {
-	h, err := l.placer.place(ctx, "broker")
+	h, err := l.placer.place(ctx, brokerMachine)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
 	seq := p.seq
 	p.mu.Unlock()
 	// A device removed and added again keeps its name; its Pod cannot.
-	spec := p.pod(podName(name, seq))
+	spec := p.pod(name, podName(name, seq))
 	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
 	defer cancel()
 	if _, err := p.core.Pods(p.runID).Create(ctx, spec, metav1.CreateOptions{}); err != nil {
@@ -163,14 +163,15 @@ func podName(name string, seq int) string {
 	return s + suffix
 }
 
-// pod is the machine's Pod: one container running the machine process
+// pod is the machine's Pod, named name: one container running the machine process
 // (c2clab node machine), which starts the nodes the lab asks for. /tmp is
 // an emptyDir, since the image is FROM scratch and the run directory's
 // path is under TMPDIR. NET_ADMIN, NET_RAW and SYS_ADMIN let the machine
 // process splice the link emulator into the Pod's link (a new network
 // namespace needs SYS_ADMIN); every Pod gets them, since the lab places a
-// machine before it knows whether its link is impaired.
-func (p *kubePlacer) pod(name string) *corev1.Pod {
+// machine before it knows whether its link is impaired. The machine's
+// site, if it has one, picks its node.
+func (p *kubePlacer) pod(machine, name string) *corev1.Pod {
 	no, grace := false, int64(1)
 	meta := p.meta(name)
 	meta.Labels[kubeLabelMachine] = name
@@ -182,6 +183,7 @@ func (p *kubePlacer) pod(name string) *corev1.Pod {
 			AutomountServiceAccountToken:  &no,
 			TerminationGracePeriodSeconds: &grace,
 			Hostname:                      name,
+			NodeSelector:                  p.spec.NodeSelectors[machine],
 			Containers: []corev1.Container{{
 				Name:            "machine",
 				Image:           p.spec.Image,

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,5 +63,18 @@ func TestShippedLeavesTheNodesOutput(t *testing.T) {
 	}
 	if r := readyArg([]string{"agent", "--config", "c", "--ready-file", "/x/agent.ready"}); r != "/x/agent.ready" {
 		t.Errorf("readyArg = %q", r)
+	}
+}
+
+// TestPodGoesToItsSitesNodes: a machine's Pod carries its site's node
+// selector, and a machine without one none.
+func TestPodGoesToItsSitesNodes(t *testing.T) {
+	sel := map[string]string{"topology.kubernetes.io/region": "eu-west-1"}
+	p := &kubePlacer{runID: "c2c000001", spec: KubeSpec{Image: "c2clab/c2clab:test", NodeSelectors: map[string]map[string]string{"admin": sel}}}
+	if got := p.pod("admin", "admin-2").Spec.NodeSelector; !maps.Equal(got, sel) {
+		t.Errorf("admin's Pod: node selector %v, want %v", got, sel)
+	}
+	if got := p.pod("broker", "broker-1").Spec.NodeSelector; got != nil {
+		t.Errorf("broker's Pod: node selector %v, want none", got)
 	}
 }

@@ -23,6 +23,9 @@ type Plan struct {
 	// Devices start in this order, each once the one before is ready, so
 	// "first" and "later" (HV-6) are their order here.
 	Devices []PlannedDevice
+	// NodeSelectors are the topology's sites by machine name, for
+	// BackendKubernetes (KubeSpec.NodeSelectors, when the spec has none).
+	NodeSelectors map[string]map[string]string
 }
 
 // PlannedConnector is an App Connector and its app servers.
@@ -104,6 +107,7 @@ func (p *Plan) addTopology(f PlanFiles, top *topology.Topology, b Backend, tenan
 				return fmt.Errorf("%s: node %q: link impairments are applied to agents' devices only in this build; rerun with --ignore-links", f.Topology, n.Name)
 			}
 		}
+		p.placeSite(top, n)
 		switch n.Role {
 		case topology.RoleAgent:
 			d := PlannedDevice{Tenant: tenantID, Profile: n.Profile}
@@ -122,6 +126,30 @@ func (p *Plan) addTopology(f PlanFiles, top *topology.Topology, b Backend, tenan
 	return nil
 }
 
+// placeSite records the node selector of n's site, if it has one, under
+// the names its machines get: an agent's is its device's, an App
+// Connector's app servers go with it.
+func (p *Plan) placeSite(top *topology.Topology, n topology.Node) {
+	sel := top.Sites[n.Site].NodeSelector
+	if n.Site == "" || len(sel) == 0 {
+		return
+	}
+	if p.NodeSelectors == nil {
+		p.NodeSelectors = map[string]map[string]string{}
+	}
+	switch n.Role {
+	case topology.RoleAgent:
+		p.NodeSelectors[n.Profile.Name] = sel
+	case topology.RoleConnector:
+		p.NodeSelectors[n.Name] = sel
+		for i := range n.Apps {
+			p.NodeSelectors[appServerName(n.Name, i)] = sel
+		}
+	case topology.RoleBroker:
+		p.NodeSelectors[brokerMachine] = sel
+	}
+}
+
 // Start starts the lab of spec with plan's tenants and network (when spec
 // names none), then its App Connectors, then its devices in order. On an
 // error the lab is closed and nothing is left.
@@ -131,6 +159,9 @@ func Start(ctx context.Context, spec Spec, plan Plan) (*Lab, error) {
 	}
 	if spec.CNIConfig == nil {
 		spec.CNIConfig = plan.CNIConfig
+	}
+	if spec.Kube.NodeSelectors == nil {
+		spec.Kube.NodeSelectors = plan.NodeSelectors
 	}
 	l, err := New(ctx, spec)
 	if err != nil {

@@ -2,6 +2,9 @@ package lab
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -53,5 +56,51 @@ func TestLoadPlan(t *testing.T) {
 	}
 	if _, err := LoadPlan(PlanFiles{}, ""); err == nil {
 		t.Fatal("a plan with neither topology nor tenant was accepted")
+	}
+}
+
+// TestLoadPlanPlacesSites: a topology's sites become node selectors under
+// the names the lab places machines by (the device's for an agent, the
+// connector's for it and its app servers); a machine without a site is
+// not named, so it goes onto any node.
+func TestLoadPlanPlacesSites(t *testing.T) {
+	fx, err := filepath.Abs("../../fixtures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := filepath.Join(t.TempDir(), "sited.yaml")
+	yaml := `name: sited
+tenant: ` + fx + `/tenants/shared-namespace.yaml
+sites:
+  hq: {nodeSelector: {topology.kubernetes.io/region: eu-west-1}}
+  dc: {nodeSelector: {c2clab.io/rack: r2}}
+nodes:
+  - {name: broker, role: broker, site: dc}
+  - {name: admin, role: agent, device: ` + fx + `/devices/admin-win-4.5.yaml, site: hq}
+  - {name: branch-linux, role: agent, device: ` + fx + `/devices/linux-1.4.yaml}
+  - name: dc-connector
+    role: connector
+    site: dc
+    serverGroups: [srv-dc1]
+    apps:
+      - {fqdn: intranet.example.com, services: [{kind: echo, port: 443}]}
+      - {fqdn: wiki.example.com, services: [{kind: echo, port: 443}]}
+`
+	if err := os.WriteFile(top, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadPlan(PlanFiles{Topology: top}, BackendKubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hq := map[string]string{"topology.kubernetes.io/region": "eu-west-1"}
+	dc := map[string]string{"c2clab.io/rack": "r2"}
+	want := map[string]map[string]string{p.Devices[0].Profile.Name: hq, "broker": dc,
+		"dc-connector": dc, "dc-connector-app1": dc, "dc-connector-app2": dc}
+	if !reflect.DeepEqual(p.NodeSelectors, want) {
+		t.Errorf("node selectors %v, want %v", p.NodeSelectors, want)
+	}
+	if _, ok := p.NodeSelectors[p.Devices[1].Profile.Name]; ok {
+		t.Errorf("%s has no site but a node selector", p.Devices[1].Profile.Name)
 	}
 }
