@@ -81,8 +81,8 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if admin.Status.PodIP == "" || !contains(kubenode.Subnet, admin.Status.PodIP) {
-		t.Fatalf("admin's Pod address %q is not on the node's Pod network %s", admin.Status.PodIP, kubenode.Subnet)
+	if admin.Status.PodIP == "" || !contains(node.Subnet, admin.Status.PodIP) {
+		t.Fatalf("admin's Pod address %q is not on the node's Pod network %s", admin.Status.PodIP, node.Subnet)
 	}
 	if err := kubenode.Echo(ctx, net.JoinHostPort(admin.Status.PodIP, strconv.Itoa(PortSOCKS)), "desktop-LNX14-AC.example.com", 7007); err != nil {
 		t.Fatalf("%v\nthe Pods' logs:\n%s", err, node.Logs())
