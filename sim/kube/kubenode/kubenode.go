@@ -62,11 +62,16 @@ type Node struct {
 	// Socket is containerd's CRI and API socket.
 	Socket string
 	// Bridge and Subnet are the Pods' network, the node's slot's
-	// (slotFor: c2ckn0 and 100.64.64.0/24 for the first node running).
+	// (slotFor; slot 0: c2ckn0 and 100.64.64.0/24, as the single node had).
 	Bridge, Subnet string
-	dir            string
-	env            *kubetest.Env
-	procs          []*proc
+	// LabBridge and LabSubnet are the slot's second network, for the lab
+	// network a NetworkAttachmentDefinition on this node puts on net1
+	// (c2ckn1 and 100.64.65.0/24 in slot 0): no node of another slot uses
+	// them.
+	LabBridge, LabSubnet string
+	dir                  string
+	env                  *kubetest.Env
+	procs                []*proc
 	// machine is the node's hold on its slot; the cleanup releases it.
 	machine *machine
 	// forward is set while the node's FORWARD rule is in place.
@@ -159,7 +164,7 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 		t.Fatal(err)
 	}
 	n := &Node{Name: "c2ckn-" + filepath.Base(dir)[len("c2ckn-"):], Socket: filepath.Join(dir, "containerd.sock"), dir: dir, env: env,
-		Bridge: m.slot.bridge, Subnet: m.slot.subnet, machine: m}
+		Bridge: m.slot.bridge, Subnet: m.slot.subnet, LabBridge: m.slot.labBridge, LabSubnet: m.slot.labSubnet, machine: m}
 	n.Name = strings.ToLower(n.Name)
 	t.Cleanup(func() { n.cleanup(t) })
 	if err := makeCgroupRoot(m.slot.cgroupRoot); err != nil {
