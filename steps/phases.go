@@ -36,13 +36,16 @@ func measures(s *godog.Scenario) bool {
 // nodes to start, for registrations, for the engine), so 3 at a time keep
 // 2 cores busy: on a machine at load 25, the loopback suite went from 123 s
 // to 55 s, and a container part from over 600 s (go test's limit) to 275 s
-// with its image built once. netns scenarios gained nothing: the kernel's
-// namespace and link set-up serializes them (one A/B side by side at load
-// 24: 159 s one at a time, 220 s three at a time), so they run one at a
-// time.
+// with its image built once. netns runs 2: three at a time once lost to
+// one (159 s against 220 s at load 24, when each node was a re-exec of the
+// test binary, 40 ms of CPU a start), but with the light c2clab-node the
+// netns suite's 147 scenarios ran 180 s of scenario time in 113 s of wall
+// two at a time (load 13-15), where one at a time cannot take less than
+// their sum (171 s in the run beside it). docs/PERFORMANCE.md, "Suite
+// time".
 func DefaultConcurrency(backend string) int {
 	if backend == lab.BackendNetns {
-		return 1
+		return 2
 	}
 	return 3
 }

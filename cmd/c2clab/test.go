@@ -31,7 +31,7 @@ type testFlags struct {
 
 // concurrencyUsage is the --concurrency flag's help, the same for test and
 // certify.
-const concurrencyUsage = "scenarios run at once, after the timing-sensitive ones ran alone; 0: the backend's default (local and container 3, netns 1)"
+const concurrencyUsage = "scenarios run at once, after the timing-sensitive ones ran alone; 0: the backend's default (local and container 3, netns 2)"
 
 // backendAll runs the suite on every backend, one after the other.
 const backendAll = "all"

@@ -52,8 +52,8 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if admin.Status.PodIP == "" || !contains(kubenode.Subnet, admin.Status.PodIP) {
-		t.Fatalf("admin's Pod address %q is not on the node's Pod network %s", admin.Status.PodIP, kubenode.Subnet)
+	if admin.Status.PodIP == "" || !contains(node.Subnet, admin.Status.PodIP) {
+		t.Fatalf("admin's Pod address %q is not on the node's Pod network %s", admin.Status.PodIP, node.Subnet)
 	}
 	if err := kubenode.Echo(ctx, net.JoinHostPort(admin.Status.PodIP, strconv.Itoa(PortSOCKS)), "desktop-LNX14-AC.example.com", 7007); err != nil {
 		t.Fatalf("%v\nthe Pods' logs:\n%s", err, node.Logs())
@@ -88,7 +88,7 @@ func TestAppConnectorRelaysOnNet1OnARealKubelet(t *testing.T) {
 	addrs := map[string]string{}
 	for _, m := range l.Plan.Machines {
 		addrs[m.Name] = m.Addr.String()
-		if err := assertNet1(ctx, c, id, m.Name, m.Addr.String()); err != nil {
+		if err := assertNet1(ctx, c, id, m.Name, m.Addr.String(), node.Subnet); err != nil {
 			t.Error(err)
 		}
 	}
@@ -179,7 +179,7 @@ func planOnNode(t *testing.T, top *topology.Topology, image string, opts Options
 
 // assertNet1 checks that Multus reported the Pod's net1 with the plan's
 // address (its network-status annotation) and eth0 on the Pod network.
-func assertNet1(ctx context.Context, c *Cluster, id, pod, addr string) error {
+func assertNet1(ctx context.Context, c *Cluster, id, pod, addr, podSubnet string) error {
 	p, err := c.core.Pods(Namespace(id)).Get(ctx, pod, metav1.GetOptions{})
 	if err != nil {
 		return err
@@ -199,11 +199,11 @@ func assertNet1(ctx context.Context, c *Cluster, id, pod, addr string) error {
 		case labInterface:
 			net1 = slices.Equal(s.IPs, []string{addr})
 		case "eth0":
-			eth0 = len(s.IPs) == 1 && contains(kubenode.Subnet, s.IPs[0])
+			eth0 = len(s.IPs) == 1 && contains(podSubnet, s.IPs[0])
 		}
 	}
-	if !net1 || !eth0 || !contains(kubenode.Subnet, p.Status.PodIP) {
-		return fmt.Errorf("pod %s: network-status %s, Pod IP %s; want net1 at %s and eth0 on %s", pod, raw, p.Status.PodIP, addr, kubenode.Subnet)
+	if !net1 || !eth0 || !contains(podSubnet, p.Status.PodIP) {
+		return fmt.Errorf("pod %s: network-status %s, Pod IP %s; want net1 at %s and eth0 on %s", pod, raw, p.Status.PodIP, addr, podSubnet)
 	}
 	return nil
 }

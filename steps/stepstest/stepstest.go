@@ -33,7 +33,7 @@ var (
 	// Tags selects scenarios: go test ./steps -args -godog.tags=@HV-2.
 	Tags        = flag.String("godog.tags", "", "godog tag expression selecting scenarios, e.g. '@HV-2'")
 	seed        = flag.Int64("godog.seed", -1, "scenario order: -1 random (printed), 0 file order, N a fixed seed")
-	concurrency = flag.Int("godog.concurrency", 0, "scenarios run at once, after the timing-sensitive ones (steps.SerialTags) ran alone; 1: one at a time, 0: the backend's default (loopback and container 3, netns 1)")
+	concurrency = flag.Int("godog.concurrency", 0, "scenarios run at once, after the timing-sensitive ones (steps.SerialTags) ran alone; 1: one at a time, 0: the backend's default (loopback and container 3, netns 2)")
 )
 
 // Main is the suite binaries' TestMain: it runs as a lab node when

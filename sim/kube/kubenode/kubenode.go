@@ -16,6 +16,9 @@
 // and PodNetwork plan for that). The NAD CRD is the caller's to install
 // (sim/kube.Cluster.InstallNADCRD; this package cannot import sim/kube).
 //
+// Several nodes run on one machine at once, each in a slot of its own
+// (slot.go): bridges, subnets and a cgroup for its kubelet's Pods.
+//
 // Everything it starts is stopped by PID and everything it makes is
 // removed at the test's end: the namespace's Pods first (so the kubelet
 // tears their sandboxes down), then any container containerd still holds,
@@ -58,26 +61,13 @@ const PauseImage = "c2clab.local/pause:1"
 // Namespace is containerd's namespace for the CRI's images and containers.
 const Namespace = "k8s.io"
 
-// Defaults of the node's own network: the Pods' bridge and subnet. The
-// subnet is in the lab range (100.64.0.0/16) and apart from the Service
-// range kubetest gives the apiserver (100.64.0.0/24).
-const (
-	Bridge = "c2ckn0"
-	Subnet = "100.64.64.0/24"
-)
-
-// The node's lab network (LabNetwork).
-const (
-	labBridge = "c2ckn1"
-	labSubnet = "100.64.65.0/24"
-)
-
 // LabNetwork is the bridge and subnet a NetworkAttachmentDefinition on
-// this node should use: the node accepts forwarded frames on that bridge
-// and removes it at cleanup (the bridge plugin never deletes a bridge),
-// and the subnet is apart from the Pods' and from the netns backend's
+// this node should use, its slot's second network (LabBridge,
+// LabSubnet): the node accepts forwarded frames on that bridge and
+// removes it at cleanup (the bridge plugin never deletes a bridge), and
+// the subnet is apart from the Pods' and from the netns backend's
 // 198.18.0.0/15 (another lab on the machine may use any of that).
-func (n *Node) LabNetwork() (bridge, subnet string) { return labBridge, labSubnet }
+func (n *Node) LabNetwork() (bridge, subnet string) { return n.LabBridge, n.LabSubnet }
 
 // Node is a running one-node data plane.
 type Node struct {
@@ -85,22 +75,28 @@ type Node struct {
 	Name string
 	// Socket is containerd's CRI and API socket.
 	Socket string
-	dir    string
-	env    *kubetest.Env
-	procs  []*proc
+	// Bridge and Subnet are the Pods' network, the node's slot's
+	// (slotFor; slot 0: c2ckn0 and 100.64.64.0/24, as the single node had).
+	Bridge, Subnet string
+	// LabBridge and LabSubnet are the slot's second network, for the lab
+	// network a NetworkAttachmentDefinition on this node puts on net1
+	// (c2ckn1 and 100.64.65.0/24 in slot 0): no node of another slot uses
+	// them.
+	LabBridge, LabSubnet string
+	dir                  string
+	env                  *kubetest.Env
+	procs                []*proc
+	// machine is the node's hold on its slot; the cleanup releases it.
+	machine *machine
 	// forward is set while the node's FORWARD rule is in place.
 	forward bool
-	// hostDirs are those of hostDirs that did not exist at Start.
-	hostDirs []string
-	// podNetnsBefore are the Pod network namespaces (cni-*) that existed
-	// at Start: the others are the node's containerd's.
-	podNetnsBefore map[string]bool
 }
 
 // hostDirs are the host's directories the kubelet and containerd's CRI
 // use whatever their configuration says (the device plugins' socket, the
-// container log links, libcni's result cache); the node removes those it
-// created, the shared cache only if it is empty then. /run/containerd is
+// container log links, libcni's result cache), shared by every node of
+// the machine; the last node out removes those the nodes created, the
+// shared cache only if it is empty then. /run/containerd is
 // left alone: containerd 1.6 keeps every shim's socket in
 // /run/containerd/s, Docker's shims included, so it is not the node's to
 // remove even when the node made it (what the node's shims put there goes
@@ -161,25 +157,33 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 		}
 		t.Skipf("%v", err)
 	}
-	// One node per machine at a time: the bridge and subnet are fixed, and
-	// go test runs packages in parallel, so a second node waits for the
-	// first one's cleanup (the lock goes with the process if it dies).
-	lockMachine(t)
-	if _, err := net.InterfaceByName(Bridge); err == nil {
-		t.Fatalf("kubenode: bridge %s exists: another kubenode runs on this machine, or a crashed one left it (ip link del %s)", Bridge, Bridge)
+	// A slot of the machine's (its bridges, subnets and cgroup), so that
+	// nodes of test binaries that go test runs side by side coexist; when
+	// every slot is taken the node waits (the hold goes with the process
+	// if it dies).
+	waitStart := time.Now()
+	m := claimMachine(t, machineBooks)
+	t.Logf("kubenode: slot %d (bridge %s, %s) after waiting %v for one", m.slot.index, m.slot.bridge, m.slot.subnet, time.Since(waitStart).Round(time.Millisecond))
+	started := time.Now()
+	if _, err := net.InterfaceByName(m.slot.bridge); err == nil {
+		m.release(func(state) error { return nil })
+		t.Fatalf("kubenode: bridge %s exists, yet its slot was free: a crashed kubenode left it (ip link del %s)", m.slot.bridge, m.slot.bridge)
 	}
 	assets, _ := kubetest.Assets()
 	// Short paths: unix sockets are limited to 108 bytes, and t.TempDir's
 	// are long.
 	dir, err := os.MkdirTemp("", "c2ckn-")
 	if err != nil {
+		m.release(func(state) error { return nil })
 		t.Fatal(err)
 	}
-	n := &Node{Name: "c2ckn-" + filepath.Base(dir)[len("c2ckn-"):], Socket: filepath.Join(dir, "containerd.sock"), dir: dir, env: env}
+	n := &Node{Name: "c2ckn-" + filepath.Base(dir)[len("c2ckn-"):], Socket: filepath.Join(dir, "containerd.sock"), dir: dir, env: env,
+		Bridge: m.slot.bridge, Subnet: m.slot.subnet, LabBridge: m.slot.labBridge, LabSubnet: m.slot.labSubnet, machine: m}
 	n.Name = strings.ToLower(n.Name)
-	n.hostDirs = missing(hostDirs)
-	n.podNetnsBefore = podNetns()
 	t.Cleanup(func() { n.cleanup(t) })
+	if err := makeCgroupRoot(m.slot.cgroupRoot); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := n.writeCNI(); err != nil {
@@ -199,26 +203,8 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 	if err := n.waitReady(ctx); err != nil {
 		t.Fatalf("%v\n--- kubelet log:\n%s", err, kubetest.Tail(filepath.Join(dir, "kubelet.log"), 40))
 	}
+	t.Logf("kubenode: node %s Ready %v after its slot", n.Name, time.Since(started).Round(time.Millisecond))
 	return n
-}
-
-// LockFile serialises nodes across test binaries on one machine.
-const LockFile = "/run/c2clab-kubenode.lock"
-
-// lockMachine takes LockFile until the test's end, waiting while another
-// node holds it; registered before the node's cleanup, the release runs
-// after it.
-func lockMachine(t testing.TB) {
-	t.Helper()
-	f, err := os.OpenFile(LockFile, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatalf("kubenode: %v", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		t.Fatalf("kubenode: lock %s: %v", LockFile, err)
-	}
-	t.Cleanup(func() { f.Close() }) // closing the descriptor releases the lock
 }
 
 // Import loads a docker save archive (sim/image.Archive, c2clab image
@@ -293,8 +279,8 @@ func (n *Node) writeCNI() error {
 // gateway so the host (the test) reaches them, and no masquerading
 // (nothing leaves the lab range).
 func (n *Node) podsNetwork() string {
-	return `{"cniVersion":"1.0.0","name":"c2ckn-pods","plugins":[{"type":"bridge","bridge":"` + Bridge +
-		`","isGateway":true,"ipMasq":false,"hairpinMode":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"` + Subnet +
+	return `{"cniVersion":"1.0.0","name":"c2ckn-pods","plugins":[{"type":"bridge","bridge":"` + n.Bridge +
+		`","isGateway":true,"ipMasq":false,"hairpinMode":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"` + n.Subnet +
 		`"}]],"dataDir":"` + filepath.Join(n.dir, "cni", "ipam") + `"}}]}`
 }
 
@@ -391,8 +377,8 @@ func (n *Node) importPause(ctx context.Context) error {
 func (n *Node) forwardRules() [][]string {
 	comment := []string{"-m", "comment", "--comment", n.Name, "-j", "ACCEPT"}
 	return [][]string{
-		append([]string{"FORWARD", "-i", Bridge, "-o", Bridge, "-s", Subnet, "-d", Subnet}, comment...),
-		append([]string{"FORWARD", "-i", labBridge, "-o", labBridge, "-s", labSubnet, "-d", labSubnet}, comment...),
+		append([]string{"FORWARD", "-i", n.Bridge, "-o", n.Bridge, "-s", n.Subnet, "-d", n.Subnet}, comment...),
+		append([]string{"FORWARD", "-i", n.LabBridge, "-o", n.LabBridge, "-s", n.LabSubnet, "-d", n.LabSubnet}, comment...),
 	}
 }
 
@@ -502,12 +488,15 @@ func (n *Node) startContainerd(ctx context.Context, t testing.TB) {
 //   - no swap check, no eviction thresholds a shared, busy disk would
 //     cross, no image garbage collection of the imported images;
 //   - its API on a free loopback port, allowing the apiserver's
-//     cluster-admin (the test's) only.
+//     cluster-admin (the test's) only;
+//   - cgroupRoot the slot's, so that its kubepods hierarchy is apart from
+//     any other node's on the machine (see slot).
 func (n *Node) kubeletConfig(port int) string {
 	return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
 cgroupDriver: cgroupfs
+cgroupRoot: ` + n.machine.slot.cgroupRoot + `
 containerRuntimeEndpoint: unix://` + n.Socket + `
 failSwapOn: false
 podLogsDir: ` + n.dir + `/pod-logs
@@ -656,22 +645,16 @@ func (n *Node) cleanup(t testing.TB) {
 	for i := len(n.procs) - 1; i >= 0; i-- {
 		n.procs[i].stop()
 	}
-	errs = append(errs, n.removePodNetns(t), n.closeForward(ctx))
-	for _, br := range []string{Bridge, labBridge} {
+	errs = append(errs, n.closeForward(ctx))
+	for _, br := range []string{n.Bridge, n.LabBridge} {
 		if _, err := net.InterfaceByName(br); err == nil {
 			if out, err := exec.Command("ip", "link", "del", br).CombinedOutput(); err != nil {
 				errs = append(errs, fmt.Errorf("kubenode: ip link del %s: %w: %s", br, err, out))
 			}
 		}
 	}
-	errs = append(errs, removeCgroups(), unmountUnder(n.dir))
-	for _, d := range n.hostDirs {
-		if sharedDirs[d] {
-			os.Remove(d) // fails, and is kept, when another CNI user put something there
-			continue
-		}
-		errs = append(errs, os.RemoveAll(d))
-	}
+	errs = append(errs, removeCgroups(n.machine.slot.cgroupRoot), unmountUnder(n.dir))
+	errs = append(errs, n.machine.release(func(s state) error { return lastOut(t, s) }))
 	if err := errors.Join(errs...); err != nil {
 		t.Errorf("kubenode: cleanup: %v", err)
 	}
@@ -749,16 +732,32 @@ func podNetns() map[string]bool {
 	return set
 }
 
-// removePodNetns deletes the Pod network namespaces the node's containerd
-// made and left once it was stopped (a sandbox stopped but not removed
-// keeps its namespace; 19 had piled up on the development machine). One
-// that a process still uses is not the node's to delete: an error. The
-// machine lock means no other kubenode makes any meanwhile.
-func (n *Node) removePodNetns(t testing.TB) error {
+// lastOut removes what the machine's nodes share once the last of them
+// is done (s: the machine before the first of them started): the host
+// directories they made and the Pod network namespaces their containerds
+// made and left (a sandbox stopped but not removed keeps its namespace;
+// 19 had piled up on the development machine). While another node runs,
+// its containerd may be making a namespace that no process has entered
+// yet, so an earlier node cannot tell whose one is.
+func lastOut(t testing.TB, s state) error {
+	errs := []error{removePodNetns(t, s.PodNetns)}
+	for _, d := range s.HostDirs {
+		if sharedDirs[d] {
+			os.Remove(d) // fails, and is kept, when another CNI user put something there
+			continue
+		}
+		errs = append(errs, os.RemoveAll(d))
+	}
+	return errors.Join(errs...)
+}
+
+// removePodNetns deletes the Pod network namespaces but those in before.
+// One that a process still uses is not the nodes' to delete: an error.
+func removePodNetns(t testing.TB, before []string) error {
 	var errs []error
 	left := 0
 	for name := range podNetns() {
-		if n.podNetnsBefore[name] {
+		if slices.Contains(before, name) {
 			continue
 		}
 		if pids, _ := exec.Command("ip", "netns", "pids", name).Output(); len(strings.TrimSpace(string(pids))) > 0 {
@@ -777,10 +776,11 @@ func (n *Node) removePodNetns(t testing.TB) error {
 	return errors.Join(errs...)
 }
 
-// removeCgroups removes the kubelet's kubepods hierarchy (cgroupfs
-// driver, cgroup v1: one tree per controller), deepest first.
-func removeCgroups() error {
-	roots, _ := filepath.Glob("/sys/fs/cgroup/*/kubepods")
+// removeCgroups removes the slot's cgroup, root ("/c2cknK"), with the
+// kubelet's kubepods hierarchy under it (cgroupfs driver, cgroup v1: one
+// tree per controller), deepest first.
+func removeCgroups(root string) error {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*" + root)
 	var errs []error
 	for _, root := range roots {
 		var dirs []string
