@@ -23,6 +23,9 @@ const netnsDir = "/var/run/netns"
 // its OS thread that never unlocks: the runtime then ends that thread, so no
 // other goroutine ever runs in the new namespace by accident.
 func createNetns(name string) (string, error) {
+	if err := ShareNetnsDir(); err != nil {
+		return "", err
+	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()

@@ -161,6 +161,12 @@ func Start(t testing.TB, env *kubetest.Env) *Node {
 	// nodes of test binaries that go test runs side by side coexist; when
 	// every slot is taken the node waits (the hold goes with the process
 	// if it dies).
+	// containerd mounts every Pod's network namespace in /var/run/netns;
+	// made a mount point first, no later `ip netns add` binds the
+	// directory over those mounts, which would leave them unremovable.
+	if err := netlab.ShareNetnsDir(); err != nil {
+		t.Fatal(err)
+	}
 	waitStart := time.Now()
 	m := claimMachine(t, machineBooks)
 	t.Logf("kubenode: slot %d (bridge %s, %s) after waiting %v for one", m.slot.index, m.slot.bridge, m.slot.subnet, time.Since(waitStart).Round(time.Millisecond))
