@@ -16,8 +16,11 @@ import (
 const detachedFile = "detached.json"
 
 // stopTimeout bounds how long Stop waits for a detached owner to close its
-// lab (every node gets stopGrace, stopped in reverse order).
-const stopTimeout = 30 * time.Second
+// lab: every node gets stopGrace, stopped in reverse order, and on
+// kubernetes the owner then waits up to kubeTimeout for the run's
+// namespace to go (10 s here; a busier cluster takes longer). An owner
+// that closes quickly is not waited for longer.
+const stopTimeout = 30*time.Second + kubeTimeout
 
 // MarkDetached records that this lab's owner runs detached, with the table
 // it printed.

@@ -1,12 +1,18 @@
 package lab
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // BackendKubernetes runs every machine as a Pod of a run's namespace on
 // the cluster KubeSpec names, its nodes children of the machine process
 // in the Pod (sim/machine); the runner reaches the Pods' addresses
 // directly, so it runs on a node of the cluster or inside its network.
 const BackendKubernetes = "kubernetes"
+
+// kubeTimeout bounds a Pod's way to Running and the namespace's deletion.
+const kubeTimeout = 2 * time.Minute
 
 // KubeSpec configures BackendKubernetes.
 type KubeSpec struct {

@@ -25,9 +25,6 @@ import (
 	"github.com/c2clab/c2clab/sim/pod"
 )
 
-// kubeTimeout bounds a Pod's way to Running and the namespace's deletion.
-const kubeTimeout = 2 * time.Minute
-
 // machineSecret is the run's Secret holding the machine processes' config.
 const machineSecret = "c2clab-machine"
 
