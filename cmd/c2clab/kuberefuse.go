@@ -8,7 +8,8 @@ import (
 
 // refuseKube says why bench (cmd: "bench", "bench ab") does not run with
 // --backend kubernetes when backend names it, and nil otherwise. test and
-// certify run there (sim/lab's kubernetes placer); the bench does not,
+// lab up run there (sim/lab's kubernetes placer; certify refuses through
+// lab.Backend.Supports, for its agent under test); the bench does not,
 // because what it measures is the relay against peer paths that run on
 // the host or in its namespaces (a direct path, a splice relay, socat,
 // iperf3, the routed reference through the broker's kernel), and its CPU
