@@ -278,9 +278,14 @@ func TestStatsOnSignal(t *testing.T) {
 	st := e.stop(t)
 	a := got["atob"]
 	t.Logf("live: %+v; stopped: %+v; lost at the receiver %d", a, st[0], lost)
-	if a.Frames < n || a.Frames != st[0].Frames || a.Dropped != st[0].Dropped {
-		t.Errorf("live atob frames %d dropped %d, stopped frames %d dropped %d, want equal and >= %d frames",
-			a.Frames, a.Dropped, st[0].Frames, st[0].Dropped, n)
+	// Between the report and the stop the kernel may still send a frame
+	// of its own on the line (IPv6 neighbour or router discovery: CI saw
+	// 5,002 live against 5,003 stopped), so the stopped counts may pass
+	// the live ones by a few, never trail them.
+	const stray = 10
+	if a.Frames < n || a.Frames > st[0].Frames || st[0].Frames-a.Frames > stray || a.Dropped > st[0].Dropped {
+		t.Errorf("live atob frames %d dropped %d, stopped frames %d dropped %d: want the live ones to cover the %d sent and the stopped ones to pass them by at most %d frames",
+			a.Frames, a.Dropped, st[0].Frames, st[0].Dropped, n, stray)
 	}
 	if a.Dropped == 0 || lost == 0 {
 		t.Errorf("live atob dropped %d, the receiver missed %d: want both above 0 at 1%% loss", a.Dropped, lost)
