@@ -7,8 +7,9 @@
 //
 // It runs a subset, the feature files in subset, so the suite's wall time
 // does not grow by a whole pass; -kubesuite.all runs every file, and
-// -godog.tags selects scenarios from every file instead. Scenarios the backend cannot run skip with the lab's
-// reason (lab.Backend.Supports), never counted passed.
+// -godog.tags selects scenarios from every file instead. Scenarios the
+// backend cannot run skip with the lab's reason (lab.Backend.Supports),
+// never counted passed.
 package kubesuite
 
 import (
