@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -114,10 +115,13 @@ func TestLaxIgnoresUnknownFieldsOnlyInside(t *testing.T) {
 
 // TestParseScalesLinearly: a file at ZPA's limits has tens of thousands of
 // fields, and Parse once sorted its index after every node (quadratic).
-// Eight times the fields must take well under 64 times as long; linear
-// takes about 8 times. It compares the parsing thread's CPU time, best of
+// Sixteen times the fields must take well under 256 times as long; linear
+// takes about 16 times. It compares the parsing thread's CPU time, best of
 // several runs, which waiting for a core on a busy machine does not grow
-// (wall time did: the ratio passed 24 at load 14-30).
+// (wall time did: the ratio passed 24 at load 14-30). The collector is off
+// while it measures, because a cycle's assist work lands on whichever
+// goroutine allocates: CI once saw 26x for 8x the fields with it on. The
+// bound sits 4x from both linear and quadratic.
 func TestParseScalesLinearly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing comparison; skipped with -short")
@@ -130,6 +134,7 @@ func TestParseScalesLinearly(t *testing.T) {
 		}
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
 		best := time.Duration(1<<63 - 1)
 		for range 5 {
 			var c conf
@@ -141,10 +146,10 @@ func TestParseScalesLinearly(t *testing.T) {
 		}
 		return best
 	}
-	small, large := parse(500), parse(4000)
+	small, large := parse(400), parse(6400)
 	ratio := float64(large) / float64(small)
-	t.Logf("500 segments %v, 4000 segments %v of CPU: ratio %.1f (linear 8, quadratic 64)", small, large, ratio)
-	if ratio > 24 {
-		t.Errorf("8x the fields took %.1fx as long (%v vs %v); want about 8x", ratio, large, small)
+	t.Logf("400 segments %v, 6400 segments %v of CPU: ratio %.1f (linear 16, quadratic 256)", small, large, ratio)
+	if ratio > 64 {
+		t.Errorf("16x the fields took %.1fx as long (%v vs %v); want about 16x", ratio, large, small)
 	}
 }
