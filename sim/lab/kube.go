@@ -31,6 +31,16 @@ type KubeSpec struct {
 	// labels match (a topology's sites: Plan.NodeSelectors); a machine
 	// not named goes onto any node.
 	NodeSelectors map[string]map[string]string
+	// AgentEntrypoint is the entrypoint of Spec.AgentImage, which the
+	// lab starts with agent --config FILE --ready-file FILE: a cluster
+	// does not tell an image's entrypoint (docker image inspect -f
+	// '{{json .Config.Entrypoint}}' IMAGE does). Required with
+	// Spec.AgentImage.
+	AgentEntrypoint []string
+	// OnAgentImage, if set, is called with the image ID the kubelet
+	// reports for each container of Spec.AgentImage it ran (the Pod's
+	// container status): the image that ran, whatever its tag names now.
+	OnAgentImage func(imageID string)
 }
 
 // Labels and the annotation of the run's namespace: the same keys as

@@ -38,6 +38,10 @@ type kubePlacer struct {
 	life   context.Context
 	cancel context.CancelFunc
 
+	// agent is the vendor's agent image, if any (kube_agent_linux.go);
+	// set before the first place.
+	agent kubeAgent
+
 	mu       sync.Mutex              // guards seq, machines
 	seq      int                     // Pods made so far, to name each uniquely
 	machines map[string]*kubeMachine // by Pod name
@@ -100,22 +104,36 @@ func (p *kubePlacer) meta(name string) metav1.ObjectMeta {
 // place makes the machine's Pod and waits until its machine process
 // answers on the Pod's address, which becomes the machine's address.
 func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
+	return p.placePod(ctx, name, false)
+}
+
+// placePod is place, the Pod with the vendor's agent container when
+// agent is set (kube_agent_linux.go).
+func (p *kubePlacer) placePod(ctx context.Context, name string, agent bool) (host, error) {
 	p.mu.Lock()
 	p.seq++
 	seq := p.seq
 	p.mu.Unlock()
 	// A device removed and added again keeps its name; its Pod cannot.
 	spec := p.pod(name, podName(name, seq))
+	if agent {
+		p.withAgentContainer(spec)
+	}
 	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
 	defer cancel()
 	if _, err := p.core.Pods(p.runID).Create(ctx, spec, metav1.CreateOptions{}); err != nil {
 		return host{}, fmt.Errorf("lab: kubernetes backend: pod %q: %w", spec.Name, err)
 	}
+	if agent {
+		if err := p.agentRan(ctx, spec.Name); err != nil {
+			return host{}, err
+		}
+	}
 	addr, err := p.podAddr(ctx, spec.Name)
 	if err != nil {
 		return host{}, err
 	}
-	m := &kubeMachine{placer: p, pod: spec.Name, client: pod.Client{Base: "http://" + netip.AddrPortFrom(addr, machinePort()).String(), Token: p.token}}
+	m := &kubeMachine{placer: p, pod: spec.Name, agent: agent, client: pod.Client{Base: "http://" + netip.AddrPortFrom(addr, machinePort()).String(), Token: p.token}}
 	for {
 		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
 		err := m.client.Healthy(hctx)
@@ -292,4 +310,5 @@ type kubeMachine struct {
 	placer *kubePlacer
 	pod    string
 	client pod.Client
+	agent  bool // the Pod has the vendor's agent container
 }

@@ -1,0 +1,210 @@
+package certifytest
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/c2clab/c2clab/sim/certify"
+	"github.com/c2clab/c2clab/sim/image"
+	"github.com/c2clab/c2clab/sim/kube"
+	"github.com/c2clab/c2clab/sim/kube/kubenode"
+	"github.com/c2clab/c2clab/sim/kube/kubetest"
+	"github.com/c2clab/c2clab/sim/lab"
+)
+
+// kubeSubset is the part of the connector profile the kubernetes test
+// certifies (--requirements): a whole certification is three pairings of
+// some 40 scenarios, each with Pods of its own, too long for go test's
+// budget. DEV-6's scenario carries an RDP connection through the relay
+// (so it is paired with the reference agent both ways), HV-5's does not:
+// an agent wrong the same way on both ends fails the first with the
+// reference on the other end and passes the second, and CERT-1 with it.
+var kubeSubset = []string{"HV-5", "DEV-6"}
+
+// TestCertifyAgentImageOnARealKubelet certifies agents shipped as images
+// on the one-node data plane (kubenode: a real kubelet on containerd),
+// with `certify --backend kubernetes --agent-image`, for the requirements
+// of kubeSubset: the reference agent is Certified and named by the image
+// ID the kubelet ran, which is the archive's config digest; an agent whose
+// key halves are swapped on both ends fails exactly the requirements it
+// fails on the container backend, run here on the same subset (and the
+// recorded dataPath of TestCertifyFailsExactlyWhatABrokenAgentBreaks
+// within it), only in the pairings with the reference (CERT-2). The
+// subset's report does not verify as a certification of the profile. No
+// run is left on the cluster and no container on the node.
+func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a kubelet and certifies two agent images on it")
+	}
+	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
+	if env.External {
+		t.Skip("imports the agent images onto kubenode's containerd; an external cluster's nodes would need them loaded")
+	}
+	node := kubenode.Start(t, env)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	c2clab, err := node.ImportC2clab(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := build(t, "./cmd/c2clab", "c2clab")
+	var want []string
+	for _, id := range dataPath {
+		if slices.Contains(kubeSubset, id) || id == certify.Interop {
+			want = append(want, id)
+		}
+	}
+	for _, tt := range []struct {
+		name, pkg string
+		fails     []string
+		where     failsWhere
+	}{
+		{"reference", "./cmd/c2clab-agent", nil, passesAll},
+		{"swapped key halves", "./cmd/c2clab/testdata/brokenagents/swapped-key-halves", want, failsOnlyR},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), path.Base(tt.pkg))
+			if err := image.BuildAgent(ctx, root, tt.pkg, bin); err != nil {
+				t.Fatal(err)
+			}
+			ref, digest := importAgent(ctx, t, node, bin)
+			rep := filepath.Join(t.TempDir(), "report")
+			var out bytes.Buffer
+			start := time.Now()
+			got := runCLI(t, cli, &out, "certify", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig,
+				"--image", c2clab, "--pull-policy", "Never", "--agent-image", ref, "--agent-entrypoint", image.Binary,
+				"--requirements", strings.Join(kubeSubset, ","), "--report", rep, "--seed", "0", "--vendor", "c2clab", "--version", "test")
+			t.Logf("certify on kubernetes took %s", time.Since(start).Round(time.Second))
+			defer func() {
+				if t.Failed() {
+					t.Logf("certify's output:\n%s\nthe node:\n%s", out.String(), node.Logs())
+				}
+			}()
+			wantExit := exitOK
+			if tt.fails != nil {
+				wantExit = exitFailed
+			}
+			if got != wantExit {
+				t.Fatalf("certify exit %d, want %d", got, wantExit)
+			}
+			r := readCertification(t, rep)
+			checkFailed(t, r, tt.fails)
+			checkPairings(t, r, tt.where)
+			if r.Suite.Backend != lab.BackendKubernetes || r.Connector.Command != ref {
+				t.Errorf("report names backend %q and agent %q, want %q and %q", r.Suite.Backend, r.Connector.Command, lab.BackendKubernetes, ref)
+			}
+			if r.Connector.SHA256 != digest {
+				t.Errorf("report names the agent image by %q, want the imported image's ID %q", r.Connector.SHA256, digest)
+			}
+			if tt.fails == nil && r.Verdict != certify.Certified {
+				t.Errorf("verdict %q, want %q: %v", r.Verdict, certify.Certified, r.Denied)
+			}
+			if tt.fails != nil {
+				compareContainer(t, cli, bin, tt.fails)
+			}
+			if got := runCLI(t, cli, &out, "certify", "verify", filepath.Join(rep, "certification.json")); got != exitFailed {
+				t.Errorf("certify verify of a subset's report: exit %d, want %d (it is no certification of the profile)", got, exitFailed)
+			}
+		})
+	}
+	c, err := kube.FromConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs, err := c.Runs(ctx); err != nil || len(runs) > 0 {
+		t.Errorf("runs left on the cluster: %v %v", runs, err)
+	}
+	if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
+		t.Error(err)
+	}
+}
+
+// importAgent writes bin's image archive as c2clab image save does,
+// imports it onto the node and returns its reference and its ID, the
+// digest of its config, which is what the kubelet reports as imageID.
+func importAgent(ctx context.Context, t *testing.T, node *kubenode.Node, bin string) (ref, digest string) {
+	t.Helper()
+	ref = "c2clab.local/agent-" + strings.ToLower(filepath.Base(bin)) + ":test-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	archive := filepath.Join(t.TempDir(), "agent.tar")
+	f, err := os.Create(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(image.Archive(f, bin, ref), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Import(ctx, archive); err != nil {
+		t.Fatal(err)
+	}
+	return ref, archiveConfigDigest(t, archive)
+}
+
+// archiveConfigDigest reads the config's file name from a docker save
+// archive's manifest.json: HEX.json, HEX being the config's SHA-256.
+func archiveConfigDigest(t *testing.T, archive string) string {
+	t.Helper()
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			t.Fatal("archive has no manifest.json")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Name != "manifest.json" {
+			continue
+		}
+		var m []struct{ Config string }
+		if err := json.NewDecoder(tr).Decode(&m); err != nil || len(m) != 1 {
+			t.Fatalf("manifest.json: %v %+v", err, m)
+		}
+		return strings.TrimSuffix(m[0].Config, ".json")
+	}
+}
+
+// compareContainer certifies bin as an image on the container backend,
+// on the same subset, and checks it fails exactly fails there too. It
+// skips when no Docker engine answers.
+func compareContainer(t *testing.T, cli, bin string, fails []string) {
+	t.Helper()
+	ctx := t.Context()
+	prov, err := image.Connect(ctx)
+	if err != nil {
+		t.Logf("no container-backend comparison: %v", err)
+		return
+	}
+	id, err := lab.NewRunID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := "c2clab-agent:" + id
+	if err := image.Build(ctx, prov, bin, tag, id); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { image.Remove(context.Background(), prov.Client(), id) })
+	rep := filepath.Join(t.TempDir(), "report")
+	var out bytes.Buffer
+	got := runCLI(t, cli, &out, "certify", "--agent-image", tag, "--requirements", strings.Join(kubeSubset, ","), "--report", rep, "--seed", "0")
+	if got != exitFailed {
+		t.Errorf("certify on the container backend: exit %d, want %d\n%s", got, exitFailed, out.String())
+	}
+	t.Run("container backend", func(t *testing.T) { checkFailed(t, readCertification(t, rep), fails) })
+}
