@@ -33,6 +33,10 @@ import (
 // reference on the other end and passes the second, and CERT-1 with it.
 var kubeSubset = []string{"HV-5", "DEV-6"}
 
+// kubeProfileEnv certifies on the whole profile instead of kubeSubset
+// (several minutes a certification here; run with -timeout 40m).
+const kubeProfileEnv = "C2CLAB_CERTIFY_KUBE_PROFILE"
+
 // TestCertifyAgentImageOnARealKubelet certifies agents shipped as images
 // on the one-node data plane (kubenode: a real kubelet on containerd),
 // with `certify --backend kubernetes --agent-image`, for the requirements
@@ -43,7 +47,9 @@ var kubeSubset = []string{"HV-5", "DEV-6"}
 // recorded dataPath of TestCertifyFailsExactlyWhatABrokenAgentBreaks
 // within it), only in the pairings with the reference (CERT-2). The
 // subset's report does not verify as a certification of the profile. No
-// run is left on the cluster and no container on the node.
+// run is left on the cluster and no container on the node. With
+// C2CLAB_CERTIFY_KUBE_PROFILE=1 it certifies on the whole profile, and
+// the reference's report must verify.
 func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a kubelet and certifies two agent images on it")
@@ -60,12 +66,20 @@ func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 		t.Fatal(err)
 	}
 	cli := build(t, "./cmd/c2clab", "c2clab")
-	var want []string
+	subset, want := kubeSubset, []string(nil)
+	if os.Getenv(kubeProfileEnv) == "1" {
+		subset = nil
+	}
 	for _, id := range dataPath {
-		if slices.Contains(kubeSubset, id) || id == certify.Interop {
+		if subset == nil || slices.Contains(subset, id) || id == certify.Interop {
 			want = append(want, id)
 		}
 	}
+	var only []string // certify's arguments that select the subset
+	if subset != nil {
+		only = []string{"--requirements", strings.Join(subset, ",")}
+	}
+	t.Logf("requirements: %v (all of the profile: %v; %s=1 runs them all)", subset, subset == nil, kubeProfileEnv)
 	for _, tt := range []struct {
 		name, pkg string
 		fails     []string
@@ -83,9 +97,9 @@ func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 			rep := filepath.Join(t.TempDir(), "report")
 			var out bytes.Buffer
 			start := time.Now()
-			got := runCLI(t, cli, &out, "certify", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig,
+			got := runCLI(t, cli, &out, append([]string{"certify", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig,
 				"--image", c2clab, "--pull-policy", "Never", "--agent-image", ref, "--agent-entrypoint", image.Binary,
-				"--requirements", strings.Join(kubeSubset, ","), "--report", rep, "--seed", "0", "--vendor", "c2clab", "--version", "test")
+				"--report", rep, "--seed", "0", "--vendor", "c2clab", "--version", "test"}, only...)...)
 			t.Logf("certify on kubernetes took %s", time.Since(start).Round(time.Second))
 			defer func() {
 				if t.Failed() {
@@ -112,10 +126,13 @@ func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 				t.Errorf("verdict %q, want %q: %v", r.Verdict, certify.Certified, r.Denied)
 			}
 			if tt.fails != nil {
-				compareContainer(t, cli, bin, tt.fails)
+				compareContainer(t, cli, bin, tt.fails, only)
 			}
-			if got := runCLI(t, cli, &out, "certify", "verify", filepath.Join(rep, "certification.json")); got != exitFailed {
+			switch got := runCLI(t, cli, &out, "certify", "verify", filepath.Join(rep, "certification.json")); {
+			case subset != nil && got != exitFailed:
 				t.Errorf("certify verify of a subset's report: exit %d, want %d (it is no certification of the profile)", got, exitFailed)
+			case subset == nil && tt.fails == nil:
+				checkVerifies(t, cli, rep)
 			}
 		})
 	}
@@ -181,9 +198,10 @@ func archiveConfigDigest(t *testing.T, archive string) string {
 }
 
 // compareContainer certifies bin as an image on the container backend,
-// on the same subset, and checks it fails exactly fails there too. It
-// skips when no Docker engine answers.
-func compareContainer(t *testing.T, cli, bin string, fails []string) {
+// on the same requirements (only: certify's arguments that select them),
+// and checks it fails exactly fails there too. Without a Docker engine it
+// says so and compares nothing more.
+func compareContainer(t *testing.T, cli, bin string, fails, only []string) {
 	t.Helper()
 	ctx := t.Context()
 	prov, err := image.Connect(ctx)
@@ -202,7 +220,9 @@ func compareContainer(t *testing.T, cli, bin string, fails []string) {
 	t.Cleanup(func() { image.Remove(context.Background(), prov.Client(), id) })
 	rep := filepath.Join(t.TempDir(), "report")
 	var out bytes.Buffer
-	got := runCLI(t, cli, &out, "certify", "--agent-image", tag, "--requirements", strings.Join(kubeSubset, ","), "--report", rep, "--seed", "0")
+	start := time.Now()
+	got := runCLI(t, cli, &out, append([]string{"certify", "--agent-image", tag, "--report", rep, "--seed", "0"}, only...)...)
+	t.Logf("certify on the container backend took %s", time.Since(start).Round(time.Second))
 	if got != exitFailed {
 		t.Errorf("certify on the container backend: exit %d, want %d\n%s", got, exitFailed, out.String())
 	}
