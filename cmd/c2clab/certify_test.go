@@ -53,6 +53,7 @@ func TestCertifyTestRefusesBadAgentFlags(t *testing.T) {
 		{"test", "--agent-cmd", "/bin/true", "--agent-image", "x:1"},
 		{"test", "--agent-cmd", "/bin/true", "--backend", "container"},
 		{"test", "--agent-image", "x:1", "--backend", "local"},
+		{"test", "--agent-image", "x:1", "--backend", "kubernetes"}, // no --agent-entrypoint
 		{"test", "--agent-cmd", filepath.Join(t.TempDir(), "no-such-agent")},
 	} {
 		if got := run(append(args, "--report", t.TempDir())); got != exitBadInput {
