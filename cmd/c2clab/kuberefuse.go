@@ -7,9 +7,9 @@ import (
 )
 
 // refuseKube says why bench (cmd: "bench", "bench ab") does not run with
-// --backend kubernetes when backend names it, and nil otherwise. test and
-// lab up run there (sim/lab's kubernetes placer; certify refuses through
-// lab.Backend.Supports, for its agent under test); the bench does not,
+// --backend kubernetes when backend names it, and nil otherwise. test,
+// lab up and certify run there (sim/lab's kubernetes placer; certify with
+// a vendor's image only, as lab.Backend.Supports says); the bench does not,
 // because what it measures is the relay against peer paths that run on
 // the host or in its namespaces (a direct path, a splice relay, socat,
 // iperf3, the routed reference through the broker's kernel), and its CPU
