@@ -59,9 +59,8 @@ func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 		t.Skip("imports the agent images onto kubenode's containerd; an external cluster's nodes would need them loaded")
 	}
 	node := kubenode.Start(t, env)
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	c2clab, err := node.ImportC2clab(ctx)
+	ctx := t.Context() // each step bounds itself: a whole profile takes a quarter of an hour
+	c2clab, err := importC2clab(ctx, node)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +115,7 @@ func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 			r := readCertification(t, rep)
 			checkFailed(t, r, tt.fails)
 			checkPairings(t, r, tt.where)
+			t.Logf("verdict %s; pairings %+v", r.Verdict, r.Pairings)
 			if r.Suite.Backend != lab.BackendKubernetes || r.Connector.Command != ref {
 				t.Errorf("report names backend %q and agent %q, want %q and %q", r.Suite.Backend, r.Connector.Command, lab.BackendKubernetes, ref)
 			}
@@ -136,16 +136,26 @@ func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 			}
 		})
 	}
+	t.Run("impaired link", func(t *testing.T) { testImpairedAgentImage(ctx, t, cli, env, node, c2clab) })
 	c, err := kube.FromConfig(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
 	if runs, err := c.Runs(ctx); err != nil || len(runs) > 0 {
 		t.Errorf("runs left on the cluster: %v %v", runs, err)
 	}
 	if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
 		t.Error(err)
 	}
+}
+
+// importC2clab imports the lab's own image, within 5 minutes.
+func importC2clab(ctx context.Context, node *kubenode.Node) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	return node.ImportC2clab(ctx)
 }
 
 // importAgent writes bin's image archive as c2clab image save does,
@@ -227,4 +237,29 @@ func compareContainer(t *testing.T, cli, bin string, fails, only []string) {
 		t.Errorf("certify on the container backend: exit %d, want %d\n%s", got, exitFailed, out.String())
 	}
 	t.Run("container backend", func(t *testing.T) { checkFailed(t, readCertification(t, rep), fails) })
+}
+
+// testImpairedAgentImage runs the link-delay scenario (20 ms each way on
+// the device's link, the emulator spliced into its Pod) with every agent
+// from the reference agent's image (c2clab test --agent-image): the
+// vendor's agent must start behind the emulator, in the namespace the
+// splice moved the Pod's address into, or it reaches nothing, and the
+// scenario measures the 40 ms it adds to the round trip.
+func testImpairedAgentImage(ctx context.Context, t *testing.T, cli string, env *kubetest.Env, node *kubenode.Node, c2clab string) {
+	bin := filepath.Join(t.TempDir(), "c2clab-agent")
+	if err := image.BuildAgent(ctx, root, "./cmd/c2clab-agent", bin); err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := importAgent(ctx, t, node, bin)
+	var out bytes.Buffer
+	got := runCLI(t, cli, &out, "test", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig, "--image", c2clab, "--pull-policy", "Never",
+		"--agent-image", ref, "--agent-entrypoint", image.Binary, "--tags", "@link-delay", "--report", t.TempDir(), "--seed", "0")
+	if got != exitOK || !strings.Contains(out.String(), "1 passed, 0 failed, 0 skipped") {
+		t.Errorf("test --agent-image on an impaired link: exit %d, want %d and the scenario passed\n%s", got, exitOK, out.String())
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "round trip") || strings.Contains(line, "agent under test") {
+			t.Log(strings.TrimSpace(line))
+		}
+	}
 }
