@@ -18,6 +18,8 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 )
 
 // Cluster is a Kubernetes cluster the backend talks to.
@@ -65,25 +67,7 @@ var ErrNoNAD = errors.New("kube: the cluster has no NetworkAttachmentDefinition 
 // InstallNADCRD creates the NetworkAttachmentDefinition CRD unless it
 // exists, and waits until the apiserver serves it.
 func (c *Cluster) InstallNADCRD(ctx context.Context) error {
-	crd, err := NADCRD()
-	if err != nil {
-		return err
-	}
-	_, err = c.dynamic.Resource(crdResource).Create(ctx, crd, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("kube: install NAD CRD: %w", err)
-	}
-	for {
-		_, err := c.dynamic.Resource(NADResource).Namespace(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{Limit: 1})
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("kube: NAD CRD not served: %w", errors.Join(err, ctx.Err()))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return kubenet.InstallNADCRD(ctx, c.dynamic)
 }
 
 // Create creates o's objects in order: the namespace first, the Pods last

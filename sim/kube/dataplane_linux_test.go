@@ -14,6 +14,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/kube/kubenode"
 	"github.com/c2clab/c2clab/sim/kube/kubetest"
 	"github.com/c2clab/c2clab/sim/lab"
@@ -196,7 +197,7 @@ func assertNet1(ctx context.Context, c *Cluster, id, pod, addr, podSubnet string
 	var net1, eth0 bool
 	for _, s := range status {
 		switch s.Interface {
-		case labInterface:
+		case kubenet.LabInterface:
 			net1 = slices.Equal(s.IPs, []string{addr})
 		case "eth0":
 			eth0 = len(s.IPs) == 1 && contains(podSubnet, s.IPs[0])

@@ -13,6 +13,8 @@ package kube
 
 import (
 	"net/netip"
+
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 )
 
 // Labels and annotations the backend puts on what it makes.
@@ -126,8 +128,8 @@ func Namespace(runID string) string { return runID }
 // BrokerService is the broker's Service name, whatever the topology calls
 // the broker machine: the agents' configs and the broker's certificate
 // name it before any machine is placed.
-const BrokerService = "broker"
+const BrokerService = kubenet.BrokerService
 
 // BrokerHost is the broker Service's name as the run's Pods dial it (its
 // certificate carries it): broker.NAMESPACE.svc.
-func BrokerHost(runID string) string { return BrokerService + "." + Namespace(runID) + ".svc" }
+func BrokerHost(runID string) string { return kubenet.BrokerHost(Namespace(runID)) }

@@ -2,20 +2,18 @@ package kube
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/c2clab/c2clab/sim/image"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 )
 
 // Objects are what a run creates, in the order they are created. Deleting
@@ -128,17 +126,11 @@ func (p Plan) secret(ns string, m Machine) *corev1.Secret {
 // cluster, whatever the lab network spans: the agents' and connectors'
 // control and data connections cross nodes on the cluster's own network.
 func (p Plan) service(ns string, m Machine) *corev1.Service {
-	s := &corev1.Service{ObjectMeta: p.meta(BrokerService, ns)}
-	s.Spec.Selector = map[string]string{LabelRun: p.RunID, LabelMachine: m.Name}
-	for _, name := range slices.Sorted(maps.Keys(m.Ports)) {
-		port := m.Ports[name]
-		s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Name: name, Port: port, TargetPort: intstr.FromInt32(port), Protocol: corev1.ProtocolTCP})
-	}
-	return s
+	return kubenet.Service(p.meta(BrokerService, ns), map[string]string{LabelRun: p.RunID, LabelMachine: m.Name}, m.Ports)
 }
 
 func (p Plan) pod(ns string, m Machine) (*corev1.Pod, error) {
-	sel, err := json.Marshal([]networkSelection{{Name: p.Network.Name, Interface: labInterface, IPs: []string{fmt.Sprintf("%s/%d", m.Addr, p.Network.Prefix.Bits())}}})
+	sel, err := kubenet.Networks(p.Network.Name, m.Addr, p.Network.Prefix)
 	if err != nil {
 		return nil, fmt.Errorf("kube: machine %q: %w", m.Name, err)
 	}
@@ -149,7 +141,7 @@ func (p Plan) pod(ns string, m Machine) (*corev1.Pod, error) {
 		meta.Labels[LabelSite] = m.Site
 	}
 	if !p.PodNetwork {
-		meta.Annotations = map[string]string{networksAnnotation: string(sel)}
+		meta.Annotations = map[string]string{kubenet.NetworksAnnotation: sel}
 	}
 	spec := corev1.PodSpec{
 		ServiceAccountName:           serviceAccount,

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/c2clab/c2clab/sim/agent"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/tenant"
 	"github.com/c2clab/c2clab/sim/topology"
@@ -58,9 +59,9 @@ func TestBuildMapsEveryMachineToAPod(t *testing.T) {
 	addrs := map[string]string{}
 	for _, p := range o.Pods {
 		got = append(got, p.Name)
-		var sel []networkSelection
-		if err := json.Unmarshal([]byte(p.Annotations[networksAnnotation]), &sel); err != nil || len(sel) != 1 {
-			t.Fatalf("pod %s networks annotation %q: %v", p.Name, p.Annotations[networksAnnotation], err)
+		var sel []kubenet.Selection
+		if err := json.Unmarshal([]byte(p.Annotations[kubenet.NetworksAnnotation]), &sel); err != nil || len(sel) != 1 {
+			t.Fatalf("pod %s networks annotation %q: %v", p.Name, p.Annotations[kubenet.NetworksAnnotation], err)
 		}
 		pfx, err := netip.ParsePrefix(sel[0].IPs[0])
 		if err != nil || !netip.MustParsePrefix("198.18.7.0/24").Contains(pfx.Addr()) || pfx.Bits() != 24 {

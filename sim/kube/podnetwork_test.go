@@ -8,6 +8,7 @@ import (
 
 	"github.com/c2clab/c2clab/sim/agent"
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/topology"
 )
 
@@ -40,8 +41,8 @@ func TestPodNetworkPlanNeedsNoMultus(t *testing.T) {
 		t.Errorf("BrokerHost %q; want the broker Service's name", o.BrokerHost)
 	}
 	for _, p := range o.Pods {
-		if _, ok := p.Annotations[networksAnnotation]; ok {
-			t.Errorf("pod %s carries %s: %q", p.Name, networksAnnotation, p.Annotations[networksAnnotation])
+		if _, ok := p.Annotations[kubenet.NetworksAnnotation]; ok {
+			t.Errorf("pod %s carries %s: %q", p.Name, kubenet.NetworksAnnotation, p.Annotations[kubenet.NetworksAnnotation])
 		}
 	}
 	devices := 0
@@ -117,8 +118,8 @@ func TestNoClusterDNSAliasesTheBrokerOnTheLabNetwork(t *testing.T) {
 				t.Errorf("%d NADs; want the lab network's", len(o.NADs))
 			}
 			for _, p := range o.Pods {
-				if !strings.Contains(p.Annotations[networksAnnotation], `"interface":"net1"`) {
-					t.Errorf("pod %s networks %q; want net1", p.Name, p.Annotations[networksAnnotation])
+				if !strings.Contains(p.Annotations[kubenet.NetworksAnnotation], `"interface":"net1"`) {
+					t.Errorf("pod %s networks %q; want net1", p.Name, p.Annotations[kubenet.NetworksAnnotation])
 				}
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/connector"
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/peer"
 	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/policy"
@@ -80,7 +81,7 @@ func FromTopologyWith(top *topology.Topology, pol policy.Config, runID, image st
 	if err != nil {
 		return Lab{}, fmt.Errorf("%s: network.cni: %w", top.Path, err)
 	}
-	b := &planner{runID: runID, pol: pol, prefix: prefix, next: 2}
+	b := &planner{runID: runID, pol: pol, prefix: prefix, pool: kubenet.Pool{Prefix: prefix}}
 	b.plan = Plan{RunID: runID, Image: image, Network: Network{Name: networkName(cni), CNI: cni, Prefix: prefix}, AliasBroker: opts.NoClusterDNS}
 	return b.place(top)
 }
@@ -110,20 +111,14 @@ func defaultNetwork(runID string) []byte {
 	return []byte(`{"cniVersion":"1.0.0","name":"lab","plugins":[{"type":"bridge","bridge":"` + runID + `","ipam":{"type":"host-local","subnet":"198.18.0.0/16"}}]}`)
 }
 
-func networkName(cni []byte) string {
-	var l struct{ Name string }
-	if json.Unmarshal(cni, &l) == nil && validName(l.Name) {
-		return l.Name
-	}
-	return "lab"
-}
+func networkName(cni []byte) string { return kubenet.NetworkName(cni) }
 
 // planner accumulates a plan; only FromTopology uses it.
 type planner struct {
 	runID  string
 	pol    policy.Config
 	prefix netip.Prefix
-	next   int // index of the next address in prefix
+	pool   kubenet.Pool
 	plan   Plan
 	cloud  *pki.CA
 	tenant *pki.CA
@@ -150,15 +145,7 @@ func (b *planner) addr() (netip.Addr, error) {
 	if b.plan.PodNetwork {
 		return PodLoopback, nil
 	}
-	a := b.prefix.Addr()
-	for range b.next {
-		a = a.Next()
-	}
-	b.next++
-	if !b.prefix.Contains(a) || !b.prefix.Contains(a.Next()) {
-		return netip.Addr{}, fmt.Errorf("kube: network %s has no address left for machine %d", b.prefix, b.next-2)
-	}
-	return a, nil
+	return b.pool.Next()
 }
 
 func (b *planner) add(n topology.Node) error {
