@@ -117,7 +117,7 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 		}
 		return pl, nil
 	case BackendKubernetes:
-		return newKubePlacer(ctx, runID, spec.Kube)
+		return newKubePlacer(ctx, runID, spec.Kube, spec.CNIConfig)
 	}
 	return nil, fmt.Errorf("lab: backend %q: want %q, %q, %q or %q", string(spec.Backend), BackendLocal, BackendNetns, BackendContainer, BackendKubernetes)
 }
