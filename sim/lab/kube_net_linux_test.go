@@ -202,4 +202,3 @@ func createPods(ctx context.Context, t *testing.T, p *kubePlacer, machines ...st
 	}
 	return out
 }
-

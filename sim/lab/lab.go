@@ -93,7 +93,7 @@ type Lab struct {
 	brokerHost host
 	brokerCfg  broker.Config
 	brokerName string // what nodes dial the broker by; empty: its address
-	restarts   int // broker restarts so far, to name each new node
+	restarts   int    // broker restarts so far, to name each new node
 	placer     placer
 	spawner    *spawner
 	release    func() // drops the TMPDIR claim of a run directory elsewhere (claimElsewhere); nil if none
