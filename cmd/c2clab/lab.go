@@ -121,6 +121,7 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
 	cmd.Flags().BoolVar(&f.detachedChild, detachedChildFlag, false, "")
 	cmd.Flags().MarkHidden(detachedChildFlag)
 	addKubeFlags(cmd.Flags(), &f.kube, true)
+	addPodNetworkFlag(cmd.Flags(), &f.kube)
 	return cmd
 }
 

@@ -35,6 +35,12 @@ func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags, up bool) {
 	}
 	fs.StringVar(&f.image, "image", defaultImageRef(), "kubernetes backend: the c2clab image the Pods run, on the cluster's nodes or pullable (c2clab image save writes it)")
 	fs.StringVar(&f.pullPolicy, "pull-policy", "IfNotPresent", "kubernetes backend: the Pods' imagePullPolicy (IfNotPresent, Never, Always)")
+}
+
+// addPodNetworkFlag adds --pod-network, lab up's only: test's labs have
+// no network of their own to leave out (their machines are on the Pod
+// network whatever the flag), so test does not take it.
+func addPodNetworkFlag(fs *pflag.FlagSet, f *kubeFlags) {
 	fs.BoolVar(&f.podNetwork, "pod-network", false, "kubernetes backend: every machine on the cluster's Pod network only, its address its Pod's; without it a topology's network.cni becomes a Multus NetworkAttachmentDefinition and each machine's address is on its net1 (the cluster needs Multus' CRD)")
 }
 

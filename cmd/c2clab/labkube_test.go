@@ -186,9 +186,9 @@ func deleteQuietly(c *kube.Cluster, runID string) {
 // TestDetachedKubeLabGetsTheClusterFlags: lab up --detach's own process is
 // told the cluster and image, on the kubernetes backend only.
 func TestDetachedKubeLabGetsTheClusterFlags(t *testing.T) {
-	f := labUpFlags{backend: kube.Backend, kube: kubeFlags{kubeconfig: "/k/config", image: "c2clab/c2clab:x", pullPolicy: "Never"}}
+	f := labUpFlags{backend: kube.Backend, kube: kubeFlags{kubeconfig: "/k/config", image: "c2clab/c2clab:x", pullPolicy: "Never", podNetwork: true}}
 	got := strings.Join(childArgs(f, []string{"top.yaml"}), " ")
-	for _, want := range []string{"--backend kubernetes top.yaml", "--kubeconfig /k/config", "--image c2clab/c2clab:x", "--pull-policy Never"} {
+	for _, want := range []string{"--backend kubernetes top.yaml", "--kubeconfig /k/config", "--image c2clab/c2clab:x", "--pull-policy Never", "--pod-network"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("child's args %q lack %q", got, want)
 		}
