@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -99,66 +98,10 @@ func (c *Cluster) Create(ctx context.Context, o Objects) error {
 	}); err != nil {
 		return err
 	}
-	pods := o.Pods
-	if o.BrokerHost != "" {
-		var err error
-		if pods, err = c.aliasBroker(ctx, ns, o.BrokerHost, pods); err != nil {
-			return err
-		}
-	}
-	return parallel(ctx, pods, func(ctx context.Context, p *corev1.Pod) error {
+	return parallel(ctx, o.Pods, func(ctx context.Context, p *corev1.Pod) error {
 		_, err := c.core.Pods(ns).Create(ctx, p, metav1.CreateOptions{})
 		return wrap(err, "pod", p.Name)
 	})
-}
-
-// aliasBroker creates the broker's Pod, waits until it has an address,
-// and returns the other Pods, each with a host alias from host to that
-// address: on a cluster without DNS or a Service proxy that is the only
-// way the nodes' configs, which name the broker, reach it.
-func (c *Cluster) aliasBroker(ctx context.Context, ns, host string, pods []*corev1.Pod) ([]*corev1.Pod, error) {
-	i := slices.IndexFunc(pods, func(p *corev1.Pod) bool { return p.Labels[LabelRole] == RoleBroker })
-	if i < 0 {
-		return nil, fmt.Errorf("kube: run %s has no broker pod to alias %s to", ns, host)
-	}
-	broker := pods[i]
-	if _, err := c.core.Pods(ns).Create(ctx, broker, metav1.CreateOptions{}); err != nil {
-		return nil, wrap(err, "pod", broker.Name)
-	}
-	ip, err := c.podIP(ctx, ns, broker.Name)
-	if err != nil {
-		return nil, err
-	}
-	var rest []*corev1.Pod
-	for j, p := range pods {
-		if j == i {
-			continue
-		}
-		p = p.DeepCopy()
-		p.Spec.HostAliases = append(p.Spec.HostAliases, corev1.HostAlias{IP: ip, Hostnames: []string{host}})
-		rest = append(rest, p)
-	}
-	return rest, nil
-}
-
-// podIP waits until the Pod has an address and returns it.
-func (c *Cluster) podIP(ctx context.Context, ns, name string) (string, error) {
-	for {
-		p, err := c.core.Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		switch {
-		case err != nil:
-			return "", fmt.Errorf("kube: pod %s/%s: %w", ns, name, err)
-		case p.Status.PodIP != "":
-			return p.Status.PodIP, nil
-		case p.Status.Phase == corev1.PodFailed:
-			return "", fmt.Errorf("%w: %s before it had an address", ErrPodFailed, name)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("kube: pod %s/%s has no address yet: %w", ns, name, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 func wrap(err error, kind, name string) error {

@@ -25,10 +25,6 @@ type Objects struct {
 	Secrets        []*corev1.Secret
 	Services       []*corev1.Service
 	Pods           []*corev1.Pod
-	// BrokerHost, when set (Plan.PodNetwork or AliasBroker), is the name the Pods dial
-	// the broker by: Create starts the broker's Pod first and gives the
-	// others a host alias from this name to its address.
-	BrokerHost string
 }
 
 // serviceAccount is the run's own, with no token mounted: nodes never
@@ -47,16 +43,11 @@ func Build(p Plan) (Objects, error) {
 		Namespace:      &corev1.Namespace{ObjectMeta: p.meta(ns, "")},
 		ServiceAccount: &corev1.ServiceAccount{ObjectMeta: p.meta(serviceAccount, ns), AutomountServiceAccountToken: new(false)},
 	}
-	if p.PodNetwork || p.AliasBroker {
-		o.BrokerHost = BrokerHost(p.RunID)
+	nad, err := p.nad(ns)
+	if err != nil {
+		return Objects{}, err
 	}
-	if !p.PodNetwork {
-		nad, err := p.nad(ns)
-		if err != nil {
-			return Objects{}, err
-		}
-		o.NADs = append(o.NADs, nad)
-	}
+	o.NADs = append(o.NADs, nad)
 	for _, m := range p.Machines {
 		o.Secrets = append(o.Secrets, p.secret(ns, m))
 		pod, err := p.pod(ns, m)
@@ -140,9 +131,7 @@ func (p Plan) pod(ns string, m Machine) (*corev1.Pod, error) {
 	if m.Site != "" {
 		meta.Labels[LabelSite] = m.Site
 	}
-	if !p.PodNetwork {
-		meta.Annotations = map[string]string{kubenet.NetworksAnnotation: sel}
-	}
+	meta.Annotations = map[string]string{kubenet.NetworksAnnotation: sel}
 	spec := corev1.PodSpec{
 		ServiceAccountName:           serviceAccount,
 		AutomountServiceAccountToken: new(false),

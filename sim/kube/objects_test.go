@@ -21,7 +21,7 @@ const testRun = "c2c0a1b2c"
 // wanLab plans topologies/two-sites-wan.yaml.
 func wanLab(t *testing.T) (*topology.Topology, Lab) {
 	t.Helper()
-	top, l, err := planTopology(t, "two-sites-wan.yaml", Options{})
+	top, l, err := planTopology(t, "two-sites-wan.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func wanLab(t *testing.T) (*topology.Topology, Lab) {
 
 // planTopology plans topologies/NAME with its own tenant; the error is the
 // planner's, for tests of its refusals.
-func planTopology(t *testing.T, name string, opts Options) (*topology.Topology, Lab, error) {
+func planTopology(t *testing.T, name string) (*topology.Topology, Lab, error) {
 	t.Helper()
 	top, err := topology.Load("../../topologies/" + name)
 	if err != nil {
@@ -40,7 +40,7 @@ func planTopology(t *testing.T, name string, opts Options) (*topology.Topology, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := FromTopologyWith(top, ten.Policy(), testRun, "c2clab:test", opts)
+	l, err := FromTopology(top, ten.Policy(), testRun, "c2clab:test")
 	return top, l, err
 }
 
