@@ -12,8 +12,9 @@
 // images import) as well.
 //
 // There is no CoreDNS or kube-proxy on this node: no cluster DNS and no
-// Service addresses that lead anywhere (sim/kube's Options.NoClusterDNS
-// and PodNetwork plan for that). The NAD CRD is the caller's to install
+// Service addresses that lead anywhere (sim/lab's kubernetes placer finds
+// no kube-system/kube-dns and gives the Pods the broker's name as a host
+// alias). The NAD CRD is the caller's to install
 // (sim/kube.Cluster.InstallNADCRD; this package cannot import sim/kube).
 //
 // Several nodes run on one machine at once, each in a slot of its own
@@ -384,7 +385,9 @@ func (n *Node) forwardRules() [][]string {
 	comment := []string{"-m", "comment", "--comment", n.Name, "-j", "ACCEPT"}
 	return [][]string{
 		append([]string{"FORWARD", "-i", n.Bridge, "-o", n.Bridge, "-s", n.Subnet, "-d", n.Subnet}, comment...),
-		append([]string{"FORWARD", "-i", n.LabBridge, "-o", n.LabBridge, "-s", n.LabSubnet, "-d", n.LabSubnet}, comment...),
+		// Any subnet: a test's lab network on this bridge may be on the
+		// lab's own range (a topology's must be), not on LabSubnet.
+		append([]string{"FORWARD", "-i", n.LabBridge, "-o", n.LabBridge}, comment...),
 	}
 }
 
