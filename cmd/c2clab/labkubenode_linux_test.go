@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -55,12 +56,15 @@ func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, netArgs := "../../topologies/two-sites-wan.yaml", []string{"--pod-network"}
+	// An external cluster's own network is not this test's to make
+	// bridges on: it runs the topology on its Pod network.
+	topo, netArgs, lan := "../../topologies/two-sites-wan.yaml", []string{"--pod-network"}, ""
 	if node != nil {
 		if err := c.InstallNADCRD(ctx); err != nil {
 			t.Fatal(err)
 		}
-		topo, netArgs = wanOnNode(t, node), nil
+		topo, lan = wanOnNode(t, node)
+		netArgs = nil
 	}
 	args := append([]string{"lab", "up", "--detach", "--json", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig,
 		"--image", image, "--pull-policy", pull}, netArgs...)
@@ -77,8 +81,8 @@ func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
 	if !hasRun(ctx, t, c, id) {
 		t.Fatalf("run %s is not on the cluster while up", id)
 	}
-	if node != nil {
-		assertOnNet1(ctx, t, env, id, node.LabSubnet, table)
+	if lan != "" {
+		assertOnNet1(ctx, t, env, id, lan, table)
 	}
 	if status, err := cli(t, tmp, "lab", "status"); err != nil || !regexp.MustCompile(`(?m)^`+id+`\s+live, detached`).MatchString(status) {
 		t.Errorf("lab status does not list %s as live and detached: %v\n%s", id, err, status)
@@ -90,6 +94,11 @@ func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
 	t.Logf("admin to branch-linux through the relay, round trips: %v", rtts)
 	if min := slices.Min(rtts); min < 46*time.Millisecond {
 		t.Errorf("shortest round trip %v; the links' delays make it at least 46 ms: an emulator is not in the path", min)
+	}
+	// The App Connector dials its app server on the lab network: net1 to
+	// net1 across the node's lab bridge.
+	if err := kubenode.Echo(ctx, socksOf(t, table, "desktop-ADMIN-AC.example.com"), "intranet.example.com", 443); err != nil {
+		t.Errorf("admin to intranet.example.com through the App Connector: %v\nthe Pods' logs:\n%s", err, logs())
 	}
 	start := time.Now()
 	if out, err := cli(t, tmp, "lab", "down", id); err != nil {
@@ -110,12 +119,13 @@ func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
 }
 
 // wanOnNode writes topologies/two-sites-wan.yaml with its network on the
-// node's lab bridge and subnet (Node.LabNetwork), which the node accepts
-// frames on and removes at its end: the topology's own bridge plugin
+// node's lab bridge (Node.LabNetwork), which the node accepts frames on
+// and removes at its end, and on a /24 of the lab's range that no
+// interface here has (freeLabSubnet): the topology's own bridge plugin
 // would make cni0 on this host and never remove it, and its 198.18.7.0/24
 // may be another lab's here. The rest is the topology's, its files named
 // by absolute paths, since the copy lives elsewhere.
-func wanOnNode(t *testing.T, node *kubenode.Node) string {
+func wanOnNode(t *testing.T, node *kubenode.Node) (path, subnet string) {
 	t.Helper()
 	src, err := filepath.Abs("../../topologies/two-sites-wan.yaml")
 	if err != nil {
@@ -136,7 +146,8 @@ func wanOnNode(t *testing.T, node *kubenode.Node) string {
 			n["device"] = abs(n["device"])
 		}
 	}
-	br, subnet := node.LabNetwork()
+	br, _ := node.LabNetwork()
+	subnet = freeLabSubnet(t)
 	plugin := top["network"].(map[string]any)["cni"].(map[string]any)["plugins"].([]any)[0].(map[string]any)
 	plugin["bridge"] = br
 	plugin["ipam"] = map[string]any{"type": "host-local", "subnet": subnet}
@@ -144,11 +155,34 @@ func wanOnNode(t *testing.T, node *kubenode.Node) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "two-sites-wan.yaml")
+	path = filepath.Join(t.TempDir(), "two-sites-wan.yaml")
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return path, subnet
+}
+
+// freeLabSubnet is a /24 of 198.18.0.0/15 (a topology's network must be
+// in it) that no interface of this host has an address in, from the top
+// of the range down; the netns backend takes its subnets by the same test
+// (sim/netlab), from places its run IDs hash to.
+func freeLabSubnet(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for third := 255; third >= 0; third-- {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 19, byte(third), 0}), 24)
+		if !slices.ContainsFunc(addrs, func(a net.Addr) bool {
+			ip, ok := netip.AddrFromSlice(a.(*net.IPNet).IP)
+			return ok && p.Contains(ip.Unmap())
+		}) {
+			return p.String()
+		}
+	}
+	t.Fatal("no free /24 in 198.19.0.0/16")
+	return ""
 }
 
 // assertOnNet1 checks that every device of the table has its address on
