@@ -201,3 +201,34 @@ func TestDetachedKubeLabGetsTheClusterFlags(t *testing.T) {
 		t.Errorf("netns child's args %q carry the kubernetes flags", got)
 	}
 }
+
+// TestLabUpRefusesATopologysNetworkWithoutTheNADCRD: on a cluster without
+// Multus' CRD, lab up of a topology with a network refuses, naming the
+// network and --pod-network, before it makes anything on the cluster;
+// with --pod-network it says it leaves the network out and goes on to
+// place the broker (which no kubelet runs here: it gives up then, and
+// deletes its run).
+func TestLabUpRefusesATopologysNetworkWithoutTheNADCRD(t *testing.T) {
+	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true}, false)
+	up := func(ctx context.Context, args ...string) (string, error) {
+		var out bytes.Buffer
+		root := newRootCmd()
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs(append([]string{"lab", "up", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig, "--image", "c2clab.local/c2clab:none"}, args...))
+		err := root.ExecuteContext(ctx)
+		return out.String(), err
+	}
+	out, err := up(ctx, "../../topologies/two-sites-wan.yaml")
+	if err == nil || !strings.Contains(err.Error(), `network "wan"`) || !strings.Contains(err.Error(), "--pod-network") {
+		t.Errorf("lab up without the CRD: %v\n%s\nwant a refusal naming the network and --pod-network", err, out)
+	}
+	assertRuns(ctx, t, c)
+	short, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	out, _ = up(short, "--pod-network", "../../topologies/two-sites-wan.yaml") // no kubelet: the broker's Pod never runs
+	if !strings.Contains(out, `--pod-network: the topology's network "wan" is not made`) {
+		t.Errorf("lab up --pod-network said:\n%s\nwant that it leaves the network out", out)
+	}
+	assertRuns(ctx, t, c)
+}
