@@ -26,8 +26,9 @@ import (
 // two devices from the c2clab image, on the cluster's Pod network (no
 // Multus here), and one connection goes from the admin's agent's SOCKS5,
 // through the broker, to the desktop's echo service and back. Then the
-// run is deleted and the test proves the namespace, every container and
-// (after the node's cleanup) the kubelet and containerd are gone.
+// run is deleted and the test proves the namespace, every container's
+// process and (after the node's cleanup) the kubelet and containerd are
+// gone.
 func TestPodsRelayOnARealKubelet(t *testing.T) {
 	var pids []int
 	// Registered before the node's own cleanup, so it runs after it.
@@ -120,14 +121,14 @@ func createReady(ctx context.Context, t *testing.T, c *Cluster, node *kubenode.N
 }
 
 // deleteFromNode deletes the run and proves that nothing of it is left:
-// no object on the apiserver, no container on the node.
+// no object on the apiserver, no container running on the node.
 func deleteFromNode(ctx context.Context, t *testing.T, c *Cluster, node *kubenode.Node, id string) {
 	t.Helper()
 	if err := c.Delete(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	assertGone(ctx, t, c, id)
-	if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
+	if err := node.WaitStopped(ctx, time.Minute); err != nil {
 		t.Fatalf("after the run's namespace was deleted: %v", err)
 	}
 }
