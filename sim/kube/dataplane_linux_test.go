@@ -30,6 +30,7 @@ import (
 // process and (after the node's cleanup) the kubelet and containerd are
 // gone.
 func TestPodsRelayOnARealKubelet(t *testing.T) {
+	t.Parallel() // a control plane of its own, and a node slot (docs/NETWORK.md)
 	var pids []int
 	// Registered before the node's own cleanup, so it runs after it.
 	t.Cleanup(func() { assertStopped(t, pids) })
@@ -72,6 +73,7 @@ func TestPodsRelayOnARealKubelet(t *testing.T) {
 // alias: no cluster DNS here) and the App Connector's, to the app server's
 // echo service, which listens on its net1 address only.
 func TestAppConnectorRelaysOnNet1OnARealKubelet(t *testing.T) {
+	t.Parallel() // a control plane of its own, and a node slot (docs/NETWORK.md)
 	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
 	node := kubenode.Start(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

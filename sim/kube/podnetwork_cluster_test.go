@@ -16,6 +16,7 @@ import (
 // other Pod carries a host alias from the broker's Service name to that
 // Pod's address, which the apiserver validated and stored.
 func TestApiserverAliasesTheBrokerOnThePodNetwork(t *testing.T) {
+	t.Parallel() // a control plane of its own, and a node slot (docs/NETWORK.md)
 	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true, KWOK: true})
 	if env.External {
 		t.Skip("kubetest: an existing cluster: TestPodsRelayOnARealKubelet's relay is the check there")
