@@ -109,7 +109,7 @@ func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
 		t.Errorf("run %s is still on the cluster after lab down", id)
 	}
 	if node != nil {
-		if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
+		if err := node.WaitStopped(ctx, time.Minute); err != nil {
 			t.Errorf("after lab down: %v", err)
 		}
 	}

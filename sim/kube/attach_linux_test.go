@@ -23,6 +23,7 @@ import (
 // with each Pod's annotated ips as the ips capability. Each namespace must
 // get exactly its planned address on net1, and one must reach the other.
 func TestNADConfigAddressesMachinesThroughRealPlugins(t *testing.T) {
+	t.Parallel() // its namespaces and bridge are its run's own
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: it makes network namespaces and a bridge")
 	}

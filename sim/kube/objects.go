@@ -141,7 +141,10 @@ func (p Plan) pod(ns string, m Machine) (*corev1.Pod, error) {
 		// A node that exits is a failed lab, not something to hide by
 		// restarting it: the lab reads the Pod's status.
 		RestartPolicy: corev1.RestartPolicyNever,
-		NodeSelector:  maps.Clone(p.Sites[m.Site]),
+		// Nodes stop at once on SIGTERM; the default 30 s bounds only how
+		// long a run's deletion waits for one that does not.
+		TerminationGracePeriodSeconds: new(int64(1)),
+		NodeSelector:                  maps.Clone(p.Sites[m.Site]),
 		Volumes: []corev1.Volume{
 			{Name: "config", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: m.Name}}},
 			{Name: "ready", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
