@@ -96,7 +96,9 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
   c2clab lab down "$run"
   # on a cluster whose nodes hold the image (c2clab image save -o c2clab.tar, then
   # kind load image-archive c2clab.tar or ctr -n k8s.io images import c2clab.tar):
-  c2clab lab up --backend kubernetes --pull-policy Never topologies/two-sites-wan.yaml`,
+  # (with Multus there the topology's network is each Pod's net1; without it:)
+  c2clab lab up --backend kubernetes --pull-policy Never topologies/two-sites-wan.yaml
+  c2clab lab up --backend kubernetes --pull-policy Never --pod-network topologies/two-sites-wan.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := planLab(f, args)
