@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/c2clab/c2clab/sim/kube"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/lab"
 )
 
@@ -64,10 +65,19 @@ runs it unimpaired.
 With --backend kubernetes every machine is a Pod of a namespace named by
 the run ID on the cluster --kubeconfig names, running --image's machine
 process, which starts the machine's nodes as the lab asks, as "c2clab test
---backend kubernetes" does; the table gives the Pods' addresses, so this
-process must route the cluster's Pod network (run it on a node). Ctrl-C or
-"lab down RUN" deletes the namespace; "lab down --backend kubernetes --all"
-removes the namespaces of runs whose lab up crashed.
+--backend kubernetes" does. A topology's network.cni becomes a Multus
+NetworkAttachmentDefinition carrying that config (its IPAM made static),
+and each machine's address is on its Pod's net1, picked from the config's
+subnet; this needs Multus' CRD on the cluster, and lab up refuses the
+topology without it. --pod-network puts every machine on the cluster's Pod
+network instead, its address its Pod's (a topology without a network gets
+that anyway). Agents and App Connectors reach the broker by its Service,
+broker.RUN.svc, over the cluster's network; on a cluster without DNS
+(no kube-system/kube-dns) by a host alias to the broker's Pod. The table
+gives the machines' addresses, so this process must route the Pod network
+and the lab network (run it on a node). Ctrl-C or "lab down RUN" deletes
+the namespace; "lab down --backend kubernetes --all" removes the
+namespaces of runs whose lab up crashed.
 
 With --detach (-d) the lab runs in a process of its own (in its own session,
 so closing the shell does not stop it); lab up prints the table once every
@@ -86,12 +96,17 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
   c2clab lab down "$run"
   # on a cluster whose nodes hold the image (c2clab image save -o c2clab.tar, then
   # kind load image-archive c2clab.tar or ctr -n k8s.io images import c2clab.tar):
-  c2clab lab up --backend kubernetes --pull-policy Never topologies/two-sites-wan.yaml`,
+  # (with Multus there the topology's network is each Pod's net1; without it:)
+  c2clab lab up --backend kubernetes --pull-policy Never topologies/two-sites-wan.yaml
+  c2clab lab up --backend kubernetes --pull-policy Never --pod-network topologies/two-sites-wan.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := planLab(f, args)
 			if err != nil {
 				return badInput(err)
+			}
+			if f.backend == lab.BackendKubernetes && f.kube.podNetwork && plan.CNIConfig != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "lab up: --pod-network: the topology's network %q is not made; every machine is on the cluster's Pod network\n", kubenet.NetworkName(plan.CNIConfig))
 			}
 			if f.detach {
 				return labUpDetach(cmd, f, args)
@@ -108,6 +123,7 @@ the table as JSON: run, dir, pid, backend, admin {addr, token}, devices
 	cmd.Flags().BoolVar(&f.detachedChild, detachedChildFlag, false, "")
 	cmd.Flags().MarkHidden(detachedChildFlag)
 	addKubeFlags(cmd.Flags(), &f.kube, true)
+	addPodNetworkFlag(cmd.Flags(), &f.kube)
 	return cmd
 }
 

@@ -21,6 +21,7 @@ import (
 type kubeFlags struct {
 	kubeconfig, context string
 	image, pullPolicy   string
+	podNetwork          bool
 }
 
 // addKubeFlags adds the cluster's flags; with up also the image's, which
@@ -36,9 +37,16 @@ func addKubeFlags(fs *pflag.FlagSet, f *kubeFlags, up bool) {
 	fs.StringVar(&f.pullPolicy, "pull-policy", "IfNotPresent", "kubernetes backend: the Pods' imagePullPolicy (IfNotPresent, Never, Always)")
 }
 
+// addPodNetworkFlag adds --pod-network, lab up's only: test's labs have
+// no network of their own to leave out (their machines are on the Pod
+// network whatever the flag), so test does not take it.
+func addPodNetworkFlag(fs *pflag.FlagSet, f *kubeFlags) {
+	fs.BoolVar(&f.podNetwork, "pod-network", false, "kubernetes backend: every machine on the cluster's Pod network only, its address its Pod's; without it a topology's network.cni becomes a Multus NetworkAttachmentDefinition and each machine's address is on its net1 (the cluster needs Multus' CRD)")
+}
+
 // spec is the lab's view of the flags (sim/lab's kubernetes placer).
 func (f kubeFlags) spec() lab.KubeSpec {
-	return lab.KubeSpec{Kubeconfig: f.kubeconfig, Context: f.context, Image: f.image, PullPolicy: f.pullPolicy}
+	return lab.KubeSpec{Kubeconfig: f.kubeconfig, Context: f.context, Image: f.image, PullPolicy: f.pullPolicy, PodNetwork: f.podNetwork}
 }
 
 // args are the flags again, for lab up --detach's own process.
@@ -48,6 +56,9 @@ func (f kubeFlags) args() []string {
 		if kv[1] != "" {
 			out = append(out, "--"+kv[0], kv[1])
 		}
+	}
+	if f.podNetwork {
+		out = append(out, "--pod-network")
 	}
 	return out
 }

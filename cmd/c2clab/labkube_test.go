@@ -110,6 +110,7 @@ func testCluster(t *testing.T, opts kubetest.Options, nad bool) (*kubetest.Env, 
 // that is gone, one started on another host. lab down --all removes the
 // first and keeps the second, which naming it then removes.
 func TestLabDownKubernetesAllRemovesCrashedRunsOnly(t *testing.T) {
+	kubetest.Parallel(t)
 	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true}, true)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
@@ -186,9 +187,9 @@ func deleteQuietly(c *kube.Cluster, runID string) {
 // TestDetachedKubeLabGetsTheClusterFlags: lab up --detach's own process is
 // told the cluster and image, on the kubernetes backend only.
 func TestDetachedKubeLabGetsTheClusterFlags(t *testing.T) {
-	f := labUpFlags{backend: kube.Backend, kube: kubeFlags{kubeconfig: "/k/config", image: "c2clab/c2clab:x", pullPolicy: "Never"}}
+	f := labUpFlags{backend: kube.Backend, kube: kubeFlags{kubeconfig: "/k/config", image: "c2clab/c2clab:x", pullPolicy: "Never", podNetwork: true}}
 	got := strings.Join(childArgs(f, []string{"top.yaml"}), " ")
-	for _, want := range []string{"--backend kubernetes top.yaml", "--kubeconfig /k/config", "--image c2clab/c2clab:x", "--pull-policy Never"} {
+	for _, want := range []string{"--backend kubernetes top.yaml", "--kubeconfig /k/config", "--image c2clab/c2clab:x", "--pull-policy Never", "--pod-network"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("child's args %q lack %q", got, want)
 		}
@@ -200,4 +201,36 @@ func TestDetachedKubeLabGetsTheClusterFlags(t *testing.T) {
 	if got := strings.Join(childArgs(f, nil), " "); strings.Contains(got, "--image") {
 		t.Errorf("netns child's args %q carry the kubernetes flags", got)
 	}
+}
+
+// TestLabUpRefusesATopologysNetworkWithoutTheNADCRD: on a cluster without
+// Multus' CRD, lab up of a topology with a network refuses, naming the
+// network and --pod-network, before it makes anything on the cluster;
+// with --pod-network it says it leaves the network out and goes on to
+// place the broker (which no kubelet runs here: it gives up then, and
+// deletes its run).
+func TestLabUpRefusesATopologysNetworkWithoutTheNADCRD(t *testing.T) {
+	kubetest.Parallel(t)
+	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true}, false)
+	up := func(ctx context.Context, args ...string) (string, error) {
+		var out bytes.Buffer
+		root := newRootCmd()
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs(append([]string{"lab", "up", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig, "--image", "c2clab.local/c2clab:none"}, args...))
+		err := root.ExecuteContext(ctx)
+		return out.String(), err
+	}
+	out, err := up(ctx, "../../topologies/two-sites-wan.yaml")
+	if err == nil || !strings.Contains(err.Error(), `network "wan"`) || !strings.Contains(err.Error(), "--pod-network") {
+		t.Errorf("lab up without the CRD: %v\n%s\nwant a refusal naming the network and --pod-network", err, out)
+	}
+	assertRuns(ctx, t, c)
+	short, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	out, _ = up(short, "--pod-network", "../../topologies/two-sites-wan.yaml") // no kubelet: the broker's Pod never runs
+	if !strings.Contains(out, `--pod-network: the topology's network "wan" is not made`) {
+		t.Errorf("lab up --pod-network said:\n%s\nwant that it leaves the network out", out)
+	}
+	assertRuns(ctx, t, c)
 }

@@ -6,14 +6,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
+
 	"github.com/c2clab/c2clab/sim/kube"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/kube/kubenode"
 	"github.com/c2clab/c2clab/sim/kube/kubetest"
 	"github.com/c2clab/c2clab/sim/lab"
@@ -22,11 +30,15 @@ import (
 // TestLabUpKubernetesWANLabOnARealKubelet runs the documented command,
 // lab up --backend kubernetes topologies/two-sites-wan.yaml, detached as a
 // script would, against the one-node data plane (kubenode: a real kubelet
-// on containerd), in the suite's Pod layout: lab status lists the run, a
-// connection is relayed from the admin's agent to branch-linux's echo
-// service through the broker's Pod and both impaired links (the emulator
-// in each device's Pod), and lab down RUN leaves no namespace and no
-// container.
+// on containerd, Multus its CNI, the NAD CRD installed), with the
+// topology's network put on the node's lab bridge and subnet (wanOnNode):
+// every machine's address is on its Pod's net1 (Multus reports it there,
+// and the agents' SOCKS5 and the echo service listen on it), lab status
+// lists the run, a connection is relayed from the admin's agent to
+// branch-linux's echo service through the broker (by its Service name,
+// which a host alias resolves on this DNS-less node) and both impaired
+// links (the emulator in each device's Pod), and lab down RUN leaves no
+// namespace and no container.
 //
 // The links' delays are the check that the emulators are in the path:
 // an echo's round trip crosses the admin's link (5 ms one way) and
@@ -35,13 +47,29 @@ import (
 // tenth of a millisecond. A lower bound only: a loaded machine makes it
 // longer.
 func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
+	kubetest.Parallel(t)
 	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	image, pull, logs, node := wanLabCluster(ctx, t, env)
 	tmp := t.TempDir()
-	out, err := cli(t, tmp, "lab", "up", "--detach", "--json", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig,
-		"--image", image, "--pull-policy", pull, "../../topologies/two-sites-wan.yaml")
+	c, err := kube.FromConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An external cluster's own network is not this test's to make
+	// bridges on: it runs the topology on its Pod network.
+	topo, netArgs, lan := "../../topologies/two-sites-wan.yaml", []string{"--pod-network"}, ""
+	if node != nil {
+		if err := c.InstallNADCRD(ctx); err != nil {
+			t.Fatal(err)
+		}
+		topo, lan = wanOnNode(t, node)
+		netArgs = nil
+	}
+	args := append([]string{"lab", "up", "--detach", "--json", "--backend", "kubernetes", "--kubeconfig", env.Kubeconfig,
+		"--image", image, "--pull-policy", pull}, netArgs...)
+	out, err := cli(t, tmp, append(args, topo)...)
 	if err != nil {
 		t.Fatalf("lab up --detach: %v\n%s\n%s", err, out, logs())
 	}
@@ -51,12 +79,11 @@ func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
 	}
 	id := table.Run
 	t.Cleanup(func() { cli(t, tmp, "lab", "down", id) }) // a no-op once the test's lab down has run
-	c, err := kube.FromConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !hasRun(ctx, t, c, id) {
 		t.Fatalf("run %s is not on the cluster while up", id)
+	}
+	if lan != "" {
+		assertOnNet1(ctx, t, env, id, lan, table)
 	}
 	if status, err := cli(t, tmp, "lab", "status"); err != nil || !regexp.MustCompile(`(?m)^`+id+`\s+live, detached`).MatchString(status) {
 		t.Errorf("lab status does not list %s as live and detached: %v\n%s", id, err, status)
@@ -69,6 +96,11 @@ func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
 	if min := slices.Min(rtts); min < 46*time.Millisecond {
 		t.Errorf("shortest round trip %v; the links' delays make it at least 46 ms: an emulator is not in the path", min)
 	}
+	// The App Connector dials its app server on the lab network: net1 to
+	// net1 across the node's lab bridge.
+	if err := kubenode.Echo(ctx, socksOf(t, table, "desktop-ADMIN-AC.example.com"), "intranet.example.com", 443); err != nil {
+		t.Errorf("admin to intranet.example.com through the App Connector: %v\nthe Pods' logs:\n%s", err, logs())
+	}
 	start := time.Now()
 	if out, err := cli(t, tmp, "lab", "down", id); err != nil {
 		t.Fatalf("lab down %s: %v\n%s", id, err, out)
@@ -78,13 +110,129 @@ func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
 		t.Errorf("run %s is still on the cluster after lab down", id)
 	}
 	if node != nil {
-		if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
+		if err := node.WaitStopped(ctx, time.Minute); err != nil {
 			t.Errorf("after lab down: %v", err)
 		}
 	}
 	if status, _ := cli(t, tmp, "lab", "status"); strings.Contains(status, id) {
 		t.Errorf("lab status still lists %s after lab down:\n%s", id, status)
 	}
+}
+
+// wanOnNode writes topologies/two-sites-wan.yaml with its network on the
+// node's lab bridge (Node.LabNetwork), which the node accepts frames on
+// and removes at its end, and on a /24 of the lab's range that no
+// interface here has (freeLabSubnet): the topology's own bridge plugin
+// would make cni0 on this host and never remove it, and its 198.18.7.0/24
+// may be another lab's here. The rest is the topology's, its files named
+// by absolute paths, since the copy lives elsewhere.
+func wanOnNode(t *testing.T, node *kubenode.Node) (path, subnet string) {
+	t.Helper()
+	src, err := filepath.Abs("../../topologies/two-sites-wan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top map[string]any
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		t.Fatal(err)
+	}
+	abs := func(p any) string { return filepath.Join(filepath.Dir(src), p.(string)) }
+	top["tenant"] = abs(top["tenant"])
+	for _, n := range top["nodes"].([]any) {
+		if n := n.(map[string]any); n["device"] != nil {
+			n["device"] = abs(n["device"])
+		}
+	}
+	br, _ := node.LabNetwork()
+	subnet = freeLabSubnet(t)
+	plugin := top["network"].(map[string]any)["cni"].(map[string]any)["plugins"].([]any)[0].(map[string]any)
+	plugin["bridge"] = br
+	plugin["ipam"] = map[string]any{"type": "host-local", "subnet": subnet}
+	out, err := yaml.Marshal(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(t.TempDir(), "two-sites-wan.yaml")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, subnet
+}
+
+// freeLabSubnet is a /24 of 198.18.0.0/15 (a topology's network must be
+// in it) that no interface of this host has an address in, from the top
+// of the range down; the netns backend takes its subnets by the same test
+// (sim/netlab), from places its run IDs hash to.
+func freeLabSubnet(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for third := 255; third >= 0; third-- {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 19, byte(third), 0}), 24)
+		if !slices.ContainsFunc(addrs, func(a net.Addr) bool {
+			ip, ok := netip.AddrFromSlice(a.(*net.IPNet).IP)
+			return ok && p.Contains(ip.Unmap())
+		}) {
+			return p.String()
+		}
+	}
+	t.Fatal("no free /24 in 198.19.0.0/16")
+	return ""
+}
+
+// assertOnNet1 checks that every device of the table has its address on
+// the lab subnet, with its SOCKS5 there, and that Multus reported each
+// of the run's Pods on net1 at an address of that subnet, eth0 aside.
+func assertOnNet1(ctx context.Context, t *testing.T, env *kubetest.Env, id, subnet string, table labTable) {
+	t.Helper()
+	lan := netip.MustParsePrefix(subnet)
+	for _, d := range table.Devices {
+		ip, err := netip.ParseAddr(d.InterfaceIP)
+		if err != nil || !lan.Contains(ip) || !strings.HasPrefix(d.SOCKS, d.InterfaceIP+":") {
+			t.Errorf("device %s: address %q, SOCKS5 %q; want both on the lab network %s", d.Name, d.InterfaceIP, d.SOCKS, subnet)
+		}
+	}
+	cs, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods, err := cs.CoreV1().Pods(id).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		var status []struct {
+			Interface string   `json:"interface"`
+			IPs       []string `json:"ips"`
+		}
+		json.Unmarshal([]byte(p.Annotations[kubenet.StatusAnnotation]), &status)
+		on := false
+		for _, s := range status {
+			if a, err := netip.ParseAddr(firstOf(s.IPs)); err == nil && s.Interface == kubenet.LabInterface && lan.Contains(a) {
+				on = true
+			}
+		}
+		if !on || lan.Contains(netip.MustParseAddr(p.Status.PodIP)) {
+			t.Errorf("pod %s: network-status %s, Pod IP %s; want net1 on %s beside eth0", p.Name, p.Annotations[kubenet.StatusAnnotation], p.Status.PodIP, subnet)
+		}
+	}
+	// The broker, three devices, the App Connector and its app server.
+	if len(pods.Items) != 6 {
+		t.Errorf("run %s has %d Pods; want 6, each checked above", id, len(pods.Items))
+	}
+}
+
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
 }
 
 // socksOf is the SOCKS5 address of the device fqdn in lab up's table.

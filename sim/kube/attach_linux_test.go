@@ -13,6 +13,7 @@ import (
 
 	"github.com/containernetworking/cni/libcni"
 
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/netlab"
 )
 
@@ -22,6 +23,7 @@ import (
 // with each Pod's annotated ips as the ips capability. Each namespace must
 // get exactly its planned address on net1, and one must reach the other.
 func TestNADConfigAddressesMachinesThroughRealPlugins(t *testing.T) {
+	t.Parallel() // its namespaces and bridge are its run's own
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: it makes network namespaces and a bridge")
 	}
@@ -50,8 +52,8 @@ func TestNADConfigAddressesMachinesThroughRealPlugins(t *testing.T) {
 	openBridge(t, run)
 	var addrs []string
 	for _, pod := range o.Pods[:2] {
-		var sel []networkSelection
-		json.Unmarshal([]byte(pod.Annotations[networksAnnotation]), &sel)
+		var sel []kubenet.Selection
+		json.Unmarshal([]byte(pod.Annotations[kubenet.NetworksAnnotation]), &sel)
 		ns := run + "-" + pod.Name
 		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
 			t.Fatalf("ip netns add: %v: %s", err, out)

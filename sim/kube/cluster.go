@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -18,6 +17,8 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 )
 
 // Cluster is a Kubernetes cluster the backend talks to.
@@ -65,25 +66,7 @@ var ErrNoNAD = errors.New("kube: the cluster has no NetworkAttachmentDefinition 
 // InstallNADCRD creates the NetworkAttachmentDefinition CRD unless it
 // exists, and waits until the apiserver serves it.
 func (c *Cluster) InstallNADCRD(ctx context.Context) error {
-	crd, err := NADCRD()
-	if err != nil {
-		return err
-	}
-	_, err = c.dynamic.Resource(crdResource).Create(ctx, crd, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("kube: install NAD CRD: %w", err)
-	}
-	for {
-		_, err := c.dynamic.Resource(NADResource).Namespace(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{Limit: 1})
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("kube: NAD CRD not served: %w", errors.Join(err, ctx.Err()))
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return kubenet.InstallNADCRD(ctx, c.dynamic)
 }
 
 // Create creates o's objects in order: the namespace first, the Pods last
@@ -115,66 +98,10 @@ func (c *Cluster) Create(ctx context.Context, o Objects) error {
 	}); err != nil {
 		return err
 	}
-	pods := o.Pods
-	if o.BrokerHost != "" {
-		var err error
-		if pods, err = c.aliasBroker(ctx, ns, o.BrokerHost, pods); err != nil {
-			return err
-		}
-	}
-	return parallel(ctx, pods, func(ctx context.Context, p *corev1.Pod) error {
+	return parallel(ctx, o.Pods, func(ctx context.Context, p *corev1.Pod) error {
 		_, err := c.core.Pods(ns).Create(ctx, p, metav1.CreateOptions{})
 		return wrap(err, "pod", p.Name)
 	})
-}
-
-// aliasBroker creates the broker's Pod, waits until it has an address,
-// and returns the other Pods, each with a host alias from host to that
-// address: on a cluster without DNS or a Service proxy that is the only
-// way the nodes' configs, which name the broker, reach it.
-func (c *Cluster) aliasBroker(ctx context.Context, ns, host string, pods []*corev1.Pod) ([]*corev1.Pod, error) {
-	i := slices.IndexFunc(pods, func(p *corev1.Pod) bool { return p.Labels[LabelRole] == RoleBroker })
-	if i < 0 {
-		return nil, fmt.Errorf("kube: run %s has no broker pod to alias %s to", ns, host)
-	}
-	broker := pods[i]
-	if _, err := c.core.Pods(ns).Create(ctx, broker, metav1.CreateOptions{}); err != nil {
-		return nil, wrap(err, "pod", broker.Name)
-	}
-	ip, err := c.podIP(ctx, ns, broker.Name)
-	if err != nil {
-		return nil, err
-	}
-	var rest []*corev1.Pod
-	for j, p := range pods {
-		if j == i {
-			continue
-		}
-		p = p.DeepCopy()
-		p.Spec.HostAliases = append(p.Spec.HostAliases, corev1.HostAlias{IP: ip, Hostnames: []string{host}})
-		rest = append(rest, p)
-	}
-	return rest, nil
-}
-
-// podIP waits until the Pod has an address and returns it.
-func (c *Cluster) podIP(ctx context.Context, ns, name string) (string, error) {
-	for {
-		p, err := c.core.Pods(ns).Get(ctx, name, metav1.GetOptions{})
-		switch {
-		case err != nil:
-			return "", fmt.Errorf("kube: pod %s/%s: %w", ns, name, err)
-		case p.Status.PodIP != "":
-			return p.Status.PodIP, nil
-		case p.Status.Phase == corev1.PodFailed:
-			return "", fmt.Errorf("%w: %s before it had an address", ErrPodFailed, name)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("kube: pod %s/%s has no address yet: %w", ns, name, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 func wrap(err error, kind, name string) error {

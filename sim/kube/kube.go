@@ -1,18 +1,23 @@
-// Package kube runs a lab on a Kubernetes cluster: it turns the lab's
-// machines into Pods (one per machine, a container per node, from the
-// static image the container backend builds), the topology's CNI network
-// into a Multus NetworkAttachmentDefinition carrying that config as it is,
-// and the broker into a Service, all in one namespace per run that is
-// named and labelled with the run ID, so deleting it cleans up and a label
-// query finds what a crashed run left.
+// Package kube lays a whole topology out on a Kubernetes cluster at once
+// and finds the runs there: Plan and Build turn every machine into a Pod
+// (a container per node), the topology's CNI network into a Multus
+// NetworkAttachmentDefinition and the broker into a Service (sim/kube/kubenet,
+// the mapping the commands' placer in sim/lab shares), all in one
+// namespace per run, named and labelled with the run ID; Cluster creates
+// them, waits for them, and lists and deletes runs by that label (`lab
+// down --backend kubernetes`).
 //
-// Building the objects (Build) is pure and separate from talking to a
-// cluster (Cluster), so the mapping is tested without one and the apiserver
-// tests check that every object Build makes is accepted.
+// No command runs a lab from a Plan: `lab up` and `test` use sim/lab's
+// placer, which starts nodes one at a time. The plan remains for what it
+// proves at scale, the 1,000-device placement on kwok nodes, and its
+// apiserver test; building (Build) is pure and separate from talking to
+// a cluster (Cluster), so the mapping is tested without one.
 package kube
 
 import (
 	"net/netip"
+
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 )
 
 // Labels and annotations the backend puts on what it makes.
@@ -60,18 +65,6 @@ type Plan struct {
 	Sites map[string]map[string]string
 	// Machines are the lab's machines, broker first.
 	Machines []Machine
-	// PodNetwork: the machines have the cluster's Pod network only (no
-	// Multus, no NAD, no lab address on net1: each machine's Addr is on
-	// its Pod's lo), and since such a cluster may have neither DNS nor a
-	// Service proxy, the Pods find the broker by a host alias to the
-	// broker Pod's own address (Cluster.Create) rather than through its
-	// Service, which is still made.
-	PodNetwork bool
-	// AliasBroker: the cluster may have neither DNS nor a Service proxy
-	// (sim/kube/kubenode's one node has Multus but neither), so the Pods
-	// find the broker as on a PodNetwork plan, by a host alias to the
-	// broker Pod's address (Cluster.Create); implied by PodNetwork.
-	AliasBroker bool
 }
 
 // Network is the lab network as Multus sees it.
@@ -126,8 +119,8 @@ func Namespace(runID string) string { return runID }
 // BrokerService is the broker's Service name, whatever the topology calls
 // the broker machine: the agents' configs and the broker's certificate
 // name it before any machine is placed.
-const BrokerService = "broker"
+const BrokerService = kubenet.BrokerService
 
 // BrokerHost is the broker Service's name as the run's Pods dial it (its
 // certificate carries it): broker.NAMESPACE.svc.
-func BrokerHost(runID string) string { return BrokerService + "." + Namespace(runID) + ".svc" }
+func BrokerHost(runID string) string { return kubenet.BrokerHost(Namespace(runID)) }

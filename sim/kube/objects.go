@@ -2,20 +2,18 @@ package kube
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/c2clab/c2clab/sim/image"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 )
 
 // Objects are what a run creates, in the order they are created. Deleting
@@ -27,10 +25,6 @@ type Objects struct {
 	Secrets        []*corev1.Secret
 	Services       []*corev1.Service
 	Pods           []*corev1.Pod
-	// BrokerHost, when set (Plan.PodNetwork or AliasBroker), is the name the Pods dial
-	// the broker by: Create starts the broker's Pod first and gives the
-	// others a host alias from this name to its address.
-	BrokerHost string
 }
 
 // serviceAccount is the run's own, with no token mounted: nodes never
@@ -49,16 +43,11 @@ func Build(p Plan) (Objects, error) {
 		Namespace:      &corev1.Namespace{ObjectMeta: p.meta(ns, "")},
 		ServiceAccount: &corev1.ServiceAccount{ObjectMeta: p.meta(serviceAccount, ns), AutomountServiceAccountToken: new(false)},
 	}
-	if p.PodNetwork || p.AliasBroker {
-		o.BrokerHost = BrokerHost(p.RunID)
+	nad, err := p.nad(ns)
+	if err != nil {
+		return Objects{}, err
 	}
-	if !p.PodNetwork {
-		nad, err := p.nad(ns)
-		if err != nil {
-			return Objects{}, err
-		}
-		o.NADs = append(o.NADs, nad)
-	}
+	o.NADs = append(o.NADs, nad)
 	for _, m := range p.Machines {
 		o.Secrets = append(o.Secrets, p.secret(ns, m))
 		pod, err := p.pod(ns, m)
@@ -128,17 +117,11 @@ func (p Plan) secret(ns string, m Machine) *corev1.Secret {
 // cluster, whatever the lab network spans: the agents' and connectors'
 // control and data connections cross nodes on the cluster's own network.
 func (p Plan) service(ns string, m Machine) *corev1.Service {
-	s := &corev1.Service{ObjectMeta: p.meta(BrokerService, ns)}
-	s.Spec.Selector = map[string]string{LabelRun: p.RunID, LabelMachine: m.Name}
-	for _, name := range slices.Sorted(maps.Keys(m.Ports)) {
-		port := m.Ports[name]
-		s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Name: name, Port: port, TargetPort: intstr.FromInt32(port), Protocol: corev1.ProtocolTCP})
-	}
-	return s
+	return kubenet.Service(p.meta(BrokerService, ns), map[string]string{LabelRun: p.RunID, LabelMachine: m.Name}, m.Ports)
 }
 
 func (p Plan) pod(ns string, m Machine) (*corev1.Pod, error) {
-	sel, err := json.Marshal([]networkSelection{{Name: p.Network.Name, Interface: labInterface, IPs: []string{fmt.Sprintf("%s/%d", m.Addr, p.Network.Prefix.Bits())}}})
+	sel, err := kubenet.Networks(p.Network.Name, m.Addr, p.Network.Prefix)
 	if err != nil {
 		return nil, fmt.Errorf("kube: machine %q: %w", m.Name, err)
 	}
@@ -148,9 +131,7 @@ func (p Plan) pod(ns string, m Machine) (*corev1.Pod, error) {
 	if m.Site != "" {
 		meta.Labels[LabelSite] = m.Site
 	}
-	if !p.PodNetwork {
-		meta.Annotations = map[string]string{networksAnnotation: string(sel)}
-	}
+	meta.Annotations = map[string]string{kubenet.NetworksAnnotation: sel}
 	spec := corev1.PodSpec{
 		ServiceAccountName:           serviceAccount,
 		AutomountServiceAccountToken: new(false),
@@ -160,7 +141,10 @@ func (p Plan) pod(ns string, m Machine) (*corev1.Pod, error) {
 		// A node that exits is a failed lab, not something to hide by
 		// restarting it: the lab reads the Pod's status.
 		RestartPolicy: corev1.RestartPolicyNever,
-		NodeSelector:  maps.Clone(p.Sites[m.Site]),
+		// Nodes stop at once on SIGTERM; the default 30 s bounds only how
+		// long a run's deletion waits for one that does not.
+		TerminationGracePeriodSeconds: new(int64(1)),
+		NodeSelector:                  maps.Clone(p.Sites[m.Site]),
 		Volumes: []corev1.Volume{
 			{Name: "config", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: m.Name}}},
 			{Name: "ready", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/c2clab/c2clab/sim/agent"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/tenant"
 	"github.com/c2clab/c2clab/sim/topology"
@@ -20,7 +21,7 @@ const testRun = "c2c0a1b2c"
 // wanLab plans topologies/two-sites-wan.yaml.
 func wanLab(t *testing.T) (*topology.Topology, Lab) {
 	t.Helper()
-	top, l, err := planTopology(t, "two-sites-wan.yaml", Options{})
+	top, l, err := planTopology(t, "two-sites-wan.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +30,7 @@ func wanLab(t *testing.T) (*topology.Topology, Lab) {
 
 // planTopology plans topologies/NAME with its own tenant; the error is the
 // planner's, for tests of its refusals.
-func planTopology(t *testing.T, name string, opts Options) (*topology.Topology, Lab, error) {
+func planTopology(t *testing.T, name string) (*topology.Topology, Lab, error) {
 	t.Helper()
 	top, err := topology.Load("../../topologies/" + name)
 	if err != nil {
@@ -39,7 +40,7 @@ func planTopology(t *testing.T, name string, opts Options) (*topology.Topology, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := FromTopologyWith(top, ten.Policy(), testRun, "c2clab:test", opts)
+	l, err := FromTopology(top, ten.Policy(), testRun, "c2clab:test")
 	return top, l, err
 }
 
@@ -58,9 +59,9 @@ func TestBuildMapsEveryMachineToAPod(t *testing.T) {
 	addrs := map[string]string{}
 	for _, p := range o.Pods {
 		got = append(got, p.Name)
-		var sel []networkSelection
-		if err := json.Unmarshal([]byte(p.Annotations[networksAnnotation]), &sel); err != nil || len(sel) != 1 {
-			t.Fatalf("pod %s networks annotation %q: %v", p.Name, p.Annotations[networksAnnotation], err)
+		var sel []kubenet.Selection
+		if err := json.Unmarshal([]byte(p.Annotations[kubenet.NetworksAnnotation]), &sel); err != nil || len(sel) != 1 {
+			t.Fatalf("pod %s networks annotation %q: %v", p.Name, p.Annotations[kubenet.NetworksAnnotation], err)
 		}
 		pfx, err := netip.ParsePrefix(sel[0].IPs[0])
 		if err != nil || !netip.MustParsePrefix("198.18.7.0/24").Contains(pfx.Addr()) || pfx.Bits() != 24 {

@@ -13,6 +13,7 @@ import (
 	"github.com/c2clab/c2clab/sim/broker"
 	"github.com/c2clab/c2clab/sim/connector"
 	"github.com/c2clab/c2clab/sim/endpoint"
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/peer"
 	"github.com/c2clab/c2clab/sim/pki"
 	"github.com/c2clab/c2clab/sim/policy"
@@ -41,34 +42,6 @@ type Lab struct {
 // backends write), the addresses from the network's subnet, and each
 // machine's site.
 func FromTopology(top *topology.Topology, pol policy.Config, runID, image string) (Lab, error) {
-	return FromTopologyWith(top, pol, runID, image, Options{})
-}
-
-// Options change how a topology maps onto a cluster.
-type Options struct {
-	// PodNetwork plans for a cluster that has its default Pod network
-	// only: no Multus, and neither cluster DNS nor a Service proxy need
-	// work (a one-node cluster such as sim/kube/kubenode's). See
-	// Plan.PodNetwork for what changes.
-	PodNetwork bool
-	// NoClusterDNS plans for a cluster whose Pods cannot resolve or reach
-	// the broker's Service (no cluster DNS or no Service proxy): the Pods
-	// find the broker by a host alias instead (Plan.AliasBroker). A
-	// PodNetwork plan always does.
-	NoClusterDNS bool
-}
-
-// PodLoopback is a machine's own address in a PodNetwork plan: inside its
-// Pod, on lo, where its services listen and its agent finds them. It is
-// not 127.0.0.1, so a device whose firewall blocks its interface IP
-// (services on 127.0.0.1 only) still differs from one that does not.
-var PodLoopback = netip.MustParseAddr("127.0.0.2")
-
-// FromTopologyWith is FromTopology with options.
-func FromTopologyWith(top *topology.Topology, pol policy.Config, runID, image string, opts Options) (Lab, error) {
-	if opts.PodNetwork {
-		return fromTopologyPodNetwork(top, pol, runID, image)
-	}
 	cni, err := top.CNIConfig()
 	if err != nil {
 		return Lab{}, err
@@ -80,13 +53,13 @@ func FromTopologyWith(top *topology.Topology, pol policy.Config, runID, image st
 	if err != nil {
 		return Lab{}, fmt.Errorf("%s: network.cni: %w", top.Path, err)
 	}
-	b := &planner{runID: runID, pol: pol, prefix: prefix, next: 2}
-	b.plan = Plan{RunID: runID, Image: image, Network: Network{Name: networkName(cni), CNI: cni, Prefix: prefix}, AliasBroker: opts.NoClusterDNS}
+	b := &planner{runID: runID, pol: pol, prefix: prefix, pool: kubenet.Pool{Prefix: prefix}}
+	b.plan = Plan{RunID: runID, Image: image, Network: Network{Name: networkName(cni), CNI: cni, Prefix: prefix}}
 	return b.place(top)
 }
 
 // place plans the topology's sites and machines onto b's plan, after the
-// run's CAs: the one walk over a topology both network plans share.
+// run's CAs.
 func (b *planner) place(top *topology.Topology) (Lab, error) {
 	b.plan.Sites = map[string]map[string]string{}
 	for name, s := range top.Sites {
@@ -110,20 +83,14 @@ func defaultNetwork(runID string) []byte {
 	return []byte(`{"cniVersion":"1.0.0","name":"lab","plugins":[{"type":"bridge","bridge":"` + runID + `","ipam":{"type":"host-local","subnet":"198.18.0.0/16"}}]}`)
 }
 
-func networkName(cni []byte) string {
-	var l struct{ Name string }
-	if json.Unmarshal(cni, &l) == nil && validName(l.Name) {
-		return l.Name
-	}
-	return "lab"
-}
+func networkName(cni []byte) string { return kubenet.NetworkName(cni) }
 
 // planner accumulates a plan; only FromTopology uses it.
 type planner struct {
 	runID  string
 	pol    policy.Config
 	prefix netip.Prefix
-	next   int // index of the next address in prefix
+	pool   kubenet.Pool
 	plan   Plan
 	cloud  *pki.CA
 	tenant *pki.CA
@@ -147,18 +114,7 @@ func (b *planner) cas() error {
 // addr hands out the next address of the subnet, skipping the network
 // address and .1 (a bridge's gateway).
 func (b *planner) addr() (netip.Addr, error) {
-	if b.plan.PodNetwork {
-		return PodLoopback, nil
-	}
-	a := b.prefix.Addr()
-	for range b.next {
-		a = a.Next()
-	}
-	b.next++
-	if !b.prefix.Contains(a) || !b.prefix.Contains(a.Next()) {
-		return netip.Addr{}, fmt.Errorf("kube: network %s has no address left for machine %d", b.prefix, b.next-2)
-	}
-	return a, nil
+	return b.pool.Next()
 }
 
 func (b *planner) add(n topology.Node) error {
@@ -246,13 +202,7 @@ func (b *planner) device(n topology.Node) error {
 	}
 	services := endpoint.Config{IP: a.String(), Services: p.ServicesOrDefault(), RDP: p.RDP, SMB: p.SMB,
 		BlockInterfaceIP: p.Firewall.BlockInterfaceIP, InboundRules: p.Firewall.InboundRules}
-	// On the lab network the agent listens on its lab address; on the Pod
-	// network on every address of the Pod, since eth0's is the cluster's
-	// to choose and known only once the Pod runs.
 	listen := a.String()
-	if b.plan.PodNetwork {
-		listen = ""
-	}
 	ag := agent.Config{Name: p.Name, Broker: b.brokerAddrs(), CAFile: ConfigDir + "/trust.pem",
 		CertFile: ConfigDir + "/id.crt", KeyFile: ConfigDir + "/id.key", Profile: *p, InterfaceIP: a.String(),
 		SOCKS: net.JoinHostPort(listen, strconv.Itoa(PortSOCKS)), Status: net.JoinHostPort(listen, strconv.Itoa(PortStatus))}
@@ -265,9 +215,6 @@ func (b *planner) device(n topology.Node) error {
 // connector's site (they share its piece of the lab network), then the
 // connector.
 func (b *planner) connector(n topology.Node) error {
-	if b.plan.PodNetwork {
-		return fmt.Errorf("kube: node %q: an App Connector reaches its app servers on the lab network, which needs Multus; a Pod-network plan has a broker and devices only", n.Name)
-	}
 	hosts := map[string]string{}
 	for i, app := range n.Apps {
 		a, err := b.addr()
@@ -292,14 +239,4 @@ func (b *planner) connector(n topology.Node) error {
 		CertFile: ConfigDir + "/id.crt", KeyFile: ConfigDir + "/id.key", ServerGroups: n.ServerGroups, Hosts: hosts}
 	m := Machine{Name: n.Name, Role: RoleConnector, Site: n.Site, Addr: a, Files: files}
 	return b.machine(m, node{"connector", cfg})
-}
-
-// fromTopologyPodNetwork plans the topology on the Pod network alone: no
-// lab network (the topology's CNI config is not used), every machine at
-// PodLoopback in its own Pod.
-func fromTopologyPodNetwork(top *topology.Topology, pol policy.Config, runID, image string) (Lab, error) {
-	b := &planner{runID: runID, pol: pol}
-	b.plan = Plan{RunID: runID, Image: image, PodNetwork: true,
-		Network: Network{Prefix: netip.PrefixFrom(PodLoopback, 8).Masked()}}
-	return b.place(top)
 }

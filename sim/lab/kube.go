@@ -31,6 +31,12 @@ type KubeSpec struct {
 	// labels match (a topology's sites: Plan.NodeSelectors); a machine
 	// not named goes onto any node.
 	NodeSelectors map[string]map[string]string
+	// PodNetwork puts every machine on the cluster's Pod network only,
+	// even when the lab has a network of its own (Spec.CNIConfig, a
+	// topology's network.cni) and the cluster could make it: no
+	// NetworkAttachmentDefinition, no net1, each machine's address its
+	// Pod's. Without it a lab network becomes a NAD (kube_net_linux.go).
+	PodNetwork bool
 	// AgentEntrypoint is the entrypoint of Spec.AgentImage, which the
 	// lab starts with agent --config FILE --ready-file FILE: a cluster
 	// does not tell an image's entrypoint (docker image inspect -f
@@ -63,6 +69,11 @@ const (
 // ErrNoHostPID is a kubernetes node's answer for its host PID: its Pod
 // has a PID namespace of its own, and the runner may be on another node.
 var ErrNoHostPID = errors.New("lab: on the kubernetes backend a node runs in its Pod's PID namespace, which the runner cannot see")
+
+// ErrNoNADCRD is returned for the kubernetes backend when the lab has a
+// network of its own but the cluster has no NetworkAttachmentDefinition
+// CRD to make it with (Multus is not installed).
+var ErrNoNADCRD = errors.New("lab: the cluster has no NetworkAttachmentDefinition CRD (k8s.cni.cncf.io/v1, Multus')")
 
 // ErrNoCluster is returned for the kubernetes backend when no cluster is
 // configured: no kubeconfig found, and not in a cluster.

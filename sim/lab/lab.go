@@ -62,8 +62,11 @@ type Spec struct {
 	// Kube is where BackendKubernetes runs the machines' Pods, and from
 	// which image.
 	Kube KubeSpec
-	// CNIConfig is the lab network's CNI config list for BackendNetns; nil
+	// CNIConfig is the lab network's CNI config list. BackendNetns: nil
 	// means a bridge with host-local addresses on a /24 of 198.18.0.0/15.
+	// BackendKubernetes: a NetworkAttachmentDefinition carrying it, each
+	// machine on net1 at an address of its subnet; nil means the
+	// cluster's Pod network alone (KubeSpec.PodNetwork).
 	CNIConfig []byte
 	// KeepaliveInterval and KeepaliveTimeout are the broker's; zero means
 	// the protocol's defaults. Scenarios about expiry shorten them.
@@ -92,7 +95,8 @@ type Lab struct {
 	broker     *proc
 	brokerHost host
 	brokerCfg  broker.Config
-	restarts   int // broker restarts so far, to name each new node
+	brokerName string // what nodes dial the broker by; empty: its address
+	restarts   int    // broker restarts so far, to name each new node
 	placer     placer
 	spawner    *spawner
 	release    func() // drops the TMPDIR claim of a run directory elsewhere (claimElsewhere); nil if none

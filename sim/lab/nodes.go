@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,13 +85,35 @@ func (l *Lab) issueAt(now time.Time, ca *pki.CA, id pki.Identity, server bool, h
 // its node.
 const brokerMachine = "broker"
 
+// brokerServicer is a placer whose nodes reach the broker by a name of
+// its own rather than by its address: the kubernetes backend's broker
+// Service, which leads to the broker Pod's cluster address, not to its
+// address on the lab network.
+type brokerServicer interface {
+	// brokerNames are the names the nodes dial, the first one in their
+	// configs; the broker's certificate carries them all.
+	brokerNames() []string
+	// exposeBroker makes the broker on h, listening on ports (by name:
+	// control, data, admin), reachable by those names; the lab calls it
+	// once the broker is ready, before it places any other machine.
+	exposeBroker(ctx context.Context, h host, ports map[string]uint16) error
+}
+
 func (l *Lab) startBroker(ctx context.Context) error {
 	h, err := l.placer.place(ctx, brokerMachine)
 	if err != nil {
 		return err
 	}
 	ip := h.addr
-	cert, key, err := l.issue(l.cloud, pki.Identity{Name: "broker", Kind: pki.KindBroker}, true, ip.String(), "broker")
+	sans := []string{ip.String(), "broker"}
+	// Where a Service leads to the broker it listens on every address of
+	// its machine: the Service's way in is not its lab address.
+	listen := ip.String()
+	bs, serviced := l.placer.(brokerServicer)
+	if serviced {
+		sans, listen = append(sans, bs.brokerNames()...), ""
+	}
+	cert, key, err := l.issue(l.cloud, pki.Identity{Name: "broker", Kind: pki.KindBroker}, true, sans...)
 	if err != nil {
 		return err
 	}
@@ -98,7 +121,7 @@ func (l *Lab) startBroker(ctx context.Context) error {
 	rand.Read(tok[:])
 	l.adminToken = hex.EncodeToString(tok[:])
 	cfg := broker.Config{
-		Control: ip.String() + ":0", Data: ip.String() + ":0", Admin: ip.String() + ":0",
+		Control: listen + ":0", Data: listen + ":0", Admin: listen + ":0",
 		AdminToken: l.adminToken, CertFile: cert, KeyFile: key,
 		KeepaliveInterval: l.spec.KeepaliveInterval, KeepaliveTimeout: l.spec.KeepaliveTimeout,
 		RelayDelay: l.spec.RelayDelay,
@@ -111,12 +134,36 @@ func (l *Lab) startBroker(ctx context.Context) error {
 		return err
 	}
 	l.broker, l.brokerHost, l.brokerCfg = p, h, cfg
-	addr, err := p.addr("admin")
+	ports, err := brokerPorts(p)
 	if err != nil {
 		return err
 	}
-	l.admin = Admin{Addr: addr, Token: l.adminToken}
+	if serviced {
+		if err := bs.exposeBroker(ctx, h, ports); err != nil {
+			return err
+		}
+		l.brokerName = bs.brokerNames()[0]
+	}
+	l.admin = Admin{Addr: netip.AddrPortFrom(ip, ports["admin"]).String(), Token: l.adminToken}
 	return writeJSON(l.path(adminFile), l.admin)
+}
+
+// brokerPorts are the ports the broker's ready file says it listens on.
+func brokerPorts(p *proc) (map[string]uint16, error) {
+	ports := map[string]uint16{}
+	for _, name := range []string{"control", "data", "admin"} {
+		a, err := p.addr(name)
+		if err != nil {
+			return nil, err
+		}
+		_, port, err := net.SplitHostPort(a)
+		n, perr := strconv.ParseUint(port, 10, 16)
+		if err != nil || perr != nil {
+			return nil, fmt.Errorf("lab: broker's %s address %q has no port", name, a)
+		}
+		ports[name] = uint16(n)
+	}
+	return ports, nil
 }
 
 // AddDevice starts a device's services and its agent on a machine of its
@@ -273,10 +320,19 @@ func (l *Lab) trustBundle(name string, ca *pki.CA) (string, error) {
 }
 
 // brokerAddrs is where agents and connectors reach the broker.
+// Where the placer names the broker (brokerServicer), they dial that
+// name at the broker's ports.
 func (l *Lab) brokerAddrs() peer.BrokerAddrs {
 	b := peer.BrokerAddrs{ServerName: "broker"}
 	b.Control, _ = l.broker.addr("control")
 	b.Data, _ = l.broker.addr("data")
+	if l.brokerName != "" {
+		for _, a := range []*string{&b.Control, &b.Data} {
+			if _, port, err := net.SplitHostPort(*a); err == nil {
+				*a = net.JoinHostPort(l.brokerName, port)
+			}
+		}
+	}
 	return b
 }
 

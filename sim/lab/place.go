@@ -133,7 +133,7 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 		}
 		return pl, nil
 	case BackendKubernetes:
-		pl, err := newKubePlacer(ctx, runID, spec.Kube)
+		pl, err := newKubePlacer(ctx, runID, spec.Kube, spec.CNIConfig)
 		if err != nil || spec.AgentImage == "" {
 			return pl, err
 		}

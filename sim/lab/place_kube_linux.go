@@ -18,9 +18,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/c2clab/c2clab/sim/kube/kubenet"
 	"github.com/c2clab/c2clab/sim/netlab"
 	"github.com/c2clab/c2clab/sim/pod"
 )
@@ -33,7 +36,13 @@ type kubePlacer struct {
 	runID string
 	spec  KubeSpec
 	core  corev1client.CoreV1Interface
+	dyn   dynamic.Interface
 	token string
+	// lan is the run's lab network; nil: the Pod network alone.
+	lan *kubeLAN
+	// alias: the cluster has no DNS, so Pods get the broker's name as a
+	// host alias (kube_net_linux.go).
+	alias bool
 	// life bounds every node's output stream; cancelled by close.
 	life   context.Context
 	cancel context.CancelFunc
@@ -42,12 +51,13 @@ type kubePlacer struct {
 	// set before the first place.
 	agent kubeAgent
 
-	mu       sync.Mutex              // guards seq, machines
+	mu       sync.Mutex              // guards seq, machines, brokerIP
 	seq      int                     // Pods made so far, to name each uniquely
 	machines map[string]*kubeMachine // by Pod name
+	brokerIP netip.Addr              // the broker Pod's, once exposed
 }
 
-func newKubePlacer(ctx context.Context, runID string, spec KubeSpec) (placer, error) {
+func newKubePlacer(ctx context.Context, runID string, spec KubeSpec, cni []byte) (placer, error) {
 	if spec.Image == "" {
 		return nil, errors.New("lab: kubernetes backend: no image (KubeSpec.Image; c2clab image save writes one for the cluster's nodes)")
 	}
@@ -61,10 +71,25 @@ func newKubePlacer(ctx context.Context, runID string, spec KubeSpec) (placer, er
 	if err != nil {
 		return nil, fmt.Errorf("lab: kubernetes backend: %w", err)
 	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("lab: kubernetes backend: %w", err)
+	}
+	disco, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("lab: kubernetes backend: %w", err)
+	}
+	lan, err := kubeNetwork(cni, spec.PodNetwork, func() (bool, error) { return kubenet.HasNADs(disco) })
+	if err != nil {
+		return nil, err
+	}
 	tok := make([]byte, 16)
 	rand.Read(tok)
 	life, cancel := context.WithCancel(context.Background())
-	p := &kubePlacer{runID: runID, spec: spec, core: core, token: hex.EncodeToString(tok), life: life, cancel: cancel, machines: map[string]*kubeMachine{}}
+	p := &kubePlacer{runID: runID, spec: spec, core: core, dyn: dyn, lan: lan, token: hex.EncodeToString(tok), life: life, cancel: cancel, machines: map[string]*kubeMachine{}}
+	if err := p.hasClusterDNS(ctx); err != nil {
+		return nil, err
+	}
 	if err := p.createRun(ctx); err != nil {
 		return nil, errors.Join(err, p.close())
 	}
@@ -90,6 +115,9 @@ func (p *kubePlacer) createRun(ctx context.Context) error {
 	if _, err := p.core.Secrets(p.runID).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("lab: kubernetes backend: secret: %w", err)
 	}
+	if p.lan != nil {
+		return p.createNAD(ctx)
+	}
 	return nil
 }
 
@@ -102,7 +130,8 @@ func (p *kubePlacer) meta(name string) metav1.ObjectMeta {
 }
 
 // place makes the machine's Pod and waits until its machine process
-// answers on the Pod's address, which becomes the machine's address.
+// answers on the Pod's address. The machine's address is its net1
+// address on the lab network, or the Pod's on the Pod network alone.
 func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
 	return p.placePod(ctx, name, false)
 }
@@ -114,8 +143,18 @@ func (p *kubePlacer) placePod(ctx context.Context, name string, agent bool) (hos
 	p.seq++
 	seq := p.seq
 	p.mu.Unlock()
+	var addr netip.Addr
+	if p.lan != nil {
+		var err error
+		if addr, err = p.lan.next(); err != nil {
+			return host{}, err
+		}
+	}
 	// A device removed and added again keeps its name; its Pod cannot.
 	spec := p.pod(name, podName(name, seq))
+	if err := p.attach(spec, addr); err != nil {
+		return host{}, err
+	}
 	if agent {
 		p.withAgentContainer(spec)
 	}
@@ -129,11 +168,16 @@ func (p *kubePlacer) placePod(ctx context.Context, name string, agent bool) (hos
 			return host{}, err
 		}
 	}
-	addr, err := p.podAddr(ctx, spec.Name)
+	running, podIP, err := p.podAddr(ctx, spec.Name)
 	if err != nil {
 		return host{}, err
 	}
-	m := &kubeMachine{placer: p, pod: spec.Name, agent: agent, client: pod.Client{Base: "http://" + netip.AddrPortFrom(addr, machinePort()).String(), Token: p.token}}
+	if p.lan == nil {
+		addr = podIP
+	} else if err := onLAN(running, addr); err != nil {
+		return host{}, err
+	}
+	m := &kubeMachine{placer: p, pod: spec.Name, podIP: podIP, agent: agent, client: pod.Client{Base: "http://" + netip.AddrPortFrom(podIP, machinePort()).String(), Token: p.token}}
 	for {
 		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
 		err := m.client.Healthy(hctx)
@@ -219,15 +263,17 @@ func (p *kubePlacer) pod(machine, name string) *corev1.Pod {
 	}
 }
 
-// podAddr waits until the Pod runs and has an address.
-func (p *kubePlacer) podAddr(ctx context.Context, name string) (netip.Addr, error) {
+// podAddr waits until the Pod runs and has an address, and returns it
+// as it then is.
+func (p *kubePlacer) podAddr(ctx context.Context, name string) (*corev1.Pod, netip.Addr, error) {
 	for {
 		pod, err := p.core.Pods(p.runID).Get(ctx, name, metav1.GetOptions{})
 		if err == nil && pod.Status.Phase == corev1.PodRunning && pod.Status.PodIP != "" {
-			return netip.ParseAddr(pod.Status.PodIP)
+			a, err := netip.ParseAddr(pod.Status.PodIP)
+			return pod, a, err
 		}
 		if err == nil && (pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded) {
-			return netip.Addr{}, fmt.Errorf("lab: kubernetes backend: pod %q ended before it ran: %s %s", name, pod.Status.Reason, pod.Status.Message)
+			return nil, netip.Addr{}, fmt.Errorf("lab: kubernetes backend: pod %q ended before it ran: %s %s", name, pod.Status.Reason, pod.Status.Message)
 		}
 		select {
 		case <-ctx.Done():
@@ -235,7 +281,7 @@ func (p *kubePlacer) podAddr(ctx context.Context, name string) (netip.Addr, erro
 			if err == nil {
 				why = podWaiting(pod)
 			}
-			return netip.Addr{}, fmt.Errorf("lab: kubernetes backend: pod %q not running (%s): %w", name, why, ctx.Err())
+			return nil, netip.Addr{}, fmt.Errorf("lab: kubernetes backend: pod %q not running (%s): %w", name, why, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -309,6 +355,7 @@ func (p *kubePlacer) close() error {
 type kubeMachine struct {
 	placer *kubePlacer
 	pod    string
+	podIP  netip.Addr // eth0's, on the cluster's network: the machine API's
 	client pod.Client
 	agent  bool // the Pod has the vendor's agent container
 }

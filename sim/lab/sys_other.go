@@ -54,4 +54,6 @@ func (d *Device) DialFrom(ctx context.Context, addr netip.AddrPort) (net.Conn, e
 	return nd.DialContext(ctx, "tcp", addr.String())
 }
 
-func newKubePlacer(context.Context, string, KubeSpec) (placer, error) { return nil, errNotLinux }
+func newKubePlacer(context.Context, string, KubeSpec, []byte) (placer, error) {
+	return nil, errNotLinux
+}

@@ -101,6 +101,10 @@ func (s *server) splice(req ImpairRequest) (netns.NsHandle, error) {
 		inner.Close()
 		return 0, err
 	}
+	if err := moveAttachments(inner); err != nil { // attach_linux.go
+		inner.Close()
+		return 0, err
+	}
 	if err := s.listenIn(inner); err != nil {
 		return 0, err
 	}
@@ -114,7 +118,7 @@ func (s *server) splice(req ImpairRequest) (netns.NsHandle, error) {
 func gatewayRoutes(eth netlink.Link) ([]netlink.Route, error) {
 	routes, err := netlink.RouteList(eth, netlink.FAMILY_V4)
 	if err != nil {
-		return nil, fmt.Errorf("impair: routes of eth0: %w", err)
+		return nil, fmt.Errorf("impair: routes of %s: %w", eth.Attrs().Name, err)
 	}
 	var out []netlink.Route
 	for _, r := range routes {

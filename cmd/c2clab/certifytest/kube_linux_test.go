@@ -47,13 +47,14 @@ const kubeProfileEnv = "C2CLAB_CERTIFY_KUBE_PROFILE"
 // recorded dataPath of TestCertifyFailsExactlyWhatABrokenAgentBreaks
 // within it), only in the pairings with the reference (CERT-2). The
 // subset's report does not verify as a certification of the profile. No
-// run is left on the cluster and no container on the node. With
+// run is left on the cluster and no container runs on the node. With
 // C2CLAB_CERTIFY_KUBE_PROFILE=1 it certifies on the whole profile, and
 // the reference's report must verify.
 func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a kubelet and certifies two agent images on it")
 	}
+	kubetest.Parallel(t) // beside the local certifications: this one mostly waits for Pods
 	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
 	if env.External {
 		t.Skip("imports the agent images onto kubenode's containerd; an external cluster's nodes would need them loaded")
@@ -146,7 +147,7 @@ func TestCertifyAgentImageOnARealKubelet(t *testing.T) {
 	if runs, err := c.Runs(ctx); err != nil || len(runs) > 0 {
 		t.Errorf("runs left on the cluster: %v %v", runs, err)
 	}
-	if err := node.WaitNoContainers(ctx, time.Minute); err != nil {
+	if err := node.WaitStopped(ctx, time.Minute); err != nil {
 		t.Error(err)
 	}
 }

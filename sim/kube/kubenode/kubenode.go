@@ -12,8 +12,9 @@
 // images import) as well.
 //
 // There is no CoreDNS or kube-proxy on this node: no cluster DNS and no
-// Service addresses that lead anywhere (sim/kube's Options.NoClusterDNS
-// and PodNetwork plan for that). The NAD CRD is the caller's to install
+// Service addresses that lead anywhere (sim/lab's kubernetes placer finds
+// no kube-system/kube-dns and gives the Pods the broker's name as a host
+// alias). The NAD CRD is the caller's to install
 // (sim/kube.Cluster.InstallNADCRD; this package cannot import sim/kube).
 //
 // Several nodes run on one machine at once, each in a slot of its own
@@ -219,12 +220,16 @@ func (n *Node) Import(ctx context.Context, archive string) error {
 	return n.ctr(ctx, "images", "import", archive)
 }
 
-// Containers lists the containers (sandboxes included) containerd holds
-// for the CRI: empty once every Pod of the node is gone.
-func (n *Node) Containers(ctx context.Context) ([]string, error) {
-	out, err := exec.CommandContext(ctx, "ctr", "-a", n.Socket, "-n", Namespace, "containers", "ls", "-q").Output()
+// Tasks lists the containers (sandboxes included) whose processes run:
+// empty once every Pod of the node has stopped. A stopped Pod's records
+// stay in containerd until the kubelet's container garbage collection,
+// which runs once a minute (ContainerGCPeriod, not configurable); they
+// hold no process, network namespace, cgroup or mount, and go with the
+// node's directory.
+func (n *Node) Tasks(ctx context.Context) ([]string, error) {
+	out, err := exec.CommandContext(ctx, "ctr", "-a", n.Socket, "-n", Namespace, "tasks", "ls", "-q").Output()
 	if err != nil {
-		return nil, fmt.Errorf("kubenode: ctr containers ls: %w", err)
+		return nil, fmt.Errorf("kubenode: ctr tasks ls: %w", err)
 	}
 	return strings.Fields(string(out)), nil
 }
@@ -384,7 +389,9 @@ func (n *Node) forwardRules() [][]string {
 	comment := []string{"-m", "comment", "--comment", n.Name, "-j", "ACCEPT"}
 	return [][]string{
 		append([]string{"FORWARD", "-i", n.Bridge, "-o", n.Bridge, "-s", n.Subnet, "-d", n.Subnet}, comment...),
-		append([]string{"FORWARD", "-i", n.LabBridge, "-o", n.LabBridge, "-s", n.LabSubnet, "-d", n.LabSubnet}, comment...),
+		// Any subnet: a test's lab network on this bridge may be on the
+		// lab's own range (a topology's must be), not on LabSubnet.
+		append([]string{"FORWARD", "-i", n.LabBridge, "-o", n.LabBridge}, comment...),
 	}
 }
 
@@ -647,7 +654,7 @@ func (n *Node) cleanup(t testing.TB) {
 	if len(n.procs) > 1 {
 		errs = append(errs, n.drain(ctx))
 	}
-	errs = append(errs, n.removeContainers(ctx))
+	errs = append(errs, n.stopTasks(ctx))
 	for i := len(n.procs) - 1; i >= 0; i-- {
 		n.procs[i].stop()
 	}
@@ -675,7 +682,7 @@ func (n *Node) cleanup(t testing.TB) {
 }
 
 // drain deletes every Pod bound to the node, whatever its namespace, and
-// waits until containerd holds no container of the CRI.
+// waits until containerd runs no container of the CRI.
 func (n *Node) drain(ctx context.Context) error {
 	c, err := kubernetes.NewForConfig(n.env.Config)
 	if err != nil {
@@ -689,42 +696,44 @@ func (n *Node) drain(ctx context.Context) error {
 	for _, p := range pods.Items {
 		c.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
 	}
-	return n.WaitNoContainers(ctx, time.Minute)
+	return n.WaitStopped(ctx, time.Minute)
 }
 
-// WaitNoContainers waits until containerd holds no container for the
-// CRI (the kubelet removed every sandbox), at most d.
-func (n *Node) WaitNoContainers(ctx context.Context, d time.Duration) error {
+// WaitStopped waits until no container of the CRI runs (the kubelet
+// stopped every Pod's containers and sandbox), at most d. It does not
+// wait for the stopped ones' records to go (Tasks): that would be up to
+// the kubelet's one-minute garbage collection, 40 s of a test's minute.
+func (n *Node) WaitStopped(ctx context.Context, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	for {
-		ids, err := n.Containers(ctx)
+		ids, err := n.Tasks(ctx)
 		if err == nil && len(ids) == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("kubenode: containerd still holds %v: %w", ids, errors.Join(err, ctx.Err()))
+			return fmt.Errorf("kubenode: containerd still runs %v: %w", ids, errors.Join(err, ctx.Err()))
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }
 
-// removeContainers kills and deletes what the kubelet did not remove, so
-// that no shim or container process outlives the node.
-func (n *Node) removeContainers(ctx context.Context) error {
-	ids, err := n.Containers(ctx)
+// stopTasks kills and deletes what still runs after the kubelet's drain,
+// so that no shim or container process outlives the node: a leak, so
+// reported. Stopped containers' records go with the node's directory.
+func (n *Node) stopTasks(ctx context.Context) error {
+	ids, err := n.Tasks(ctx)
 	if err != nil || len(ids) == 0 {
-		return nil // containerd gone or empty: nothing of its to remove
+		return nil // containerd gone or nothing running: nothing of its to stop
 	}
 	var errs []error
 	for _, id := range ids {
 		n.ctr(ctx, "tasks", "kill", "-s", "SIGKILL", id)
 		time.Sleep(200 * time.Millisecond)
-		n.ctr(ctx, "tasks", "delete", "-f", id)
-		errs = append(errs, n.ctr(ctx, "containers", "delete", id))
+		errs = append(errs, n.ctr(ctx, "tasks", "delete", "-f", id))
 	}
-	return fmt.Errorf("kubenode: the kubelet left %d containers, removed by force: %w", len(ids), errors.Join(errs...))
+	return fmt.Errorf("kubenode: %d containers still ran after the kubelet's drain, killed: %w", len(ids), errors.Join(errs...))
 }
 
 // podNetns lists the named network namespaces containerd's CRI makes for
