@@ -72,6 +72,10 @@ func TestCertifyFailsExactlyWhatABrokenAgentBreaks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("certifies agents on the local backend, three pairings each (about 40 s each on an idle machine)")
 	}
+	// Parallel at the top too, or the kubernetes certification
+	// (TestCertifyAgentImageOnARealKubelet), which mostly waits for Pods,
+	// would start only after all of these.
+	t.Parallel()
 	if _, err := exec.LookPath("nc"); err != nil {
 		t.Skip("the profile's EP-1 scenarios run OpenBSD netcat; .ci/run installs netcat-openbsd")
 	}
