@@ -122,6 +122,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /file", s.file)
 	mux.HandleFunc("POST /impair", s.impair)
 	mux.HandleFunc("GET /impair", s.impairStatus)
+	mux.HandleFunc("GET /cpu", s.cpu) // cpu.go
 	return s.auth(mux)
 }
 

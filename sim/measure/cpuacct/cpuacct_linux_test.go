@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -93,5 +94,38 @@ func TestParseStat(t *testing.T) {
 				t.Errorf("parseStat = %d, %d, %v; want %d, %d, error %v", u, s, err, tc.user, tc.sys, tc.bad)
 			}
 		})
+	}
+}
+
+// TestProcessCountsExitedThreads burns CPU on a thread of this process
+// that then ends (a goroutine locked to its thread returns without
+// unlocking, so the runtime ends the thread): Process still counts it, as
+// the machine process needs for a node's threads that come and go.
+func TestProcessCountsExitedThreads(t *testing.T) {
+	before, err := Process(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const burn = 300 * time.Millisecond
+	done := make(chan time.Duration)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		start := time.Now()
+		for time.Since(start) < burn {
+		}
+		done <- time.Since(start)
+	}()
+	wall := <-done
+	time.Sleep(50 * time.Millisecond) // let the thread end
+	after, err := Process(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := after.Sub(before).Total()
+	t.Logf("burned %v of wall time on an ended thread; Process counts %v more", wall, got)
+	// A loaded machine gives the thread less than the wall time, so only
+	// a third of it is required; ticks and the test's own work add a little.
+	if got < burn/3 || got > wall+time.Second {
+		t.Errorf("Process counts %v for %v of burned wall time, want between %v and %v", got, wall, burn/3, wall+time.Second)
 	}
 }
