@@ -9,8 +9,9 @@ import (
 	"testing"
 )
 
-// TestBenchAndCertifyRefuseKubernetes proves that bench refuses --backend
-// kubernetes with exit 2 and says why and what to run instead, and that
+// TestBenchAndCertifyRefuseKubernetes proves that bench ab refuses --backend
+// kubernetes with exit 2 and says why and what to run instead (bench runs
+// there: benchkubenode_linux_test.go), and that
 // certify refuses it for its agent under test (neither a vendor's command
 // nor a vendor's image runs in the lab's Pods), before they start anything.
 func TestBenchAndCertifyRefuseKubernetes(t *testing.T) {
@@ -19,8 +20,7 @@ func TestBenchAndCertifyRefuseKubernetes(t *testing.T) {
 		args []string
 		want []string
 	}{
-		"bench":         {[]string{"bench", "--backend", "kubernetes", "--quick"}, []string{"bench: --backend kubernetes: not in this build", "peer paths", "--backend netns", "c2clab test --backend kubernetes"}},
-		"bench ab":      {[]string{"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "kubernetes"}, []string{"bench ab: --backend kubernetes: not in this build", "--backend netns"}},
+		"bench ab":      {[]string{"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "kubernetes"}, []string{"bench ab: --backend kubernetes: not in this build", "two c2clab binaries", "--backend netns", "c2clab bench --backend kubernetes"}},
 		"certify":       {[]string{"certify", "--agent-cmd", exe + "/agent", "--backend", "kubernetes"}, []string{"external agent command runs on the local and netns backends only", `"kubernetes"`}},
 		"certify image": {[]string{"certify", "--agent-image", "acme/agent:1", "--backend", "kubernetes"}, []string{"agent image runs on the container backend only", `"kubernetes"`}},
 	} {

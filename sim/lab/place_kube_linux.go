@@ -159,7 +159,7 @@ func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
 	} else if err := onLAN(running, addr); err != nil {
 		return host{}, err
 	}
-	m := &kubeMachine{placer: p, pod: spec.Name, podIP: podIP, client: pod.Client{Base: "http://" + netip.AddrPortFrom(podIP, machinePort()).String(), Token: p.token}}
+	m := &kubeMachine{placer: p, pod: spec.Name, podIP: podIP, node: running.Spec.NodeName, client: pod.Client{Base: "http://" + netip.AddrPortFrom(podIP, machinePort()).String(), Token: p.token}}
 	for {
 		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
 		err := m.client.Healthy(hctx)
@@ -338,5 +338,6 @@ type kubeMachine struct {
 	placer *kubePlacer
 	pod    string
 	podIP  netip.Addr // eth0's, on the cluster's network: the machine API's
+	node   string     // the cluster's node it was scheduled onto
 	client pod.Client
 }
