@@ -15,4 +15,4 @@ func (l *Lab) NodeCPU(context.Context, string) (cpuacct.Usage, string, error) {
 func (l *Lab) NodeAddrs(string) (map[string]string, bool) { return nil, false }
 
 func (l *Lab) NodeWhere(string) string { return "" }
-func (l *Lab) NodeNames() []string { return nil }
+func (l *Lab) NodeNames() []string     { return nil }
