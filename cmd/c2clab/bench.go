@@ -54,8 +54,8 @@ dials every path from its host into the Pod network: relay, direct and
 splice (the forwarder runs as a node in the broker's Pod) are measured;
 socat and iperf3, which the FROM-scratch image does not hold, are reported
 as not measured, with the reason. Each path's CPU is read by the machine
-process in its Pod (/proc/PID/stat ticks); the output says which Pod on
-which node every node ran in.
+process in its Pod (its nodes' threads' scheduler runtime, in ns); the
+output says which Pod on which node every node ran in.
 
 Throughput runs over a matrix of sizes and stream counts, every byte checked,
 Count times per cell with the paths alternating; the relay's ratios to the

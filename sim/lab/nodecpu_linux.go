@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 
 	"github.com/c2clab/c2clab/sim/measure/cpuacct"
 )
@@ -13,10 +14,10 @@ import (
 // where it runs, its announced addresses and where it is placed.
 
 // NodeCPU is the CPU time the running node called name has spent so far
-// (user and system, all its threads, its children left out) and how it
+// (user and system, its live threads, its children left out) and how it
 // was read: on the kubernetes backend by the machine process in its Pod
-// (sim/pod, GET /cpu), elsewhere from the host's /proc. Both count clock
-// ticks (10 ms), as cpuacct.Process does.
+// (sim/pod, GET /cpu), elsewhere from the host's /proc; both with
+// cpuacct.Process, in nanoseconds.
 func (l *Lab) NodeCPU(ctx context.Context, name string) (cpuacct.Usage, string, error) {
 	p := l.node(name)
 	if p == nil {
@@ -38,13 +39,24 @@ func (l *Lab) NodeCPU(ctx context.Context, name string) (cpuacct.Usage, string, 
 }
 
 // NodeAddrs returns the addresses the running node called name announced
-// in its ready file; false for no such node.
+// in its ready file, as the runner reaches them; false for no such node.
+// A node in a Pod that listens on every address (the broker behind its
+// Service, and so its debug server) announces an unspecified host, which
+// stands for the Pod's address here.
 func (l *Lab) NodeAddrs(name string) (map[string]string, bool) {
 	p := l.node(name)
 	if p == nil {
 		return nil, false
 	}
-	return maps.Clone(p.ready.Addrs), true
+	addrs := maps.Clone(p.ready.Addrs)
+	if k, ok := p.run.(*kubeNode); ok {
+		for key, a := range addrs {
+			if ap, err := netip.ParseAddrPort(a); err == nil && ap.Addr().IsUnspecified() {
+				addrs[key] = netip.AddrPortFrom(k.m.podIP, ap.Port()).String()
+			}
+		}
+	}
+	return addrs, true
 }
 
 // NodeWhere says where the node called name runs: on the kubernetes

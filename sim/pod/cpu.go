@@ -24,7 +24,7 @@ type CPUAnswer struct {
 }
 
 // CPUSource is CPUAnswer.Source: cpuacct.Process on the node's PID.
-const CPUSource = "/proc/PID/stat ticks in the Pod, read by its machine process"
+const CPUSource = cpuacct.SourceProcess + " in the Pod, read by its machine process"
 
 // cpu answers the running node's CPU time, 404 for no running node of
 // that name.

@@ -97,35 +97,47 @@ func TestParseStat(t *testing.T) {
 	}
 }
 
-// TestProcessCountsExitedThreads burns CPU on a thread of this process
-// that then ends (a goroutine locked to its thread returns without
-// unlocking, so the runtime ends the thread): Process still counts it, as
-// the machine process needs for a node's threads that come and go.
-func TestProcessCountsExitedThreads(t *testing.T) {
+// TestProcessReadsNanoseconds burns CPU on this test's thread and reads
+// the process's CPU before and after: up by about the burned time (a
+// loaded machine gives the thread less than the wall time, so a third of
+// it is required), and in nanoseconds, not /proc/PID/stat's 10 ms ticks.
+func TestProcessReadsNanoseconds(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	before, err := Process(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
 	const burn = 300 * time.Millisecond
-	done := make(chan time.Duration)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		start := time.Now()
-		for time.Since(start) < burn {
-		}
-		done <- time.Since(start)
-	}()
-	wall := <-done
-	time.Sleep(50 * time.Millisecond) // let the thread end
+	start := time.Now()
+	for time.Since(start) < burn {
+	}
+	wall := time.Since(start)
 	after, err := Process(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := after.Sub(before).Total()
-	t.Logf("burned %v of wall time on an ended thread; Process counts %v more", wall, got)
-	// A loaded machine gives the thread less than the wall time, so only
-	// a third of it is required; ticks and the test's own work add a little.
+	t.Logf("burned %v of wall time; Process counts %v more (user %v, system %v)", wall, got, after.Sub(before).User, after.Sub(before).System)
 	if got < burn/3 || got > wall+time.Second {
 		t.Errorf("Process counts %v for %v of burned wall time, want between %v and %v", got, wall, burn/3, wall+time.Second)
+	}
+	if got%(10*time.Millisecond) == 0 {
+		t.Errorf("Process counts %v, a whole number of 10 ms ticks: want the scheduler's nanoseconds", got)
+	}
+}
+
+func TestSplitFollowsTheTicks(t *testing.T) {
+	for _, tc := range []struct {
+		user, sys int64
+		want      Usage
+	}{
+		{3, 1, Usage{User: 75 * time.Millisecond, System: 25 * time.Millisecond}},
+		{0, 0, Usage{User: 100 * time.Millisecond}},
+		{0, 2, Usage{System: 100 * time.Millisecond}},
+	} {
+		if got := split(100*time.Millisecond, tc.user, tc.sys); got != tc.want {
+			t.Errorf("split(100ms, %d, %d) = %+v, want %+v", tc.user, tc.sys, got, tc.want)
+		}
 	}
 }
