@@ -110,6 +110,7 @@ func testCluster(t *testing.T, opts kubetest.Options, nad bool) (*kubetest.Env, 
 // that is gone, one started on another host. lab down --all removes the
 // first and keeps the second, which naming it then removes.
 func TestLabDownKubernetesAllRemovesCrashedRunsOnly(t *testing.T) {
+	kubetest.Parallel(t)
 	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true}, true)
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
@@ -209,6 +210,7 @@ func TestDetachedKubeLabGetsTheClusterFlags(t *testing.T) {
 // place the broker (which no kubelet runs here: it gives up then, and
 // deletes its run).
 func TestLabUpRefusesATopologysNetworkWithoutTheNADCRD(t *testing.T) {
+	kubetest.Parallel(t)
 	env, ctx, c := testCluster(t, kubetest.Options{Controllers: true}, false)
 	up := func(ctx context.Context, args ...string) (string, error) {
 		var out bytes.Buffer

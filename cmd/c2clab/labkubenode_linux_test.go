@@ -47,6 +47,7 @@ import (
 // tenth of a millisecond. A lower bound only: a loaded machine makes it
 // longer.
 func TestLabUpKubernetesWANLabOnARealKubelet(t *testing.T) {
+	kubetest.Parallel(t)
 	env := kubetest.Start(t, kubetest.Options{Controllers: true, Scheduler: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -36,7 +36,7 @@ func connect(t *testing.T, env *kubetest.Env) *Cluster {
 // real apiserver, reads the network back as Multus would, and proves that
 // deleting the run leaves nothing.
 func TestApiserverAcceptsTheWANLab(t *testing.T) {
-	t.Parallel() // a control plane of its own, and a node slot (docs/NETWORK.md)
+	kubetest.Parallel(t)
 	env := kubetest.Start(t, kubetest.Options{Controllers: true})
 	c := connect(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -103,7 +103,7 @@ var scaleSites = []struct {
 // checks every Pod is on a node of its site. It logs the time from the
 // first create to the last Pod Running and Ready: the README's figure.
 func TestPlacesAThousandDevicesOverFiftyNodes(t *testing.T) {
-	t.Parallel() // a control plane of its own, and a node slot (docs/NETWORK.md)
+	kubetest.Parallel(t)
 	if testing.Short() {
 		t.Skip("-short: the 1,000-device placement takes tens of seconds")
 	}

@@ -95,6 +95,16 @@ func checkAssets(d string) error {
 	return nil
 }
 
+// Parallel runs t beside the package's other parallel tests when each
+// gets a control plane of its own (Start), so their waits for it and for
+// the Pods overlap. On an existing cluster (ExternalVar) the tests share
+// it, and some count or remove its runs, so they run one at a time there.
+func Parallel(t *testing.T) {
+	if os.Getenv(ExternalVar) == "" {
+		t.Parallel()
+	}
+}
+
 // Start starts the control plane, or skips the test with the reason when
 // the binaries are missing; under CI=true a missing binary fails the test
 // instead, since .ci/run builds them first.
