@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 
 	"github.com/c2clab/c2clab/sim/measure/cpuacct"
 )
@@ -30,9 +31,7 @@ const CPUSource = cpuacct.SourceProcess + " in the Pod, read by its machine proc
 // that name.
 func (s *server) cpu(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("name")
-	s.mu.Lock()
-	p := s.nodes[name]
-	s.mu.Unlock()
+	p := s.running(name)
 	if p == nil {
 		http.Error(w, fmt.Sprintf("machine: cpu: no running node %q", name), http.StatusNotFound)
 		return
@@ -65,4 +64,11 @@ func (c Client) CPU(ctx context.Context, name string) (CPUAnswer, error) {
 		return a, fmt.Errorf("machine: cpu %s: %w", name, err)
 	}
 	return a, nil
+}
+
+// running is the process of the running node name; nil for none.
+func (s *server) running(name string) *os.Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nodes[name]
 }

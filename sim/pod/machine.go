@@ -195,9 +195,7 @@ func (s *server) signal(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("machine: signal %q: want TERM, KILL, STOP or CONT", sig), http.StatusBadRequest)
 		return
 	}
-	s.mu.Lock()
-	p := s.nodes[name]
-	s.mu.Unlock()
+	p := s.running(name)
 	if p == nil {
 		http.Error(w, fmt.Sprintf("machine: no running node %q", name), http.StatusNotFound)
 		return
