@@ -55,7 +55,9 @@ splice (the forwarder runs as a node in the broker's Pod) are measured;
 socat and iperf3, which the FROM-scratch image does not hold, are reported
 as not measured, with the reason. Each path's CPU is read by the machine
 process in its Pod (its nodes' threads' scheduler runtime, in ns); the
-output says which Pod on which node every node ran in.
+output says which Pod on which node every node ran in. Direct is plain
+there, not routed through the broker's kernel as on netns, so relay/direct
+differs from netns's in kind.
 
 Throughput runs over a matrix of sizes and stream counts, every byte checked,
 Count times per cell with the paths alternating; the relay's ratios to the
@@ -76,7 +78,8 @@ The fuller matrix, behind flags:
   --streams 1,4     parallel streams per cell (default 1 and 4; 1 with --quick)
   --under-load      round trips while a bulk stream runs each way on the path
   --impaired[=SPEC] the desktop's link through the lab's link emulator, both
-                    ways (netns; default ` + defaultImpairment + `: a 20 ms round trip)
+                    ways (netns, kubernetes: the emulator in the desktop's Pod;
+                    default ` + defaultImpairment + `: a 20 ms round trip)
   --profile SECONDS CPU profiles of the relay's broker and agents under
                     round-trip and setup load, after the measurements, into
                     OUT/profile/LOAD-NODE.pprof (go tool pprof -top)
@@ -98,7 +101,7 @@ See docs/PERFORMANCE.md.`,
 	cmd.Flags().IntVar(&f.count, "count", 0, "runs per cell (default 5, 3 with --quick); ci/perf compares with several")
 	cmd.Flags().IntSliceVar(&f.streams, "streams", nil, "parallel streams per cell, e.g. 1,4 (default 1 and 4; 1 with --quick)")
 	cmd.Flags().BoolVar(&f.underLoad, "under-load", false, "also take round trips while a bulk stream runs each way")
-	cmd.Flags().StringVar(&f.impaired, "impaired", "", "impair the desktop's link both ways through the link emulator (netns), e.g. "+defaultImpairment)
+	cmd.Flags().StringVar(&f.impaired, "impaired", "", "impair the desktop's link both ways through the link emulator (netns, kubernetes), e.g. "+defaultImpairment)
 	cmd.Flags().Lookup("impaired").NoOptDefVal = defaultImpairment
 	cmd.Flags().StringArrayVar(&f.nodeEnv, "node-env", nil, "KEY=VALUE added to every lab node's environment, e.g. GOMAXPROCS=1 or GODEBUG=...; repeatable (experiments: a run with it is not comparable to one without)")
 	cmd.Flags().IntVar(&f.profile, "profile", 0, "after the measurements, take SECONDS-long CPU profiles of the relay's broker and agents under round-trip and setup load, into OUT/profile (diagnostics; results unchanged)")
@@ -214,7 +217,7 @@ func applyMatrixFlags(cfg *bench.Config, f benchFlags) error {
 		return nil
 	}
 	if err := lab.Backend(f.backend).Supports(lab.FeatureLinks); err != nil {
-		return fmt.Errorf("bench: --impaired needs --backend netns: the link emulator runs in a network namespace: %w", err)
+		return fmt.Errorf("bench: --impaired needs --backend netns or kubernetes: the link emulator runs in a network namespace: %w", err)
 	}
 	im, err := linkemu.Parse(f.impaired)
 	if err != nil {

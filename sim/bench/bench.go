@@ -66,7 +66,7 @@ type Config struct {
 	// UnderLoad adds, per path, round trips taken while a bulk stream
 	// runs each way on the same path (latency under load).
 	UnderLoad bool
-	// Link impairs the desktop's link both ways (netns only), e.g. 10ms
+	// Link impairs the desktop's link both ways (netns, kubernetes), e.g. 10ms
 	// delay and 1% loss each way: every path crosses it. Zero: none.
 	Link linkemu.Impairments
 	// Warmup is the bytes each throughput stream moves before it is
