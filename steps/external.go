@@ -115,7 +115,7 @@ func agentsOf(ctx context.Context, device, want, what string) error {
 // (container backend only). The image is removed when the scenario ends.
 func agentsAreImage(ctx context.Context, pkg string) (context.Context, error) {
 	w := getWorld(ctx)
-	if err := w.cfg.backend().Supports(lab.FeatureAgentImage); err != nil {
+	if err := w.cfg.backend().Supports(lab.FeatureEngineAgentImage); err != nil {
 		return skip(ctx, err.Error())
 	}
 	root, ok := image.SourceTree()

@@ -88,12 +88,14 @@ func and(a, b string) string {
 }
 
 // phaseLock is the timing lock as a phase takes it. A measuring phase
-// takes it exclusively at its first scenario and keeps it to the phase's
-// end: taken per scenario, every measuring scenario waited for all the
+// takes it exclusively when its first scenario starts a lab (a scenario
+// skipped before that takes nothing: runGodog) and keeps it to the
+// phase's end: taken per scenario, every measuring scenario waited for all the
 // scenarios the machine's other suite processes had started meanwhile to
 // end (about one scenario's time each, with the machine half idle), and a
 // suite met about 70 measuring scenarios in go test ./.... Taken only at
-// the first scenario, a phase that selects none costs the others nothing.
+// the first lab, a phase that selects none, or whose scenarios all skip
+// on the backend, costs the others nothing.
 // Any other phase's scenarios each hold it shared while they run.
 type phaseLock struct {
 	measures bool

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/c2clab/c2clab/sim/report"
 )
@@ -101,5 +102,44 @@ func TestConcurrentRunMergesThePhasesReports(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "cucumber.phase*")); len(left) > 0 {
 		t.Errorf("phase reports left behind: %v", left)
+	}
+}
+
+// A measuring scenario that the backend skips before its lab starts (an
+// impaired link on loopback, which has no links) takes no timing lock, so
+// it does not wait for, or stop, the other suites' scenarios: here one of
+// them holds the lock shared the whole time, which an exclusive hold would
+// wait for without end.
+func TestMeasuringScenarioSkippedBeforeItsLabTakesNoLock(t *testing.T) {
+	privateLocks(t)
+	other := <-held(t, false)
+	defer other()
+	tenant := "    Given the tenant:\n      \"\"\"\n      name: example\n      clientHostnameValidation: ['.*\\.example\\.com']\n      \"\"\"\n"
+	feature := "Feature: skipped measuring\n  @NET-2\n  Scenario: shaped\n" + tenant +
+		"    And the device \"far\" from fixture \"win-4.5-ad\" with:\n      | hostname | far |\n      | primaryDnsSuffix | example.com |\n" +
+		"    And the link of \"far\" has:\n      | delay | 20ms |\n    When the lab starts\n"
+	done := make(chan Result, 1)
+	go func() {
+		res, err := Run(RunOptions{
+			Config:   Config{Command: []string{"/nonexistent"}, Fixtures: os.DirFS("../fixtures")},
+			Features: fstest.MapFS{"s.feature": {Data: []byte(feature)}},
+			Output:   io.Discard,
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		if res.Skipped != 1 || res.Passed+res.Failed != 0 {
+			t.Errorf("got %s (failures %v), want the one scenario skipped", res.Summary(), res.Failures)
+		}
+		if len(res.Scenarios) == 1 && res.Scenarios[0].Waited > time.Second {
+			t.Errorf("the skipped scenario waited %v for the timing lock", res.Scenarios[0].Waited)
+		}
+	case <-time.After(time.Minute):
+		other() // let it finish, to report
+		t.Fatalf("the skipped measuring scenario still waits for the timing lock after a minute: %v", (<-done).Summary())
 	}
 }

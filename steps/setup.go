@@ -283,6 +283,11 @@ func theLabStarts(ctx context.Context) (context.Context, error) {
 			return skip(ctx, err.Error())
 		}
 	}
+	if w.scenario.timing != nil {
+		if err := w.scenario.timing(); err != nil {
+			return ctx, err
+		}
+	}
 	err := w.startLab(ctx)
 	if errors.Is(err, lab.ErrNoDocker) || errors.Is(err, lab.ErrNeedsRoot) || errors.Is(err, lab.ErrAgentCommandInContainer) || errors.Is(err, lab.ErrNoCluster) {
 		// The machine (or this backend) cannot run the scenario: that

@@ -22,8 +22,8 @@ type Config struct {
 	// AgentCommand, when set, starts the agents: a vendor's agent under
 	// certification (see lab.Spec.AgentCommand).
 	AgentCommand []string
-	// AgentImage, when set, runs the agents from this local image on the
-	// container backend (see lab.Spec.AgentImage).
+	// AgentImage, when set, runs the agents from this image on the
+	// container or kubernetes backend (see lab.Spec.AgentImage).
 	AgentImage string
 	Env        []string
 	// Fixtures is the fixtures/ tree (device profiles, tenants).

@@ -32,6 +32,10 @@ type certifyFlags struct {
 	url, contact, containerBinary, nodeCmd                          string
 	seed                                                            int64
 	concurrency                                                     int
+	kube                                                            kubeFlags // --backend kubernetes
+	agentEntrypoint, requirements                                   []string
+	// ran collects the agent images the cluster ran (kubernetes only).
+	ran *ranImages
 }
 
 func newCertifyCmd() *cobra.Command {
@@ -55,6 +59,27 @@ The lab starts the agent as
   PATH agent --config FILE --ready-file FILE
 as docs/PROTOCOL.md section 12 describes; docs/CERTIFICATION.md is the guide.
 
+Where the agent runs (--backend):
+  local, netns  --agent-cmd PATH, a program on this host (netns: root)
+  container     --agent-image IMAGE, on the local Docker engine (nothing is
+                pulled): a container of it per agent, its entrypoint given
+                the arguments above; the report names it by its image ID
+  kubernetes    --agent-image IMAGE --agent-entrypoint PATH, on the cluster
+                --kubeconfig names, whose nodes hold IMAGE and the c2clab
+                --image (c2clab image save; ctr images import or kind load
+                image-archive): a device whose agent is under test gets a
+                container of IMAGE in its Pod, and the lab runs PATH with
+                the arguments above in that container's file system
+                (docs/NETWORK.md, Kubernetes); the report names the image
+                by the ID the kubelet reports it ran, and refuses to name
+                one when no container of it ran or several different ones
+                did (exit 1)
+
+--requirements ID,... judges only those requirements of the profile (and
+CERT-1), running only their scenarios: a shorter run, e.g. on a cluster.
+Its report names the subset as its profile, and certify verify refuses it
+as a certification of the whole profile.
+
 The verdict is "Certified" only when every mandatory requirement of the
 profile passed; a failed, skipped or missing mandatory requirement denies it,
 and the report says which and why. Optional requirements are reported too.
@@ -75,13 +100,17 @@ Exit codes: 0 certified, 1 not certified, 2 bad input.`,
   c2clab certify --agent-cmd ./c2clab-agent --product c2clab-agent --version 1.0 --vendor c2clab
   sudo c2clab certify --agent-cmd /opt/acme/agent --vendor Acme --product "Acme Connector" --version 4.5.1 \\
       --url https://acme.example/connector --contact cert@acme.example --backend netns
+  c2clab certify --agent-image acme/agent:4.5.1 --backend kubernetes --agent-entrypoint /opt/acme/agent \\
+      --image c2clab.local/c2clab:dev --pull-policy Never --vendor Acme --version 4.5.1
   c2clab certify verify c2clab-certification/certification.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCertify(cmd, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.agentCmd, "agent-cmd", "", "the agent program under test (this or --agent-image)")
-	fl.StringVar(&f.agentImage, "agent-image", "", "a local Docker image whose entrypoint is the agent under test; implies --backend container (nothing is pulled)")
+	fl.StringVar(&f.agentImage, "agent-image", "", "an image whose entrypoint is the agent under test: on the local Docker engine for --backend container (the default with it; nothing is pulled), on the cluster's nodes for --backend kubernetes")
+	fl.StringSliceVar(&f.agentEntrypoint, "agent-entrypoint", nil, "with --agent-image on --backend kubernetes: the image's entrypoint (the cluster does not tell it; docker image inspect -f '{{json .Config.Entrypoint}}' IMAGE shows it), words separated by commas")
+	fl.StringSliceVar(&f.requirements, "requirements", nil, "judge only these requirements of the profile (and CERT-1), running only their scenarios, e.g. HV-5,DEV-6; the report names the subset")
 	fl.StringVar(&f.name, "product", "", "the connector's product name in the report (default: the program's file name)")
 	fl.StringVar(&f.name, "name", "", "same as --product")
 	fl.StringVar(&f.url, "url", "", "the product's web page, in the report")
@@ -90,7 +119,8 @@ Exit codes: 0 certified, 1 not certified, 2 bad input.`,
 	fl.StringVar(&f.vendor, "vendor", "unknown", "the connector's vendor in the report")
 	fl.StringVar(&f.containerBinary, "container-binary", "", "with --agent-image: static c2clab binary for the lab's own image (default: this one if static, else one built from the source tree it runs in)")
 	fl.StringVar(&f.nodeCmd, "node-cmd", "", "with --agent-cmd: the program that runs the lab's other nodes (broker, reference agents, services) as PATH ROLE --config FILE --ready-file FILE, e.g. a build of ./cmd/c2clab-node, which starts in a tenth of the CPU c2clab takes (default: c2clab node)")
-	fl.StringVar(&f.backend, "backend", "", "where nodes run: local (default) or netns (root) with --agent-cmd; container with --agent-image")
+	fl.StringVar(&f.backend, "backend", "", "where nodes run: local (default) or netns (root) with --agent-cmd; container (default) or kubernetes with --agent-image")
+	addKubeFlags(fl, &f.kube, true)
 	fl.StringVar(&f.reportDir, "report", "c2clab-certification", "directory for the reports")
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
 	fl.IntVar(&f.concurrency, "concurrency", 0, concurrencyUsage)
@@ -112,11 +142,19 @@ func runCertify(cmd *cobra.Command, f certifyFlags) error {
 		f.seed = time.Now().UnixNano() & (1<<62 - 1)
 		fmt.Fprintf(cmd.OutOrStdout(), "scenario order seed: %d\n", f.seed)
 	}
-	prof := certify.Connector
+	prof, err := certifyProfile(f)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	runs, err := runPairings(cmd, f, cfg, prof)
 	if err != nil {
 		return err
+	}
+	if f.ran != nil {
+		if id, err = f.ran.kubeIdentity(id); err != nil {
+			return failed(err)
+		}
 	}
 	rep, cat, err := buildCertification(f, prof, id, start, runs)
 	if err != nil {
@@ -131,6 +169,19 @@ func runCertify(cmd *cobra.Command, f certifyFlags) error {
 		return failed(fmt.Errorf("certify: %s: %d mandatory requirements not met", rep.Verdict, len(rep.Denied)))
 	}
 	return nil
+}
+
+// certifyProfile is the connector profile, or the subset of it that
+// --requirements names.
+func certifyProfile(f certifyFlags) (certify.Profile, error) {
+	if len(f.requirements) == 0 {
+		return certify.Connector, nil
+	}
+	p, err := certify.Connector.Subset(f.requirements)
+	if err != nil {
+		return p, badInput(fmt.Errorf("--requirements: %w", err))
+	}
+	return p, nil
 }
 
 // runPairings runs the profile with the agent under test on both ends,
@@ -222,7 +273,12 @@ func certifyConfig(cmd *cobra.Command, f *certifyFlags, exe string) (steps.Confi
 		}
 		f.backend = cmp.Or(f.backend, lab.BackendContainer)
 		if err := lab.Backend(f.backend).Supports(lab.FeatureAgentImage); err != nil {
-			return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --agent-image: %w; want --backend container", err))
+			return cfg, certify.Identity{}, none, badInput(fmt.Errorf("certify: --agent-image: %w; want --backend %s or %s", err, lab.BackendContainer, lab.BackendKubernetes))
+		}
+		if f.backend == lab.BackendKubernetes {
+			f.ran = &ranImages{}
+			cfg, id, err := kubeAgentImage(*f, cfg, f.ran)
+			return cfg, id, none, err
 		}
 		id, err := imageIdentity(cmd, *f)
 		if err != nil {
@@ -340,6 +396,12 @@ func reproduceCommand(f certifyFlags) string {
 	add("--agent-image", f.agentImage)
 	add("--backend", f.backend)
 	add("--node-cmd", f.nodeCmd)
+	if f.backend == lab.BackendKubernetes {
+		add("--agent-entrypoint", strings.Join(f.agentEntrypoint, ","))
+		add("--image", f.kube.image)
+		add("--pull-policy", f.kube.pullPolicy)
+	}
+	add("--requirements", strings.Join(f.requirements, ","))
 	add("--seed", strconv.FormatInt(f.seed, 10))
 	add("--vendor", f.vendor)
 	add("--product", f.name)

@@ -17,6 +17,10 @@ func TestCertifyRefusesBadAgentFlags(t *testing.T) {
 		{"certify", "--agent-cmd", "/bin/true", "--node-cmd", filepath.Join(t.TempDir(), "no-such-node")},
 		{"certify", "--agent-cmd", "/bin/true", "--node-cmd", t.TempDir()}, // not a file
 		{"certify", "--agent-image", "x:1", "--node-cmd", "/bin/true"},     // containers run nodes from the image
+		{"certify", "--agent-image", "x:1", "--backend", "kubernetes"},     // a cluster does not tell the entrypoint
+		{"certify", "--agent-cmd", "/bin/true", "--backend", "kubernetes"}, // a program does not run in the Pods
+		{"certify", "--agent-cmd", "/bin/true", "--requirements", "HV-99"}, // not in the profile
+		{"certify", "--agent-cmd", "/bin/true", "--requirements", "CERT-1"},
 	} {
 		if got := run(append(args, "--report", t.TempDir())); got != exitBadInput {
 			t.Errorf("%q: exit %d, want %d (bad input)", args, got, exitBadInput)
@@ -49,6 +53,7 @@ func TestCertifyTestRefusesBadAgentFlags(t *testing.T) {
 		{"test", "--agent-cmd", "/bin/true", "--agent-image", "x:1"},
 		{"test", "--agent-cmd", "/bin/true", "--backend", "container"},
 		{"test", "--agent-image", "x:1", "--backend", "local"},
+		{"test", "--agent-image", "x:1", "--backend", "kubernetes"}, // no --agent-entrypoint
 		{"test", "--agent-cmd", filepath.Join(t.TempDir(), "no-such-agent")},
 	} {
 		if got := run(append(args, "--report", t.TempDir())); got != exitBadInput {

@@ -11,18 +11,20 @@ import (
 
 // TestBenchAndCertifyRefuseKubernetes proves that bench ab refuses --backend
 // kubernetes with exit 2 and says why and what to run instead (bench runs
-// there: benchkubenode_linux_test.go), and that
-// certify refuses it for its agent under test (neither a vendor's command
-// nor a vendor's image runs in the lab's Pods), before they start anything.
+// there: benchkubenode_linux_test.go), and that certify refuses a vendor's
+// command there (it does not run in the lab's Pods) and a vendor's image
+// without its entrypoint (which the cluster does not tell), before they
+// start anything.
 func TestBenchAndCertifyRefuseKubernetes(t *testing.T) {
 	exe := t.TempDir() // never run: the refusal comes before any use of it
 	for name, tc := range map[string]struct {
 		args []string
 		want []string
 	}{
-		"bench ab":      {[]string{"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "kubernetes"}, []string{"bench ab: --backend kubernetes: not in this build", "two c2clab binaries", "--backend netns", "c2clab bench --backend kubernetes"}},
-		"certify":       {[]string{"certify", "--agent-cmd", exe + "/agent", "--backend", "kubernetes"}, []string{"external agent command runs on the local and netns backends only", `"kubernetes"`}},
-		"certify image": {[]string{"certify", "--agent-image", "acme/agent:1", "--backend", "kubernetes"}, []string{"agent image runs on the container backend only", `"kubernetes"`}},
+		"bench ab":            {[]string{"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "kubernetes"}, []string{"bench ab: --backend kubernetes: not in this build", "two c2clab binaries", "--backend netns", "c2clab bench --backend kubernetes"}},
+		"certify":             {[]string{"certify", "--agent-cmd", exe + "/agent", "--backend", "kubernetes"}, []string{"external agent command runs on the local and netns backends only", `"kubernetes"`}},
+		"certify image":       {[]string{"certify", "--agent-image", "acme/agent:1", "--backend", "kubernetes"}, []string{"needs --agent-entrypoint", "docker image inspect"}},
+		"certify image netns": {[]string{"certify", "--agent-image", "acme/agent:1", "--backend", "netns"}, []string{"agent image runs on the container and kubernetes backends only", "want --backend container or kubernetes"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, err := runRoot(tc.args)

@@ -24,6 +24,7 @@ import (
 type testFlags struct {
 	tags, reportDir, featuresDir, fixturesDir, backend string
 	containerBinary, agentCmd, agentImage              string
+	agentEntrypoint                                    []string // --agent-image on kubernetes
 	seed                                               int64
 	concurrency                                        int
 	kube                                               kubeFlags // --backend kubernetes
@@ -76,7 +77,10 @@ A vendor's agent runs the whole suite, not only the certification profile:
   --agent-cmd PATH    starts PATH agent --config FILE --ready-file FILE for
                       every agent (local and netns backends)
   --agent-image IMAGE runs a local Docker image's entrypoint the same way
-                      (container backend; nothing is pulled)
+                      (container backend; nothing is pulled), or on
+                      --backend kubernetes an image the cluster's nodes
+                      hold, with --agent-entrypoint PATH (a container of
+                      it in each device's Pod; docs/NETWORK.md)
 as docs/PROTOCOL.md section 12 describes. Scenarios that pin an agent of
 their own (the reference agent as a yardstick, NET-3) still do; the
 certification verdict comes only from c2clab certify (docs/CERTIFICATION.md).
@@ -103,7 +107,8 @@ Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 bad input.`,
 	fl.Int64Var(&f.seed, "seed", -1, "scenario order: -1 random (the seed is printed), 0 file order, N a fixed seed")
 	fl.IntVar(&f.concurrency, "concurrency", 0, concurrencyUsage)
 	fl.StringVar(&f.agentCmd, "agent-cmd", "", "run every agent as this program (a vendor's; local and netns backends)")
-	fl.StringVar(&f.agentImage, "agent-image", "", "run every agent from this local Docker image (a vendor's; container backend)")
+	fl.StringVar(&f.agentImage, "agent-image", "", "run every agent from this image (a vendor's): the local Docker engine's on the container backend, the cluster nodes' on kubernetes")
+	fl.StringSliceVar(&f.agentEntrypoint, "agent-entrypoint", nil, "with --agent-image on kubernetes: the image's entrypoint, which the cluster does not tell (docker image inspect -f '{{json .Config.Entrypoint}}' IMAGE), words separated by commas")
 	addKubeFlags(fl, &f.kube, true)
 	return cmd
 }
@@ -127,10 +132,14 @@ func testAgent(f testFlags, backends []string) (func(*steps.Config), string, err
 		}
 		return func(c *steps.Config) { c.AgentCommand = []string{id.Command} }, fmt.Sprintf("agent under test: %s (SHA-256 %s)", id.Command, id.SHA256), nil
 	case f.agentImage != "":
-		if len(backends) != 1 || backends[0] != lab.BackendContainer {
-			return none, "", fmt.Errorf("test: --agent-image runs on --backend %s only", lab.BackendContainer)
+		if len(backends) != 1 || (backends[0] != lab.BackendContainer && backends[0] != lab.BackendKubernetes) {
+			return none, "", fmt.Errorf("test: --agent-image runs on --backend %s or %s", lab.BackendContainer, lab.BackendKubernetes)
 		}
-		return func(c *steps.Config) { c.AgentImage = f.agentImage }, "agent under test: image " + f.agentImage, nil
+		if backends[0] == lab.BackendKubernetes && len(f.agentEntrypoint) == 0 {
+			return none, "", fmt.Errorf("test: --agent-image on --backend %s needs --agent-entrypoint: %w", lab.BackendKubernetes, lab.ErrNoAgentEntrypoint)
+		}
+		return func(c *steps.Config) { c.AgentImage, c.Kube.AgentEntrypoint = f.agentImage, f.agentEntrypoint },
+			"agent under test: image " + f.agentImage, nil
 	}
 	return none, "", nil
 }
@@ -203,14 +212,14 @@ func runSuite(cmd *cobra.Command, f testFlags, feats, fixt fs.FS) (steps.Result,
 		return steps.Result{}, fmt.Errorf("test: %w", err)
 	}
 	cfg := steps.Config{Command: []string{exe, "node"}, Fixtures: fixt, LogDir: filepath.Join(f.reportDir, "logs"), Backend: f.backend}
+	if f.backend == lab.BackendKubernetes {
+		cfg.Kube = f.kube.spec()
+	}
 	useAgent, _, err := testAgent(f, []string{f.backend})
 	if err != nil {
 		return steps.Result{}, badInput(err)
 	}
 	useAgent(&cfg)
-	if f.backend == lab.BackendKubernetes {
-		cfg.Kube = f.kube.spec()
-	}
 	if f.backend == lab.BackendContainer {
 		bin, cleanup, err := containerBinary(cmd, exe, f.containerBinary)
 		if err != nil {

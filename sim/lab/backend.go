@@ -26,6 +26,10 @@ const (
 	FeatureAgentCommand
 	// FeatureAgentImage: agents run from a vendor's image (Spec.AgentImage).
 	FeatureAgentImage
+	// FeatureEngineAgentImage: agents run from an image on this host's
+	// Docker engine, so a scenario can build one and run it at once; a
+	// cluster's nodes hold their images themselves.
+	FeatureEngineAgentImage
 	// FeatureOwnNetworkStack: each machine has a network stack of its own,
 	// not the host's loopback addresses.
 	FeatureOwnNetworkStack
@@ -53,6 +57,12 @@ var ErrSharedNetworkStack = errors.New("lab: machines have network namespaces of
 // plug it back; the cluster cannot detach a Pod's network from outside.
 var ErrLinkCutInPod = errors.New("lab: a link cut on the kubernetes backend would cut the lab's own channel to the Pod; not in this build")
 
+// ErrAgentImageNotOnEngine is returned for FeatureEngineAgentImage on a
+// backend whose agent images are not the local Docker engine's: on a
+// cluster the image must be on its nodes (imported or pulled) before the
+// lab runs it, which a scenario cannot do.
+var ErrAgentImageNotOnEngine = errors.New("lab: an agent image built on this host's Docker engine runs on the container backend only (on kubernetes the image must be on the cluster's nodes: certify --backend kubernetes --agent-image)")
+
 // ErrBenchBackend is returned for FeatureBench on the container backend
 // (and any backend not named here).
 var ErrBenchBackend = errors.New("lab: the bench runs on the local, netns and kubernetes backends only")
@@ -64,7 +74,7 @@ var ErrNoHostCommands = errors.New("lab: the host's programs run on local and ne
 
 // Supports returns nil if b has f, else the sentinel that says why not
 // (ErrNeedsNetns, ErrInterceptNeedsNetns, ErrAgentCommandInContainer,
-// ErrAgentImageNeedsContainer, ErrSharedNetworkStack, ErrNoHostPID,
+// ErrAgentImageNeedsContainer, ErrAgentImageNotOnEngine, ErrSharedNetworkStack, ErrNoHostPID,
 // ErrLinkCutInPod, ErrBenchBackend, ErrNoHostCommands),
 // wrapped with the backend's name. It is the one place that knows what
 // each backend can do.
@@ -81,7 +91,9 @@ func (b Backend) Supports(f Feature) error {
 	case FeatureAgentCommand:
 		err = when(b == BackendContainer || b == BackendKubernetes, ErrAgentCommandInContainer)
 	case FeatureAgentImage:
-		err = when(b != BackendContainer, ErrAgentImageNeedsContainer)
+		err = when(b != BackendContainer && b != BackendKubernetes, ErrAgentImageNeedsContainer)
+	case FeatureEngineAgentImage:
+		err = when(b != BackendContainer, ErrAgentImageNotOnEngine)
 	case FeatureOwnNetworkStack:
 		err = when(b == BackendLocal, ErrSharedNetworkStack)
 	case FeatureLinkCut:

@@ -135,7 +135,7 @@ func (m *machine) removeEnded(ctx context.Context) {
 func (m *machine) request(name string, join *containerNode, n nodeRun) client.ContainerCreateOptions {
 	p := m.placer
 	img, cmd := p.image, append([]string{"node"}, n.args...)
-	if p.agentImage != "" && len(n.args) > 0 && n.args[0] == "agent" && !n.reference {
+	if n.fromAgentImage(p.agentImage) {
 		// A vendor's image: its own entrypoint is the agent command.
 		img, cmd = p.agentImage, n.args
 	}

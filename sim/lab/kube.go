@@ -37,6 +37,16 @@ type KubeSpec struct {
 	// NetworkAttachmentDefinition, no net1, each machine's address its
 	// Pod's. Without it a lab network becomes a NAD (kube_net_linux.go).
 	PodNetwork bool
+	// AgentEntrypoint is the entrypoint of Spec.AgentImage, which the
+	// lab starts with agent --config FILE --ready-file FILE: a cluster
+	// does not tell an image's entrypoint (docker image inspect -f
+	// '{{json .Config.Entrypoint}}' IMAGE does). Required with
+	// Spec.AgentImage.
+	AgentEntrypoint []string
+	// OnAgentImage, if set, is called with the image ID the kubelet
+	// reports for each container of Spec.AgentImage it ran (the Pod's
+	// container status): the image that ran, whatever its tag names now.
+	OnAgentImage func(imageID string)
 }
 
 // Labels and the annotation of the run's namespace: the same keys as

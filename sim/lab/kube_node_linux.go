@@ -28,12 +28,16 @@ func (m *kubeMachine) start(ctx context.Context, n nodeRun) (runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	entry, err := m.agentEntrypoint(n)
+	if err != nil {
+		return nil, err
+	}
 	logf, err := os.Create(n.logPath)
 	if err != nil {
 		return nil, err
 	}
 	name := strings.TrimSuffix(filepath.Base(n.logPath), ".log")
-	out, err := m.client.Run(m.placer.life, pod.RunRequest{Name: name, Args: n.args, Env: n.env, Files: files})
+	out, err := m.client.Run(m.placer.life, pod.RunRequest{Name: name, Args: n.args, Env: n.env, Files: files, Entrypoint: entry})
 	if err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("pod %s: %w", m.pod, err)

@@ -31,10 +31,13 @@ type Spec struct {
 	// --ready-file FILE (docs/PROTOCOL.md section 12). Local and netns
 	// backends only.
 	AgentCommand []string
-	// AgentImage, when set, runs the agents from this local image (a
-	// vendor's): its entrypoint gets agent --config FILE --ready-file FILE,
-	// with the run directory mounted at its own path. Nothing is pulled.
-	// Container backend only.
+	// AgentImage, when set, runs the agents from this image (a vendor's):
+	// its entrypoint gets agent --config FILE --ready-file FILE. On the
+	// container backend the image is the local engine's (nothing is
+	// pulled), with the run directory mounted at its own path; on the
+	// kubernetes backend the cluster's nodes hold it, its entrypoint is
+	// Kube.AgentEntrypoint, and it runs as a container of each device
+	// Pod whose agent is under test (kube_agent_linux.go).
 	AgentImage string
 	// Env is added to each node's environment.
 	Env []string

@@ -220,7 +220,7 @@ func (l *Lab) AddDeviceWith(ctx context.Context, tenantID string, p *device.Prof
 	if err := l.checkIntercept(opts); err != nil {
 		return nil, err
 	}
-	h, err := l.placer.place(ctx, p.Name)
+	h, err := l.placeDevice(ctx, p.Name, opts.ReferenceAgent)
 	if err != nil {
 		return nil, err
 	}

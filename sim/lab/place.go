@@ -75,9 +75,25 @@ type agentImager interface {
 	useAgentImage(ctx context.Context, ref string) error
 }
 
+// devicePlacer is a placer that must know, when it places a device,
+// whether the device's agent is the vendor's from Spec.AgentImage: the
+// kubernetes backend, since a Pod's containers are fixed when it is made.
+type devicePlacer interface {
+	placeDevice(ctx context.Context, name string, vendorAgent bool) (host, error)
+}
+
+// placeDevice places a device, telling a devicePlacer whether its agent
+// runs from the vendor's image.
+func (l *Lab) placeDevice(ctx context.Context, name string, reference bool) (host, error) {
+	if dp, ok := l.placer.(devicePlacer); ok {
+		return dp.placeDevice(ctx, name, l.spec.AgentImage != "" && !reference)
+	}
+	return l.placer.place(ctx, name)
+}
+
 // ErrAgentImageNeedsContainer is returned for Spec.AgentImage on a backend
 // other than containers.
-var ErrAgentImageNeedsContainer = errors.New("lab: an agent image runs on the container backend only")
+var ErrAgentImageNeedsContainer = errors.New("lab: an agent image runs on the container and kubernetes backends only")
 
 // ErrNoDocker is returned for the container backend when no Docker engine
 // answers.
@@ -117,7 +133,14 @@ func newPlacer(ctx context.Context, spec Spec, runID string) (placer, error) {
 		}
 		return pl, nil
 	case BackendKubernetes:
-		return newKubePlacer(ctx, runID, spec.Kube, spec.CNIConfig)
+		pl, err := newKubePlacer(ctx, runID, spec.Kube, spec.CNIConfig)
+		if err != nil || spec.AgentImage == "" {
+			return pl, err
+		}
+		if err := pl.(agentImager).useAgentImage(ctx, spec.AgentImage); err != nil {
+			return nil, errors.Join(err, pl.close())
+		}
+		return pl, nil
 	}
 	return nil, fmt.Errorf("lab: backend %q: want %q, %q, %q or %q", string(spec.Backend), BackendLocal, BackendNetns, BackendContainer, BackendKubernetes)
 }

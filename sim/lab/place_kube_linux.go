@@ -47,6 +47,10 @@ type kubePlacer struct {
 	life   context.Context
 	cancel context.CancelFunc
 
+	// agent is the vendor's agent image, if any (kube_agent_linux.go);
+	// set before the first place.
+	agent kubeAgent
+
 	mu       sync.Mutex              // guards seq, machines, brokerIP
 	seq      int                     // Pods made so far, to name each uniquely
 	machines map[string]*kubeMachine // by Pod name
@@ -129,6 +133,12 @@ func (p *kubePlacer) meta(name string) metav1.ObjectMeta {
 // answers on the Pod's address. The machine's address is its net1
 // address on the lab network, or the Pod's on the Pod network alone.
 func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
+	return p.placePod(ctx, name, false)
+}
+
+// placePod is place, the Pod with the vendor's agent container when
+// agent is set (kube_agent_linux.go).
+func (p *kubePlacer) placePod(ctx context.Context, name string, agent bool) (host, error) {
 	p.mu.Lock()
 	p.seq++
 	seq := p.seq
@@ -145,10 +155,18 @@ func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
 	if err := p.attach(spec, addr); err != nil {
 		return host{}, err
 	}
+	if agent {
+		p.withAgentContainer(spec)
+	}
 	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
 	defer cancel()
 	if _, err := p.core.Pods(p.runID).Create(ctx, spec, metav1.CreateOptions{}); err != nil {
 		return host{}, fmt.Errorf("lab: kubernetes backend: pod %q: %w", spec.Name, err)
+	}
+	if agent {
+		if err := p.agentRan(ctx, spec.Name); err != nil {
+			return host{}, err
+		}
 	}
 	running, podIP, err := p.podAddr(ctx, spec.Name)
 	if err != nil {
@@ -159,7 +177,7 @@ func (p *kubePlacer) place(ctx context.Context, name string) (host, error) {
 	} else if err := onLAN(running, addr); err != nil {
 		return host{}, err
 	}
-	m := &kubeMachine{placer: p, pod: spec.Name, podIP: podIP, node: running.Spec.NodeName, client: pod.Client{Base: "http://" + netip.AddrPortFrom(podIP, machinePort()).String(), Token: p.token}}
+	m := &kubeMachine{placer: p, pod: spec.Name, podIP: podIP, node: running.Spec.NodeName, agent: agent, client: pod.Client{Base: "http://" + netip.AddrPortFrom(podIP, machinePort()).String(), Token: p.token}}
 	for {
 		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
 		err := m.client.Healthy(hctx)
@@ -340,4 +358,5 @@ type kubeMachine struct {
 	podIP  netip.Addr // eth0's, on the cluster's network: the machine API's
 	node   string     // the cluster's node it was scheduled onto
 	client pod.Client
+	agent  bool // the Pod has the vendor's agent container
 }

@@ -69,8 +69,16 @@ type nodeRun struct {
 	env     []string
 	dir     string // the run directory, which holds CFG and READY
 	logPath string
-	// reference: the lab's own agent, not Spec.AgentImage's (container backend).
+	// reference: the lab's own agent, not Spec.AgentImage's (container
+	// and kubernetes backends).
 	reference bool
+}
+
+// fromAgentImage reports whether the node runs from the vendor's agent
+// image agentImage (a placer's Spec.AgentImage, "" for none): an agent
+// that is not the reference.
+func (n nodeRun) fromAgentImage(agentImage string) bool {
+	return agentImage != "" && len(n.args) > 0 && n.args[0] == "agent" && !n.reference
 }
 
 // startNode runs `command... ROLE --config CFG --ready-file READY` on h, with

@@ -37,8 +37,10 @@ var roles = map[string]runner{
 	"connector": runAs(connector.Run),
 	"services":  runAs(endpoint.Run),
 	"linkemu":   runAs(linkemu.Run),
-	"splice":    runAs(splice.Run), // c2clab bench's reference relay
-	"machine":   runAs(pod.Run),    // a machine's Pod on the kubernetes backend
+	"splice":    runAs(splice.Run),  // c2clab bench's reference relay
+	"machine":   runAs(pod.Run),     // a machine's Pod on the kubernetes backend
+	"install":   runAs(pod.Install), // its init container, for a vendor's agent image
+	"hold":      runAs(pod.Hold),    // that image's container (sim/pod/agentroot.go)
 }
 
 // Roles returns the role names, sorted.

@@ -45,12 +45,15 @@ const DefaultPort = "7070"
 // RunRequest starts a node: the machine's own executable with "node" and
 // Args, its environment plus Env, after writing Files (absolute path to
 // content) so the node finds its config, keys and certificates at the
-// paths the lab wrote them to.
+// paths the lab wrote them to. With Entrypoint, the node is a vendor's
+// agent instead: Entrypoint and Args in the root of the Pod's agent
+// container (agentroot.go), whose environment replaces the machine's.
 type RunRequest struct {
-	Name  string            `json:"name"`
-	Args  []string          `json:"args"`
-	Env   []string          `json:"env"`
-	Files map[string][]byte `json:"files"`
+	Name       string            `json:"name"`
+	Args       []string          `json:"args"`
+	Env        []string          `json:"env"`
+	Files      map[string][]byte `json:"files"`
+	Entrypoint []string          `json:"entrypoint,omitempty"`
 }
 
 // ExitTrailer is the HTTP trailer of a run's response that carries how the
@@ -149,8 +152,11 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	cmd := exec.Command(s.exe, append([]string{"node"}, req.Args...)...)
-	cmd.Env = append(os.Environ(), req.Env...)
+	cmd, err := s.command(r.Context(), req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	out := &flushWriter{w: w, f: w.(http.Flusher)}
 	cmd.Stdout, cmd.Stderr = out, out
 	w.Header().Set("Trailer", ExitTrailer)
@@ -161,7 +167,7 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	out.flush()
-	err := cmd.Wait()
+	err = cmd.Wait()
 	s.mu.Lock()
 	delete(s.nodes, req.Name)
 	s.mu.Unlock()
@@ -172,6 +178,17 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 	out.mu.Lock()
 	w.Header().Set(ExitTrailer, status)
 	out.mu.Unlock()
+}
+
+// command is the node's process: the machine's own c2clab, or a vendor's
+// agent in the agent container's root.
+func (s *server) command(ctx context.Context, req RunRequest) (*exec.Cmd, error) {
+	if len(req.Entrypoint) > 0 {
+		return agentCommand(ctx, req.Entrypoint, req.Args, req.Env)
+	}
+	cmd := exec.Command(s.exe, append([]string{"node"}, req.Args...)...)
+	cmd.Env = append(os.Environ(), req.Env...)
+	return cmd, nil
 }
 
 // start starts cmd as the node called name, which must not be running.
