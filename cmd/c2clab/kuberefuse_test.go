@@ -9,19 +9,19 @@ import (
 	"testing"
 )
 
-// TestBenchAndCertifyRefuseKubernetes proves that bench refuses --backend
-// kubernetes with exit 2 and says why and what to run instead, and that
-// certify refuses a vendor's command there (it does not run in the lab's
-// Pods) and a vendor's image without its entrypoint (which the cluster
-// does not tell), before they start anything.
+// TestBenchAndCertifyRefuseKubernetes proves that bench ab refuses --backend
+// kubernetes with exit 2 and says why and what to run instead (bench runs
+// there: benchkubenode_linux_test.go), and that certify refuses a vendor's
+// command there (it does not run in the lab's Pods) and a vendor's image
+// without its entrypoint (which the cluster does not tell), before they
+// start anything.
 func TestBenchAndCertifyRefuseKubernetes(t *testing.T) {
 	exe := t.TempDir() // never run: the refusal comes before any use of it
 	for name, tc := range map[string]struct {
 		args []string
 		want []string
 	}{
-		"bench":               {[]string{"bench", "--backend", "kubernetes", "--quick"}, []string{"bench: --backend kubernetes: not in this build", "peer paths", "--backend netns", "c2clab test --backend kubernetes"}},
-		"bench ab":            {[]string{"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "kubernetes"}, []string{"bench ab: --backend kubernetes: not in this build", "--backend netns"}},
+		"bench ab":            {[]string{"bench", "ab", "--base", exe, "--candidate", exe, "--backend", "kubernetes"}, []string{"bench ab: --backend kubernetes: not in this build", "two c2clab binaries", "--backend netns", "c2clab bench --backend kubernetes"}},
 		"certify":             {[]string{"certify", "--agent-cmd", exe + "/agent", "--backend", "kubernetes"}, []string{"external agent command runs on the local and netns backends only", `"kubernetes"`}},
 		"certify image":       {[]string{"certify", "--agent-image", "acme/agent:1", "--backend", "kubernetes"}, []string{"needs --agent-entrypoint", "docker image inspect"}},
 		"certify image netns": {[]string{"certify", "--agent-image", "acme/agent:1", "--backend", "netns"}, []string{"agent image runs on the container and kubernetes backends only", "want --backend container or kubernetes"}},

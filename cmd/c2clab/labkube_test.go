@@ -163,14 +163,7 @@ func leaveRun(ctx context.Context, t *testing.T, env *kubetest.Env, c *kube.Clus
 
 func assertRuns(ctx context.Context, t *testing.T, c *kube.Cluster, want ...string) {
 	t.Helper()
-	runs, err := c.Runs(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, r := range runs {
-		got = append(got, r.ID)
-	}
+	got := runIDs(ctx, t, c)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("runs on the cluster: %v; want %v", got, want)
 	}
@@ -233,4 +226,18 @@ func TestLabUpRefusesATopologysNetworkWithoutTheNADCRD(t *testing.T) {
 		t.Errorf("lab up --pod-network said:\n%s\nwant that it leaves the network out", out)
 	}
 	assertRuns(ctx, t, c)
+}
+
+// runIDs are the runs the cluster lists now.
+func runIDs(ctx context.Context, t *testing.T, c *kube.Cluster) []string {
+	t.Helper()
+	runs, err := c.Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }

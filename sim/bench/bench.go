@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/c2clab/c2clab/sim/lab"
 	"github.com/c2clab/c2clab/sim/linkemu"
 	"github.com/c2clab/c2clab/sim/measure"
 )
@@ -39,8 +40,11 @@ type Config struct {
 	Command []string
 	// Env is added to every node's environment (lab.Spec.Env).
 	Env []string
-	// Backend is the lab's: local or netns; empty means local.
+	// Backend is the lab's: local, netns or kubernetes; empty means local.
 	Backend string
+	// Kube is the cluster and image of the kubernetes backend
+	// (lab.Spec.Kube); unused elsewhere.
+	Kube lab.KubeSpec
 	// Dir is where the lab's run directory is made; empty: os.TempDir().
 	Dir string
 	// Sizes are the bytes each stream moves per run after its warm-up;
@@ -62,7 +66,7 @@ type Config struct {
 	// UnderLoad adds, per path, round trips taken while a bulk stream
 	// runs each way on the same path (latency under load).
 	UnderLoad bool
-	// Link impairs the desktop's link both ways (netns only), e.g. 10ms
+	// Link impairs the desktop's link both ways (netns, kubernetes), e.g. 10ms
 	// delay and 1% loss each way: every path crosses it. Zero: none.
 	Link linkemu.Impairments
 	// Warmup is the bytes each throughput stream moves before it is
@@ -150,6 +154,14 @@ type Result struct {
 	// minutes) when the run started and ended.
 	LoadStart Load `json:"load_start"`
 	LoadEnd   Load `json:"load_end"`
+	// Where says where each of the lab's nodes ran, by node name: on the
+	// kubernetes backend its Pod and the cluster's node, elsewhere its
+	// machine. LoadStart and LoadEnd are the runner's host's.
+	Where map[string]string `json:"where,omitempty"`
+	// Notes are what a reader of the figures must know of this run's
+	// setup, e.g. that on kubernetes the runner's own hop into the Pod
+	// network is part of every path.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // SetupRun is one path's setup probe as a whole.
@@ -180,9 +192,12 @@ type Path struct {
 	Name      string `json:"name"`
 	Available bool   `json:"available"`
 	Note      string `json:"note,omitempty"`
-	// CostSource is how its processes' CPU was read (cpuacct.Source...);
-	// empty for a path without processes of its own (direct).
+	// CostSource is how its processes' CPU was read (cpuacct.Source...,
+	// pod.CPUSource); empty for a path without processes of its own
+	// (direct) or whose cost could not be read (CostNote).
 	CostSource string `json:"cost_source,omitempty"`
+	// CostNote says why a path with processes of its own has no cost.
+	CostNote string `json:"cost_note,omitempty"`
 }
 
 // Available lists the paths that were measured.

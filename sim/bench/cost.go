@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -42,7 +43,7 @@ func (c Cost) CPUPerGiB(moved int64) float64 {
 
 // meter takes the cost of a path's processes over a run.
 type meter struct {
-	cpu   *cpuacct.Group
+	cpu   cpuReader
 	debug []string // /debug/alloc addresses of the Go processes
 }
 
@@ -59,13 +60,13 @@ func (m *meter) start(ctx context.Context) (reading, error) {
 	if err != nil {
 		return reading{}, err
 	}
-	cpu, err := m.cpu.Read()
+	cpu, err := m.cpu.read(ctx)
 	return reading{cpu: cpu, alloc: alloc}, err
 }
 
 // since is the cost from r to now: CPU first, then allocations.
 func (m *meter) since(ctx context.Context, r reading) (*Cost, error) {
-	cpu, err := m.cpu.Read()
+	cpu, err := m.cpu.read(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -117,56 +118,54 @@ func fetchAlloc(ctx context.Context, addr string) (node.Alloc, error) {
 
 // meters makes a meter per path that has processes of its own, from the
 // lab's nodes (relay: the broker and both agents; splice: its nodes) and
-// the socat processes. The group names carry the lab's run ID.
+// the socat processes (cpu.go says how each backend's CPU is read).
 func (b *bench) meters(ctx context.Context) error {
-	nodes, err := b.lab.Nodes(ctx)
-	if err != nil {
-		return err
-	}
-	pids := map[string][]int{}
+	names := map[string][]string{}
 	debug := map[string][]string{}
 	b.relayDebug = map[string]string{}
 	relay := map[string]bool{"broker": true, b.admin.Name + "-agent": true, b.desktop.Name + "-agent": true}
-	for _, n := range nodes {
+	for _, n := range b.lab.NodeNames() {
 		path := ""
 		switch {
-		case relay[n.Name]:
+		case relay[n]:
 			path = PathRelay
-		case strings.HasPrefix(n.Name, "splice-"):
+		case strings.HasPrefix(n, "splice-"):
 			path = PathSplice
 		default:
 			continue
 		}
-		pids[path] = append(pids[path], n.PID)
-		if a, ok := n.Addrs["debug"]; ok {
+		names[path] = append(names[path], n)
+		addrs, _ := b.lab.NodeAddrs(n)
+		if a, ok := addrs["debug"]; ok {
 			debug[path] = append(debug[path], a)
 			if path == PathRelay {
-				b.relayDebug[n.Name] = a
+				b.relayDebug[n] = a
 			}
 		}
 	}
-	pids[PathSocat] = b.socatPIDs
 	b.meter = map[string]*meter{}
 	for i, p := range b.paths {
-		if !p.Available || len(pids[p.Name]) == 0 {
+		if !p.Available || (len(names[p.Name]) == 0 && p.Name != PathSocat) {
 			continue
 		}
-		g, err := cpuacct.New(b.lab.ID+"-"+p.Name, pids[p.Name]...)
+		cpu, source, err := b.cpuReader(ctx, p.Name, names[p.Name])
+		if errors.Is(err, cpuacct.ErrNoProcess) {
+			continue
+		}
 		if err != nil {
-			return fmt.Errorf("bench: %s: %w", p.Name, err)
+			// The path is measured without its cost, and says why: no
+			// zero stands in for a cost that was not read.
+			b.paths[i].CostNote = err.Error()
+			continue
 		}
-		b.groups = append(b.groups, g)
-		b.meter[p.Name] = &meter{cpu: g, debug: debug[p.Name]}
-		b.paths[i].CostSource = g.Source
-		if g.Why != "" {
-			b.paths[i].CostSource += " (" + g.Why + ")"
-		}
+		b.meter[p.Name] = &meter{cpu: cpu, debug: debug[p.Name]}
+		b.paths[i].CostSource = source
 	}
 	return nil
 }
 
 // measured runs f between two readings of path's meter; with no meter
-// (direct) the cost is nil.
+// (direct; a path whose cost cannot be read) the cost is nil.
 func (b *bench) measured(ctx context.Context, path string, f func() error) (*Cost, error) {
 	m, ok := b.meter[path]
 	if !ok {

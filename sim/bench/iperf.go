@@ -20,6 +20,9 @@ import (
 // machine, or the desktop's bulk service. Both directions are "down": the
 // desktop sends (iperf3 -R).
 func (b *bench) agreement(ctx context.Context, c Config) (Agreement, error) {
+	if err := b.backend.Supports(lab.FeatureHostCommands); err != nil {
+		return Agreement{Note: fmt.Sprintf("iperf3 not measured: it cannot run on the admin's and the desktop's machines: %v", err)}, nil
+	}
 	if _, err := exec.LookPath("iperf3"); err != nil {
 		return Agreement{Note: "iperf3 " + errNotInstalled.Error()}, nil
 	}

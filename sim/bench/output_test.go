@@ -147,3 +147,28 @@ func TestCostUnitsAreScaledToAGiBAndAThousandSetups(t *testing.T) {
 		t.Errorf("table lacks the relay's 1.500 cpu-s/GiB or 2.000 cpu-s per 1k setups:\n%s", table.String())
 	}
 }
+
+// TestTableSaysWhereAndWhyNoCost checks that a kubernetes run's table
+// names every node's Pod and node and the run's notes, and that a path
+// whose cost could not be read says why instead of showing a figure.
+func TestTableSaysWhereAndWhyNoCost(t *testing.T) {
+	r := sampleResult(t)
+	r.Backend = "kubernetes"
+	r.Paths[0].CostNote = "cost not read: machine: cpu broker: 404 Not Found"
+	r.Where = map[string]string{"broker": "pod broker-1 on node n1", "admin-agent": "pod admin-3 on node n1"}
+	r.Notes = []string{kubeHop}
+	var out bytes.Buffer
+	if err := r.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		r.Paths[0].Name + `: no cost ("-"): cost not read: machine: cpu broker: 404 Not Found`,
+		"admin-agent ran in pod admin-3 on node n1\nbroker ran in pod broker-1 on node n1\n",
+		kubeHop,
+		"kubernetes backend",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table does not say %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -24,6 +24,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	}
 	defer b.close()
 	res.Paths = b.paths
+	res.Where, res.Notes = b.where()
 	paths := res.Available()
 	perPath := 2
 	if c.UnderLoad {

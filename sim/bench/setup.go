@@ -37,6 +37,7 @@ var ErrBackend = errors.New("bench: backend must be local or netns")
 
 // bench is one run's lab and the ways to its desktop's services.
 type bench struct {
+	backend lab.Backend
 	lab     *lab.Lab
 	admin   *lab.Device
 	desktop *lab.Device
@@ -76,13 +77,13 @@ func start(ctx context.Context, c Config) (*bench, error) {
 	if err := lab.Backend(c.Backend).Supports(lab.FeatureLinks); !c.Link.IsZero() && err != nil {
 		return nil, fmt.Errorf("bench: an impaired link (%s): %w", c.Link, err)
 	}
-	b := &bench{bulk: map[string]measure.Dialer{}, echo: map[string]measure.Dialer{}, fqdn: desktop.ReportedFQDN()}
+	b := &bench{backend: lab.Backend(c.Backend), bulk: map[string]measure.Dialer{}, echo: map[string]measure.Dialer{}, fqdn: desktop.ReportedFQDN()}
 	fwd := lab.DeviceOptions{Forwards: []lab.Forward{{To: b.target(bulkPort)}, {To: b.target(iperfPort)}, {To: b.target(echoPort)}}}
 	plan := lab.Plan{Tenants: []lab.Tenant{{ID: pol.Tenant, Policy: pol}},
 		Devices: []lab.PlannedDevice{{Tenant: pol.Tenant, Profile: desktop, Options: lab.DeviceOptions{Link: c.Link}}, {Tenant: pol.Tenant, Profile: admin, Options: fwd}}}
 	// The nodes serve their allocation counters (sim/node.DebugEnv).
 	env := append(slices.Clone(c.Env), node.DebugEnv+"=1")
-	if b.lab, err = lab.Start(ctx, lab.Spec{Command: c.Command, Env: env, Backend: lab.Backend(c.Backend), Dir: c.Dir, RelayDelay: c.RelayDelay}, plan); err != nil {
+	if b.lab, err = lab.Start(ctx, lab.Spec{Command: c.Command, Env: env, Backend: lab.Backend(c.Backend), Kube: c.Kube, Dir: c.Dir, RelayDelay: c.RelayDelay}, plan); err != nil {
 		return nil, err
 	}
 	ok := false
@@ -186,6 +187,9 @@ var errNotInstalled = errors.New("not installed")
 
 // startSocat runs socat on the broker's machine in front of each service.
 func (b *bench) startSocat(ctx context.Context) error {
+	if err := b.backend.Supports(lab.FeatureHostCommands); err != nil {
+		return fmt.Errorf("not measured: socat cannot run on the broker's machine: %w", err)
+	}
 	if _, err := exec.LookPath("socat"); err != nil {
 		return errNotInstalled
 	}

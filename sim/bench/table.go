@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -67,7 +69,11 @@ func (r Result) WriteTable(w io.Writer) error {
 		if p.CostSource != "" {
 			fmt.Fprintf(w, "%s: cost of its own processes read from %s\n", p.Name, p.CostSource)
 		}
+		if p.CostNote != "" {
+			fmt.Fprintf(w, "%s: no cost (\"-\"): %s\n", p.Name, p.CostNote)
+		}
 	}
+	r.writeWhere(w)
 	for _, p := range r.Paths {
 		if !p.Available {
 			fmt.Fprintf(w, "%s: %s, left out\n", p.Name, p.Note)
@@ -130,4 +136,15 @@ func (a Agreement) String() string {
 	}
 	return fmt.Sprintf("probe vs iperf3 on the relayed path: probe %.0f Mbit/s, iperf3 %.0f Mbit/s (medians of %d): %.1f%% apart, %s %.0f%%",
 		Median(probe)/1e6, Median(a.Iperf3)/1e6, len(a.Iperf3), a.PercentOff(), verdict, AgreementTarget)
+}
+
+// writeWhere prints where the nodes ran and the run's notes, sorted by
+// node name.
+func (r Result) writeWhere(w io.Writer) {
+	for _, n := range slices.Sorted(maps.Keys(r.Where)) {
+		fmt.Fprintf(w, "%s ran in %s\n", n, r.Where[n])
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, n)
+	}
 }

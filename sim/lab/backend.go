@@ -39,9 +39,12 @@ const (
 	// FeatureLinkCut: a machine can be cut off the network and plugged
 	// back (Device.SetLinkUp).
 	FeatureLinkCut
-	// FeatureBench: the bench's forwards and iperf3 peers run on the host
-	// or in its namespaces.
+	// FeatureBench: the bench's lab (its relay, direct and splice paths)
+	// runs there, the runner reaching every machine's address.
 	FeatureBench
+	// FeatureHostCommands: a program of the host (socat, iperf3, ip) runs
+	// on a machine (Device.Command, Lab.BrokerCommand).
+	FeatureHostCommands
 )
 
 // ErrSharedNetworkStack is returned for FeatureOwnNetworkStack on the
@@ -60,13 +63,19 @@ var ErrLinkCutInPod = errors.New("lab: a link cut on the kubernetes backend woul
 // lab runs it, which a scenario cannot do.
 var ErrAgentImageNotOnEngine = errors.New("lab: an agent image built on this host's Docker engine runs on the container backend only (on kubernetes the image must be on the cluster's nodes: certify --backend kubernetes --agent-image)")
 
-// ErrBenchBackend is returned for FeatureBench on the container backend.
-var ErrBenchBackend = errors.New("lab: the bench runs on the local and netns backends only")
+// ErrBenchBackend is returned for FeatureBench on the container backend
+// (and any backend not named here).
+var ErrBenchBackend = errors.New("lab: the bench runs on the local, netns and kubernetes backends only")
+
+// ErrNoHostCommands is returned for FeatureHostCommands on the container
+// and kubernetes backends: a machine there runs only the c2clab image's
+// own nodes (the image is FROM scratch), none of the host's programs.
+var ErrNoHostCommands = errors.New("lab: the host's programs run on local and netns machines only; a container's or Pod's image holds only c2clab")
 
 // Supports returns nil if b has f, else the sentinel that says why not
 // (ErrNeedsNetns, ErrInterceptNeedsNetns, ErrAgentCommandInContainer,
 // ErrAgentImageNeedsContainer, ErrAgentImageNotOnEngine, ErrSharedNetworkStack, ErrNoHostPID,
-// ErrLinkCutInPod, ErrBenchBackend),
+// ErrLinkCutInPod, ErrBenchBackend, ErrNoHostCommands),
 // wrapped with the backend's name. It is the one place that knows what
 // each backend can do.
 func (b Backend) Supports(f Feature) error {
@@ -95,7 +104,9 @@ func (b Backend) Supports(f Feature) error {
 	case FeatureHostProcesses:
 		err = when(b == BackendKubernetes, ErrNoHostPID)
 	case FeatureBench:
-		err = when(b != BackendLocal && b != BackendNetns, ErrBenchBackend)
+		err = when(b != BackendLocal && b != BackendNetns && b != BackendKubernetes, ErrBenchBackend)
+	case FeatureHostCommands:
+		err = when(b != BackendLocal && b != BackendNetns, ErrNoHostCommands)
 	default:
 		err = fmt.Errorf("lab: unknown feature %d", f)
 	}

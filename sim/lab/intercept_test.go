@@ -59,7 +59,11 @@ func TestBackendSupports(t *testing.T) {
 		{BackendKubernetes, FeatureLinkCut, ErrLinkCutInPod},
 		{BackendContainer, FeatureLinkCut, nil},
 		{BackendLocal, FeatureLinkCut, ErrNeedsNetns},
-		{BackendKubernetes, FeatureBench, ErrBenchBackend},
+		{BackendKubernetes, FeatureBench, nil},
+		{BackendLocal, FeatureHostCommands, nil},
+		{BackendNetns, FeatureHostCommands, nil},
+		{BackendContainer, FeatureHostCommands, ErrNoHostCommands},
+		{BackendKubernetes, FeatureHostCommands, ErrNoHostCommands},
 	}
 	for _, tc := range tests {
 		err := tc.backend.Supports(tc.feature)

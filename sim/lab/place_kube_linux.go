@@ -177,7 +177,7 @@ func (p *kubePlacer) placePod(ctx context.Context, name string, agent bool) (hos
 	} else if err := onLAN(running, addr); err != nil {
 		return host{}, err
 	}
-	m := &kubeMachine{placer: p, pod: spec.Name, podIP: podIP, agent: agent, client: pod.Client{Base: "http://" + netip.AddrPortFrom(podIP, machinePort()).String(), Token: p.token}}
+	m := &kubeMachine{placer: p, pod: spec.Name, podIP: podIP, node: running.Spec.NodeName, agent: agent, client: pod.Client{Base: "http://" + netip.AddrPortFrom(podIP, machinePort()).String(), Token: p.token}}
 	for {
 		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
 		err := m.client.Healthy(hctx)
@@ -356,6 +356,7 @@ type kubeMachine struct {
 	placer *kubePlacer
 	pod    string
 	podIP  netip.Addr // eth0's, on the cluster's network: the machine API's
+	node   string     // the cluster's node it was scheduled onto
 	client pod.Client
 	agent  bool // the Pod has the vendor's agent container
 }

@@ -125,6 +125,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /file", s.file)
 	mux.HandleFunc("POST /impair", s.impair)
 	mux.HandleFunc("GET /impair", s.impairStatus)
+	mux.HandleFunc("GET /cpu", s.cpu) // cpu.go
 	return s.auth(mux)
 }
 
@@ -211,9 +212,7 @@ func (s *server) signal(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("machine: signal %q: want TERM, KILL, STOP or CONT", sig), http.StatusBadRequest)
 		return
 	}
-	s.mu.Lock()
-	p := s.nodes[name]
-	s.mu.Unlock()
+	p := s.running(name)
 	if p == nil {
 		http.Error(w, fmt.Sprintf("machine: no running node %q", name), http.StatusNotFound)
 		return

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 
 // fakeNode checks that its config was shipped, writes its ready file and
 // says so on stdout and stderr, then waits for SIGTERM; role "fail" exits 3
-// at once.
+// at once, role "spin" is busy for spinFor after its ready file.
 func fakeNode(args []string) int {
 	if len(args) != 6 || args[0] != "node" {
 		fmt.Fprintln(os.Stderr, "fake node: bad args", args)
@@ -46,6 +46,10 @@ func fakeNode(args []string) int {
 	signal.Notify(term, syscall.SIGTERM)
 	if err := os.WriteFile(args[5], []byte(`{"addrs":{}}`), 0o600); err != nil {
 		return 1
+	}
+	if args[1] == "spin" { // cpu_test.go: CPU to account
+		for start := time.Now(); time.Since(start) < spinFor; {
+		}
 	}
 	fmt.Printf("stdout: config %s\n", cfg)
 	fmt.Fprintln(os.Stderr, "stderr: ready")

@@ -22,6 +22,10 @@ const (
 	// (10 ms at USER_HZ 100) of the threads alive when read; children and
 	// exited threads are missed.
 	SourceProc = "/proc stat ticks"
+	// SourceProcess is Process: the scheduler's runtime of the live
+	// threads in nanoseconds, split as /proc/PID/stat's ticks; children
+	// and ended threads are missed.
+	SourceProcess = "/proc/PID/task/*/schedstat ns"
 )
 
 // Usage is CPU time spent.

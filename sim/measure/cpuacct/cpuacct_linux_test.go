@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -93,5 +94,50 @@ func TestParseStat(t *testing.T) {
 				t.Errorf("parseStat = %d, %d, %v; want %d, %d, error %v", u, s, err, tc.user, tc.sys, tc.bad)
 			}
 		})
+	}
+}
+
+// TestProcessReadsNanoseconds burns CPU on this test's thread and reads
+// the process's CPU before and after: up by about the burned time (a
+// loaded machine gives the thread less than the wall time, so a third of
+// it is required), and in nanoseconds, not /proc/PID/stat's 10 ms ticks.
+func TestProcessReadsNanoseconds(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before, err := Process(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const burn = 300 * time.Millisecond
+	start := time.Now()
+	for time.Since(start) < burn {
+	}
+	wall := time.Since(start)
+	after, err := Process(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := after.Sub(before).Total()
+	t.Logf("burned %v of wall time; Process counts %v more (user %v, system %v)", wall, got, after.Sub(before).User, after.Sub(before).System)
+	if got < burn/3 || got > wall+time.Second {
+		t.Errorf("Process counts %v for %v of burned wall time, want between %v and %v", got, wall, burn/3, wall+time.Second)
+	}
+	if got%(10*time.Millisecond) == 0 {
+		t.Errorf("Process counts %v, a whole number of 10 ms ticks: want the scheduler's nanoseconds", got)
+	}
+}
+
+func TestSplitFollowsTheTicks(t *testing.T) {
+	for _, tc := range []struct {
+		user, sys int64
+		want      Usage
+	}{
+		{3, 1, Usage{User: 75 * time.Millisecond, System: 25 * time.Millisecond}},
+		{0, 0, Usage{User: 100 * time.Millisecond}},
+		{0, 2, Usage{System: 100 * time.Millisecond}},
+	} {
+		if got := split(100*time.Millisecond, tc.user, tc.sys); got != tc.want {
+			t.Errorf("split(100ms, %d, %d) = %+v, want %+v", tc.user, tc.sys, got, tc.want)
+		}
 	}
 }

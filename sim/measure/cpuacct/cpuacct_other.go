@@ -10,3 +10,6 @@ func makeCgroup(string, []int) (string, error) { return "", errNotLinux }
 func readCgroup(string) (Usage, error)         { return Usage{}, errNotLinux }
 func removeCgroup(string) error                { return nil }
 func readProc(int) (Usage, error)              { return Usage{}, errNotLinux }
+
+// Process needs /proc.
+func Process(int) (Usage, error) { return Usage{}, errNotLinux }
