@@ -78,6 +78,7 @@ func Register(sc *godog.ScenarioContext, cfg Config, out io.Writer) {
 	sc.Step(`^FreeRDP did not start TLS$`, freerdpDidNotStartTLS)
 	sc.Step(`^FreeRDP gave up in state "([^"]+)" with "([^"]+)"$`, freerdpGaveUp)
 	sc.Step(`^"([^"]+)" measures the round trip to "([^"]+)" over (\d+) echoes$`, measuresRoundTrip)
+	sc.Step(`^"([^"]+)" measures the round trips to "([^"]+)" and "([^"]+)" in turn over (\d+) echoes each$`, measuresRoundTripsInTurn)
 	sc.Step(`^the round trip to "([^"]+)" exceeds the one to "([^"]+)" by (\d+) ms ± (\d+)%$`, roundTripExceeds)
 	sc.Step(`^(\d+) MiB sent through the connection arrive at (\d+) Mbit/s ± (\d+)%$`, sentArriveAtRate)
 	sc.Step(`^(\d+) MiB fetched through the connection arrive intact$`, fetchedArriveIntact)
