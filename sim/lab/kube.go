@@ -43,6 +43,15 @@ type KubeSpec struct {
 	// '{{json .Config.Entrypoint}}' IMAGE does). Required with
 	// Spec.AgentImage.
 	AgentEntrypoint []string
+	// LeaveNamespaceDeleting has Lab.Close return once every Pod of the
+	// run is gone, every container stopped as the kubelet confirms, and
+	// leave the emptied namespace to the namespace controller, which
+	// deletes it and its API objects (Secret, ServiceAccount, Service,
+	// NAD) after its fixed 5 s grace for every deleted namespace. Without
+	// it Close waits those 5 s too. A caller that sets it waits for the
+	// run's namespace itself before it says nothing is left (the kube
+	// suite does, at its end: steps/kubesuite).
+	LeaveNamespaceDeleting bool
 	// OnAgentImage, if set, is called with the image ID the kubelet
 	// reports for each container of Spec.AgentImage it ran (the Pod's
 	// container status): the image that ran, whatever its tag names now.

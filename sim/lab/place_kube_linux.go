@@ -324,8 +324,14 @@ func (p *kubePlacer) impair(ctx context.Context, h host, imp netlab.Impairment, 
 	return nil
 }
 
-// close deletes the run's namespace, with every Pod in it, and waits
-// until it is gone. A namespace that never appeared is nothing to do.
+// close deletes the run's namespace and its Pods, and waits until no Pod
+// is left (the kubelet confirmed every container stopped), then, unless
+// KubeSpec.LeaveNamespaceDeleting, until the namespace is gone. The Pods
+// are deleted here rather than left to the namespace controller, which
+// holds every deleted namespace 5 s before it deletes what is in it
+// (namespaceDeletionGracePeriod, k8s.io/kubernetes
+// pkg/controller/namespace/namespace_controller.go): that way the machines
+// stop at once. A namespace that never appeared is nothing to do.
 func (p *kubePlacer) close() error {
 	p.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), kubeTimeout)
@@ -338,14 +344,35 @@ func (p *kubePlacer) close() error {
 	if err != nil {
 		return fmt.Errorf("lab: kubernetes backend: delete namespace %q: %w", p.runID, err)
 	}
-	for {
+	if err := p.core.Pods(p.runID).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("lab: kubernetes backend: delete the pods of %q: %w", p.runID, err)
+	}
+	if err := p.waitGone(ctx, "its pods", func() (bool, error) {
+		l, err := p.core.Pods(p.runID).List(ctx, metav1.ListOptions{})
+		return err == nil && len(l.Items) == 0, err
+	}); err != nil || p.spec.LeaveNamespaceDeleting {
+		return err
+	}
+	return p.waitGone(ctx, "the namespace", func() (bool, error) {
 		_, err := p.core.Namespaces().Get(ctx, p.runID, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+}
+
+// waitGone polls gone until it reports true, the context ends, or the
+// cluster cannot be asked (once the context ends, the last error says why).
+func (p *kubePlacer) waitGone(ctx context.Context, what string, gone func() (bool, error)) error {
+	for {
+		ok, err := gone()
+		if ok {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("lab: kubernetes backend: namespace %q still there: %w", p.runID, ctx.Err())
+			return fmt.Errorf("lab: kubernetes backend: %s of %q still there: %w", what, p.runID, errors.Join(ctx.Err(), err))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
